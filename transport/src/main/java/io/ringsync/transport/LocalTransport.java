@@ -225,6 +225,11 @@ public final class LocalTransport implements Transport
             return link.closed ? 0 : Math.max(0, link.ring.capacity() - link.ring.size());
         }
 
+        public long windowLength()
+        {
+            return link.ring.capacity();
+        }
+
         public int framedLength(final int length)
         {
             // Agrona ring buffer records: 8-byte header, 8-byte alignment

@@ -69,6 +69,19 @@ public interface OutboundLink
     long availableWindow();
 
     /**
+     * The most bytes this link lets a sender have in flight (claimed but not yet consumed by the receiver):
+     * {@link #availableWindow()} when the link is idle. The collectives size chunks and the room they keep
+     * for forwards from it.
+     *
+     * @return the window length in bytes, or -1 when the transport cannot tell (the caller then measures
+     * {@link #availableWindow()} on an idle link).
+     */
+    default long windowLength()
+    {
+        return -1;
+    }
+
+    /**
      * @return the bytes one message of {@code length} payload bytes occupies in the window (header,
      * alignment), used to turn byte windows into message counts.
      */

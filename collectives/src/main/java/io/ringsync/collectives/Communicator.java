@@ -1,0 +1,1243 @@
+package io.ringsync.collectives;
+
+import io.ringsync.codecs.AbortDecoder;
+import io.ringsync.codecs.AbortKind;
+import io.ringsync.codecs.ChunkDecoder;
+import io.ringsync.codecs.Collective;
+import io.ringsync.codecs.HelloDecoder;
+import io.ringsync.codecs.MessageHeaderDecoder;
+import io.ringsync.transport.InboundLink;
+import io.ringsync.transport.MessageHandler;
+import io.ringsync.transport.OutboundLink;
+import io.ringsync.transport.Transport;
+import org.agrona.BufferUtil;
+import org.agrona.CloseHelper;
+import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.BusySpinIdleStrategy;
+import org.agrona.concurrent.IdleStrategy;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.YieldingIdleStrategy;
+
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * A group of ranks that reduce and broadcast vectors together: the entry point of ringsync.
+ * <pre>{@code
+ * try (Communicator comm = Communicator.fromEnvironment())
+ * {
+ *     comm.broadcast(weights, 0);
+ *     comm.allReduce(gradients, ReduceOp.SUM);
+ * }
+ * }</pre>
+ * Every call is collective: all ranks make the same calls in the same order with the same length, type,
+ * op and root; each returns when this rank's part is done, with the result in place. Results are bitwise
+ * identical on every rank. Each call has a deadline ({@link Context#timeoutNs(long)}, 30 s by default):
+ * a peer that dies, stalls or disagrees makes the call throw a {@link RingsyncException} on every rank,
+ * naming the rank at fault where it can be known; the communicator is unusable afterwards.
+ * <p>
+ * Threading: calls run on the caller's thread and must not overlap; a second thread entering while a call
+ * is in progress gets an {@link IllegalStateException}. Steady-state calls allocate nothing.
+ */
+public final class Communicator implements AutoCloseable
+{
+    private static final int POLL_LIMIT = 16;
+    private static final long LIVENESS_INTERVAL_NS = TimeUnit.MILLISECONDS.toNanos(20);
+    private static final long ABORT_SEND_BUDGET_NS = TimeUnit.MILLISECONDS.toNanos(200);
+    private static final long CLOSE_TIMEOUT_CAP_NS = TimeUnit.SECONDS.toNanos(10);
+
+    private enum State
+    {
+        OPEN, FAILED, CLOSED
+    }
+
+    private final Transport transport;
+    private final Context ctx;
+    private final int rank;
+    private final int size;
+    private final int left;
+    private final int right;
+    private final Wire wire;
+    private final IdleStrategy idle;
+    private final InboundLink[] inbound;
+    private final Dispatcher dispatcher = new Dispatcher();
+    private final AtomicBoolean busy = new AtomicBoolean();
+    private final UnsafeBuffer controlBuffer = new UnsafeBuffer(BufferUtil.allocateDirectAligned(4096, 64));
+    private final UnsafeBuffer userView = new UnsafeBuffer(0, 0);
+    private final ProcessHandle[] peerProcesses;
+    private final boolean[] helloReceived;
+    private final long[] peerPids;
+    private final String[] peerHosts;
+
+    private RingAllReduce ringAllReduce;
+    private ChainBroadcast chainBroadcast;
+    private long windowLength;
+    private int chunkBytes;
+
+    private State state = State.OPEN;
+    private RingsyncException failure;
+    private Algorithm current;
+    private long sequence;
+    private Collective currentCollective;
+    private RingsyncException pending;
+    private boolean pendingFromPeer;
+    private long droppedMessages;
+
+    private Communicator(final Transport transport, final Context ctx)
+    {
+        this.transport = transport;
+        this.ctx = ctx;
+        this.rank = transport.rank();
+        this.size = transport.worldSize();
+        this.left = (rank - 1 + size) % size;
+        this.right = (rank + 1) % size;
+        this.wire = new Wire(ctx.jobId(), ctx.epoch(), rank);
+        this.idle = ctx.idleStrategy();
+        this.inbound = new InboundLink[size - 1];
+        for (int peer = 0, i = 0; peer < size; peer++)
+        {
+            if (peer != rank)
+            {
+                inbound[i++] = transport.inbound(peer);
+            }
+        }
+        this.peerProcesses = new ProcessHandle[size];
+        this.helloReceived = new boolean[size];
+        this.peerPids = new long[size];
+        this.peerHosts = new String[size];
+    }
+
+    /**
+     * Join the job this process was started in, as described by the environment that {@code ringsync launch}
+     * sets ({@link Configuration}). Blocks until every rank has joined, or throws after the deadline.
+     *
+     * @return a connected communicator.
+     * @throws ConfigurationException when a setting is missing or wrong, or the ranks cannot connect; the
+     *                                message says what to set.
+     */
+    public static Communicator fromEnvironment()
+    {
+        return fromEnvironment(System.getenv());
+    }
+
+    /**
+     * As {@link #fromEnvironment()}, reading the given variables (system properties still override them).
+     *
+     * @param env variables to read, named as in {@link Configuration}.
+     * @return a connected communicator.
+     */
+    public static Communicator fromEnvironment(final Map<String, String> env)
+    {
+        final Context ctx = Context.fromEnvironment(env);
+        final Transport transport = EnvironmentTransports.open(env, ctx);
+        try
+        {
+            return connect(transport, ctx);
+        }
+        catch (final RuntimeException ex)
+        {
+            CloseHelper.quietClose(transport);
+            throw ex;
+        }
+    }
+
+    /**
+     * Join a job over a transport the caller made (e.g. {@code LocalTransport} ranks as threads of one JVM).
+     * Every rank must call this concurrently; it blocks until all have, or throws after the deadline. The
+     * communicator closes the transport when it is closed.
+     *
+     * @param transport this rank's links.
+     * @param ctx       settings; {@link Context#conclude()} is called here.
+     * @return a connected communicator.
+     */
+    public static Communicator connect(final Transport transport, final Context ctx)
+    {
+        ctx.conclude();
+        final Communicator comm = new Communicator(transport, ctx);
+        comm.handshake();
+        comm.sizeChunks();
+        if (comm.size > 1)
+        {
+            comm.ringAllReduce = new RingAllReduce(comm);
+            comm.chainBroadcast = new ChainBroadcast(comm);
+        }
+        return comm;
+    }
+
+    /**
+     * @return this process' rank, 0 to {@code size() - 1}.
+     */
+    public int rank()
+    {
+        return rank;
+    }
+
+    /**
+     * @return number of ranks.
+     */
+    public int size()
+    {
+        return size;
+    }
+
+    /**
+     * @return the transport's name: ipc, udp or local.
+     */
+    public String transportName()
+    {
+        return transport.name();
+    }
+
+    /**
+     * @return largest payload of one chunk message in bytes, as chosen from the settings and the transport.
+     */
+    public int chunkBytes()
+    {
+        return chunkBytes;
+    }
+
+    /**
+     * @return number of collective calls made so far, including barriers.
+     */
+    public long sequence()
+    {
+        return sequence;
+    }
+
+    /**
+     * @return messages dropped because they belonged to another job, epoch or an earlier call.
+     */
+    public long droppedMessages()
+    {
+        return droppedMessages;
+    }
+
+    /**
+     * Reduce {@code vector} across all ranks, in place.
+     *
+     * @param vector same length on every rank.
+     * @param op     same on every rank.
+     */
+    public void allReduce(final float[] vector, final ReduceOp op)
+    {
+        checkArray(vector);
+        allReduce(vector, 0, vector.length, op);
+    }
+
+    /**
+     * Reduce {@code count} elements of {@code vector} from {@code offset} across all ranks, in place.
+     *
+     * @param vector holding the elements.
+     * @param offset first element.
+     * @param count  elements, same on every rank.
+     * @param op     same on every rank.
+     */
+    public void allReduce(final float[] vector, final int offset, final int count, final ReduceOp op)
+    {
+        checkArray(vector);
+        checkRange(offset, count, vector.length);
+        allReduce(vector, BufferUtil.ARRAY_BASE_OFFSET + 4L * offset, count, DataType.FLOAT32, op);
+    }
+
+    /**
+     * Reduce {@code vector} across all ranks, in place.
+     *
+     * @param vector same length on every rank.
+     * @param op     same on every rank.
+     */
+    public void allReduce(final double[] vector, final ReduceOp op)
+    {
+        checkArray(vector);
+        allReduce(vector, 0, vector.length, op);
+    }
+
+    /**
+     * Reduce {@code count} elements of {@code vector} from {@code offset} across all ranks, in place.
+     *
+     * @param vector holding the elements.
+     * @param offset first element.
+     * @param count  elements, same on every rank.
+     * @param op     same on every rank.
+     */
+    public void allReduce(final double[] vector, final int offset, final int count, final ReduceOp op)
+    {
+        checkArray(vector);
+        checkRange(offset, count, vector.length);
+        allReduce(vector, DOUBLE_ARRAY_BASE + 8L * offset, count, DataType.FLOAT64, op);
+    }
+
+    /**
+     * Reduce little-endian elements held in an Agrona buffer (on or off heap), in place.
+     *
+     * @param buffer     holding the elements.
+     * @param byteOffset of the first element.
+     * @param count      elements, same on every rank.
+     * @param type       element type, same on every rank.
+     * @param op         same on every rank.
+     */
+    public void allReduce(
+        final MutableDirectBuffer buffer, final int byteOffset, final int count, final DataType type, final ReduceOp op)
+    {
+        checkBuffer(buffer, byteOffset, count, type);
+        allReduce(buffer.byteArray(), buffer.addressOffset() + byteOffset, count, type, op);
+    }
+
+    /**
+     * Reduce little-endian elements held in a {@link ByteBuffer} (direct or heap, not read-only), in place,
+     * whatever the buffer's own byte order setting.
+     *
+     * @param buffer     holding the elements.
+     * @param byteOffset of the first element, absolute (the buffer's position is ignored).
+     * @param count      elements, same on every rank.
+     * @param type       element type, same on every rank.
+     * @param op         same on every rank.
+     */
+    public void allReduce(
+        final ByteBuffer buffer, final int byteOffset, final int count, final DataType type, final ReduceOp op)
+    {
+        wrapUser(buffer);
+        allReduce(userView, byteOffset, count, type, op);
+    }
+
+    /**
+     * Copy the root's {@code vector} into every other rank's {@code vector}.
+     *
+     * @param vector same length on every rank.
+     * @param root   the rank whose values everyone gets.
+     */
+    public void broadcast(final float[] vector, final int root)
+    {
+        checkArray(vector);
+        broadcast(vector, BufferUtil.ARRAY_BASE_OFFSET, vector.length, DataType.FLOAT32, root);
+    }
+
+    /**
+     * Copy the root's {@code vector} into every other rank's {@code vector}.
+     *
+     * @param vector same length on every rank.
+     * @param root   the rank whose values everyone gets.
+     */
+    public void broadcast(final double[] vector, final int root)
+    {
+        checkArray(vector);
+        broadcast(vector, DOUBLE_ARRAY_BASE, vector.length, DataType.FLOAT64, root);
+    }
+
+    /**
+     * Copy the root's elements into every other rank's buffer.
+     *
+     * @param buffer     holding the elements.
+     * @param byteOffset of the first element.
+     * @param count      elements, same on every rank.
+     * @param type       element type, same on every rank.
+     * @param root       the rank whose values everyone gets.
+     */
+    public void broadcast(
+        final MutableDirectBuffer buffer, final int byteOffset, final int count, final DataType type, final int root)
+    {
+        checkBuffer(buffer, byteOffset, count, type);
+        broadcast(buffer.byteArray(), buffer.addressOffset() + byteOffset, count, type, root);
+    }
+
+    /**
+     * Return only when every rank has entered the barrier.
+     */
+    public void barrier()
+    {
+        enter();
+        try
+        {
+            synchronise(Collective.BARRIER, ctx.timeoutNs());
+        }
+        finally
+        {
+            busy.set(false);
+        }
+    }
+
+    /**
+     * Leave the job: a last barrier with the other ranks (bounded by the deadline, at most 10 s), so no rank
+     * tears its links down while a peer still reads them, then release the transport. A communicator that
+     * failed skips the barrier. Idempotent; never throws for a peer that is gone.
+     */
+    public void close()
+    {
+        if (state == State.CLOSED)
+        {
+            return;
+        }
+        if (!busy.compareAndSet(false, true))
+        {
+            throw new IllegalStateException("rank " + rank + ": close() while another thread is in a call");
+        }
+        try
+        {
+            if (state == State.OPEN)
+            {
+                try
+                {
+                    synchronise(Collective.CLOSE, Math.min(ctx.timeoutNs(), CLOSE_TIMEOUT_CAP_NS));
+                }
+                catch (final RingsyncException ignore)
+                {
+                    // the peers were told by the abort this failure sent; closing goes on regardless
+                }
+            }
+        }
+        finally
+        {
+            state = State.CLOSED;
+            CloseHelper.quietClose(transport);
+            busy.set(false);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------------
+    // package-private, for the algorithms
+    // ------------------------------------------------------------------------------------------------------
+
+    Transport transport()
+    {
+        return transport;
+    }
+
+    Wire wire()
+    {
+        return wire;
+    }
+
+    long windowLength()
+    {
+        return windowLength;
+    }
+
+    /**
+     * Record a malformed or unexpected message from {@code suspect}; the call fails once the poll returns.
+     *
+     * @return false, so a handler can {@code return comm.reject(...)} to stop polling.
+     */
+    boolean reject(final String reason, final int suspect)
+    {
+        if (null == pending)
+        {
+            pending = new RemoteAbortException("rank " + rank + ": protocol error in " + callName() + " #" + sequence +
+                ": " + reason, suspect);
+        }
+        return false;
+    }
+
+    // ------------------------------------------------------------------------------------------------------
+    // the engine
+    // ------------------------------------------------------------------------------------------------------
+
+    private static final long DOUBLE_ARRAY_BASE = org.agrona.UnsafeApi.arrayBaseOffset(double[].class);
+
+    private void allReduce(final Object base, final long address, final int count, final DataType type, final ReduceOp op)
+    {
+        if (null == op)
+        {
+            throw new NullPointerException("op");
+        }
+        enter();
+        try
+        {
+            sequence++;
+            currentCollective = Collective.ALL_REDUCE;
+            if (size == 1)
+            {
+                return;
+            }
+            wire.startCall(sequence, Collective.ALL_REDUCE, type, op, count, -1);
+            run(ringAllReduce.start(type, op, base, address, count, chunkBytes / type.byteSize()), ctx.timeoutNs());
+        }
+        finally
+        {
+            busy.set(false);
+        }
+    }
+
+    private void broadcast(final Object base, final long address, final int count, final DataType type, final int root)
+    {
+        if (root < 0 || root >= size)
+        {
+            throw new IllegalArgumentException("rank " + rank + ": broadcast root " + root + " is not a rank of this " +
+                size + "-rank communicator");
+        }
+        enter();
+        try
+        {
+            sequence++;
+            currentCollective = Collective.BROADCAST;
+            if (size == 1)
+            {
+                return;
+            }
+            wire.startCall(sequence, Collective.BROADCAST, type, null, count, root);
+            run(chainBroadcast.start(type, root, base, address, count, chunkBytes / type.byteSize()), ctx.timeoutNs());
+        }
+        finally
+        {
+            busy.set(false);
+        }
+    }
+
+    private void synchronise(final Collective kind, final long timeoutNs)
+    {
+        sequence++;
+        currentCollective = kind;
+        if (size == 1)
+        {
+            return;
+        }
+        wire.startCall(sequence, kind, DataType.FLOAT32, null, 0, -1);
+        run(ringAllReduce.start(DataType.FLOAT32, ReduceOp.SUM, null, 0, 0, 1), timeoutNs);
+    }
+
+    private void enter()
+    {
+        if (!busy.compareAndSet(false, true))
+        {
+            throw new IllegalStateException("rank " + rank + ": a collective call is already in progress on this " +
+                "communicator (called from another thread?); calls must not overlap");
+        }
+        if (state != State.OPEN)
+        {
+            busy.set(false);
+            if (state == State.FAILED)
+            {
+                throw new CommunicatorClosedException("rank " + rank + ": this communicator failed earlier and " +
+                    "cannot be used again: " + failure.getMessage(), failure.suspectRank(), failure);
+            }
+            throw new CommunicatorClosedException("rank " + rank + ": this communicator is closed", -1);
+        }
+    }
+
+    /**
+     * Drive one call to completion on this thread: send what can be sent, hand every arriving message to the
+     * dispatcher, idle when there is nothing to do, and watch the deadline and the peers.
+     */
+    private void run(final Algorithm algorithm, final long timeoutNs)
+    {
+        final long startNs = System.nanoTime();
+        final long deadlineNs = startNs + timeoutNs;
+        long nextLivenessCheckNs = startNs + LIVENESS_INTERVAL_NS;
+        current = algorithm;
+        idle.reset();
+        try
+        {
+            while (true)
+            {
+                int work = algorithm.doWork();
+                for (final InboundLink link : inbound)
+                {
+                    work += link.poll(dispatcher, POLL_LIMIT);
+                    if (null != pending)
+                    {
+                        throw pending;
+                    }
+                }
+                work += transport.doWork();
+                if (algorithm.isDone())
+                {
+                    return;
+                }
+                if (work > 0)
+                {
+                    idle.reset();
+                    continue;
+                }
+                final long nowNs = System.nanoTime();
+                if (nowNs - nextLivenessCheckNs >= 0)
+                {
+                    checkPeers(algorithm);
+                    nextLivenessCheckNs = nowNs + LIVENESS_INTERVAL_NS;
+                }
+                if (nowNs - deadlineNs >= 0)
+                {
+                    throw timeout(algorithm, timeoutNs);
+                }
+                idle.idle();
+            }
+        }
+        catch (final RingsyncException ex)
+        {
+            throw fail(ex);
+        }
+        finally
+        {
+            current = null;
+            pending = null;
+            pendingFromPeer = false;
+        }
+    }
+
+    /**
+     * A peer this call depends on is gone when its process has exited (same host) or its link was lost, and
+     * one more poll of its link, made after that was seen, finds nothing left from it.
+     */
+    private void checkPeers(final Algorithm algorithm)
+    {
+        final int awaited = algorithm.awaitedPeer();
+        for (int peer = 0; peer < size; peer++)
+        {
+            if (peer == rank || (peer != awaited && peer != right))
+            {
+                continue;
+            }
+            final ProcessHandle process = peerProcesses[peer];
+            final boolean exited = null != process && !process.isAlive();
+            final InboundLink link = transport.inbound(peer);
+            if ((exited || link.isLost()) && link.poll(dispatcher, POLL_LIMIT) == 0 && null == pending)
+            {
+                final String what = exited ? "process " + process.pid() + " has exited" : "its link went away";
+                pending = new PeerFailedException("rank " + rank + ": rank " + peer + " failed during " + callName() +
+                    " #" + sequence + " (" + what + "); " + algorithm.progress(), peer);
+                throw pending;
+            }
+        }
+    }
+
+    private RingsyncException timeout(final Algorithm algorithm, final long timeoutNs)
+    {
+        final int awaited = algorithm.awaitedPeer();
+        final boolean silent = awaited >= 0 && algorithm.chunksReceived() == 0;
+        final StringBuilder sb = new StringBuilder("rank ").append(rank).append(": ").append(callName())
+            .append(" #").append(sequence).append(" did not complete within ")
+            .append(TimeUnit.NANOSECONDS.toMillis(timeoutNs)).append(" ms; ").append(algorithm.progress());
+        if (silent)
+        {
+            sb.append(". Rank ").append(awaited).append(" sent nothing for this call: it is stalled, slow, or not ")
+                .append("making the same call");
+        }
+        else if (awaited >= 0)
+        {
+            sb.append(". Rank ").append(awaited).append(" is in this call but waits on another rank; see that ")
+                .append("rank's error");
+        }
+        sb.append(" (deadline: ").append(Configuration.TIMEOUT_MS_ENV).append(')');
+        return new CollectiveTimeoutException(sb.toString(), silent ? awaited : -1);
+    }
+
+    /**
+     * Mark the communicator failed, tell every peer (unless the failure came from one), and return the
+     * exception to throw.
+     */
+    private RingsyncException fail(final RingsyncException ex)
+    {
+        if (state == State.OPEN)
+        {
+            state = State.FAILED;
+            failure = ex;
+            if (!pendingFromPeer)
+            {
+                sendAbort(abortKind(ex), ex.suspectRank(), ex.getMessage());
+            }
+        }
+        return ex;
+    }
+
+    private static AbortKind abortKind(final RingsyncException ex)
+    {
+        if (ex instanceof CollectiveMismatchException)
+        {
+            return AbortKind.MISMATCH;
+        }
+        if (ex instanceof PeerFailedException)
+        {
+            return AbortKind.PEER_FAILED;
+        }
+        if (ex instanceof CollectiveTimeoutException)
+        {
+            return AbortKind.TIMEOUT;
+        }
+        return AbortKind.PROTOCOL;
+    }
+
+    /**
+     * Best effort: a link that stays full for the whole budget cannot carry the abort, and that peer will
+     * find out through its own deadline or liveness check.
+     */
+    private void sendAbort(final AbortKind kind, final int suspect, final String reason)
+    {
+        final int length = wire.encodeAbort(controlBuffer, sequence, kind, suspect, reason);
+        final long deadlineNs = System.nanoTime() + ABORT_SEND_BUDGET_NS;
+        final boolean[] sent = new boolean[size];
+        sent[rank] = true;
+        int remaining = size - 1;
+        while (remaining > 0 && System.nanoTime() - deadlineNs < 0)
+        {
+            for (int peer = 0; peer < size; peer++)
+            {
+                if (!sent[peer])
+                {
+                    final long result = transport.outbound(peer).offer(controlBuffer, 0, length);
+                    if (result >= 0 || result == OutboundLink.CLOSED)
+                    {
+                        sent[peer] = true;
+                        remaining--;
+                    }
+                }
+            }
+            if (remaining > 0)
+            {
+                Thread.onSpinWait();
+                transport.doWork();
+            }
+        }
+    }
+
+    private String callName()
+    {
+        return null == currentCollective ? "connect" : Wire.callName(currentCollective);
+    }
+
+    // ------------------------------------------------------------------------------------------------------
+    // connecting
+    // ------------------------------------------------------------------------------------------------------
+
+    private void handshake()
+    {
+        if (size == 1)
+        {
+            return;
+        }
+        final long deadlineNs = System.nanoTime() + ctx.timeoutNs();
+        final long pid = ProcessHandle.current().pid();
+        final String host = hostIdentity();
+        final int length = wire.encodeHello(controlBuffer, size, pid, host);
+        final boolean[] helloSent = new boolean[size];
+        helloSent[rank] = true;
+        helloReceived[rank] = true;
+        idle.reset();
+        while (true)
+        {
+            int work = 0;
+            for (int peer = 0; peer < size; peer++)
+            {
+                if (!helloSent[peer] && transport.outbound(peer).offer(controlBuffer, 0, length) >= 0)
+                {
+                    helloSent[peer] = true;
+                    work++;
+                }
+            }
+            for (final InboundLink link : inbound)
+            {
+                work += link.poll(dispatcher, POLL_LIMIT);
+                if (null != pending)
+                {
+                    final RingsyncException ex = pending;
+                    pending = null;
+                    throw ex;
+                }
+            }
+            work += transport.doWork();
+            if (allTrue(helloSent) && allTrue(helloReceived))
+            {
+                break;
+            }
+            if (System.nanoTime() - deadlineNs >= 0)
+            {
+                throw new ConfigurationException("rank " + rank + " of " + size + " could not connect within " +
+                    TimeUnit.NANOSECONDS.toMillis(ctx.timeoutNs()) + " ms over " + transport.name() + ": no reply from " +
+                    "rank(s) " + missing(helloSent, helloReceived) + ". Start all " + size + " ranks with the same " +
+                    Configuration.JOB_ID_ENV + " and " + Configuration.WORLD_SIZE_ENV + " (ringsync launch does this), " +
+                    "or raise " + Configuration.TIMEOUT_MS_ENV + " if they start slowly", -1);
+            }
+            if (work == 0)
+            {
+                idle.idle();
+            }
+            else
+            {
+                idle.reset();
+            }
+        }
+        final String myHost = host;
+        for (int peer = 0; peer < size; peer++)
+        {
+            if (peer != rank && null != peerHosts[peer] && peerHosts[peer].equals(myHost))
+            {
+                peerProcesses[peer] = ProcessHandle.of(peerPids[peer]).orElse(null);
+            }
+        }
+    }
+
+    private static boolean allTrue(final boolean[] flags)
+    {
+        for (final boolean flag : flags)
+        {
+            if (!flag)
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static String missing(final boolean[] sent, final boolean[] received)
+    {
+        final List<String> ranks = new ArrayList<>();
+        for (int peer = 0; peer < sent.length; peer++)
+        {
+            if (!sent[peer] || !received[peer])
+            {
+                ranks.add(peer + (sent[peer] ? "" : " (not connected)"));
+            }
+        }
+        return String.join(", ", ranks);
+    }
+
+    /**
+     * Host name plus boot id: PIDs are only comparable between processes of the same kernel.
+     */
+    private static String hostIdentity()
+    {
+        String host = "unknown";
+        try
+        {
+            host = java.net.InetAddress.getLocalHost().getHostName();
+        }
+        catch (final Exception ignore)
+        {
+            // keep "unknown"
+        }
+        String boot = "";
+        try
+        {
+            boot = Files.readString(Path.of("/proc/sys/kernel/random/boot_id")).trim();
+        }
+        catch (final Exception ignore)
+        {
+            // not Linux
+        }
+        final String id = host + "/" + boot;
+        return id.length() > 200 ? id.substring(0, 200) : id;
+    }
+
+    /**
+     * Chunks fit one unfragmented message, and n + 2 of them fit a link's window, which the ring's flow
+     * control needs (see {@link RingAllReduce}).
+     */
+    private void sizeChunks()
+    {
+        final int maxPayload = transport.maxMessageLength() - Wire.CHUNK_HEADER_LENGTH;
+        long window = Long.MAX_VALUE;
+        for (int peer = 0; peer < size; peer++)
+        {
+            if (peer != rank)
+            {
+                final OutboundLink link = transport.outbound(peer);
+                final long length = link.windowLength() > 0 ? link.windowLength() : link.availableWindow();
+                window = Math.min(window, length);
+            }
+        }
+        windowLength = size == 1 ? Long.MAX_VALUE : window;
+        long bytes = Math.min(ctx.chunkBytes(), maxPayload);
+        if (size > 1)
+        {
+            final OutboundLink link = transport.outbound(right);
+            final long perMessage = window / (size + 2);
+            while (bytes > 64 && link.framedLength((int)bytes + Wire.CHUNK_HEADER_LENGTH) > perMessage)
+            {
+                bytes -= 64;
+            }
+        }
+        bytes &= ~63L;
+        if (bytes < 64)
+        {
+            throw new ConfigurationException("rank " + rank + ": the transport's window of " + windowLength +
+                " bytes is too small for " + size + " ranks; raise " + Configuration.TERM_LENGTH_ENV, -1);
+        }
+        chunkBytes = (int)bytes;
+    }
+
+    // ------------------------------------------------------------------------------------------------------
+    // argument checks
+    // ------------------------------------------------------------------------------------------------------
+
+    private static void checkArray(final Object vector)
+    {
+        if (null == vector)
+        {
+            throw new NullPointerException("vector");
+        }
+    }
+
+    private static void checkRange(final int offset, final int count, final int length)
+    {
+        if (offset < 0 || count < 0 || (long)offset + count > length)
+        {
+            throw new IndexOutOfBoundsException("offset " + offset + " and count " + count +
+                " do not fit a vector of length " + length);
+        }
+    }
+
+    private static void checkBuffer(
+        final DirectBuffer buffer, final int byteOffset, final int count, final DataType type)
+    {
+        if (null == buffer || null == type)
+        {
+            throw new NullPointerException(null == buffer ? "buffer" : "type");
+        }
+        if (byteOffset < 0 || count < 0 || (long)byteOffset + (long)count * type.byteSize() > buffer.capacity())
+        {
+            throw new IndexOutOfBoundsException("byteOffset " + byteOffset + " and " + count + " x " + type +
+                " do not fit a buffer of " + buffer.capacity() + " bytes");
+        }
+    }
+
+    private void wrapUser(final ByteBuffer buffer)
+    {
+        if (null == buffer)
+        {
+            throw new NullPointerException("buffer");
+        }
+        if (buffer.isReadOnly())
+        {
+            throw new IllegalArgumentException("a read-only ByteBuffer cannot receive the result");
+        }
+        userView.wrap(buffer);
+    }
+
+    /**
+     * Reads every message of every link: chunks of the current call go to its algorithm, chunks of a later
+     * call wait in their link, chunks of other jobs or earlier calls are dropped and counted, aborts fail
+     * the call, hellos complete the handshake.
+     */
+    private final class Dispatcher implements MessageHandler
+    {
+        public boolean onMessage(final DirectBuffer buffer, final int offset, final int length)
+        {
+            final int templateId = wire.wrapHeader(buffer, offset, length);
+            if (templateId == ChunkDecoder.TEMPLATE_ID)
+            {
+                return onChunk(buffer, offset, length);
+            }
+            if (templateId == AbortDecoder.TEMPLATE_ID)
+            {
+                return onAbort(buffer, offset);
+            }
+            if (templateId == HelloDecoder.TEMPLATE_ID)
+            {
+                return onHello(buffer, offset);
+            }
+            droppedMessages++;
+            return true;
+        }
+
+        private boolean onChunk(final DirectBuffer buffer, final int offset, final int length)
+        {
+            final MessageHeaderDecoder header = wire.headerDecoder;
+            final ChunkDecoder chunk = wire.chunkDecoder;
+            if (header.blockLength() != ChunkDecoder.BLOCK_LENGTH || length < Wire.CHUNK_HEADER_LENGTH)
+            {
+                droppedMessages++;
+                return true;
+            }
+            chunk.wrap(buffer, offset + MessageHeaderDecoder.ENCODED_LENGTH, header.blockLength(), header.version());
+            if (chunk.jobId() != wire.jobId() || chunk.epoch() != wire.epoch())
+            {
+                droppedMessages++;
+                return true;
+            }
+            final long chunkSequence = chunk.sequence();
+            if (null == current || chunkSequence > sequence)
+            {
+                return false;
+            }
+            if (chunkSequence < sequence)
+            {
+                droppedMessages++;
+                return true;
+            }
+            final String mismatch = wire.describeMismatch(callName(), rank);
+            if (null != mismatch)
+            {
+                if (null == pending)
+                {
+                    pending = new CollectiveMismatchException("rank " + rank + ": " + mismatch, chunk.senderRank());
+                }
+                return false;
+            }
+            final int elementSize = chunk.elementType() == io.ringsync.codecs.ElementType.FLOAT64 ? 8 : 4;
+            if (chunk.chunkCount() < 0 || Wire.CHUNK_HEADER_LENGTH + (long)chunk.chunkCount() * elementSize > length)
+            {
+                return reject("rank " + chunk.senderRank() + " sent a chunk of " + length + " bytes claiming " +
+                    chunk.chunkCount() + " elements", chunk.senderRank());
+            }
+            return current.onChunk(chunk, buffer, offset + Wire.CHUNK_HEADER_LENGTH);
+        }
+
+        private boolean onAbort(final DirectBuffer buffer, final int offset)
+        {
+            final AbortDecoder abort = wire.abortDecoder;
+            abort.wrap(buffer, offset + MessageHeaderDecoder.ENCODED_LENGTH, wire.headerDecoder.blockLength(),
+                wire.headerDecoder.version());
+            if (abort.jobId() != wire.jobId() || abort.epoch() != wire.epoch())
+            {
+                droppedMessages++;
+                return true;
+            }
+            final int sender = abort.senderRank();
+            final int suspect = abort.suspectRank();
+            final AbortKind kind = abort.kind();
+            final String reason = abort.reason();
+            if (null == pending)
+            {
+                final String message = "rank " + rank + " received an abort from rank " + sender + " during " +
+                    callName() + " #" + sequence + ": " + reason;
+                switch (kind)
+                {
+                    case MISMATCH:
+                        pending = new CollectiveMismatchException(message, suspect);
+                        break;
+                    case PEER_FAILED:
+                        pending = new PeerFailedException(message, suspect);
+                        break;
+                    case TIMEOUT:
+                        pending = new CollectiveTimeoutException(message, suspect);
+                        break;
+                    default:
+                        pending = new RemoteAbortException(message, suspect);
+                        break;
+                }
+                pendingFromPeer = true;
+            }
+            return false;
+        }
+
+        private boolean onHello(final DirectBuffer buffer, final int offset)
+        {
+            final HelloDecoder hello = wire.helloDecoder;
+            hello.wrap(buffer, offset + MessageHeaderDecoder.ENCODED_LENGTH, wire.headerDecoder.blockLength(),
+                wire.headerDecoder.version());
+            if (hello.jobId() != wire.jobId() || hello.epoch() != wire.epoch())
+            {
+                droppedMessages++;
+                return true;
+            }
+            final int sender = hello.senderRank();
+            if (hello.worldSize() != size || sender < 0 || sender >= size)
+            {
+                if (null == pending)
+                {
+                    pending = new ConfigurationException("rank " + sender + " was started with " +
+                        Configuration.WORLD_SIZE_ENV + "=" + hello.worldSize() + " but rank " + rank + " with " + size +
+                        "; start every rank with the same world size", sender);
+                }
+                return false;
+            }
+            peerPids[sender] = hello.pid();
+            peerHosts[sender] = hello.host();
+            helloReceived[sender] = true;
+            return true;
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------------
+    // settings
+    // ------------------------------------------------------------------------------------------------------
+
+    /**
+     * Settings of a communicator, validated once by {@link #conclude()}.
+     */
+    public static final class Context
+    {
+        private long timeoutNs = TimeUnit.MILLISECONDS.toNanos(Configuration.TIMEOUT_MS_DEFAULT);
+        private int chunkBytes = Configuration.CHUNK_BYTES_DEFAULT;
+        private String idle = Configuration.IDLE_DEFAULT;
+        private long jobId;
+        private int epoch;
+
+        /**
+         * Read every setting from the environment (and system properties), as {@code ringsync launch} sets it.
+         *
+         * @param env variables.
+         * @return a context.
+         */
+        public static Context fromEnvironment(final Map<String, String> env)
+        {
+            final Context ctx = new Context();
+            final String jobId = Configuration.lookup(env, Configuration.JOB_ID_ENV);
+            if (null != jobId)
+            {
+                ctx.jobId(parseLong(Configuration.JOB_ID_ENV, jobId));
+            }
+            final String timeout = Configuration.lookup(env, Configuration.TIMEOUT_MS_ENV);
+            if (null != timeout)
+            {
+                ctx.timeoutNs(TimeUnit.MILLISECONDS.toNanos(parseLong(Configuration.TIMEOUT_MS_ENV, timeout)));
+            }
+            final String chunk = Configuration.lookup(env, Configuration.CHUNK_BYTES_ENV);
+            if (null != chunk)
+            {
+                ctx.chunkBytes((int)parseLong(Configuration.CHUNK_BYTES_ENV, chunk));
+            }
+            final String idle = Configuration.lookup(env, Configuration.IDLE_ENV);
+            if (null != idle)
+            {
+                ctx.idle(idle);
+            }
+            return ctx;
+        }
+
+        static long parseLong(final String name, final String value)
+        {
+            try
+            {
+                if (value.startsWith("0x") || value.startsWith("0X"))
+                {
+                    return Long.parseUnsignedLong(value.substring(2), 16);
+                }
+                return Long.parseLong(value);
+            }
+            catch (final NumberFormatException ex)
+            {
+                throw new ConfigurationException(name + "=" + value + " is not a number", -1, ex);
+            }
+        }
+
+        /**
+         * Check every setting; called by {@link Communicator#connect}.
+         *
+         * @return this.
+         */
+        public Context conclude()
+        {
+            if (timeoutNs <= 0)
+            {
+                throw new ConfigurationException(Configuration.TIMEOUT_MS_ENV + " must be positive, got " +
+                    TimeUnit.NANOSECONDS.toMillis(timeoutNs) + " ms", -1);
+            }
+            if (chunkBytes < 64)
+            {
+                throw new ConfigurationException(Configuration.CHUNK_BYTES_ENV + " must be at least 64, got " +
+                    chunkBytes, -1);
+            }
+            idleStrategy();
+            return this;
+        }
+
+        /**
+         * @param timeoutNs deadline of every blocking call.
+         * @return this.
+         */
+        public Context timeoutNs(final long timeoutNs)
+        {
+            this.timeoutNs = timeoutNs;
+            return this;
+        }
+
+        /**
+         * @return deadline of every blocking call in nanoseconds.
+         */
+        public long timeoutNs()
+        {
+            return timeoutNs;
+        }
+
+        /**
+         * @param chunkBytes largest chunk payload; the transport may lower it.
+         * @return this.
+         */
+        public Context chunkBytes(final int chunkBytes)
+        {
+            this.chunkBytes = chunkBytes;
+            return this;
+        }
+
+        /**
+         * @return largest chunk payload requested.
+         */
+        public int chunkBytes()
+        {
+            return chunkBytes;
+        }
+
+        /**
+         * @param idle backoff, yield or spin.
+         * @return this.
+         */
+        public Context idle(final String idle)
+        {
+            this.idle = idle;
+            return this;
+        }
+
+        /**
+         * @return the idle strategy's name.
+         */
+        public String idle()
+        {
+            return idle;
+        }
+
+        /**
+         * @param jobId identical on every rank of a job.
+         * @return this.
+         */
+        public Context jobId(final long jobId)
+        {
+            this.jobId = jobId;
+            return this;
+        }
+
+        /**
+         * @return the job id.
+         */
+        public long jobId()
+        {
+            return jobId;
+        }
+
+        /**
+         * @param epoch communicator generation, identical on every rank.
+         * @return this.
+         */
+        public Context epoch(final int epoch)
+        {
+            this.epoch = epoch;
+            return this;
+        }
+
+        /**
+         * @return the epoch.
+         */
+        public int epoch()
+        {
+            return epoch;
+        }
+
+        /**
+         * A new idle strategy for a waiting rank. Backoff spins briefly, yields, then parks from 1 us up to 50 us:
+         * on 2 cores with up to 4 ranks a spinning rank starves the one it waits for (spikes: spinning clients
+         * halved Aeron IPC throughput), while short parks keep small calls fast.
+         *
+         * @return the strategy named by {@link #idle()}.
+         */
+        IdleStrategy idleStrategy()
+        {
+            switch (idle)
+            {
+                case "backoff":
+                    return new BackoffIdleStrategy(64, 32, TimeUnit.MICROSECONDS.toNanos(1),
+                        TimeUnit.MICROSECONDS.toNanos(50));
+                case "yield":
+                    return new YieldingIdleStrategy();
+                case "spin":
+                    return new BusySpinIdleStrategy();
+                default:
+                    throw new ConfigurationException(Configuration.IDLE_ENV + "=" + idle +
+                        " is not one of backoff, yield, spin", -1);
+            }
+        }
+    }
+}

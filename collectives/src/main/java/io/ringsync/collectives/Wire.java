@@ -1,0 +1,250 @@
+package io.ringsync.collectives;
+
+import io.ringsync.codecs.AbortDecoder;
+import io.ringsync.codecs.AbortEncoder;
+import io.ringsync.codecs.AbortKind;
+import io.ringsync.codecs.ChunkDecoder;
+import io.ringsync.codecs.ChunkEncoder;
+import io.ringsync.codecs.Collective;
+import io.ringsync.codecs.ElementType;
+import io.ringsync.codecs.HelloDecoder;
+import io.ringsync.codecs.HelloEncoder;
+import io.ringsync.codecs.MessageHeaderDecoder;
+import io.ringsync.codecs.MessageHeaderEncoder;
+import io.ringsync.codecs.Reduction;
+import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
+
+/**
+ * The SBE flyweights of one communicator and the fields every chunk of the current call shares, so the hot
+ * path writes a header with one call and reads one with one wrap. Not thread-safe; one per communicator.
+ */
+final class Wire
+{
+    /**
+     * SBE message header plus the chunk block: the payload starts this many bytes into a chunk message.
+     */
+    static final int CHUNK_HEADER_LENGTH = MessageHeaderEncoder.ENCODED_LENGTH + ChunkEncoder.BLOCK_LENGTH;
+
+    final MessageHeaderEncoder headerEncoder = new MessageHeaderEncoder();
+    final MessageHeaderDecoder headerDecoder = new MessageHeaderDecoder();
+    final ChunkEncoder chunkEncoder = new ChunkEncoder();
+    final ChunkDecoder chunkDecoder = new ChunkDecoder();
+    final HelloEncoder helloEncoder = new HelloEncoder();
+    final HelloDecoder helloDecoder = new HelloDecoder();
+    final AbortEncoder abortEncoder = new AbortEncoder();
+    final AbortDecoder abortDecoder = new AbortDecoder();
+
+    private final long jobId;
+    private final int epoch;
+    private final int rank;
+
+    private long sequence;
+    private int totalCount;
+    private int root;
+    private Collective collective;
+    private ElementType elementType;
+    private Reduction reduction;
+
+    Wire(final long jobId, final int epoch, final int rank)
+    {
+        this.jobId = jobId;
+        this.epoch = epoch;
+        this.rank = rank;
+    }
+
+    long jobId()
+    {
+        return jobId;
+    }
+
+    int epoch()
+    {
+        return epoch;
+    }
+
+    /**
+     * Set the fields every chunk of the next call carries.
+     */
+    void startCall(
+        final long sequence,
+        final Collective collective,
+        final DataType type,
+        final ReduceOp op,
+        final int totalCount,
+        final int root)
+    {
+        this.sequence = sequence;
+        this.collective = collective;
+        this.elementType = elementType(type);
+        this.reduction = reduction(op);
+        this.totalCount = totalCount;
+        this.root = root;
+    }
+
+    /**
+     * Write a chunk header at {@code offset}; the payload goes at {@code offset + CHUNK_HEADER_LENGTH}.
+     */
+    void writeChunkHeader(
+        final MutableDirectBuffer buffer,
+        final int offset,
+        final int step,
+        final int piece,
+        final int chunkOffset,
+        final int chunkCount)
+    {
+        chunkEncoder.wrapAndApplyHeader(buffer, offset, headerEncoder)
+            .jobId(jobId)
+            .sequence(sequence)
+            .epoch(epoch)
+            .senderRank(rank)
+            .step(step)
+            .piece(piece)
+            .totalCount(totalCount)
+            .chunkOffset(chunkOffset)
+            .chunkCount(chunkCount)
+            .root(root)
+            .collective(collective)
+            .elementType(elementType)
+            .reduction(reduction);
+    }
+
+    /**
+     * @return the message's template id after wrapping the header decoder, or -1 if it is not ours.
+     */
+    int wrapHeader(final DirectBuffer buffer, final int offset, final int length)
+    {
+        if (length < MessageHeaderDecoder.ENCODED_LENGTH)
+        {
+            return -1;
+        }
+        headerDecoder.wrap(buffer, offset);
+        if (headerDecoder.schemaId() != MessageHeaderDecoder.SCHEMA_ID)
+        {
+            return -1;
+        }
+        return headerDecoder.templateId();
+    }
+
+    /**
+     * Compare the call-level fields of the chunk in {@link #chunkDecoder} with this rank's call.
+     *
+     * @return null when they agree, else a description of what differs, naming both ranks.
+     */
+    String describeMismatch(final String callName, final int myRank)
+    {
+        final ChunkDecoder d = chunkDecoder;
+        if (d.collective() == collective && d.elementType() == elementType && d.reduction() == reduction &&
+            d.totalCount() == totalCount && d.root() == root)
+        {
+            return null;
+        }
+        return callName + " #" + sequence + " mismatch: rank " + d.senderRank() + " called " +
+            describe(d.collective(), d.elementType(), d.reduction(), d.totalCount(), d.root()) + " but rank " +
+            myRank + " called " + describe(collective, elementType, reduction, totalCount, root) +
+            "; every rank must make the same collective calls, in the same order, with the same length, type, " +
+            "op and root";
+    }
+
+    static String describe(
+        final Collective collective, final ElementType type, final Reduction reduction, final int count, final int root)
+    {
+        final StringBuilder sb = new StringBuilder(callName(collective)).append('(');
+        if (collective == Collective.ALL_REDUCE || collective == Collective.BROADCAST)
+        {
+            sb.append(count).append(" x ").append(type);
+            if (collective == Collective.ALL_REDUCE)
+            {
+                sb.append(", ").append(reduction);
+            }
+            else
+            {
+                sb.append(", root ").append(root);
+            }
+        }
+        return sb.append(')').toString();
+    }
+
+    static String callName(final Collective collective)
+    {
+        switch (collective)
+        {
+            case ALL_REDUCE:
+                return "allReduce";
+            case BROADCAST:
+                return "broadcast";
+            case BARRIER:
+                return "barrier";
+            case CLOSE:
+                return "close";
+            default:
+                return String.valueOf(collective);
+        }
+    }
+
+    static ElementType elementType(final DataType type)
+    {
+        return type == DataType.FLOAT64 ? ElementType.FLOAT64 : ElementType.FLOAT32;
+    }
+
+    static Reduction reduction(final ReduceOp op)
+    {
+        if (null == op)
+        {
+            return Reduction.NONE;
+        }
+        switch (op)
+        {
+            case SUM:
+                return Reduction.SUM;
+            case MIN:
+                return Reduction.MIN;
+            case MAX:
+                return Reduction.MAX;
+            case AVG:
+                return Reduction.AVG;
+            default:
+                throw new IllegalArgumentException(String.valueOf(op));
+        }
+    }
+
+    /**
+     * Encode an abort into {@code buffer} at 0.
+     *
+     * @return the message length.
+     */
+    int encodeAbort(
+        final MutableDirectBuffer buffer,
+        final long sequence,
+        final AbortKind kind,
+        final int suspectRank,
+        final String reason)
+    {
+        abortEncoder.wrapAndApplyHeader(buffer, 0, headerEncoder)
+            .jobId(jobId)
+            .epoch(epoch)
+            .senderRank(rank)
+            .sequence(sequence)
+            .suspectRank(suspectRank)
+            .kind(kind)
+            .reason(reason.length() > 2000 ? reason.substring(0, 2000) : reason);
+        return MessageHeaderEncoder.ENCODED_LENGTH + abortEncoder.encodedLength();
+    }
+
+    /**
+     * Encode a hello into {@code buffer} at 0.
+     *
+     * @return the message length.
+     */
+    int encodeHello(final MutableDirectBuffer buffer, final int worldSize, final long pid, final String host)
+    {
+        helloEncoder.wrapAndApplyHeader(buffer, 0, headerEncoder)
+            .jobId(jobId)
+            .epoch(epoch)
+            .senderRank(rank)
+            .worldSize(worldSize)
+            .pid(pid)
+            .host(host);
+        return MessageHeaderEncoder.ENCODED_LENGTH + helloEncoder.encodedLength();
+    }
+}
