@@ -1,17 +1,144 @@
 package io.ringsync.collectives;
 
 import io.ringsync.transport.Transport;
+import io.ringsync.transport.aeron.AeronMedia;
+import io.ringsync.transport.aeron.AeronTransport;
 
+import java.io.File;
+import java.util.Locale;
 import java.util.Map;
 
+/**
+ * Opens the transport {@link Communicator#fromEnvironment()} asks for, from the variables of
+ * {@link Configuration}, and turns every setting problem into a {@link ConfigurationException} that says
+ * which variable to set.
+ */
 final class EnvironmentTransports
 {
+    private static final String LAUNCH_HINT = "start every rank with `bin/ringsync launch --np N -- <command>`, " +
+        "which sets it, or set it yourself (see README, \"Environment\")";
+
     private EnvironmentTransports()
     {
     }
 
     static Transport open(final Map<String, String> env, final Communicator.Context ctx)
     {
-        throw new ConfigurationException("TEMPORARY", -1);
+        final int worldSize = requiredInt(env, Configuration.WORLD_SIZE_ENV);
+        final int rank = requiredInt(env, Configuration.RANK_ENV);
+        if (worldSize < 1)
+        {
+            throw new ConfigurationException(Configuration.WORLD_SIZE_ENV + "=" + worldSize + " must be at least 1", -1);
+        }
+        if (rank < 0 || rank >= worldSize)
+        {
+            throw new ConfigurationException(Configuration.RANK_ENV + "=" + rank + " is out of range: with " +
+                Configuration.WORLD_SIZE_ENV + "=" + worldSize + " ranks are 0.." + (worldSize - 1), rank);
+        }
+        final String name = valueOr(env, Configuration.TRANSPORT_ENV, Configuration.TRANSPORT_DEFAULT)
+            .toLowerCase(Locale.ROOT);
+        final AeronMedia media;
+        switch (name)
+        {
+            case "ipc":
+                media = AeronMedia.IPC;
+                break;
+            case "udp":
+                media = AeronMedia.UDP;
+                break;
+            default:
+                throw new ConfigurationException(Configuration.TRANSPORT_ENV + "=" + name + " is not a transport " +
+                    "of this version: use ipc (one host, the default) or udp (across hosts)", -1);
+        }
+
+        final String aeronDir = Configuration.lookup(env, Configuration.AERON_DIR_ENV);
+        if (media == AeronMedia.IPC)
+        {
+            if (null == aeronDir)
+            {
+                throw new ConfigurationException(Configuration.AERON_DIR_ENV + " is not set: ipc ranks share one " +
+                    "Aeron media driver; " + LAUNCH_HINT + ", e.g. the directory `bin/ringsync driver` prints", -1);
+            }
+            if (!new File(aeronDir, "cnc.dat").exists())
+            {
+                throw new ConfigurationException("no media driver runs in " + Configuration.AERON_DIR_ENV + "=" +
+                    aeronDir + " (no cnc.dat there): start one with `bin/ringsync driver --dir " + aeronDir + "`, or " +
+                    "use `bin/ringsync launch`, which hosts it", -1);
+            }
+        }
+
+        final AeronTransport.Context transportCtx = new AeronTransport.Context()
+            .rank(rank)
+            .worldSize(worldSize)
+            .jobId(ctx.jobId())
+            .media(media)
+            .aeronDirectoryName(aeronDir)
+            .driverTimeoutMs(Math.max(10_000, ctx.timeoutNs() / 1_000_000));
+        final String jobDir = Configuration.lookup(env, Configuration.JOB_DIR_ENV);
+        transportCtx.jobDirectory(new File(null != jobDir ? jobDir : defaultJobDirectory(ctx.jobId(), rank)));
+        final String termLength = Configuration.lookup(env, Configuration.TERM_LENGTH_ENV);
+        if (null != termLength)
+        {
+            transportCtx.termLength((int)Communicator.Context.parseLong(Configuration.TERM_LENGTH_ENV, termLength));
+        }
+        if (media == AeronMedia.UDP)
+        {
+            final String endpoints = Configuration.lookup(env, Configuration.UDP_ENDPOINTS_ENV);
+            if (null == endpoints)
+            {
+                throw new ConfigurationException(Configuration.UDP_ENDPOINTS_ENV + " is not set: udp needs one " +
+                    "host:port per rank, comma-separated in rank order, identical on every rank; " + LAUNCH_HINT, -1);
+            }
+            transportCtx.udpEndpoints(endpoints.split(","));
+            final String mtu = Configuration.lookup(env, Configuration.UDP_MTU_ENV);
+            transportCtx.mtuLength(null == mtu ? Configuration.UDP_MTU_DEFAULT :
+                (int)Communicator.Context.parseLong(Configuration.UDP_MTU_ENV, mtu));
+        }
+
+        try
+        {
+            return AeronTransport.connect(transportCtx);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw new ConfigurationException("rank " + rank + ": bad " + name + " transport setting: " +
+                ex.getMessage(), -1, ex);
+        }
+        catch (final RuntimeException ex)
+        {
+            throw new ConfigurationException("rank " + rank + ": could not open the " + name + " transport" +
+                (null != aeronDir ? " through the media driver in " + aeronDir : "") + ": " + ex.getMessage() +
+                ". Is the driver (or the launcher hosting it) still running?", -1, ex);
+        }
+    }
+
+    private static String defaultJobDirectory(final long jobId, final int rank)
+    {
+        final File shm = new File("/dev/shm");
+        final File parent = shm.isDirectory() ? shm : new File(System.getProperty("java.io.tmpdir"));
+        return new File(parent, String.format("ringsync-%016x-rank-%d", jobId, rank)).getPath();
+    }
+
+    private static int requiredInt(final Map<String, String> env, final String name)
+    {
+        final String value = Configuration.lookup(env, name);
+        if (null == value)
+        {
+            throw new ConfigurationException(name + " is not set: " + LAUNCH_HINT, -1);
+        }
+        try
+        {
+            return Integer.parseInt(value);
+        }
+        catch (final NumberFormatException ex)
+        {
+            throw new ConfigurationException(name + "=" + value + " is not a whole number", -1, ex);
+        }
+    }
+
+    private static String valueOr(final Map<String, String> env, final String name, final String fallback)
+    {
+        final String value = Configuration.lookup(env, name);
+        return null == value ? fallback : value;
     }
 }

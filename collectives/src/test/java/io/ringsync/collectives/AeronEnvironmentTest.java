@@ -1,0 +1,192 @@
+package io.ringsync.collectives;
+
+import io.ringsync.transport.aeron.AeronMedia;
+import io.ringsync.transport.aeron.MediaDriverHost;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.io.File;
+import java.io.IOException;
+import java.net.DatagramSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@link Communicator#fromEnvironment(Map)} over real Aeron transports, ranks as threads of this JVM: the
+ * settings the launcher passes, and the messages a user gets when one is missing or wrong.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class AeronEnvironmentTest
+{
+    private final Path jobDir = Path.of(new File("/dev/shm").isDirectory() ? "/dev/shm" :
+        System.getProperty("java.io.tmpdir"), "ringsync-test-" + ProcessHandle.current().pid() + "-" + System.nanoTime());
+
+    @AfterEach
+    void removeJobDirectory() throws IOException
+    {
+        if (Files.exists(jobDir))
+        {
+            try (Stream<Path> paths = Files.walk(jobDir))
+            {
+                paths.sorted(Comparator.reverseOrder()).map(Path::toFile).forEach(File::delete);
+            }
+        }
+    }
+
+    private Map<String, String> env(final int rank, final int size, final String transport)
+    {
+        final Map<String, String> env = new HashMap<>();
+        env.put(Configuration.RANK_ENV, Integer.toString(rank));
+        env.put(Configuration.WORLD_SIZE_ENV, Integer.toString(size));
+        env.put(Configuration.TRANSPORT_ENV, transport);
+        env.put(Configuration.JOB_ID_ENV, "0x5eed");
+        env.put(Configuration.JOB_DIR_ENV, jobDir.toString());
+        env.put(Configuration.TIMEOUT_MS_ENV, "20000");
+        return env;
+    }
+
+    private List<float[]> runRanks(final List<Map<String, String>> envs, final int count) throws Exception
+    {
+        final ExecutorService pool = Executors.newFixedThreadPool(envs.size());
+        try
+        {
+            final List<Future<float[]>> futures = new ArrayList<>();
+            for (final Map<String, String> env : envs)
+            {
+                futures.add(pool.submit(() ->
+                {
+                    try (Communicator comm = Communicator.fromEnvironment(env))
+                    {
+                        final Random random = new Random(comm.rank());
+                        final float[] v = new float[count];
+                        for (int i = 0; i < count; i++)
+                        {
+                            v[i] = random.nextFloat();
+                        }
+                        comm.broadcast(v, 0);
+                        for (int i = 0; i < count; i++)
+                        {
+                            v[i] += comm.rank();
+                        }
+                        comm.allReduce(v, ReduceOp.AVG);
+                        return v;
+                    }
+                }));
+            }
+            final List<float[]> results = new ArrayList<>();
+            for (final Future<float[]> future : futures)
+            {
+                results.add(future.get(60, TimeUnit.SECONDS));
+            }
+            return results;
+        }
+        finally
+        {
+            pool.shutdownNow();
+        }
+    }
+
+    private static void assertIdenticalAcrossRanks(final List<float[]> results, final int n, final int count)
+    {
+        final Random random = new Random(0);
+        for (int i = 0; i < count; i++)
+        {
+            final float init = random.nextFloat();
+            final int bits = Float.floatToRawIntBits(results.get(0)[i]);
+            // every rank held init + rank; the average is init + (n - 1) / 2 up to rounding
+            assertEquals(init + (n - 1) / 2.0f, results.get(0)[i], 1e-5f);
+            for (final float[] result : results)
+            {
+                assertEquals(bits, Float.floatToRawIntBits(result[i]), "element " + i);
+            }
+        }
+    }
+
+    @Test
+    void ipcRanksShareOneDriverAndAgreeBitwise() throws Exception
+    {
+        final File aeronDir = jobDir.resolve("aeron").toFile();
+        try (MediaDriverHost driver = MediaDriverHost.launch(aeronDir, AeronMedia.IPC, 1 << 20))
+        {
+            final int n = 3;
+            final int count = 300_007;
+            final List<Map<String, String>> envs = new ArrayList<>();
+            for (int r = 0; r < n; r++)
+            {
+                final Map<String, String> env = env(r, n, "ipc");
+                env.put(Configuration.AERON_DIR_ENV, driver.aeronDirectoryName());
+                envs.add(env);
+            }
+            assertIdenticalAcrossRanks(runRanks(envs, count), n, count);
+        }
+    }
+
+    @Test
+    void udpRanksEmbedTheirOwnDriversAndAgreeBitwise() throws Exception
+    {
+        final int n = 2;
+        final int count = 100_003;
+        final StringBuilder endpoints = new StringBuilder();
+        for (int r = 0; r < n; r++)
+        {
+            try (DatagramSocket socket = new DatagramSocket(0))
+            {
+                endpoints.append(r == 0 ? "" : ",").append("127.0.0.1:").append(socket.getLocalPort());
+            }
+        }
+        final List<Map<String, String>> envs = new ArrayList<>();
+        for (int r = 0; r < n; r++)
+        {
+            final Map<String, String> env = env(r, n, "udp");
+            env.put(Configuration.UDP_ENDPOINTS_ENV, endpoints.toString());
+            env.put(Configuration.UDP_MTU_ENV, "8192");
+            envs.add(env);
+        }
+        assertIdenticalAcrossRanks(runRanks(envs, count), n, count);
+    }
+
+    @Test
+    void missingOrWrongSettingsSayWhatToSet()
+    {
+        final Map<String, String> noRank = env(0, 2, "ipc");
+        noRank.remove(Configuration.RANK_ENV);
+        assertMessage(noRank, "RINGSYNC_RANK is not set");
+
+        assertMessage(env(2, 2, "ipc"), "RINGSYNC_RANK=2 is out of range");
+        assertMessage(env(0, 2, "tcp"), "RINGSYNC_TRANSPORT=tcp is not a transport");
+        assertMessage(env(0, 2, "ipc"), "RINGSYNC_AERON_DIR is not set");
+
+        final Map<String, String> noDriver = env(0, 2, "ipc");
+        noDriver.put(Configuration.AERON_DIR_ENV, jobDir.resolve("nothing-here").toString());
+        assertMessage(noDriver, "no media driver runs in RINGSYNC_AERON_DIR=");
+
+        assertMessage(env(0, 2, "udp"), "RINGSYNC_UDP_ENDPOINTS is not set");
+
+        final Map<String, String> badTimeout = env(0, 2, "ipc");
+        badTimeout.put(Configuration.TIMEOUT_MS_ENV, "soon");
+        assertMessage(badTimeout, "RINGSYNC_TIMEOUT_MS=soon is not a number");
+    }
+
+    private static void assertMessage(final Map<String, String> env, final String expected)
+    {
+        final ConfigurationException ex = assertThrows(ConfigurationException.class,
+            () -> Communicator.fromEnvironment(env).close());
+        assertTrue(ex.getMessage().contains(expected), ex.getMessage());
+    }
+}

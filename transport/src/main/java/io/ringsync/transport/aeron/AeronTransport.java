@@ -1,0 +1,1073 @@
+package io.ringsync.transport.aeron;
+
+import io.aeron.Aeron;
+import io.aeron.AvailableImageHandler;
+import io.aeron.ExclusivePublication;
+import io.aeron.Image;
+import io.aeron.Publication;
+import io.aeron.RethrowingErrorHandler;
+import io.aeron.Subscription;
+import io.aeron.UnavailableImageHandler;
+import io.aeron.logbuffer.BufferClaim;
+import io.aeron.logbuffer.ControlledFragmentHandler;
+import io.aeron.logbuffer.FrameDescriptor;
+import io.aeron.logbuffer.Header;
+import io.aeron.logbuffer.LogBufferDescriptor;
+import io.aeron.protocol.DataHeaderFlyweight;
+import io.ringsync.transport.InboundLink;
+import io.ringsync.transport.MessageHandler;
+import io.ringsync.transport.OutboundLink;
+import io.ringsync.transport.Transport;
+import org.agrona.BitUtil;
+import org.agrona.CloseHelper;
+import org.agrona.DirectBuffer;
+import org.agrona.ErrorHandler;
+import org.agrona.MutableDirectBuffer;
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.IdleStrategy;
+import org.agrona.concurrent.SleepingMillisIdleStrategy;
+
+import java.io.File;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
+
+/**
+ * A full mesh of Aeron links between the ranks of a job: for every peer one {@link ExclusivePublication} to it and
+ * one {@link Subscription} from it, over IPC (one media driver shared by the job's ranks) or UDP (one endpoint per
+ * rank).
+ * <p>
+ * The directed link from rank {@code f} to rank {@code t} uses stream id {@code streamIdBase + f * worldSize + t}.
+ * IPC publications run on {@code aeron:ipc?term-length=T|mtu=65504|pub-wnd=T/2}; over UDP rank {@code r}
+ * subscribes on its own endpoint {@code aeron:udp?endpoint=<udpEndpoints[r]>} (all its inbound links share the
+ * socket) and publishes to peer {@code p} on {@code aeron:udp?endpoint=<udpEndpoints[p]>|mtu=M|term-length=T}.
+ * <p>
+ * {@link #connect(Context)} does not wait for peers: {@link OutboundLink#tryClaim(int)} returns
+ * {@link OutboundLink#NOT_CONNECTED} until the peer's subscription is there, and the layer above handshakes with a
+ * deadline. Messages never exceed {@link #maxMessageLength()}, so none is fragmented and the receiver reads each
+ * one in place in the Aeron term. A {@link MessageHandler} that throws makes {@link InboundLink#poll} throw too
+ * (Aeron's default would log and carry on), and the message it was handed counts as consumed.
+ * <p>
+ * The Aeron client runs its own conductor thread that sleeps when idle (a spinning one steals a core from the
+ * ranks on a small host). Its errors, including a media driver timeout, are kept for {@link #lastError()}; unlike
+ * Aeron's default handler, nothing here exits the JVM. After a driver timeout every link reports
+ * {@link OutboundLink#CLOSED} and the inbound links report lost.
+ */
+public final class AeronTransport implements Transport
+{
+    /**
+     * IPC mtu: Aeron's largest frame, so one claim holds up to 65472 bytes.
+     */
+    public static final int IPC_MTU_LENGTH = MediaDriverHost.IPC_MTU_LENGTH;
+
+    /**
+     * Default UDP mtu: fits a 1500-byte Ethernet frame without IP fragmentation (Aeron's default).
+     */
+    public static final int UDP_MTU_LENGTH_DEFAULT = 1408;
+
+    /**
+     * Default term length of every link: 1 MiB, a 512 KiB publisher window.
+     */
+    public static final int TERM_LENGTH_DEFAULT = 1024 * 1024;
+
+    /**
+     * Default UDP SO_SNDBUF / SO_RCVBUF and receiver window: 2 MiB gave 4x the loopback rate of the defaults.
+     */
+    public static final int SOCKET_BUFFER_LENGTH_DEFAULT = MediaDriverHost.SOCKET_BUFFER_LENGTH_DEFAULT;
+
+    /**
+     * Default time without a media driver heartbeat after which the client gives up (Aeron's default).
+     */
+    public static final long DRIVER_TIMEOUT_MS_DEFAULT = 10_000;
+
+    /**
+     * {@link Context#streamIdBase()} value meaning "derive it from the job id".
+     */
+    public static final int STREAM_ID_BASE_FROM_JOB_ID = Integer.MIN_VALUE;
+
+    /**
+     * Bytes of Aeron's data frame header in front of every message.
+     */
+    public static final int FRAME_HEADER_LENGTH = DataHeaderFlyweight.HEADER_LENGTH;
+
+    /**
+     * The client conductor only handles images coming and going and keepalives, nothing on the hot path; a 1 ms
+     * sleep keeps it off the CPU yet makes a new peer's image pollable sooner than Aeron's 16 ms default.
+     */
+    private static final long CLIENT_IDLE_SLEEP_MS = 1;
+
+    private final Context ctx;
+    private final int rank;
+    private final int worldSize;
+    private final String name;
+    private final int maxMessageLength;
+    private final Outbound[] outbound;
+    private final Inbound[] inbound;
+    private final ErrorRecorder errors;
+    private final MediaDriverHost embeddedDriver;
+    private final Aeron aeron;
+    private final AtomicBoolean isClosed = new AtomicBoolean();
+
+    private AeronTransport(final Context ctx)
+    {
+        this.ctx = ctx;
+        this.rank = ctx.rank();
+        this.worldSize = ctx.worldSize();
+        this.name = ctx.media().transportName();
+        this.maxMessageLength = computeMaxMessageLength(ctx.mtuLength(), ctx.termLength());
+        this.outbound = new Outbound[worldSize];
+        this.inbound = new Inbound[worldSize];
+        this.errors = new ErrorRecorder(ctx.errorHandler());
+
+        // only UDP gets here without an Aeron directory (IPC ranks must share the launcher's driver)
+        final MediaDriverHost driverHost = null != ctx.aeronDirectoryName() ? null :
+            MediaDriverHost.launch(new MediaDriverHost.Context()
+                .aeronDirectory(ctx.embeddedDriverDirectory())
+                .media(ctx.media())
+                .ipcTermLength(Math.max(ctx.termLength(), MediaDriverHost.IPC_TERM_LENGTH_MIN))
+                .socketBufferLength(ctx.socketBufferLength())
+                .idleStrategySupplier(ctx.embeddedDriverIdleStrategySupplier())
+                .errorHandler(errors));
+        final String aeronDir = null != driverHost ? driverHost.aeronDirectoryName() : ctx.aeronDirectoryName();
+
+        Aeron client = null;
+        try
+        {
+            client = Aeron.connect(new Aeron.Context()
+                .aeronDirectoryName(aeronDir)
+                .clientName("ringsync-" + Long.toHexString(ctx.jobId()) + "-rank-" + rank)
+                .driverTimeoutMs(ctx.driverTimeoutMs())
+                .useConductorAgentInvoker(false)
+                .idleStrategy(new SleepingMillisIdleStrategy(CLIENT_IDLE_SLEEP_MS))
+                .errorHandler(errors)
+                // Aeron's default would swallow an exception thrown by a message handler and drop the message
+                .subscriberErrorHandler(RethrowingErrorHandler.INSTANCE));
+
+            // subscriptions first, so that peers' publications find them as soon as they are added
+            final String subscriptionChannel = subscriptionChannel(ctx);
+            for (int peer = 0; peer < worldSize; peer++)
+            {
+                if (peer != rank)
+                {
+                    final Inbound link = new Inbound(peer);
+                    link.subscription = client.addSubscription(
+                        subscriptionChannel, ctx.streamId(peer, rank), link, link);
+                    inbound[peer] = link;
+                }
+            }
+
+            final long windowLength = ctx.termLength() / 2;
+            for (int peer = 0; peer < worldSize; peer++)
+            {
+                if (peer != rank)
+                {
+                    final ExclusivePublication publication =
+                        client.addExclusivePublication(publicationChannel(ctx, peer), ctx.streamId(rank, peer));
+                    outbound[peer] = new Outbound(peer, publication, windowLength);
+                }
+            }
+        }
+        catch (final RuntimeException | LinkageError ex)
+        {
+            closeAll(client, driverHost);
+            throw connectFailure(ctx, ex);
+        }
+
+        this.embeddedDriver = driverHost;
+        this.aeron = client;
+    }
+
+    /**
+     * Create this rank's links: connect an Aeron client (launching an embedded UDP driver if no Aeron directory is
+     * given), add a subscription from and a publication to every peer. Does not wait for peers.
+     *
+     * @param ctx settings; concluded here.
+     * @return the transport.
+     * @throws IllegalArgumentException for a bad setting (the message names it).
+     * @throws IllegalStateException    when the media driver cannot be reached or a channel cannot be added.
+     */
+    public static AeronTransport connect(final Context ctx)
+    {
+        return new AeronTransport(ctx.conclude());
+    }
+
+    /**
+     * The largest message one claim holds unfragmented: the mtu less the 32-byte data header, capped by Aeron's
+     * max message length of term / 8.
+     *
+     * @param mtuLength  of the publication.
+     * @param termLength of the publication.
+     * @return the largest message length.
+     */
+    public static int computeMaxMessageLength(final int mtuLength, final int termLength)
+    {
+        return Math.min(mtuLength - FRAME_HEADER_LENGTH, FrameDescriptor.computeMaxMessageLength(termLength));
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public int rank()
+    {
+        return rank;
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public int worldSize()
+    {
+        return worldSize;
+    }
+
+    /**
+     * @return {@code ipc} or {@code udp}.
+     */
+    public String name()
+    {
+        return name;
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public OutboundLink outbound(final int peer)
+    {
+        return Objects.requireNonNull(outbound[peer], "no link to self");
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public InboundLink inbound(final int peer)
+    {
+        return Objects.requireNonNull(inbound[peer], "no link to self");
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public int maxMessageLength()
+    {
+        return maxMessageLength;
+    }
+
+    /**
+     * Whether both directions with {@code peer} are up: our publication has seen its subscription and its
+     * publication's image has reached ours. For tests and diagnostics; the collectives handshake instead.
+     *
+     * @param peer another rank.
+     * @return true when both links with {@code peer} are connected.
+     */
+    public boolean isConnected(final int peer)
+    {
+        final Outbound out = outbound[peer];
+        final Inbound in = inbound[peer];
+        return null != out && null != in && out.publication.isConnected() && in.subscription.isConnected();
+    }
+
+    /**
+     * @return the media of the links.
+     */
+    public AeronMedia media()
+    {
+        return ctx.media();
+    }
+
+    /**
+     * @return the concluded settings.
+     */
+    public Context context()
+    {
+        return ctx;
+    }
+
+    /**
+     * @return the Aeron directory of the media driver the client uses (the embedded one if it was launched).
+     */
+    public String aeronDirectoryName()
+    {
+        return null != embeddedDriver ? embeddedDriver.aeronDirectoryName() : ctx.aeronDirectoryName();
+    }
+
+    /**
+     * @return the most recent error reported by the Aeron client's conductor or the embedded driver (e.g. a
+     * {@code DriverTimeoutException}), or null. Check it when links turn {@link OutboundLink#CLOSED}.
+     */
+    public Throwable lastError()
+    {
+        return errors.lastError();
+    }
+
+    /**
+     * @return how many errors the client and embedded driver have reported.
+     */
+    public long errorCount()
+    {
+        return errors.errorCount();
+    }
+
+    /**
+     * Close the publications, subscriptions, the client, then the embedded driver (deleting its directory).
+     * Never throws, whatever state the peers or the driver are in; safe to call more than once.
+     */
+    public void close()
+    {
+        if (isClosed.compareAndSet(false, true))
+        {
+            final List<AutoCloseable> closeables = new ArrayList<>(2 * worldSize + 2);
+            for (final Outbound link : outbound)
+            {
+                if (null != link)
+                {
+                    closeables.add(link.publication);
+                }
+            }
+            for (final Inbound link : inbound)
+            {
+                if (null != link)
+                {
+                    closeables.add(link.subscription);
+                }
+            }
+            closeables.add(aeron);
+            closeables.add(embeddedDriver);
+            CloseHelper.quietCloseAll(closeables);
+        }
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public String toString()
+    {
+        return "AeronTransport{" + name + ", rank=" + rank + "/" + worldSize +
+            ", jobId=0x" + Long.toHexString(ctx.jobId()) + ", dir=" + aeronDirectoryName() + "}";
+    }
+
+    static String subscriptionChannel(final Context ctx)
+    {
+        if (AeronMedia.IPC == ctx.media())
+        {
+            return "aeron:ipc";
+        }
+
+        return "aeron:udp?endpoint=" + ctx.udpEndpoints()[ctx.rank()] +
+            "|so-rcvbuf=" + ctx.socketBufferLength() +
+            "|rcv-wnd=" + ctx.socketBufferLength();
+    }
+
+    static String publicationChannel(final Context ctx, final int peer)
+    {
+        // pub-wnd pins the publisher window to term/2 whatever the driver's defaults, so windowLength() is exact
+        final String common = "mtu=" + ctx.mtuLength() +
+            "|term-length=" + ctx.termLength() +
+            "|pub-wnd=" + (ctx.termLength() / 2);
+        if (AeronMedia.IPC == ctx.media())
+        {
+            return "aeron:ipc?" + common;
+        }
+
+        return "aeron:udp?endpoint=" + ctx.udpEndpoints()[peer] + "|" + common +
+            "|so-sndbuf=" + ctx.socketBufferLength();
+    }
+
+    private static void closeAll(final Aeron client, final MediaDriverHost driverHost)
+    {
+        // closing the client releases every publication and subscription it added
+        CloseHelper.quietCloseAll(client, driverHost);
+    }
+
+    private static RuntimeException connectFailure(final Context ctx, final Throwable ex)
+    {
+        final String where = null != ctx.aeronDirectoryName() ?
+            "media driver in " + ctx.aeronDirectoryName() : "embedded media driver in " + ctx.embeddedDriverDirectory();
+        if (ex instanceof IllegalAccessError || ex instanceof ExceptionInInitializerError)
+        {
+            return new IllegalStateException("rank " + ctx.rank() + " cannot use the " + where +
+                ": Agrona needs the JVM flag --add-exports java.base/jdk.internal.misc=ALL-UNNAMED (" + ex + ")", ex);
+        }
+
+        return new IllegalStateException("rank " + ctx.rank() + " cannot connect its " + ctx.media() +
+            " links through the " + where + ": " + ex, ex);
+    }
+
+    /**
+     * Sending end: claims go straight into the Aeron term through one reused {@link BufferClaim}.
+     */
+    static final class Outbound implements OutboundLink
+    {
+        private final int peer;
+        private final ExclusivePublication publication;
+        private final BufferClaim bufferClaim = new BufferClaim();
+        private final long windowLength;
+
+        Outbound(final int peer, final ExclusivePublication publication, final long windowLength)
+        {
+            this.peer = peer;
+            this.publication = publication;
+            this.windowLength = windowLength;
+        }
+
+        public int peer()
+        {
+            return peer;
+        }
+
+        public long tryClaim(final int length)
+        {
+            final long result = publication.tryClaim(length, bufferClaim);
+            if (result > 0)
+            {
+                return bufferClaim.offset();
+            }
+
+            return status(result);
+        }
+
+        public MutableDirectBuffer buffer()
+        {
+            return bufferClaim.buffer();
+        }
+
+        public void commit()
+        {
+            bufferClaim.commit();
+        }
+
+        public void abort()
+        {
+            bufferClaim.abort();
+        }
+
+        public long availableWindow()
+        {
+            if (!publication.isConnected())
+            {
+                return 0;
+            }
+
+            // a claim may end past the limit (only its start is checked), so the difference can go negative
+            final long window = publication.availableWindow();
+            return window > 0 ? window : 0;
+        }
+
+        public long windowLength()
+        {
+            return windowLength;
+        }
+
+        public int framedLength(final int length)
+        {
+            return BitUtil.align(length + FRAME_HEADER_LENGTH, FrameDescriptor.FRAME_ALIGNMENT);
+        }
+
+        private static long status(final long result)
+        {
+            if (Publication.BACK_PRESSURED == result)
+            {
+                return BACK_PRESSURED;
+            }
+            if (Publication.NOT_CONNECTED == result)
+            {
+                return NOT_CONNECTED;
+            }
+            if (Publication.ADMIN_ACTION == result)
+            {
+                return ADMIN_ACTION;
+            }
+
+            // CLOSED, MAX_POSITION_EXCEEDED (the stream has used its 2^31 terms): the link cannot go on
+            return CLOSED;
+        }
+    }
+
+    /**
+     * Receiving end: polls the subscription with itself as the fragment handler, so nothing is allocated per
+     * poll, and watches the subscription's images to report a peer that has gone.
+     */
+    static final class Inbound
+        implements InboundLink, ControlledFragmentHandler, AvailableImageHandler, UnavailableImageHandler
+    {
+        private final int peer;
+        private MessageHandler handler;
+        private volatile boolean hasHadImage;
+        private volatile boolean isLost;
+        Subscription subscription;
+
+        Inbound(final int peer)
+        {
+            this.peer = peer;
+        }
+
+        public int peer()
+        {
+            return peer;
+        }
+
+        public int poll(final MessageHandler handler, final int limit)
+        {
+            this.handler = handler;
+            try
+            {
+                return subscription.controlledPoll(this, limit);
+            }
+            finally
+            {
+                this.handler = null;
+            }
+        }
+
+        public Action onFragment(final DirectBuffer buffer, final int offset, final int length, final Header header)
+        {
+            return handler.onMessage(buffer, offset, length) ? Action.CONTINUE : Action.ABORT;
+        }
+
+        public boolean isLost()
+        {
+            return isLost;
+        }
+
+        /**
+         * Called on the client conductor thread.
+         *
+         * @param image that became available.
+         */
+        public void onAvailableImage(final Image image)
+        {
+            hasHadImage = true;
+        }
+
+        /**
+         * Called on the client conductor thread: the publisher closed and the image was drained, its image timed
+         * out, or the client itself closed or lost the driver. Once lost, a link stays lost.
+         *
+         * @param image that went away.
+         */
+        public void onUnavailableImage(final Image image)
+        {
+            if (hasHadImage)
+            {
+                isLost = true;
+            }
+        }
+    }
+
+    /**
+     * Settings of an {@link AeronTransport}: fluent, Aeron style ({@code ctx.rank(1)} / {@code ctx.rank()}),
+     * checked and completed once by {@link #conclude()}.
+     */
+    public static final class Context
+    {
+        private final AtomicBoolean isConcluded = new AtomicBoolean();
+        private int rank = -1;
+        private int worldSize;
+        private long jobId;
+        private AeronMedia media = AeronMedia.IPC;
+        private String aeronDirectoryName;
+        private File jobDirectory;
+        private String[] udpEndpoints;
+        private int mtuLength;
+        private int termLength = TERM_LENGTH_DEFAULT;
+        private int socketBufferLength = SOCKET_BUFFER_LENGTH_DEFAULT;
+        private long driverTimeoutMs = DRIVER_TIMEOUT_MS_DEFAULT;
+        private int streamIdBase = STREAM_ID_BASE_FROM_JOB_ID;
+        private Supplier<IdleStrategy> embeddedDriverIdleStrategySupplier = BackoffIdleStrategy::new;
+        private ErrorHandler errorHandler;
+
+        /**
+         * Check every setting and fill in the derived ones (mtu, stream id base). Called by
+         * {@link AeronTransport#connect(Context)}; may be called once.
+         *
+         * @return this.
+         * @throws IllegalArgumentException naming the first bad setting and what to set.
+         * @throws IllegalStateException    when called a second time.
+         */
+        public Context conclude()
+        {
+            if (!isConcluded.compareAndSet(false, true))
+            {
+                throw new IllegalStateException("AeronTransport.Context already concluded: use a new Context");
+            }
+
+            if (worldSize < 1)
+            {
+                throw new IllegalArgumentException("worldSize=" + worldSize +
+                    " must be >= 1: set worldSize(int) to the number of ranks");
+            }
+
+            if (rank < 0 || rank >= worldSize)
+            {
+                throw new IllegalArgumentException("rank=" + rank + " must be in [0, worldSize=" + worldSize +
+                    "): set rank(int)");
+            }
+
+            if (null == media)
+            {
+                throw new IllegalArgumentException("media is null: set media(AeronMedia.IPC or AeronMedia.UDP)");
+            }
+
+            if (null != aeronDirectoryName && aeronDirectoryName.isBlank())
+            {
+                aeronDirectoryName = null;
+            }
+
+            if (AeronMedia.IPC == media)
+            {
+                if (null == aeronDirectoryName)
+                {
+                    throw new IllegalArgumentException("aeronDirectoryName is not set: IPC ranks share the media " +
+                        "driver their launcher hosts; set aeronDirectoryName(String) to its Aeron directory");
+                }
+                mtuLength = IPC_MTU_LENGTH;
+            }
+            else
+            {
+                concludeUdp();
+            }
+
+            if (!BitUtil.isPowerOfTwo(termLength) ||
+                termLength < LogBufferDescriptor.TERM_MIN_LENGTH || termLength > LogBufferDescriptor.TERM_MAX_LENGTH)
+            {
+                throw new IllegalArgumentException("termLength=" + termLength + " must be a power of two from " +
+                    LogBufferDescriptor.TERM_MIN_LENGTH + " to " + LogBufferDescriptor.TERM_MAX_LENGTH +
+                    ": set termLength(int), e.g. " + TERM_LENGTH_DEFAULT);
+            }
+
+            if (FrameDescriptor.computeMaxMessageLength(termLength) < mtuLength)
+            {
+                throw new IllegalArgumentException("termLength=" + termLength + " is too small for mtuLength=" +
+                    mtuLength + ": Aeron caps a message at term/8, so set termLength(int) to at least " +
+                    BitUtil.findNextPositivePowerOfTwo(8 * mtuLength));
+            }
+
+            if (driverTimeoutMs <= 0)
+            {
+                throw new IllegalArgumentException("driverTimeoutMs=" + driverTimeoutMs +
+                    " must be > 0: set driverTimeoutMs(long), e.g. " + DRIVER_TIMEOUT_MS_DEFAULT);
+            }
+
+            if (STREAM_ID_BASE_FROM_JOB_ID == streamIdBase)
+            {
+                streamIdBase = defaultStreamIdBase(jobId);
+            }
+            else if (streamIdBase < 1)
+            {
+                throw new IllegalArgumentException("streamIdBase=" + streamIdBase +
+                    " must be >= 1: set streamIdBase(int), or leave it to be derived from jobId");
+            }
+
+            if ((long)streamIdBase + (long)worldSize * worldSize - 1 > Integer.MAX_VALUE)
+            {
+                throw new IllegalArgumentException("streamIdBase=" + streamIdBase + " leaves no room for " +
+                    worldSize + "^2 stream ids below 2^31: set a smaller streamIdBase(int)");
+            }
+
+            if (null == embeddedDriverIdleStrategySupplier)
+            {
+                throw new IllegalArgumentException("embeddedDriverIdleStrategySupplier is null: set " +
+                    "embeddedDriverIdleStrategySupplier(...), e.g. BackoffIdleStrategy::new");
+            }
+
+            return this;
+        }
+
+        private void concludeUdp()
+        {
+            if (null == udpEndpoints)
+            {
+                throw new IllegalArgumentException("udpEndpoints is not set: UDP needs one host:port per rank; " +
+                    "set udpEndpoints(String...)");
+            }
+
+            if (udpEndpoints.length != worldSize)
+            {
+                throw new IllegalArgumentException("udpEndpoints has " + udpEndpoints.length +
+                    " entries but worldSize=" + worldSize + ": set udpEndpoints(String...) with one host:port per rank");
+            }
+
+            udpEndpoints = udpEndpoints.clone();
+            for (int i = 0; i < udpEndpoints.length; i++)
+            {
+                udpEndpoints[i] = checkEndpoint(i, udpEndpoints[i]);
+            }
+
+            if (0 == mtuLength)
+            {
+                mtuLength = UDP_MTU_LENGTH_DEFAULT;
+            }
+
+            if (mtuLength <= FRAME_HEADER_LENGTH || mtuLength > IPC_MTU_LENGTH ||
+                0 != (mtuLength & (FrameDescriptor.FRAME_ALIGNMENT - 1)))
+            {
+                throw new IllegalArgumentException("mtuLength=" + mtuLength + " must be a multiple of " +
+                    FrameDescriptor.FRAME_ALIGNMENT + " from " + (2 * FRAME_HEADER_LENGTH) + " to " + IPC_MTU_LENGTH +
+                    ": set mtuLength(int), e.g. " + UDP_MTU_LENGTH_DEFAULT + " for 1500-byte Ethernet");
+            }
+
+            if (socketBufferLength < Math.max(mtuLength, MediaDriverHost.SOCKET_BUFFER_LENGTH_MIN))
+            {
+                throw new IllegalArgumentException("socketBufferLength=" + socketBufferLength +
+                    " must be at least " + Math.max(mtuLength, MediaDriverHost.SOCKET_BUFFER_LENGTH_MIN) +
+                    ": set socketBufferLength(int), e.g. " + SOCKET_BUFFER_LENGTH_DEFAULT);
+            }
+
+            if (null == aeronDirectoryName && null == jobDirectory)
+            {
+                throw new IllegalArgumentException("neither aeronDirectoryName nor jobDirectory is set: a UDP rank " +
+                    "uses an external media driver (set aeronDirectoryName(String)) or embeds one under " +
+                    "jobDirectory (set jobDirectory(File))");
+            }
+        }
+
+        private static String checkEndpoint(final int index, final String endpoint)
+        {
+            final String value = null == endpoint ? "" : endpoint.trim();
+            final int colon = value.lastIndexOf(':');
+            int port = -1;
+            if (colon > 0 && colon < value.length() - 1)
+            {
+                try
+                {
+                    port = Integer.parseInt(value.substring(colon + 1));
+                }
+                catch (final NumberFormatException ignore)
+                {
+                    port = -1;
+                }
+            }
+
+            if (port < 1 || port > 65535)
+            {
+                throw new IllegalArgumentException("udpEndpoints[" + index + "]='" + endpoint +
+                    "' is not host:port with a port from 1 to 65535: set udpEndpoints(String...)");
+            }
+
+            return value;
+        }
+
+        /**
+         * The stream id base a job id maps to: a multiple of 4096 from 4096 to 2^30, spread by a 64-bit mix so that
+         * jobs sharing a driver collide with a chance of 1 in 2^18 (blocks of 4096 ids fit 64 ranks).
+         *
+         * @param jobId of the job.
+         * @return its stream id base.
+         */
+        public static int defaultStreamIdBase(final long jobId)
+        {
+            long z = jobId + 0x9E3779B97F4A7C15L;
+            z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+            z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+            z = z ^ (z >>> 31);
+
+            return ((int)(z & 0x3FFFF) + 1) << 12;
+        }
+
+        /**
+         * @param from sending rank.
+         * @param to   receiving rank.
+         * @return the stream id of the directed link, once concluded.
+         */
+        public int streamId(final int from, final int to)
+        {
+            return streamIdBase + from * worldSize + to;
+        }
+
+        /**
+         * @return the Aeron directory an embedded driver gets: {@code <jobDirectory>/aeron-rank-<rank>}.
+         */
+        public File embeddedDriverDirectory()
+        {
+            return null == jobDirectory ? null : new File(jobDirectory, "aeron-rank-" + rank);
+        }
+
+        /**
+         * @param rank this process' rank, 0 to {@code worldSize - 1}.
+         * @return this.
+         */
+        public Context rank(final int rank)
+        {
+            this.rank = rank;
+            return this;
+        }
+
+        /**
+         * @return this process' rank.
+         */
+        public int rank()
+        {
+            return rank;
+        }
+
+        /**
+         * @param worldSize number of ranks in the job.
+         * @return this.
+         */
+        public Context worldSize(final int worldSize)
+        {
+            this.worldSize = worldSize;
+            return this;
+        }
+
+        /**
+         * @return number of ranks in the job.
+         */
+        public int worldSize()
+        {
+            return worldSize;
+        }
+
+        /**
+         * @param jobId identical on every rank of a job; the default stream ids derive from it.
+         * @return this.
+         */
+        public Context jobId(final long jobId)
+        {
+            this.jobId = jobId;
+            return this;
+        }
+
+        /**
+         * @return the job id.
+         */
+        public long jobId()
+        {
+            return jobId;
+        }
+
+        /**
+         * @param media IPC (default) or UDP.
+         * @return this.
+         */
+        public Context media(final AeronMedia media)
+        {
+            this.media = media;
+            return this;
+        }
+
+        /**
+         * @return the media.
+         */
+        public AeronMedia media()
+        {
+            return media;
+        }
+
+        /**
+         * @param aeronDirectoryName the Aeron directory of an external media driver: required for IPC (the
+         *                           launcher's driver, shared by the job's ranks); for UDP, null embeds a driver
+         *                           in this process under {@link #jobDirectory()}.
+         * @return this.
+         */
+        public Context aeronDirectoryName(final String aeronDirectoryName)
+        {
+            this.aeronDirectoryName = aeronDirectoryName;
+            return this;
+        }
+
+        /**
+         * @return the external driver's Aeron directory, or null.
+         */
+        public String aeronDirectoryName()
+        {
+            return aeronDirectoryName;
+        }
+
+        /**
+         * @param jobDirectory the job's directory; an embedded UDP driver lives in
+         *                     {@code <jobDirectory>/aeron-rank-<rank>} and is deleted on close.
+         * @return this.
+         */
+        public Context jobDirectory(final File jobDirectory)
+        {
+            this.jobDirectory = jobDirectory;
+            return this;
+        }
+
+        /**
+         * @return the job's directory, or null.
+         */
+        public File jobDirectory()
+        {
+            return jobDirectory;
+        }
+
+        /**
+         * @param udpEndpoints one {@code host:port} per rank in rank order (UDP only): rank r binds and receives on
+         *                     the r-th; its peers send there.
+         * @return this.
+         */
+        public Context udpEndpoints(final String... udpEndpoints)
+        {
+            this.udpEndpoints = udpEndpoints;
+            return this;
+        }
+
+        /**
+         * @return the UDP endpoints, or null.
+         */
+        public String[] udpEndpoints()
+        {
+            return udpEndpoints;
+        }
+
+        /**
+         * @param mtuLength UDP datagram length, a multiple of 32 up to 65504; 0 means
+         *                  {@link #UDP_MTU_LENGTH_DEFAULT}. Ignored for IPC, which always uses {@link #IPC_MTU_LENGTH}.
+         * @return this.
+         */
+        public Context mtuLength(final int mtuLength)
+        {
+            this.mtuLength = mtuLength;
+            return this;
+        }
+
+        /**
+         * @return the mtu (after {@link #conclude()}, the one in use).
+         */
+        public int mtuLength()
+        {
+            return mtuLength;
+        }
+
+        /**
+         * @param termLength term length of every link, a power of two with term/8 >= mtu (so at least 512 KiB for
+         *                   mtu 65504); the publisher window is half of it.
+         * @return this.
+         */
+        public Context termLength(final int termLength)
+        {
+            this.termLength = termLength;
+            return this;
+        }
+
+        /**
+         * @return the term length.
+         */
+        public int termLength()
+        {
+            return termLength;
+        }
+
+        /**
+         * @param socketBufferLength UDP only: SO_SNDBUF, SO_RCVBUF and the receiver window, set on each channel
+         *                           (so an external driver gets them too). The OS caps buffers at
+         *                           {@code net.core.rmem_max} / {@code wmem_max}.
+         * @return this.
+         */
+        public Context socketBufferLength(final int socketBufferLength)
+        {
+            this.socketBufferLength = socketBufferLength;
+            return this;
+        }
+
+        /**
+         * @return the UDP socket buffer and receiver window length.
+         */
+        public int socketBufferLength()
+        {
+            return socketBufferLength;
+        }
+
+        /**
+         * @param driverTimeoutMs time without a media driver heartbeat after which the client reports a
+         *                        {@code DriverTimeoutException} (see {@link AeronTransport#lastError()}) and closes its
+         *                        links; also bounds waiting for the driver in {@link AeronTransport#connect(Context)}.
+         * @return this.
+         */
+        public Context driverTimeoutMs(final long driverTimeoutMs)
+        {
+            this.driverTimeoutMs = driverTimeoutMs;
+            return this;
+        }
+
+        /**
+         * @return the driver timeout in milliseconds.
+         */
+        public long driverTimeoutMs()
+        {
+            return driverTimeoutMs;
+        }
+
+        /**
+         * @param streamIdBase first stream id of the job's links (it uses worldSize^2 ids from there); the default,
+         *                     {@link #STREAM_ID_BASE_FROM_JOB_ID}, derives it from the job id so that jobs sharing a
+         *                     driver do not collide.
+         * @return this.
+         */
+        public Context streamIdBase(final int streamIdBase)
+        {
+            this.streamIdBase = streamIdBase;
+            return this;
+        }
+
+        /**
+         * @return the stream id base (derived once concluded).
+         */
+        public int streamIdBase()
+        {
+            return streamIdBase;
+        }
+
+        /**
+         * @param supplier of idle strategies for the embedded driver's threads; default {@link BackoffIdleStrategy}.
+         *                 Never spin or noop on a host with few cores.
+         * @return this.
+         */
+        public Context embeddedDriverIdleStrategySupplier(final Supplier<IdleStrategy> supplier)
+        {
+            this.embeddedDriverIdleStrategySupplier = supplier;
+            return this;
+        }
+
+        /**
+         * @return the supplier of the embedded driver's idle strategies.
+         */
+        public Supplier<IdleStrategy> embeddedDriverIdleStrategySupplier()
+        {
+            return embeddedDriverIdleStrategySupplier;
+        }
+
+        /**
+         * @param errorHandler also told of every error of the client conductor and embedded driver (e.g. to log
+         *                     it), may be null. Errors are always kept for {@link AeronTransport#lastError()}.
+         * @return this.
+         */
+        public Context errorHandler(final ErrorHandler errorHandler)
+        {
+            this.errorHandler = errorHandler;
+            return this;
+        }
+
+        /**
+         * @return the extra error handler, or null.
+         */
+        public ErrorHandler errorHandler()
+        {
+            return errorHandler;
+        }
+
+        /**
+         * {@inheritDoc}
+         */
+        public String toString()
+        {
+            return "AeronTransport.Context{" +
+                "rank=" + rank +
+                ", worldSize=" + worldSize +
+                ", jobId=0x" + Long.toHexString(jobId) +
+                ", media=" + media +
+                ", aeronDirectoryName=" + aeronDirectoryName +
+                ", jobDirectory=" + jobDirectory +
+                ", udpEndpoints=" + (null == udpEndpoints ? "null" : String.join(",", udpEndpoints)) +
+                ", mtuLength=" + mtuLength +
+                ", termLength=" + termLength +
+                ", socketBufferLength=" + socketBufferLength +
+                ", driverTimeoutMs=" + driverTimeoutMs +
+                ", streamIdBase=" + streamIdBase +
+                '}';
+        }
+    }
+}

@@ -1,0 +1,634 @@
+package io.ringsync.transport.aeron;
+
+import io.aeron.CncFileDescriptor;
+import io.aeron.CommonContext;
+import io.aeron.driver.Configuration;
+import io.aeron.driver.MediaDriver;
+import io.aeron.driver.ThreadingMode;
+import io.aeron.logbuffer.LogBufferDescriptor;
+import org.agrona.BitUtil;
+import org.agrona.CloseHelper;
+import org.agrona.ErrorHandler;
+import org.agrona.IoUtil;
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.IdleStrategy;
+
+import java.io.File;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
+
+/**
+ * An Aeron media driver embedded in this JVM, configured for a small host where ranks may outnumber cores.
+ * <p>
+ * Used by the launcher (one IPC driver shared by every rank of a job), by {@code ringsync driver}, and by each
+ * UDP rank that is not given an external driver. The driver owns its Aeron directory: it is wiped when the
+ * driver starts (unless another live driver uses it, which is refused) and deleted when it is closed.
+ * <p>
+ * Choices, measured on a 2-core machine (see the project's spike notes): every driver thread idles with a
+ * backoff strategy, never spin or noop, because a spinning driver starves the ranks and vice versa (IPC
+ * throughput halved, UDP collapsed to a few percent); one SHARED thread by default, which gave the best IPC
+ * and mtu-65504 UDP rates; IPC mtu 65504 so a 64 KiB chunk is one unfragmented frame; for UDP 2 MiB socket
+ * buffers and receiver window (4x the rate of Aeron's 128 KiB default window). Liveness timeouts are halved from
+ * Aeron's 10 s and the driver's timer ticks every 100 ms instead of every second, so a dead rank is noticed within
+ * about 5 s and a closed one within a tick.
+ */
+public final class MediaDriverHost implements AutoCloseable
+{
+    /**
+     * The IPC mtu: Aeron's largest frame, so messages up to 65472 bytes are claimed whole.
+     */
+    public static final int IPC_MTU_LENGTH = Configuration.MAX_UDP_PAYLOAD_LENGTH;
+
+    /**
+     * Default IPC term length: 1 MiB (a 512 KiB publisher window); the spikes saw no throughput difference from
+     * 1 to 64 MiB, and each term costs three times its length in /dev/shm per link.
+     */
+    public static final int IPC_TERM_LENGTH_DEFAULT = 1024 * 1024;
+
+    /**
+     * The smallest IPC term that holds a frame of {@link #IPC_MTU_LENGTH}: Aeron caps a message at term / 8.
+     */
+    public static final int IPC_TERM_LENGTH_MIN = 512 * 1024;
+
+    /**
+     * Default UDP SO_SNDBUF, SO_RCVBUF and receiver initial window.
+     */
+    public static final int SOCKET_BUFFER_LENGTH_DEFAULT = 2 * 1024 * 1024;
+
+    /**
+     * Smallest accepted socket buffer: it must at least hold the largest datagram.
+     */
+    public static final int SOCKET_BUFFER_LENGTH_MIN = 64 * 1024;
+
+    /**
+     * Default time without keepalives after which the driver drops a client (Aeron: 10 s).
+     */
+    public static final long CLIENT_LIVENESS_TIMEOUT_NS_DEFAULT = TimeUnit.SECONDS.toNanos(5);
+
+    /**
+     * Default time without data or heartbeats after which a UDP image is dropped (Aeron: 10 s).
+     */
+    public static final long IMAGE_LIVENESS_TIMEOUT_NS_DEFAULT = TimeUnit.SECONDS.toNanos(5);
+
+    /**
+     * Default time after which a claim left uncommitted by a dead publisher is padded over. Aeron requires it to
+     * exceed the client liveness timeout.
+     */
+    public static final long PUBLICATION_UNBLOCK_TIMEOUT_NS_DEFAULT = TimeUnit.SECONDS.toNanos(10);
+
+    /**
+     * Default time a closed publication's log lingers after draining (Aeron: 5 s).
+     */
+    public static final long PUBLICATION_LINGER_TIMEOUT_NS_DEFAULT = TimeUnit.SECONDS.toNanos(1);
+
+    /**
+     * Default interval of the driver conductor's timer checks (Aeron: 1 s). Every state change that ends a link
+     * (a drained publication going to linger, a timed-out client or image) waits for this tick, so at 1 s a closed
+     * IPC peer was seen lost after ~1 s; at 100 ms the checks still cost nothing measurable.
+     */
+    public static final long TIMER_INTERVAL_NS_DEFAULT = TimeUnit.MILLISECONDS.toNanos(100);
+
+    /**
+     * A driver whose heartbeat is younger than this owns its directory, which must then not be wiped. Aeron's
+     * conductor beats every millisecond, so a live driver passes easily and a dead one is free after a second.
+     */
+    private static final long ACTIVE_DRIVER_HEARTBEAT_AGE_MS = 1000;
+
+    private final Context ctx;
+    private final MediaDriver driver;
+    private final ErrorRecorder errors;
+    private final AtomicBoolean isClosed = new AtomicBoolean();
+
+    private MediaDriverHost(final Context ctx, final MediaDriver driver, final ErrorRecorder errors)
+    {
+        this.ctx = ctx;
+        this.driver = driver;
+        this.errors = errors;
+    }
+
+    /**
+     * Launch a driver with the defaults for {@code media}.
+     *
+     * @param aeronDir      the Aeron directory to create.
+     * @param media         the ranks will use; UDP adds the socket buffer and window settings.
+     * @param ipcTermLength term length of IPC publications that do not set one, a power of two of at least
+     *                      {@link #IPC_TERM_LENGTH_MIN}.
+     * @return the running driver.
+     * @throws IllegalArgumentException for a bad setting.
+     * @throws IllegalStateException    when another live driver uses {@code aeronDir}.
+     */
+    public static MediaDriverHost launch(final File aeronDir, final AeronMedia media, final long ipcTermLength)
+    {
+        if (ipcTermLength > Integer.MAX_VALUE || ipcTermLength < 0)
+        {
+            throw new IllegalArgumentException("ipcTermLength=" + ipcTermLength +
+                " is out of range: set a power of two from " + IPC_TERM_LENGTH_MIN + " to " +
+                LogBufferDescriptor.TERM_MAX_LENGTH);
+        }
+
+        return launch(new Context().aeronDirectory(aeronDir).media(media).ipcTermLength((int)ipcTermLength));
+    }
+
+    /**
+     * Launch a driver.
+     *
+     * @param ctx settings; concluded here.
+     * @return the running driver.
+     * @throws IllegalArgumentException for a bad setting.
+     * @throws IllegalStateException    when another live driver uses the directory, or the driver cannot start.
+     */
+    public static MediaDriverHost launch(final Context ctx)
+    {
+        ctx.conclude();
+        final File dir = ctx.aeronDirectory();
+        if (isDriverActive(dir))
+        {
+            throw new IllegalStateException("an active media driver is using " + dir +
+                ": give another aeronDirectory, or stop that driver first");
+        }
+
+        final ErrorRecorder errors = new ErrorRecorder(ctx.errorHandler());
+        final Supplier<IdleStrategy> idle = ctx.idleStrategySupplier();
+        final MediaDriver.Context driverCtx = new MediaDriver.Context()
+            .aeronDirectoryName(dir.getAbsolutePath())
+            .dirDeleteOnStart(true)
+            .dirDeleteOnShutdown(true)
+            .threadingMode(ctx.threadingMode())
+            .sharedIdleStrategy(idle.get())
+            .sharedNetworkIdleStrategy(idle.get())
+            .conductorIdleStrategy(idle.get())
+            .senderIdleStrategy(idle.get())
+            .receiverIdleStrategy(idle.get())
+            .ipcMtuLength(IPC_MTU_LENGTH)
+            .ipcTermBufferLength(ctx.ipcTermLength())
+            .clientLivenessTimeoutNs(ctx.clientLivenessTimeoutNs())
+            .imageLivenessTimeoutNs(ctx.imageLivenessTimeoutNs())
+            .publicationUnblockTimeoutNs(ctx.publicationUnblockTimeoutNs())
+            .publicationLingerTimeoutNs(ctx.publicationLingerTimeoutNs())
+            .timerIntervalNs(ctx.timerIntervalNs())
+            .errorHandler(errors);
+
+        if (AeronMedia.UDP == ctx.media())
+        {
+            driverCtx
+                .socketSndbufLength(ctx.socketBufferLength())
+                .socketRcvbufLength(ctx.socketBufferLength())
+                .initialWindowLength(ctx.socketBufferLength());
+        }
+
+        try
+        {
+            return new MediaDriverHost(ctx, MediaDriver.launch(driverCtx), errors);
+        }
+        catch (final IllegalAccessError | ExceptionInInitializerError ex)
+        {
+            IoUtil.delete(dir, true);
+            throw new IllegalStateException("cannot start a media driver in " + dir + ": Agrona needs the JVM flag " +
+                "--add-exports java.base/jdk.internal.misc=ALL-UNNAMED (" + ex + ")", ex);
+        }
+        catch (final RuntimeException ex)
+        {
+            IoUtil.delete(dir, true);
+            throw new IllegalStateException("cannot start a media driver in " + dir + ": " + ex, ex);
+        }
+    }
+
+    /**
+     * @return the Aeron directory clients connect to, as a path string.
+     */
+    public String aeronDirectoryName()
+    {
+        return ctx.aeronDirectory().getAbsolutePath();
+    }
+
+    /**
+     * @return the Aeron directory clients connect to.
+     */
+    public File aeronDirectory()
+    {
+        return ctx.aeronDirectory();
+    }
+
+    /**
+     * @return the media it was configured for.
+     */
+    public AeronMedia media()
+    {
+        return ctx.media();
+    }
+
+    /**
+     * @return the concluded settings.
+     */
+    public Context context()
+    {
+        return ctx;
+    }
+
+    /**
+     * @return the most recent error the driver's threads reported (also kept in the directory's error log while
+     * the driver runs), or null.
+     */
+    public Throwable lastError()
+    {
+        return errors.lastError();
+    }
+
+    /**
+     * @return how many errors the driver's threads have reported.
+     */
+    public long errorCount()
+    {
+        return errors.errorCount();
+    }
+
+    /**
+     * Stop the driver and delete its directory. Clients still connected see a driver timeout later; close them
+     * first. Never throws; safe to call more than once.
+     */
+    public void close()
+    {
+        if (isClosed.compareAndSet(false, true))
+        {
+            CloseHelper.quietClose(driver);
+            IoUtil.delete(ctx.aeronDirectory(), true);
+        }
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public String toString()
+    {
+        return "MediaDriverHost{dir=" + ctx.aeronDirectory() + ", media=" + ctx.media() + "}";
+    }
+
+    private static boolean isDriverActive(final File dir)
+    {
+        if (!new File(dir, CncFileDescriptor.CNC_FILE).isFile())
+        {
+            return false;
+        }
+
+        try
+        {
+            return CommonContext.isDriverActive(dir, ACTIVE_DRIVER_HEARTBEAT_AGE_MS, MediaDriverHost::ignore);
+        }
+        catch (final RuntimeException ex)
+        {
+            // an unreadable or half-written cnc file belongs to no live driver
+            return false;
+        }
+    }
+
+    private static void ignore(final String message)
+    {
+    }
+
+    /**
+     * Settings of a {@link MediaDriverHost}: fluent, Aeron style ({@code ctx.media(UDP)} / {@code ctx.media()}),
+     * checked once by {@link #conclude()}.
+     */
+    public static final class Context
+    {
+        private File aeronDirectory;
+        private AeronMedia media = AeronMedia.IPC;
+        private int ipcTermLength = IPC_TERM_LENGTH_DEFAULT;
+        private int socketBufferLength = SOCKET_BUFFER_LENGTH_DEFAULT;
+        private ThreadingMode threadingMode = ThreadingMode.SHARED;
+        private Supplier<IdleStrategy> idleStrategySupplier = BackoffIdleStrategy::new;
+        private long clientLivenessTimeoutNs = CLIENT_LIVENESS_TIMEOUT_NS_DEFAULT;
+        private long imageLivenessTimeoutNs = IMAGE_LIVENESS_TIMEOUT_NS_DEFAULT;
+        private long publicationUnblockTimeoutNs = PUBLICATION_UNBLOCK_TIMEOUT_NS_DEFAULT;
+        private long publicationLingerTimeoutNs = PUBLICATION_LINGER_TIMEOUT_NS_DEFAULT;
+        private long timerIntervalNs = TIMER_INTERVAL_NS_DEFAULT;
+        private ErrorHandler errorHandler;
+
+        /**
+         * Check every setting.
+         *
+         * @return this.
+         * @throws IllegalArgumentException naming the first bad setting.
+         */
+        public Context conclude()
+        {
+            if (null == aeronDirectory)
+            {
+                throw new IllegalArgumentException("aeronDirectory is not set: set aeronDirectory(File), " +
+                    "a new directory, preferably under /dev/shm");
+            }
+            aeronDirectory = aeronDirectory.getAbsoluteFile();
+
+            if (null == media)
+            {
+                throw new IllegalArgumentException("media is null: set media(AeronMedia.IPC or AeronMedia.UDP)");
+            }
+
+            if (!BitUtil.isPowerOfTwo(ipcTermLength) ||
+                ipcTermLength < IPC_TERM_LENGTH_MIN || ipcTermLength > LogBufferDescriptor.TERM_MAX_LENGTH)
+            {
+                throw new IllegalArgumentException("ipcTermLength=" + ipcTermLength +
+                    " must be a power of two from " + IPC_TERM_LENGTH_MIN + " (mtu " + IPC_MTU_LENGTH +
+                    " needs term/8 >= mtu) to " + LogBufferDescriptor.TERM_MAX_LENGTH + ": set ipcTermLength(int)");
+            }
+
+            if (socketBufferLength < SOCKET_BUFFER_LENGTH_MIN)
+            {
+                throw new IllegalArgumentException("socketBufferLength=" + socketBufferLength +
+                    " is below " + SOCKET_BUFFER_LENGTH_MIN + ": set socketBufferLength(int)");
+            }
+
+            if (null == threadingMode || ThreadingMode.INVOKER == threadingMode)
+            {
+                throw new IllegalArgumentException("threadingMode=" + threadingMode +
+                    " is not supported (nothing would run an invoker): set threadingMode(SHARED, SHARED_NETWORK " +
+                    "or DEDICATED)");
+            }
+
+            if (null == idleStrategySupplier)
+            {
+                throw new IllegalArgumentException("idleStrategySupplier is null: set idleStrategySupplier(...), " +
+                    "e.g. BackoffIdleStrategy::new");
+            }
+
+            if (timerIntervalNs < TimeUnit.MILLISECONDS.toNanos(1))
+            {
+                throw new IllegalArgumentException("timerIntervalNs=" + timerIntervalNs +
+                    " is below 1 ms: set timerIntervalNs(long), e.g. " + TIMER_INTERVAL_NS_DEFAULT);
+            }
+
+            if (clientLivenessTimeoutNs <= timerIntervalNs)
+            {
+                throw new IllegalArgumentException("clientLivenessTimeoutNs=" + clientLivenessTimeoutNs +
+                    " must exceed timerIntervalNs=" + timerIntervalNs + " (Aeron rule): set " +
+                    "clientLivenessTimeoutNs(long) to seconds, e.g. " + CLIENT_LIVENESS_TIMEOUT_NS_DEFAULT);
+            }
+
+            if (publicationUnblockTimeoutNs <= clientLivenessTimeoutNs)
+            {
+                throw new IllegalArgumentException("publicationUnblockTimeoutNs=" + publicationUnblockTimeoutNs +
+                    " must exceed clientLivenessTimeoutNs=" + clientLivenessTimeoutNs +
+                    " (Aeron rule): set publicationUnblockTimeoutNs(long)");
+            }
+
+            if (imageLivenessTimeoutNs <= timerIntervalNs)
+            {
+                throw new IllegalArgumentException("imageLivenessTimeoutNs=" + imageLivenessTimeoutNs +
+                    " must exceed timerIntervalNs=" + timerIntervalNs + ": set imageLivenessTimeoutNs(long) to " +
+                    "seconds, e.g. " +
+                    IMAGE_LIVENESS_TIMEOUT_NS_DEFAULT);
+            }
+
+            if (publicationLingerTimeoutNs < 0)
+            {
+                throw new IllegalArgumentException("publicationLingerTimeoutNs=" + publicationLingerTimeoutNs +
+                    " is negative: set publicationLingerTimeoutNs(long)");
+            }
+
+            return this;
+        }
+
+        /**
+         * @param aeronDirectory the Aeron directory the driver creates (wiped first) and deletes on close.
+         * @return this.
+         */
+        public Context aeronDirectory(final File aeronDirectory)
+        {
+            this.aeronDirectory = aeronDirectory;
+            return this;
+        }
+
+        /**
+         * @return the Aeron directory.
+         */
+        public File aeronDirectory()
+        {
+            return aeronDirectory;
+        }
+
+        /**
+         * @param media the ranks will use; default IPC.
+         * @return this.
+         */
+        public Context media(final AeronMedia media)
+        {
+            this.media = media;
+            return this;
+        }
+
+        /**
+         * @return the media the ranks will use.
+         */
+        public AeronMedia media()
+        {
+            return media;
+        }
+
+        /**
+         * @param ipcTermLength term length of IPC publications that do not name one on their channel.
+         * @return this.
+         */
+        public Context ipcTermLength(final int ipcTermLength)
+        {
+            this.ipcTermLength = ipcTermLength;
+            return this;
+        }
+
+        /**
+         * @return term length of IPC publications that do not name one.
+         */
+        public int ipcTermLength()
+        {
+            return ipcTermLength;
+        }
+
+        /**
+         * @param socketBufferLength UDP SO_SNDBUF, SO_RCVBUF and receiver initial window (UDP only); the OS caps
+         *                           it at {@code net.core.rmem_max} / {@code wmem_max}.
+         * @return this.
+         */
+        public Context socketBufferLength(final int socketBufferLength)
+        {
+            this.socketBufferLength = socketBufferLength;
+            return this;
+        }
+
+        /**
+         * @return UDP socket buffer and receiver window length.
+         */
+        public int socketBufferLength()
+        {
+            return socketBufferLength;
+        }
+
+        /**
+         * @param threadingMode SHARED (default, one thread), SHARED_NETWORK or DEDICATED.
+         * @return this.
+         */
+        public Context threadingMode(final ThreadingMode threadingMode)
+        {
+            this.threadingMode = threadingMode;
+            return this;
+        }
+
+        /**
+         * @return the driver's threading mode.
+         */
+        public ThreadingMode threadingMode()
+        {
+            return threadingMode;
+        }
+
+        /**
+         * @param idleStrategySupplier makes one idle strategy per driver thread (they are stateful); default
+         *                             {@link BackoffIdleStrategy}.
+         * @return this.
+         */
+        public Context idleStrategySupplier(final Supplier<IdleStrategy> idleStrategySupplier)
+        {
+            this.idleStrategySupplier = idleStrategySupplier;
+            return this;
+        }
+
+        /**
+         * @return the supplier of driver idle strategies.
+         */
+        public Supplier<IdleStrategy> idleStrategySupplier()
+        {
+            return idleStrategySupplier;
+        }
+
+        /**
+         * @param clientLivenessTimeoutNs time without keepalives after which the driver drops a client; it is
+         *                                also the longest a client's conductor may stall (e.g. a GC pause).
+         * @return this.
+         */
+        public Context clientLivenessTimeoutNs(final long clientLivenessTimeoutNs)
+        {
+            this.clientLivenessTimeoutNs = clientLivenessTimeoutNs;
+            return this;
+        }
+
+        /**
+         * @return client liveness timeout in nanoseconds.
+         */
+        public long clientLivenessTimeoutNs()
+        {
+            return clientLivenessTimeoutNs;
+        }
+
+        /**
+         * @param imageLivenessTimeoutNs time without frames after which a UDP image is dropped.
+         * @return this.
+         */
+        public Context imageLivenessTimeoutNs(final long imageLivenessTimeoutNs)
+        {
+            this.imageLivenessTimeoutNs = imageLivenessTimeoutNs;
+            return this;
+        }
+
+        /**
+         * @return image liveness timeout in nanoseconds.
+         */
+        public long imageLivenessTimeoutNs()
+        {
+            return imageLivenessTimeoutNs;
+        }
+
+        /**
+         * @param publicationUnblockTimeoutNs time after which an uncommitted claim is padded over; must exceed
+         *                                    {@link #clientLivenessTimeoutNs()}.
+         * @return this.
+         */
+        public Context publicationUnblockTimeoutNs(final long publicationUnblockTimeoutNs)
+        {
+            this.publicationUnblockTimeoutNs = publicationUnblockTimeoutNs;
+            return this;
+        }
+
+        /**
+         * @return publication unblock timeout in nanoseconds.
+         */
+        public long publicationUnblockTimeoutNs()
+        {
+            return publicationUnblockTimeoutNs;
+        }
+
+        /**
+         * @param publicationLingerTimeoutNs time a closed, drained publication lingers.
+         * @return this.
+         */
+        public Context publicationLingerTimeoutNs(final long publicationLingerTimeoutNs)
+        {
+            this.publicationLingerTimeoutNs = publicationLingerTimeoutNs;
+            return this;
+        }
+
+        /**
+         * @return publication linger timeout in nanoseconds.
+         */
+        public long publicationLingerTimeoutNs()
+        {
+            return publicationLingerTimeoutNs;
+        }
+
+        /**
+         * @param timerIntervalNs interval of the driver's timeout checks; every link-ending state change waits
+         *                        for this tick.
+         * @return this.
+         */
+        public Context timerIntervalNs(final long timerIntervalNs)
+        {
+            this.timerIntervalNs = timerIntervalNs;
+            return this;
+        }
+
+        /**
+         * @return interval of the driver's timeout checks in nanoseconds.
+         */
+        public long timerIntervalNs()
+        {
+            return timerIntervalNs;
+        }
+
+        /**
+         * @param errorHandler also told of every error of the driver's threads (e.g. to log it), may be null.
+         *                     Errors are always kept for {@link MediaDriverHost#lastError()}; the driver never
+         *                     exits the JVM.
+         * @return this.
+         */
+        public Context errorHandler(final ErrorHandler errorHandler)
+        {
+            this.errorHandler = errorHandler;
+            return this;
+        }
+
+        /**
+         * @return the extra error handler, or null.
+         */
+        public ErrorHandler errorHandler()
+        {
+            return errorHandler;
+        }
+
+        /**
+         * {@inheritDoc}
+         */
+        public String toString()
+        {
+            return "MediaDriverHost.Context{" +
+                "aeronDirectory=" + aeronDirectory +
+                ", media=" + media +
+                ", ipcTermLength=" + ipcTermLength +
+                ", socketBufferLength=" + socketBufferLength +
+                ", threadingMode=" + threadingMode +
+                ", clientLivenessTimeoutNs=" + clientLivenessTimeoutNs +
+                ", imageLivenessTimeoutNs=" + imageLivenessTimeoutNs +
+                ", publicationUnblockTimeoutNs=" + publicationUnblockTimeoutNs +
+                ", publicationLingerTimeoutNs=" + publicationLingerTimeoutNs +
+                ", timerIntervalNs=" + timerIntervalNs +
+                '}';
+        }
+    }
+}

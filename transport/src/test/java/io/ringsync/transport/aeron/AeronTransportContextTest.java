@@ -1,0 +1,132 @@
+package io.ringsync.transport.aeron;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.io.File;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+@Timeout(value = 10, unit = TimeUnit.SECONDS)
+class AeronTransportContextTest
+{
+    private static AeronTransport.Context ipc()
+    {
+        return new AeronTransport.Context().rank(0).worldSize(2).jobId(42).media(AeronMedia.IPC)
+            .aeronDirectoryName("/dev/shm/some-driver");
+    }
+
+    private static AeronTransport.Context udp()
+    {
+        return new AeronTransport.Context().rank(1).worldSize(2).jobId(42).media(AeronMedia.UDP)
+            .jobDirectory(new File("/dev/shm/some-job"))
+            .udpEndpoints("127.0.0.1:40100", "127.0.0.1:40101");
+    }
+
+    private static void assertRejected(final AeronTransport.Context ctx, final String... fragments)
+    {
+        final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class, ctx::conclude);
+        for (final String fragment : fragments)
+        {
+            assertTrue(ex.getMessage().contains(fragment), () -> "'" + ex.getMessage() + "' lacks '" + fragment + "'");
+        }
+    }
+
+    @Test
+    void ipcRequiresAnAeronDirectory()
+    {
+        assertRejected(ipc().aeronDirectoryName(null), "aeronDirectoryName");
+        assertRejected(ipc().aeronDirectoryName("  "), "aeronDirectoryName");
+    }
+
+    @Test
+    void rankMustBeInsideTheWorld()
+    {
+        assertRejected(ipc().rank(2), "rank=2", "worldSize=2", "rank(int)");
+        assertRejected(ipc().rank(-1), "rank=-1");
+        assertRejected(new AeronTransport.Context().aeronDirectoryName("/x"), "worldSize=0");
+    }
+
+    @Test
+    void udpRequiresOneEndpointPerRank()
+    {
+        assertRejected(udp().udpEndpoints((String[])null), "udpEndpoints");
+        assertRejected(udp().udpEndpoints("127.0.0.1:40100"), "udpEndpoints", "worldSize=2");
+        assertRejected(udp().udpEndpoints("127.0.0.1:40100", "localhost"), "udpEndpoints[1]", "localhost");
+        assertRejected(udp().udpEndpoints("127.0.0.1:40100", "localhost:70000"), "udpEndpoints[1]");
+        assertRejected(udp().jobDirectory(null), "jobDirectory", "aeronDirectoryName");
+    }
+
+    @Test
+    void termLengthMustBeAPowerOfTwoLargeEnoughForTheMtu()
+    {
+        assertRejected(ipc().termLength(1_000_000), "termLength=1000000", "termLength(int)");
+        assertRejected(ipc().termLength(256 * 1024), "termLength=262144", "mtuLength=65504", "524288");
+        assertRejected(udp().termLength(32 * 1024), "termLength=32768");
+        assertRejected(udp().mtuLength(65504).termLength(256 * 1024), "termLength=262144");
+        udp().mtuLength(1408).termLength(64 * 1024).conclude();
+    }
+
+    @Test
+    void udpMtuAndSocketBuffersAreChecked()
+    {
+        assertRejected(udp().mtuLength(1500), "mtuLength=1500");
+        assertRejected(udp().mtuLength(65536), "mtuLength=65536");
+        assertRejected(udp().socketBufferLength(4096), "socketBufferLength=4096");
+    }
+
+    @Test
+    void concludeFillsDefaults()
+    {
+        final AeronTransport.Context ipc = ipc().mtuLength(1408).conclude();
+        assertEquals(AeronTransport.IPC_MTU_LENGTH, ipc.mtuLength());
+        assertEquals(AeronTransport.TERM_LENGTH_DEFAULT, ipc.termLength());
+        assertEquals(AeronTransport.Context.defaultStreamIdBase(42), ipc.streamIdBase());
+        assertEquals(ipc.streamIdBase() + 1, ipc.streamId(0, 1));
+        assertEquals(ipc.streamIdBase() + 2, ipc.streamId(1, 0));
+
+        final AeronTransport.Context udp = udp().conclude();
+        assertEquals(AeronTransport.UDP_MTU_LENGTH_DEFAULT, udp.mtuLength());
+        assertEquals(new File("/dev/shm/some-job/aeron-rank-1"), udp.embeddedDriverDirectory());
+        assertEquals("aeron:udp?endpoint=127.0.0.1:40101|so-rcvbuf=2097152|rcv-wnd=2097152",
+            AeronTransport.subscriptionChannel(udp));
+        assertEquals("aeron:udp?endpoint=127.0.0.1:40100|mtu=1408|term-length=1048576|pub-wnd=524288" +
+            "|so-sndbuf=2097152", AeronTransport.publicationChannel(udp, 0));
+        assertEquals("aeron:ipc?mtu=65504|term-length=1048576|pub-wnd=524288",
+            AeronTransport.publicationChannel(ipc, 1));
+
+        assertThrows(IllegalStateException.class, ipc::conclude);
+    }
+
+    @Test
+    void streamIdBaseSeparatesJobs()
+    {
+        int distinct = 0;
+        for (long jobId = 0; jobId < 100; jobId++)
+        {
+            final int base = AeronTransport.Context.defaultStreamIdBase(jobId);
+            assertTrue(base >= 4096 && base <= (1 << 30) && 0 == (base & 4095), "base " + base);
+            if (base != AeronTransport.Context.defaultStreamIdBase(jobId + 1))
+            {
+                distinct++;
+            }
+        }
+        assertEquals(100, distinct);
+        assertNotEquals(AeronTransport.Context.defaultStreamIdBase(1), AeronTransport.Context.defaultStreamIdBase(-1));
+        assertRejected(ipc().streamIdBase(0), "streamIdBase=0");
+        assertRejected(ipc().streamIdBase(Integer.MAX_VALUE - 2), "streamIdBase=");
+        assertEquals(7, ipc().streamIdBase(7).conclude().streamIdBase());
+    }
+
+    @Test
+    void mediaNamesParse()
+    {
+        assertEquals(AeronMedia.IPC, AeronMedia.fromTransportName("ipc"));
+        assertEquals(AeronMedia.UDP, AeronMedia.fromTransportName(" UDP "));
+        assertThrows(IllegalArgumentException.class, () -> AeronMedia.fromTransportName("shm"));
+    }
+}

@@ -1,0 +1,81 @@
+package io.ringsync.transport.aeron;
+
+import io.aeron.CncFileDescriptor;
+import org.agrona.CloseHelper;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.io.File;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+@Timeout(value = 30, unit = TimeUnit.SECONDS)
+class MediaDriverHostTest
+{
+    private File testDir;
+    private MediaDriverHost driver;
+
+    @BeforeEach
+    void setUp()
+    {
+        testDir = AeronTestSupport.newTestDirectory("driver");
+    }
+
+    @AfterEach
+    void tearDown()
+    {
+        CloseHelper.quietClose(driver);
+        AeronTestSupport.deleteDirectory(testDir);
+    }
+
+    @Test
+    void launchesInItsDirectoryAndDeletesItOnClose()
+    {
+        final File dir = new File(testDir, "aeron");
+        driver = MediaDriverHost.launch(dir, AeronMedia.IPC, 1024 * 1024);
+        assertEquals(dir.getAbsolutePath(), driver.aeronDirectoryName());
+        assertTrue(new File(dir, CncFileDescriptor.CNC_FILE).isFile());
+        assertNull(driver.lastError());
+
+        driver.close();
+        assertFalse(dir.exists());
+        driver.close();
+    }
+
+    @Test
+    void refusesTheDirectoryOfALiveDriver()
+    {
+        final File dir = new File(testDir, "aeron");
+        driver = MediaDriverHost.launch(dir, AeronMedia.UDP, 1024 * 1024);
+        final IllegalStateException ex = assertThrows(IllegalStateException.class,
+            () -> MediaDriverHost.launch(dir, AeronMedia.IPC, 1024 * 1024));
+        assertTrue(ex.getMessage().contains("active media driver"), ex.getMessage());
+        assertTrue(new File(dir, CncFileDescriptor.CNC_FILE).isFile(), "the live driver's directory was touched");
+    }
+
+    @Test
+    void rejectsBadSettings()
+    {
+        final File dir = new File(testDir, "aeron");
+        final IllegalArgumentException term = assertThrows(IllegalArgumentException.class,
+            () -> MediaDriverHost.launch(dir, AeronMedia.IPC, 256 * 1024));
+        assertTrue(term.getMessage().contains("ipcTermLength=262144"), term.getMessage());
+
+        final IllegalArgumentException unblock = assertThrows(IllegalArgumentException.class,
+            () -> MediaDriverHost.launch(new MediaDriverHost.Context().aeronDirectory(dir)
+                .publicationUnblockTimeoutNs(TimeUnit.SECONDS.toNanos(5))));
+        assertTrue(unblock.getMessage().contains("publicationUnblockTimeoutNs"), unblock.getMessage());
+
+        final IllegalArgumentException noDir = assertThrows(IllegalArgumentException.class,
+            () -> MediaDriverHost.launch(new MediaDriverHost.Context()));
+        assertTrue(noDir.getMessage().contains("aeronDirectory"), noDir.getMessage());
+        assertFalse(dir.exists());
+    }
+}
