@@ -1,0 +1,981 @@
+package io.ringsync.cli;
+
+import io.ringsync.collectives.Configuration;
+import io.ringsync.transport.aeron.MediaDriverHost;
+
+import java.io.File;
+import java.io.IOException;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+import java.util.stream.Collectors;
+
+/**
+ * Starts the ranks of one job on this host and supervises them: what {@code ringsync launch} runs, usable
+ * in-process (by {@code ringsync bench}, {@code ringsync demo} and tests).
+ * <pre>{@code
+ * final int exitCode = Launcher.builder()
+ *     .np(3)
+ *     .transport(LaunchTransport.IPC)
+ *     .command(List.of("java", "-cp", "app.jar", "my.Trainer"))
+ *     .build()
+ *     .run();
+ * }</pre>
+ * Each rank is the same command with the environment {@code Communicator.fromEnvironment()} reads
+ * (see {@link Configuration}): rank, world size, transport, a random job id, a private job directory under
+ * {@code /dev/shm}, and per transport the Aeron directory of the media driver this launcher hosts (ipc) or
+ * one loopback UDP endpoint per rank (udp). {@code JDK_JAVA_OPTIONS} gets the export Agrona needs, so a plain
+ * {@code java -cp ...} command works. Ranks get no standard input; their output goes to the
+ * {@link OutputSink} line by line.
+ * <p>
+ * The job succeeds when every rank exits with 0. When a rank fails, the others get
+ * min(timeout, {@value #GRACE_CAP_MS} ms) to fail on their own (their communicator names the dead rank),
+ * then are terminated: SIGTERM, then SIGKILL after {@value #TERMINATE_TO_KILL_MS} ms. The job directory is
+ * removed on every way out, including the launcher being interrupted or terminated (a shutdown hook also
+ * stops the ranks); directories of launchers that were killed outright are removed by the next launcher.
+ */
+public final class Launcher
+{
+    /**
+     * Exit code of a job whose ranks all exited with 0.
+     */
+    public static final int EXIT_OK = 0;
+
+    /**
+     * Exit code of a job that failed: a rank failed, or the job could not be set up.
+     */
+    public static final int EXIT_FAILED = 1;
+
+    /**
+     * Exit code of a command line that could not be understood.
+     */
+    public static final int EXIT_USAGE = 2;
+
+    /**
+     * What a JVM needs to run Agrona 2.x on JDK 17+: it reaches {@code jdk.internal.misc.Unsafe}.
+     */
+    public static final String JVM_FLAGS = "--add-exports java.base/jdk.internal.misc=ALL-UNNAMED";
+
+    /**
+     * The variable every {@code java} launcher (JDK 9+) prepends to its command line.
+     */
+    public static final String JDK_JAVA_OPTIONS = "JDK_JAVA_OPTIONS";
+
+    /**
+     * UDP mtu on loopback: its 64 KiB interface mtu carries the largest datagram Aeron allows.
+     */
+    public static final int LOOPBACK_UDP_MTU = 65504;
+
+    /**
+     * Longest wait for the other ranks to fail on their own once one has failed.
+     */
+    public static final long GRACE_CAP_MS = 10_000;
+
+    /**
+     * Time between SIGTERM and SIGKILL when stopping ranks.
+     */
+    public static final long TERMINATE_TO_KILL_MS = 2_000;
+
+    /**
+     * Longest wait for a killed process to be reaped before the launcher gives up on it.
+     */
+    private static final long REAP_TIMEOUT_MS = 10_000;
+
+    /**
+     * Longest wait, after the ranks exited, for the rest of their output: a grandchild may hold a pipe open.
+     */
+    private static final long DRAIN_TIMEOUT_MS = 5_000;
+
+    /**
+     * Variables the launcher decides; inherited values are dropped so a job never mixes two setups (e.g.
+     * the Aeron directory of a standalone driver exported earlier in the user's shell).
+     */
+    private static final Set<String> OWNED_ENV = Set.of(
+        Configuration.RANK_ENV,
+        Configuration.WORLD_SIZE_ENV,
+        Configuration.TRANSPORT_ENV,
+        Configuration.JOB_ID_ENV,
+        Configuration.JOB_DIR_ENV,
+        Configuration.AERON_DIR_ENV,
+        Configuration.UDP_ENDPOINTS_ENV,
+        Configuration.UDP_MTU_ENV);
+
+    private final int np;
+    private final LaunchTransport transport;
+    private final List<String> command;
+    private final long timeoutMs;
+    private final Map<String, String> extraEnv;
+    private final OutputSink sink;
+    private final Consumer<String> log;
+    private final Path root;
+    private final File workingDirectory;
+    private final boolean verbose;
+
+    private final AtomicBoolean started = new AtomicBoolean();
+    private final Object lock = new Object();
+    private final Object cleanUpLock = new Object();
+    private final List<OutputPump> pumps = new ArrayList<>();
+    private final Process[] processes;
+    private final int[] exitCodes;
+    private final boolean[] stoppedByLauncher;
+    private boolean stopping;
+    private boolean cleanedUp;
+    private MediaDriverHost driver;
+    private volatile Path jobDir;
+    private volatile long jobId;
+    private Thread shutdownHook;
+
+    private Launcher(final Builder builder)
+    {
+        this.np = builder.np;
+        this.transport = builder.transport;
+        this.command = List.copyOf(builder.command);
+        this.timeoutMs = builder.timeoutMs;
+        this.extraEnv = Map.copyOf(builder.extraEnv);
+        this.sink = builder.sink;
+        this.log = builder.log;
+        this.root = builder.root;
+        this.workingDirectory = builder.workingDirectory;
+        this.verbose = builder.verbose;
+        this.processes = new Process[np];
+        this.exitCodes = new int[np];
+        this.stoppedByLauncher = new boolean[np];
+        Arrays.fill(exitCodes, -1);
+    }
+
+    /**
+     * @return a builder with the defaults: transport ipc, output prefixed to this process' stdout and stderr.
+     */
+    public static Builder builder()
+    {
+        return new Builder();
+    }
+
+    /**
+     * @return the job id, once {@link #run()} has created the job; 0 before.
+     */
+    public long jobId()
+    {
+        return jobId;
+    }
+
+    /**
+     * @return the job directory, once {@link #run()} has created it (it is gone again when run returns).
+     */
+    public Path jobDirectory()
+    {
+        return jobDir;
+    }
+
+    /**
+     * @return each rank's exit code after {@link #run()}, -1 for a rank that never started or exited.
+     */
+    public int[] exitCodes()
+    {
+        synchronized (lock)
+        {
+            return exitCodes.clone();
+        }
+    }
+
+    /**
+     * Run the job to its end. May be called once.
+     *
+     * @return {@link #EXIT_OK} when every rank exited with 0, else {@link #EXIT_FAILED}.
+     */
+    public int run()
+    {
+        if (!started.compareAndSet(false, true))
+        {
+            throw new IllegalStateException("a Launcher runs one job; build another for the next");
+        }
+        JobDirectory.removeStale(root, log);
+        try
+        {
+            createJobDirectory();
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            log.accept("ringsync: cannot create a job directory in " + root + ": " + ex.getMessage() +
+                "; check that it exists and is writable");
+            return EXIT_FAILED;
+        }
+        shutdownHook = new Thread(this::onShutdown, "ringsync-launcher-shutdown");
+        Runtime.getRuntime().addShutdownHook(shutdownHook);
+        try
+        {
+            final Map<String, String> jobEnv = prepareTransport();
+            if (verbose)
+            {
+                log.accept("ringsync: job " + hex(jobId) + ": " + np + " rank(s) over " + transport + " in " + jobDir);
+            }
+            final BlockingQueue<Integer> exits = new LinkedBlockingQueue<>();
+            for (int rank = 0; rank < np; rank++)
+            {
+                startRank(rank, jobEnv, exits);
+            }
+            return supervise(exits);
+        }
+        catch (final LaunchException ex)
+        {
+            log.accept("ringsync: " + ex.getMessage());
+            return EXIT_FAILED;
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+            log.accept("ringsync: launcher interrupted; stopping the job");
+            return EXIT_FAILED;
+        }
+        finally
+        {
+            // an interrupted launcher must still stop its ranks and clean up, which involves waiting
+            final boolean interrupted = Thread.interrupted();
+            stopAll();
+            drainOutput();
+            cleanUp();
+            if (interrupted)
+            {
+                Thread.currentThread().interrupt();
+            }
+            try
+            {
+                Runtime.getRuntime().removeShutdownHook(shutdownHook);
+            }
+            catch (final IllegalStateException ignore)
+            {
+                // the JVM is already shutting down: the hook is running or has run
+            }
+        }
+    }
+
+    private void createJobDirectory() throws IOException
+    {
+        final SecureRandom random = new SecureRandom();
+        for (int attempt = 0; ; attempt++)
+        {
+            long id = 0;
+            while (id == 0)
+            {
+                id = random.nextLong();
+            }
+            try
+            {
+                jobDir = JobDirectory.create(root, id);
+                jobId = id;
+                return;
+            }
+            catch (final FileAlreadyExistsException ex)
+            {
+                if (attempt >= 3)
+                {
+                    throw ex;
+                }
+            }
+        }
+    }
+
+    /**
+     * @return the variables common to every rank: the job and how its ranks reach each other.
+     */
+    private Map<String, String> prepareTransport() throws LaunchException
+    {
+        final Map<String, String> env = new LinkedHashMap<>();
+        env.put(Configuration.WORLD_SIZE_ENV, Integer.toString(np));
+        env.put(Configuration.TRANSPORT_ENV, transport.envName());
+        env.put(Configuration.JOB_ID_ENV, hex(jobId));
+        env.put(Configuration.JOB_DIR_ENV, jobDir.toString());
+        if (timeoutMs > 0)
+        {
+            env.put(Configuration.TIMEOUT_MS_ENV, Long.toString(timeoutMs));
+        }
+        if (transport == LaunchTransport.IPC)
+        {
+            final File aeronDir = jobDir.resolve("aeron").toFile();
+            final long termLength = ipcTermLength();
+            // under the clean-up lock, so a shutdown hook arriving meanwhile waits and then closes this driver,
+            // rather than removing the job directory while the driver is creating files in it
+            synchronized (cleanUpLock)
+            {
+                synchronized (lock)
+                {
+                    if (cleanedUp)
+                    {
+                        throw new LaunchException("stopped while starting the media driver");
+                    }
+                }
+                try
+                {
+                    final MediaDriverHost jobDriver = MediaDriverHost.launch(aeronDir, transport.media(), termLength);
+                    synchronized (lock)
+                    {
+                        driver = jobDriver;
+                    }
+                }
+                catch (final RuntimeException ex)
+                {
+                    throw new LaunchException("cannot start the job's media driver: " + ex.getMessage(), ex);
+                }
+            }
+            env.put(Configuration.AERON_DIR_ENV, aeronDir.getAbsolutePath());
+        }
+        else
+        {
+            final List<String> endpoints = new ArrayList<>();
+            for (final int port : freeUdpPorts(np))
+            {
+                endpoints.add("127.0.0.1:" + port);
+            }
+            env.put(Configuration.UDP_ENDPOINTS_ENV, String.join(",", endpoints));
+            env.put(Configuration.UDP_MTU_ENV, Integer.toString(LOOPBACK_UDP_MTU));
+        }
+        return env;
+    }
+
+    private long ipcTermLength() throws LaunchException
+    {
+        final String value = childEnvValue(Configuration.TERM_LENGTH_ENV);
+        if (null == value || value.isBlank())
+        {
+            return Configuration.TERM_LENGTH_DEFAULT;
+        }
+        try
+        {
+            return ByteSizes.parse(value);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw new LaunchException(Configuration.TERM_LENGTH_ENV + "=" + value + " is not a byte count", ex);
+        }
+    }
+
+    /**
+     * Bind them all at once so the ports are distinct, then let them go for the ranks to take. Another
+     * process could grab one in between; on a developer machine that is rare enough to just retry the job.
+     */
+    private static int[] freeUdpPorts(final int count) throws LaunchException
+    {
+        final DatagramSocket[] sockets = new DatagramSocket[count];
+        final int[] ports = new int[count];
+        try
+        {
+            for (int i = 0; i < count; i++)
+            {
+                sockets[i] = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+                ports[i] = sockets[i].getLocalPort();
+            }
+            return ports;
+        }
+        catch (final IOException ex)
+        {
+            throw new LaunchException("cannot find " + count + " free UDP ports on 127.0.0.1: " + ex.getMessage(), ex);
+        }
+        finally
+        {
+            for (final DatagramSocket socket : sockets)
+            {
+                if (null != socket)
+                {
+                    socket.close();
+                }
+            }
+        }
+    }
+
+    private void startRank(final int rank, final Map<String, String> jobEnv, final BlockingQueue<Integer> exits)
+        throws LaunchException
+    {
+        final ProcessBuilder builder = new ProcessBuilder(command);
+        if (null != workingDirectory)
+        {
+            builder.directory(workingDirectory);
+        }
+        final Map<String, String> env = builder.environment();
+        env.keySet().removeAll(OWNED_ENV);
+        env.putAll(jobEnv);
+        env.put(Configuration.RANK_ENV, Integer.toString(rank));
+        env.putAll(extraEnv);
+        final String jdkOptions = withJvmFlags(env.get(JDK_JAVA_OPTIONS));
+        env.put(JDK_JAVA_OPTIONS, jdkOptions);
+        // every JVM announces JDK_JAVA_OPTIONS on stderr; the launcher set it, so the note is noise to the user
+        final String jvmNote = "NOTE: Picked up " + JDK_JAVA_OPTIONS + ": " + jdkOptions;
+
+        // ranks get an empty stdin: a pipe closed right away, so a read sees end of input instead of hanging
+        builder.redirectInput(ProcessBuilder.Redirect.PIPE);
+        final Process process;
+        synchronized (lock)
+        {
+            if (stopping)
+            {
+                throw new LaunchException("stopped while starting rank " + rank);
+            }
+            try
+            {
+                process = builder.start();
+            }
+            catch (final IOException ex)
+            {
+                throw new LaunchException("cannot start rank " + rank + " as " + String.join(" ", command) + ": " +
+                    ex.getMessage() + "; check the command and that it is on the PATH", ex);
+            }
+            processes[rank] = process;
+        }
+        try
+        {
+            process.getOutputStream().close();
+        }
+        catch (final IOException ignore)
+        {
+            // the rank has already exited: nothing to close
+        }
+        final OutputPump out = new OutputPump(rank, false, process.getInputStream(), sink, null);
+        final OutputPump err = new OutputPump(rank, true, process.getErrorStream(), sink, jvmNote);
+        synchronized (pumps)
+        {
+            pumps.add(out);
+            pumps.add(err);
+        }
+        out.start();
+        err.start();
+        process.onExit().thenRun(() -> exits.add(rank));
+    }
+
+    /**
+     * Wait for every rank; on the first failure give the others their grace period, then stop them.
+     */
+    private int supervise(final BlockingQueue<Integer> exits) throws InterruptedException
+    {
+        final long graceMs = Math.min(effectiveTimeoutMs(), GRACE_CAP_MS);
+        int running = np;
+        int firstFailed = -1;
+        long graceDeadlineNs = 0;
+        boolean terminated = false;
+        while (running > 0)
+        {
+            final Integer rank;
+            if (firstFailed < 0)
+            {
+                rank = exits.take();
+            }
+            else if (!terminated)
+            {
+                final long remainingNs = graceDeadlineNs - System.nanoTime();
+                rank = remainingNs > 0 ? exits.poll(remainingNs, TimeUnit.NANOSECONDS) : null;
+                if (null == rank)
+                {
+                    final List<Integer> alive = runningRanks();
+                    if (!alive.isEmpty())
+                    {
+                        log.accept("ringsync: " + ranks(alive) + " still running " + graceMs + " ms after rank " +
+                            firstFailed + " failed; terminating " + (alive.size() == 1 ? "it" : "them"));
+                        stopProcesses(alive);
+                    }
+                    terminated = true;
+                    continue;
+                }
+            }
+            else
+            {
+                rank = exits.poll(REAP_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+                if (null == rank)
+                {
+                    log.accept("ringsync: " + ranks(runningRanks()) + " did not exit after SIGKILL; giving up on " +
+                        "them");
+                    break;
+                }
+            }
+            running--;
+            final int code = processes[rank].exitValue();
+            synchronized (lock)
+            {
+                exitCodes[rank] = code;
+            }
+            if (code != 0 && firstFailed < 0)
+            {
+                firstFailed = rank;
+                graceDeadlineNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(graceMs);
+                final List<Integer> alive = runningRanks();
+                log.accept("ringsync: rank " + rank + " exited with code " + code + (alive.isEmpty() ? "" :
+                    "; stopping " + ranks(alive) + " (" + graceMs + " ms to exit on " +
+                    (alive.size() == 1 ? "its" : "their") + " own, then terminated)"));
+            }
+        }
+        if (firstFailed < 0)
+        {
+            return EXIT_OK;
+        }
+        log.accept("ringsync: job " + hex(jobId) + " failed; exit codes: " + describeExitCodes());
+        return EXIT_FAILED;
+    }
+
+    private long effectiveTimeoutMs()
+    {
+        if (timeoutMs > 0)
+        {
+            return timeoutMs;
+        }
+        final String value = childEnvValue(Configuration.TIMEOUT_MS_ENV);
+        if (null != value)
+        {
+            try
+            {
+                final long parsed = Long.parseLong(value.trim());
+                if (parsed > 0)
+                {
+                    return parsed;
+                }
+            }
+            catch (final NumberFormatException ignore)
+            {
+                // the ranks will report it; the launcher just keeps the default grace
+            }
+        }
+        return Configuration.TIMEOUT_MS_DEFAULT;
+    }
+
+    /**
+     * @return the value the ranks will see for a variable the launcher does not set itself.
+     */
+    private String childEnvValue(final String name)
+    {
+        final String extra = extraEnv.get(name);
+        return null != extra ? extra : System.getenv(name);
+    }
+
+    private List<Integer> runningRanks()
+    {
+        final List<Integer> alive = new ArrayList<>();
+        synchronized (lock)
+        {
+            for (int rank = 0; rank < np; rank++)
+            {
+                if (null != processes[rank] && processes[rank].isAlive())
+                {
+                    alive.add(rank);
+                }
+            }
+        }
+        return alive;
+    }
+
+    private String describeExitCodes()
+    {
+        final StringBuilder sb = new StringBuilder();
+        synchronized (lock)
+        {
+            for (int rank = 0; rank < np; rank++)
+            {
+                sb.append(rank == 0 ? "" : ", ").append("rank ").append(rank).append(": ")
+                    .append(exitCodes[rank] < 0 ? "still running" : Integer.toString(exitCodes[rank]))
+                    .append(stoppedByLauncher[rank] ? " (stopped by the launcher)" : "");
+            }
+        }
+        return sb.toString();
+    }
+
+    /**
+     * SIGTERM to the ranks and every process they started (a rank may be a script that runs java), then
+     * SIGKILL to whatever is left after {@value #TERMINATE_TO_KILL_MS} ms. Blocks until they are gone or
+     * the reap timeout passes.
+     */
+    private void stopProcesses(final List<Integer> ranks)
+    {
+        final List<ProcessHandle> targets = new ArrayList<>();
+        synchronized (lock)
+        {
+            for (final int rank : ranks)
+            {
+                final Process process = processes[rank];
+                if (null != process)
+                {
+                    stoppedByLauncher[rank] = true;
+                    addWithDescendants(targets, process.toHandle());
+                }
+            }
+        }
+        targets.forEach(ProcessHandle::destroy);
+        awaitExit(targets, TERMINATE_TO_KILL_MS);
+        final List<ProcessHandle> survivors = new ArrayList<>();
+        for (final ProcessHandle target : targets)
+        {
+            if (target.isAlive())
+            {
+                addWithDescendants(survivors, target);
+            }
+        }
+        if (!survivors.isEmpty())
+        {
+            survivors.forEach(ProcessHandle::destroyForcibly);
+            awaitExit(survivors, REAP_TIMEOUT_MS);
+        }
+    }
+
+    private static void addWithDescendants(final List<ProcessHandle> targets, final ProcessHandle process)
+    {
+        // descendants first: once their parent is gone they can no longer be found from it
+        process.descendants().filter(p -> !targets.contains(p)).forEach(targets::add);
+        if (!targets.contains(process))
+        {
+            targets.add(process);
+        }
+    }
+
+    private static void awaitExit(final List<ProcessHandle> targets, final long timeoutMs)
+    {
+        final long deadlineNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        for (final ProcessHandle target : targets)
+        {
+            final long remainingNs = deadlineNs - System.nanoTime();
+            if (remainingNs <= 0)
+            {
+                return;
+            }
+            try
+            {
+                target.onExit().get(remainingNs, TimeUnit.NANOSECONDS);
+            }
+            catch (final TimeoutException | ExecutionException ignore)
+            {
+                // checked again by the caller
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    /**
+     * Stop whatever still runs: the launcher is leaving (normally everything has exited by now).
+     */
+    private void stopAll()
+    {
+        synchronized (lock)
+        {
+            stopping = true;
+        }
+        final List<Integer> alive = runningRanks();
+        if (!alive.isEmpty())
+        {
+            log.accept("ringsync: terminating " + ranks(alive));
+            stopProcesses(alive);
+        }
+        synchronized (lock)
+        {
+            for (int rank = 0; rank < np; rank++)
+            {
+                if (exitCodes[rank] < 0 && null != processes[rank] && !processes[rank].isAlive())
+                {
+                    exitCodes[rank] = processes[rank].exitValue();
+                }
+            }
+        }
+    }
+
+    private void drainOutput()
+    {
+        final List<OutputPump> all;
+        synchronized (pumps)
+        {
+            all = new ArrayList<>(pumps);
+        }
+        final long deadlineNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(DRAIN_TIMEOUT_MS);
+        for (final OutputPump pump : all)
+        {
+            try
+            {
+                final long remainingMs = TimeUnit.NANOSECONDS.toMillis(deadlineNs - System.nanoTime());
+                if (remainingMs <= 0 || !pump.join(remainingMs))
+                {
+                    // a process the rank started still holds the stream open: its output is not ours to wait for
+                    return;
+                }
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    /**
+     * Close the media driver and remove the job directory; once, by whichever path gets here first. A second
+     * caller waits until the first is done: the JVM halts as soon as the shutdown hook returns, so the hook must
+     * not return while the main thread is still half-way through.
+     */
+    private void cleanUp()
+    {
+        synchronized (cleanUpLock)
+        {
+            final MediaDriverHost jobDriver;
+            synchronized (lock)
+            {
+                if (cleanedUp)
+                {
+                    return;
+                }
+                cleanedUp = true;
+                stopping = true;
+                jobDriver = driver;
+                driver = null;
+            }
+            if (null != jobDriver)
+            {
+                try
+                {
+                    jobDriver.close();
+                }
+                catch (final RuntimeException ex)
+                {
+                    log.accept("ringsync: closing the media driver failed: " + ex);
+                }
+            }
+            if (null != jobDir && !JobDirectory.deleteQuietly(jobDir) && !JobDirectory.deleteQuietly(jobDir))
+            {
+                log.accept("ringsync: could not remove the job directory " + jobDir + "; remove it by hand");
+            }
+        }
+    }
+
+    /**
+     * The launcher's JVM is exiting (Ctrl-C, SIGTERM, System.exit) while the job may still run: stop the ranks,
+     * then clean up, before the hook returns and the JVM halts.
+     */
+    private void onShutdown()
+    {
+        synchronized (lock)
+        {
+            stopping = true;
+        }
+        final List<Integer> alive = runningRanks();
+        if (!alive.isEmpty())
+        {
+            log.accept("ringsync: launcher stopping; terminating " + ranks(alive));
+            stopProcesses(alive);
+        }
+        cleanUp();
+    }
+
+    private static String ranks(final List<Integer> ranks)
+    {
+        return (ranks.size() == 1 ? "rank " : "ranks ") +
+            ranks.stream().map(String::valueOf).collect(Collectors.joining(", "));
+    }
+
+    /**
+     * @param existing value of JDK_JAVA_OPTIONS, or null.
+     * @return it with {@link #JVM_FLAGS} appended, unless it has them already.
+     */
+    static String withJvmFlags(final String existing)
+    {
+        if (null == existing || existing.isBlank())
+        {
+            return JVM_FLAGS;
+        }
+        if (existing.contains(JVM_FLAGS))
+        {
+            return existing;
+        }
+        return existing.trim() + " " + JVM_FLAGS;
+    }
+
+    /**
+     * @param jobId a job id.
+     * @return it as {@code RINGSYNC_JOB_ID} carries it: {@code 0x} and 16 hex digits.
+     */
+    public static String hex(final long jobId)
+    {
+        return String.format("0x%016x", jobId);
+    }
+
+    /**
+     * A job that could not be set up or started; the message says why and what to do.
+     */
+    static final class LaunchException extends Exception
+    {
+        private static final long serialVersionUID = 1L;
+
+        LaunchException(final String message)
+        {
+            super(message);
+        }
+
+        LaunchException(final String message, final Throwable cause)
+        {
+            super(message, cause);
+        }
+    }
+
+    /**
+     * Settings of a {@link Launcher}.
+     */
+    public static final class Builder
+    {
+        private int np;
+        private LaunchTransport transport = LaunchTransport.IPC;
+        private List<String> command = List.of();
+        private long timeoutMs;
+        private final Map<String, String> extraEnv = new LinkedHashMap<>();
+        private OutputSink sink = OutputSink.prefixed(System.out, System.err);
+        private Consumer<String> log = line ->
+        {
+            System.err.println(line);
+            System.err.flush();
+        };
+        private Path root = JobDirectory.defaultRoot();
+        private File workingDirectory;
+        private boolean verbose;
+
+        private Builder()
+        {
+        }
+
+        /**
+         * @param np number of ranks, at least 1.
+         * @return this.
+         */
+        public Builder np(final int np)
+        {
+            this.np = np;
+            return this;
+        }
+
+        /**
+         * @param transport how the ranks connect; ipc by default.
+         * @return this.
+         */
+        public Builder transport(final LaunchTransport transport)
+        {
+            this.transport = transport;
+            return this;
+        }
+
+        /**
+         * @param command program and arguments every rank runs.
+         * @return this.
+         */
+        public Builder command(final List<String> command)
+        {
+            this.command = null == command ? List.of() : List.copyOf(command);
+            return this;
+        }
+
+        /**
+         * @param timeoutMs deadline of each collective call, passed to the ranks as
+         *                  {@code RINGSYNC_TIMEOUT_MS}; 0 leaves theirs alone. Also bounds the grace period.
+         * @return this.
+         */
+        public Builder timeoutMs(final long timeoutMs)
+        {
+            this.timeoutMs = timeoutMs;
+            return this;
+        }
+
+        /**
+         * @param name  of a variable every rank gets, set after the launcher's own (so it may override them).
+         * @param value of the variable.
+         * @return this.
+         */
+        public Builder environment(final String name, final String value)
+        {
+            extraEnv.put(Objects.requireNonNull(name, "name"), Objects.requireNonNull(value, "value"));
+            return this;
+        }
+
+        /**
+         * @param sink where the ranks' output lines go; by default to this process' stdout and stderr,
+         *             prefixed with the rank.
+         * @return this.
+         */
+        public Builder sink(final OutputSink sink)
+        {
+            this.sink = Objects.requireNonNull(sink, "sink");
+            return this;
+        }
+
+        /**
+         * @param log where the launcher's own messages go (one line each); stderr by default.
+         * @return this.
+         */
+        public Builder log(final Consumer<String> log)
+        {
+            this.log = Objects.requireNonNull(log, "log");
+            return this;
+        }
+
+        /**
+         * @param root directory to make the job directory in; /dev/shm by default.
+         * @return this.
+         */
+        public Builder jobRoot(final Path root)
+        {
+            this.root = Objects.requireNonNull(root, "root");
+            return this;
+        }
+
+        /**
+         * @param workingDirectory of the ranks; the launcher's by default.
+         * @return this.
+         */
+        public Builder workingDirectory(final File workingDirectory)
+        {
+            this.workingDirectory = workingDirectory;
+            return this;
+        }
+
+        /**
+         * @param verbose whether to log the job id and directory at start.
+         * @return this.
+         */
+        public Builder verbose(final boolean verbose)
+        {
+            this.verbose = verbose;
+            return this;
+        }
+
+        /**
+         * @return the launcher.
+         * @throws IllegalArgumentException when a setting is wrong; the message says which and how.
+         */
+        public Launcher build()
+        {
+            if (np < 1)
+            {
+                throw new IllegalArgumentException("--np must be at least 1, got " + np);
+            }
+            if (command.isEmpty() || command.get(0).isBlank())
+            {
+                throw new IllegalArgumentException("no command to launch; give it after --, e.g. " +
+                    "ringsync launch --np 2 -- java -cp app.jar my.Main");
+            }
+            if (null == transport)
+            {
+                throw new IllegalArgumentException("no transport; use ipc or udp");
+            }
+            if (timeoutMs < 0)
+            {
+                throw new IllegalArgumentException("--timeout-ms must be positive, got " + timeoutMs);
+            }
+            return new Launcher(this);
+        }
+    }
+}

@@ -1,0 +1,49 @@
+package io.ringsync.cli;
+
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.nio.file.Files;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Whole jobs through the launcher: separate JVMs over Aeron IPC and UDP, started with a plain
+ * {@code java -cp} (no JVM flags: the launcher's JDK_JAVA_OPTIONS must be enough), get exact sums and
+ * bitwise identical results on every rank.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class LaunchAllReduceTest
+{
+    @ParameterizedTest(name = "np={0} transport={1}")
+    @CsvSource({ "2, ipc", "3, ipc", "4, ipc", "2, udp", "3, udp", "4, udp" })
+    void everyRankGetsTheExactSumAndTheSameBits(final int np, final String transport)
+    {
+        final Job job = Job.run(Launcher.builder()
+            .np(np)
+            .transport(LaunchTransport.parse(transport))
+            .timeoutMs(30_000)
+            .command(Job.java(SumCheckMain.class)));
+
+        assertEquals(Launcher.EXIT_OK, job.exitCode, job::describe);
+        final Set<String> hashes = new HashSet<>();
+        for (int rank = 0; rank < np; rank++)
+        {
+            final String result = job.lineOf(rank, SumCheckMain.RESULT);
+            assertNotNull(result, "rank " + rank + " printed no result\n" + job.describe());
+            assertTrue(result.startsWith("ok rank=" + rank + " hash=0x"), result);
+            hashes.add(result.substring(result.indexOf("hash=")));
+        }
+        assertEquals(1, hashes.size(), () -> "ranks disagree: " + hashes);
+        assertFalse(Files.exists(job.launcher.jobDirectory()), "job directory left behind");
+        assertFalse(job.err.stream().anyMatch(line -> line.contains("Picked up " + Launcher.JDK_JAVA_OPTIONS)),
+            "the JVM's note about the launcher's own JDK_JAVA_OPTIONS is noise and must be dropped");
+    }
+}

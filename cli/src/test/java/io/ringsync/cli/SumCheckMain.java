@@ -1,0 +1,104 @@
+package io.ringsync.cli;
+
+import io.ringsync.collectives.Communicator;
+import io.ringsync.collectives.ReduceOp;
+
+/**
+ * A rank of the launcher's end-to-end test: allReduce SUM (and MAX) over float and double vectors of awkward
+ * and large lengths, with small-integer values so the exact result is known, then prints
+ * {@code RESULT ok hash=...} with a hash of every result's bits, or {@code RESULT FAILED ...} and exits 1.
+ */
+public final class SumCheckMain
+{
+    static final String RESULT = "RESULT ";
+
+    private SumCheckMain()
+    {
+    }
+
+    public static void main(final String[] args)
+    {
+        try (Communicator comm = Communicator.fromEnvironment())
+        {
+            final int n = comm.size();
+            final int rank = comm.rank();
+            final int chunkFloats = comm.chunkBytes() / 4;
+            final int[] floatCounts = { 0, 1, n - 1, n, n + 1, 1009, n * chunkFloats + 1, 1 << 18, 1 << 22 };
+            final int[] doubleCounts = { 0, 1, n - 1, 1009, 1 << 17 };
+            long hash = 0xCBF29CE484222325L;
+            for (final int count : floatCounts)
+            {
+                final float[] v = new float[count];
+                for (int i = 0; i < count; i++)
+                {
+                    v[i] = (rank + 1) * (i % 7 + 1);
+                }
+                comm.allReduce(v, ReduceOp.SUM);
+                for (int i = 0; i < count; i++)
+                {
+                    final float expected = n * (n + 1) / 2.0f * (i % 7 + 1);
+                    if (v[i] != expected)
+                    {
+                        fail(rank, "float SUM of " + count + ": element " + i + " is " + v[i] + ", expected " + expected);
+                    }
+                    hash = (hash ^ Float.floatToRawIntBits(v[i])) * 0x100000001B3L;
+                }
+            }
+            for (final int count : doubleCounts)
+            {
+                final double[] v = new double[count];
+                for (int i = 0; i < count; i++)
+                {
+                    v[i] = (rank + 1) * (i % 5 + 1) + 0.5;
+                }
+                comm.allReduce(v, ReduceOp.SUM);
+                for (int i = 0; i < count; i++)
+                {
+                    final double expected = n * (n + 1) / 2.0 * (i % 5 + 1) + 0.5 * n;
+                    if (v[i] != expected)
+                    {
+                        fail(rank, "double SUM of " + count + ": element " + i + " is " + v[i] + ", expected " +
+                            expected);
+                    }
+                    hash = (hash ^ Double.doubleToRawLongBits(v[i])) * 0x100000001B3L;
+                }
+            }
+            // random values: no exact reference, but every rank must end with the same bits (the hash)
+            final java.util.Random random = new java.util.Random(rank * 7919L + 1);
+            final float[] avg = new float[300_007];
+            for (int i = 0; i < avg.length; i++)
+            {
+                avg[i] = (float)random.nextGaussian();
+            }
+            comm.allReduce(avg, ReduceOp.AVG);
+            for (final float x : avg)
+            {
+                if (!(Math.abs(x) < 10))
+                {
+                    fail(rank, "float AVG of Gaussians gave " + x);
+                }
+                hash = (hash ^ Float.floatToRawIntBits(x)) * 0x100000001B3L;
+            }
+            final float[] max = new float[1009];
+            for (int i = 0; i < max.length; i++)
+            {
+                max[i] = (i + rank) % n;
+            }
+            comm.allReduce(max, ReduceOp.MAX);
+            for (int i = 0; i < max.length; i++)
+            {
+                if (max[i] != n - 1)
+                {
+                    fail(rank, "float MAX: element " + i + " is " + max[i] + ", expected " + (n - 1));
+                }
+            }
+            System.out.printf("%sok rank=%d hash=0x%016x%n", RESULT, rank, hash);
+        }
+    }
+
+    private static void fail(final int rank, final String what)
+    {
+        System.out.println(RESULT + "FAILED rank=" + rank + ": " + what);
+        System.exit(1);
+    }
+}
