@@ -79,7 +79,7 @@ final class EnvironmentTransports
         final String termLength = Configuration.lookup(env, Configuration.TERM_LENGTH_ENV);
         if (null != termLength)
         {
-            transportCtx.termLength((int)Communicator.Context.parseLong(Configuration.TERM_LENGTH_ENV, termLength));
+            transportCtx.termLength((int)Communicator.Context.parseSize(Configuration.TERM_LENGTH_ENV, termLength));
         }
         if (media == AeronMedia.UDP)
         {
