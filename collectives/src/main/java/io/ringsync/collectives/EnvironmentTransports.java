@@ -75,7 +75,8 @@ final class EnvironmentTransports
             .aeronDirectoryName(aeronDir)
             .driverTimeoutMs(Math.max(10_000, ctx.timeoutNs() / 1_000_000));
         final String jobDir = Configuration.lookup(env, Configuration.JOB_DIR_ENV);
-        transportCtx.jobDirectory(new File(null != jobDir ? jobDir : defaultJobDirectory(ctx.jobId(), rank)));
+        final File jobDirectory = new File(null != jobDir ? jobDir : defaultJobDirectory(ctx.jobId()));
+        transportCtx.jobDirectory(jobDirectory);
         final String termLength = Configuration.lookup(env, Configuration.TERM_LENGTH_ENV);
         if (null != termLength)
         {
@@ -97,7 +98,9 @@ final class EnvironmentTransports
 
         try
         {
-            return AeronTransport.connect(transportCtx);
+            final AeronTransport transport = AeronTransport.connect(transportCtx);
+            // without a launcher nobody else removes the directory this process made: the last rank out does
+            return null != jobDir ? transport : new RemoveEmptyDirectoryOnClose(transport, jobDirectory);
         }
         catch (final IllegalArgumentException ex)
         {
@@ -112,11 +115,75 @@ final class EnvironmentTransports
         }
     }
 
-    private static String defaultJobDirectory(final long jobId, final int rank)
+    private static String defaultJobDirectory(final long jobId)
     {
         final File shm = new File("/dev/shm");
         final File parent = shm.isDirectory() ? shm : new File(System.getProperty("java.io.tmpdir"));
-        return new File(parent, String.format("ringsync-%016x-rank-%d", jobId, rank)).getPath();
+        return new File(parent, String.format("ringsync-%016x", jobId)).getPath();
+    }
+
+    /**
+     * Closes the transport, then removes its job directory if nothing else is left in it (another rank of the
+     * job on this host may still use it; the last one to close removes it).
+     */
+    static final class RemoveEmptyDirectoryOnClose implements Transport
+    {
+        private final Transport delegate;
+        private final File directory;
+
+        RemoveEmptyDirectoryOnClose(final Transport delegate, final File directory)
+        {
+            this.delegate = delegate;
+            this.directory = directory;
+        }
+
+        public int rank()
+        {
+            return delegate.rank();
+        }
+
+        public int worldSize()
+        {
+            return delegate.worldSize();
+        }
+
+        public String name()
+        {
+            return delegate.name();
+        }
+
+        public io.ringsync.transport.OutboundLink outbound(final int peer)
+        {
+            return delegate.outbound(peer);
+        }
+
+        public io.ringsync.transport.InboundLink inbound(final int peer)
+        {
+            return delegate.inbound(peer);
+        }
+
+        public int maxMessageLength()
+        {
+            return delegate.maxMessageLength();
+        }
+
+        public int doWork()
+        {
+            return delegate.doWork();
+        }
+
+        public void close()
+        {
+            delegate.close();
+            try
+            {
+                java.nio.file.Files.deleteIfExists(directory.toPath());
+            }
+            catch (final java.io.IOException ignore)
+            {
+                // not empty: another rank of the job still runs here
+            }
+        }
     }
 
     private static int requiredInt(final Map<String, String> env, final String name)

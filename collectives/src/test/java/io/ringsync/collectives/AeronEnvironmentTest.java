@@ -3,6 +3,7 @@ package io.ringsync.collectives;
 import io.ringsync.transport.aeron.AeronMedia;
 import io.ringsync.transport.aeron.MediaDriverHost;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -24,6 +25,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -159,6 +161,33 @@ class AeronEnvironmentTest
             envs.add(env);
         }
         assertIdenticalAcrossRanks(runRanks(envs, count), n, count);
+    }
+
+    @Test
+    void udpRanksStartedWithoutALauncherLeaveNoFilesBehind() throws Exception
+    {
+        final long jobId = System.nanoTime() & 0xFFFF_FFFFL;
+        final File defaultDir = new File(String.format("/dev/shm/ringsync-%016x", jobId));
+        Assumptions.assumeTrue(new File("/dev/shm").isDirectory(), "needs /dev/shm");
+        final StringBuilder endpoints = new StringBuilder();
+        for (int r = 0; r < 2; r++)
+        {
+            try (DatagramSocket socket = new DatagramSocket(0))
+            {
+                endpoints.append(r == 0 ? "" : ",").append("127.0.0.1:").append(socket.getLocalPort());
+            }
+        }
+        final List<Map<String, String>> envs = new ArrayList<>();
+        for (int r = 0; r < 2; r++)
+        {
+            final Map<String, String> env = env(r, 2, "udp");
+            env.remove(Configuration.JOB_DIR_ENV);
+            env.put(Configuration.JOB_ID_ENV, Long.toString(jobId));
+            env.put(Configuration.UDP_ENDPOINTS_ENV, endpoints.toString());
+            envs.add(env);
+        }
+        assertIdenticalAcrossRanks(runRanks(envs, 1000), 2, 1000);
+        assertFalse(defaultDir.exists(), defaultDir + " was left behind");
     }
 
     @Test
