@@ -1,6 +1,7 @@
 package io.ringsync.cli;
 
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.Timeout;
 
 import java.nio.file.Files;
@@ -17,11 +18,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Timeout(value = 90, unit = TimeUnit.SECONDS)
 class LaunchFailureTest
 {
-    @Test
-    void aKilledRankFailsTheJobAndTheOthersNameIt()
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(LaunchTransport.class)
+    void aKilledRankFailsTheJobAndTheOthersNameIt(final LaunchTransport transport)
     {
         final Job job = Job.run(Launcher.builder()
             .np(3)
+            .transport(transport)
             .timeoutMs(10_000)
             .command(Job.java(FailingRankMain.class, "die")));
 
@@ -40,11 +43,13 @@ class LaunchFailureTest
         assertFalse(Files.exists(job.launcher.jobDirectory()), "job directory left behind");
     }
 
-    @Test
-    void aLengthMismatchFailsEveryRankWithAMessageSayingSo()
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(LaunchTransport.class)
+    void aLengthMismatchFailsEveryRankWithAMessageSayingSo(final LaunchTransport transport)
     {
         final Job job = Job.run(Launcher.builder()
             .np(3)
+            .transport(transport)
             .timeoutMs(10_000)
             .command(Job.java(FailingRankMain.class, "mismatch")));
 
