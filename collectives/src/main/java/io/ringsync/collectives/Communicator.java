@@ -802,26 +802,33 @@ public final class Communicator implements AutoCloseable
      */
     private static String hostIdentity()
     {
-        String host = "unknown";
-        try
+        // the kernel's host name, not InetAddress.getLocalHost(): that may wait on a DNS lookup
+        String host = readFirstLine("/proc/sys/kernel/hostname");
+        if (host.isEmpty())
         {
-            host = java.net.InetAddress.getLocalHost().getHostName();
+            try
+            {
+                host = java.net.InetAddress.getLocalHost().getHostName();
+            }
+            catch (final Exception ignore)
+            {
+                host = "unknown";
+            }
         }
-        catch (final Exception ignore)
-        {
-            // keep "unknown"
-        }
-        String boot = "";
-        try
-        {
-            boot = Files.readString(Path.of("/proc/sys/kernel/random/boot_id")).trim();
-        }
-        catch (final Exception ignore)
-        {
-            // not Linux
-        }
-        final String id = host + "/" + boot;
+        final String id = host + "/" + readFirstLine("/proc/sys/kernel/random/boot_id");
         return id.length() > 200 ? id.substring(0, 200) : id;
+    }
+
+    private static String readFirstLine(final String file)
+    {
+        try
+        {
+            return Files.readString(Path.of(file)).trim();
+        }
+        catch (final Exception ignore)
+        {
+            return "";
+        }
     }
 
     /**
