@@ -29,7 +29,7 @@ import java.util.function.Consumer;
         "Each line the ranks print is prefixed with the rank, e.g. '[1] '. The job succeeds when every rank " +
             "exits with 0. When a rank fails, the others get min(timeout, 10 s) to fail on their own, then are " +
             "terminated.",
-        "A plain 'java -cp ... Main' works: JDK_JAVA_OPTIONS gets the --add-exports flag Agrona needs."
+        "A plain 'java -cp ... Main' works: JDK_JAVA_OPTIONS gets the flags Agrona and the Vector API kernels need."
     },
     footer = {
         "",

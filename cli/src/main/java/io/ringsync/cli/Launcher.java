@@ -71,7 +71,13 @@ public final class Launcher
     /**
      * What a JVM needs to run Agrona 2.x on JDK 17+: it reaches {@code jdk.internal.misc.Unsafe}.
      */
-    public static final String JVM_FLAGS = "--add-exports java.base/jdk.internal.misc=ALL-UNNAMED";
+    public static final String JVM_FLAGS = "--add-exports java.base/jdk.internal.misc=ALL-UNNAMED " +
+        "--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED";
+
+    /**
+     * What a JVM prints on stderr when {@link #JVM_FLAGS} bring in the Vector API module.
+     */
+    static final String INCUBATOR_WARNING = "WARNING: Using incubator modules: jdk.incubator.vector";
 
     /**
      * The variable every {@code java} launcher (JDK 9+) prepends to its command line.
@@ -415,7 +421,8 @@ public final class Launcher
         final String jdkOptions = withJvmFlags(env.get(JDK_JAVA_OPTIONS));
         env.put(JDK_JAVA_OPTIONS, jdkOptions);
         // every JVM announces JDK_JAVA_OPTIONS on stderr; the launcher set it, so the note is noise to the user
-        final String jvmNote = "NOTE: Picked up " + JDK_JAVA_OPTIONS + ": " + jdkOptions;
+        final java.util.Set<String> jvmNotes = Set.of("NOTE: Picked up " + JDK_JAVA_OPTIONS + ": " + jdkOptions,
+            INCUBATOR_WARNING);
 
         // ranks get an empty stdin: a pipe closed right away, so a read sees end of input instead of hanging
         builder.redirectInput(ProcessBuilder.Redirect.PIPE);
@@ -445,8 +452,8 @@ public final class Launcher
         {
             // the rank has already exited: nothing to close
         }
-        final OutputPump out = new OutputPump(rank, false, process.getInputStream(), sink, null);
-        final OutputPump err = new OutputPump(rank, true, process.getErrorStream(), sink, jvmNote);
+        final OutputPump out = new OutputPump(rank, false, process.getInputStream(), sink, Set.of());
+        final OutputPump err = new OutputPump(rank, true, process.getErrorStream(), sink, jvmNotes);
         synchronized (pumps)
         {
             pumps.add(out);

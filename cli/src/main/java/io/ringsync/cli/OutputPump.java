@@ -17,7 +17,7 @@ final class OutputPump implements Runnable
     private final boolean stderr;
     private final InputStream input;
     private final OutputSink sink;
-    private final String dropFirst;
+    private final java.util.Set<String> dropLeading;
     private final Thread thread;
 
     /**
@@ -25,17 +25,21 @@ final class OutputPump implements Runnable
      * @param stderr    true for standard error.
      * @param input     the stream to drain.
      * @param sink      where lines go; calls are made holding its lock.
-     * @param dropFirst a line to drop if it is the very first one (the JVM's note about JDK_JAVA_OPTIONS,
-     *                  which the launcher itself caused), or null.
+     * @param dropLeading lines to drop while they lead the stream (the JVM's notes about JDK_JAVA_OPTIONS and
+     *                    the incubator module, which the launcher itself caused); empty for none.
      */
     OutputPump(
-        final int rank, final boolean stderr, final InputStream input, final OutputSink sink, final String dropFirst)
+        final int rank,
+        final boolean stderr,
+        final InputStream input,
+        final OutputSink sink,
+        final java.util.Set<String> dropLeading)
     {
         this.rank = rank;
         this.stderr = stderr;
         this.input = input;
         this.sink = sink;
-        this.dropFirst = dropFirst;
+        this.dropLeading = dropLeading;
         this.thread = new Thread(this, "ringsync-rank" + rank + (stderr ? "-stderr" : "-stdout"));
         this.thread.setDaemon(true);
     }
@@ -62,16 +66,15 @@ final class OutputPump implements Runnable
     {
         try (BufferedReader reader = new BufferedReader(new InputStreamReader(input, StandardCharsets.UTF_8)))
         {
-            boolean first = true;
+            boolean leading = true;
             String line;
             while (null != (line = reader.readLine()))
             {
-                if (first && line.equals(dropFirst))
+                if (leading && dropLeading.contains(line))
                 {
-                    first = false;
                     continue;
                 }
-                first = false;
+                leading = false;
                 deliver(line);
             }
         }

@@ -10,12 +10,37 @@ import java.nio.ByteOrder;
  * serves {@code float[]}, user off-heap buffers and the transport's own memory (Aeron terms, ring buffers),
  * which it reads in place.
  * <p>
- * Scalar loops over {@link UnsafeApi} (no bounds checks: callers check lengths once per call). C2 does not
- * vectorise them; the spikes measured ~11 GB/s of float32 input per core this way, against ~5 GB/s with
- * bounds-checked Agrona buffers. Vector API kernels are the planned next step.
+ * Two implementations, chosen once at class initialisation. The choice is by measurement ({@code KernelBenchmark},
+ * {@code perf-results/kernels/README.md}: 2 vCPU AMD EPYC Zen 4 with AVX-512, JDK 17 and 25, GB/s of one input
+ * vector, "in cache" = 64 KiB and 1 MiB vectors, "16 MiB" = memory bound):
+ * <ul>
+ *     <li>Without {@code --add-modules jdk.incubator.vector}: the scalar loops here, over {@link UnsafeApi} (no
+ *     bounds checks: callers check lengths once per call). C2 does not vectorise them, since an off-heap address
+ *     may alias anything: ~13 GB/s float32 and ~25 GB/s float64 in cache, and only 7-8 / 13-15 GB/s when heap and
+ *     off-heap operands are mixed in one call.</li>
+ *     <li>With it, {@link VectorKernels} ({@code SPECIES_PREFERRED}; 256- and 512-bit species measured the same):
+ *     <ul>
+ *         <li>{@code float[]}/{@code double[]} operands are loaded in place: 3.3-4.5x (float32) and 1.7-2.3x
+ *         (float64) the scalar loop in cache, 1.1-1.6x at 16 MiB;</li>
+ *         <li>off-heap operands next to an array (a received piece added into a user's array; a partial sum
+ *         written to the outgoing claim) are staged through L1-sized blocks: 1.4-4.0x in cache. At 16 MiB
+ *         staging two operands breaks even for float32 and loses 19-28 % for float64; kept because ring
+ *         pieces are small and the received one is hot, so the in-cache figures are the ones that count;</li>
+ *         <li>all three operands off heap, JDK 22+ with native access: a segment over the whole address space,
+ *         no staging: 2.4-3.0x float32 and 1.3-1.6x float64 in cache, 1.1-1.8x at 16 MiB;</li>
+ *         <li>all three off heap otherwise (JDK 17): float32 is staged, 1.3-1.6x in cache and 0.86-1.09x at 16
+ *         MiB; float64 stays on the scalar loop, which three staging copies made 0.63-0.77x slower.</li>
+ *     </ul></li>
+ * </ul>
+ * The vector path allocates nothing per call once a thread has its staging blocks ({@code -prof gc}: ~0 B/op).
+ * Until C2 has compiled it the Vector API runs boxed and slowly, as any warm-up does.
  * <p>
- * Determinism: each output element depends only on the two inputs at that index, in a fixed order, so every
- * rank computes the same bits from the same inputs.
+ * Determinism: each output element depends only on the two inputs at that index, in a fixed order, and both
+ * implementations do the same single IEEE 754 operation per element (see {@link VectorKernels}), so every rank
+ * computes the same bits from the same inputs whichever implementation its JVM runs. The only latitude is the
+ * payload of a NaN made from two NaN inputs, which Java leaves open (the scalar loop's own varies between the
+ * interpreter, C1 and C2); each final element is computed by one rank and copied to the others, so ranks still
+ * agree on it.
  */
 final class Kernels
 {
@@ -27,12 +52,80 @@ final class Kernels
         }
     }
 
+    /**
+     * System property: {@code false} keeps the scalar loops even on a JVM that offers the Vector API.
+     */
+    static final String VECTOR_PROPERTY = "ringsync.kernels.vector";
+
+    /**
+     * Whether {@link #reduce} runs {@link VectorKernels}: the incubator module was resolved at start-up
+     * ({@code --add-modules jdk.incubator.vector}), the property does not veto it, and the species are real
+     * vectors. Checked before {@link VectorKernels} is first touched, so a JVM without the module never loads
+     * it and never sees a {@link NoClassDefFoundError}.
+     */
+    static final boolean VECTORIZED = vectorKernelsUsable();
+
+    /**
+     * Whether calls with every operand off heap skip staging ({@link VectorKernels.Segments}): JDK 22+ with
+     * native access enabled.
+     */
+    static final boolean SEGMENTS = VECTORIZED && segmentsUsable();
+
+    static final int SUM = 0;
+    static final int MIN = 1;
+    static final int MAX = 2;
+    static final int SUM_DIVIDE = 3;
+
     private Kernels()
     {
     }
 
+    private static boolean vectorKernelsUsable()
+    {
+        if (!Boolean.parseBoolean(System.getProperty(VECTOR_PROPERTY, "true")) ||
+            !ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent())
+        {
+            return false;
+        }
+
+        try
+        {
+            return VectorKernels.isUsable();
+        }
+        catch (final LinkageError ex)
+        {
+            return false;
+        }
+    }
+
+    private static boolean segmentsUsable()
+    {
+        try
+        {
+            return VectorKernels.Segments.AVAILABLE;
+        }
+        catch (final LinkageError ex)
+        {
+            return false;
+        }
+    }
+
+    /**
+     * Which loops {@link #reduce} runs, for logs and benchmark reports.
+     *
+     * @return "scalar", or "vector" with the species in use and how all-off-heap calls are served.
+     */
+    static String implementation()
+    {
+        return VECTORIZED ?
+            "vector (" + VectorKernels.describe() + (SEGMENTS ? ", off-heap via segments)" : ", off-heap staged)") :
+            "scalar";
+    }
+
     /**
      * {@code dst[i] = op(a[i], b[i])}, then for AVG {@code dst[i] /= divisor}; optionally also into dst2.
+     * The output may be the very memory of an input, but must not partially overlap one; the second output must
+     * not overlap anything.
      *
      * @param type    element type.
      * @param op      reduction; AVG sums and then divides by {@code divisor} when {@code finish} is set.
@@ -59,63 +152,125 @@ final class Kernels
         final Object d2Base, final long d2Addr,
         final int count)
     {
-        if (type == DataType.FLOAT32)
+        if (VECTORIZED)
         {
-            switch (op)
-            {
-                case SUM:
-                    sumFloat(aBase, aAddr, bBase, bAddr, dBase, dAddr, count);
-                    break;
-                case MIN:
-                    minFloat(aBase, aAddr, bBase, bAddr, dBase, dAddr, count);
-                    break;
-                case MAX:
-                    maxFloat(aBase, aAddr, bBase, bAddr, dBase, dAddr, count);
-                    break;
-                case AVG:
-                    if (finish)
-                    {
-                        sumDivideFloat(aBase, aAddr, bBase, bAddr, dBase, dAddr, (float)divisor, count);
-                    }
-                    else
-                    {
-                        sumFloat(aBase, aAddr, bBase, bAddr, dBase, dAddr, count);
-                    }
-                    break;
-                default:
-                    throw new IllegalArgumentException("op " + op);
-            }
+            VectorKernels.reduce(
+                type, op, finish, divisor, aBase, aAddr, bBase, bAddr, dBase, dAddr, d2Base, d2Addr, count, SEGMENTS);
         }
         else
         {
-            switch (op)
-            {
-                case SUM:
-                    sumDouble(aBase, aAddr, bBase, bAddr, dBase, dAddr, count);
-                    break;
-                case MIN:
-                    minDouble(aBase, aAddr, bBase, bAddr, dBase, dAddr, count);
-                    break;
-                case MAX:
-                    maxDouble(aBase, aAddr, bBase, bAddr, dBase, dAddr, count);
-                    break;
-                case AVG:
-                    if (finish)
-                    {
-                        sumDivideDouble(aBase, aAddr, bBase, bAddr, dBase, dAddr, divisor, count);
-                    }
-                    else
-                    {
-                        sumDouble(aBase, aAddr, bBase, bAddr, dBase, dAddr, count);
-                    }
-                    break;
-                default:
-                    throw new IllegalArgumentException("op " + op);
-            }
+            scalarReduce(
+                type, op, finish, divisor, aBase, aAddr, bBase, bAddr, dBase, dAddr, d2Base, d2Addr, count);
+        }
+    }
+
+    /**
+     * The scalar loops behind {@link #reduce}, whatever the JVM offers: the fallback, and the reference the vector
+     * kernels must match bit for bit. Same parameters as {@link #reduce}.
+     */
+    static void scalarReduce(
+        final DataType type,
+        final ReduceOp op,
+        final boolean finish,
+        final int divisor,
+        final Object aBase, final long aAddr,
+        final Object bBase, final long bAddr,
+        final Object dBase, final long dAddr,
+        final Object d2Base, final long d2Addr,
+        final int count)
+    {
+        final int kind = kind(op, finish);
+        if (type == DataType.FLOAT32)
+        {
+            scalarReduceFloats(kind, divisor, aBase, aAddr, bBase, bAddr, dBase, dAddr, count);
+        }
+        else
+        {
+            scalarReduceDoubles(kind, divisor, aBase, aAddr, bBase, bAddr, dBase, dAddr, count);
         }
         if (null != d2Base || 0 != d2Addr)
         {
             copy(dBase, dAddr, d2Base, d2Addr, (long)count * type.byteSize());
+        }
+    }
+
+    /**
+     * The element operation a reduction step performs.
+     *
+     * @param op     reduction.
+     * @param finish true on the step that produces final values.
+     * @return {@link #SUM}, {@link #MIN}, {@link #MAX} or {@link #SUM_DIVIDE} (AVG's finishing step only).
+     */
+    static int kind(final ReduceOp op, final boolean finish)
+    {
+        switch (op)
+        {
+            case SUM:
+                return SUM;
+            case MIN:
+                return MIN;
+            case MAX:
+                return MAX;
+            case AVG:
+                return finish ? SUM_DIVIDE : SUM;
+            default:
+                throw new IllegalArgumentException("op " + op);
+        }
+    }
+
+    /**
+     * Scalar float32 loop for one {@link #kind}; also the vector kernels' tail.
+     */
+    static void scalarReduceFloats(
+        final int kind,
+        final int divisor,
+        final Object aBase, final long aAddr,
+        final Object bBase, final long bAddr,
+        final Object dBase, final long dAddr,
+        final int count)
+    {
+        switch (kind)
+        {
+            case SUM:
+                sumFloat(aBase, aAddr, bBase, bAddr, dBase, dAddr, count);
+                break;
+            case MIN:
+                minFloat(aBase, aAddr, bBase, bAddr, dBase, dAddr, count);
+                break;
+            case MAX:
+                maxFloat(aBase, aAddr, bBase, bAddr, dBase, dAddr, count);
+                break;
+            default:
+                sumDivideFloat(aBase, aAddr, bBase, bAddr, dBase, dAddr, (float)divisor, count);
+                break;
+        }
+    }
+
+    /**
+     * Scalar float64 loop for one {@link #kind}; also the vector kernels' tail.
+     */
+    static void scalarReduceDoubles(
+        final int kind,
+        final int divisor,
+        final Object aBase, final long aAddr,
+        final Object bBase, final long bAddr,
+        final Object dBase, final long dAddr,
+        final int count)
+    {
+        switch (kind)
+        {
+            case SUM:
+                sumDouble(aBase, aAddr, bBase, bAddr, dBase, dAddr, count);
+                break;
+            case MIN:
+                minDouble(aBase, aAddr, bBase, bAddr, dBase, dAddr, count);
+                break;
+            case MAX:
+                maxDouble(aBase, aAddr, bBase, bAddr, dBase, dAddr, count);
+                break;
+            default:
+                sumDivideDouble(aBase, aAddr, bBase, bAddr, dBase, dAddr, divisor, count);
+                break;
         }
     }
 
@@ -128,7 +283,8 @@ final class Kernels
      * @param dstAddr destination address.
      * @param bytes   to copy.
      */
-    static void copy(final Object srcBase, final long srcAddr, final Object dstBase, final long dstAddr, final long bytes)
+    static void copy(
+        final Object srcBase, final long srcAddr, final Object dstBase, final long dstAddr, final long bytes)
     {
         if (bytes > 0)
         {

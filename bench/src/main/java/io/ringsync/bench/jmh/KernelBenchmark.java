@@ -1,0 +1,223 @@
+package io.ringsync.bench.jmh;
+
+import io.ringsync.collectives.DataType;
+import io.ringsync.collectives.ReduceOp;
+import org.agrona.BufferUtil;
+import org.agrona.IoUtil;
+import org.agrona.UnsafeApi;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.io.File;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.nio.ByteBuffer;
+import java.nio.MappedByteBuffer;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The AllReduce element kernel alone, SUM through the package-private {@code Kernels.reduce} (the vector kernels
+ * when the JVM has {@code jdk.incubator.vector}) or {@code Kernels.scalarReduce} (the scalar loops), reached with a
+ * private lookup since the kernels are not public API.
+ * <p>
+ * Layouts: {@code heap}, {@code direct}, {@code mapped}: {@code b[i] = a[i] + b[i]} with both vectors in
+ * {@code float[]}/{@code double[]}, in one direct buffer, or in one file mapped from {@code /dev/shm} as transport
+ * buffers are. {@code mixed}: the same with {@code a} in the mapped file and {@code b} an array, as a received
+ * piece is added into a user's array. {@code claim}: {@code d[i] = a[i] + b[i]} with {@code a} and {@code d} in the
+ * mapped file and {@code b} an array, as a partial sum is written into the outgoing claim. Throughput is operations
+ * per second; GB/s of input is that times {@code bytes} (one vector; memory traffic is three times as much).
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 1, jvmArgsAppend = {
+    "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED", "--add-modules", "jdk.incubator.vector",
+    "--enable-native-access=ALL-UNNAMED" })
+public class KernelBenchmark
+{
+    private static final MethodHandle REDUCE;
+    private static final MethodHandle SCALAR_REDUCE;
+    private static final MethodHandle VECTORIZED;
+    private static final MethodHandle IMPLEMENTATION;
+
+    static
+    {
+        try
+        {
+            final Class<?> kernels = Class.forName("io.ringsync.collectives.Kernels");
+            final MethodHandles.Lookup lookup = MethodHandles.privateLookupIn(kernels, MethodHandles.lookup());
+            final MethodType reduceType = MethodType.methodType(
+                void.class, DataType.class, ReduceOp.class, boolean.class, int.class,
+                Object.class, long.class, Object.class, long.class, Object.class, long.class, Object.class, long.class,
+                int.class);
+            REDUCE = lookup.findStatic(kernels, "reduce", reduceType);
+            SCALAR_REDUCE = lookup.findStatic(kernels, "scalarReduce", reduceType);
+            VECTORIZED = lookup.findStaticGetter(kernels, "VECTORIZED", boolean.class);
+            IMPLEMENTATION = lookup.findStatic(kernels, "implementation", MethodType.methodType(String.class));
+        }
+        catch (final ReflectiveOperationException ex)
+        {
+            throw new ExceptionInInitializerError(ex);
+        }
+    }
+
+    @Param({ "FLOAT32", "FLOAT64" })
+    public DataType type;
+
+    @Param({ "65536", "1048576", "16777216" })
+    public int bytes;
+
+    @Param({ "heap", "direct", "mapped", "mixed", "claim" })
+    public String layout;
+
+    @Param({ "scalar", "vector" })
+    public String kernel;
+
+    private boolean vector;
+    private int count;
+    private Object aBase;
+    private long aAddr;
+    private Object bBase;
+    private long bAddr;
+    private Object dBase;
+    private long dAddr;
+
+    private File file;
+    private MappedByteBuffer mapped;
+    private ByteBuffer direct;
+
+    @Setup(Level.Trial)
+    public void setUp() throws Throwable
+    {
+        vector = "vector".equals(kernel);
+        if (vector && !(boolean)VECTORIZED.invokeExact())
+        {
+            throw new IllegalStateException("vector kernels requested but not active: " +
+                (String)IMPLEMENTATION.invokeExact());
+        }
+        System.out.println("kernels: " + (vector ? (String)IMPLEMENTATION.invokeExact() : "scalar"));
+
+        count = bytes / type.byteSize();
+        final long arrayBase = type == DataType.FLOAT32 ?
+            UnsafeApi.arrayBaseOffset(float[].class) : UnsafeApi.arrayBaseOffset(double[].class);
+        switch (layout)
+        {
+            case "heap":
+                aBase = newArray();
+                aAddr = arrayBase;
+                bBase = newArray();
+                bAddr = arrayBase;
+                break;
+
+            case "direct":
+                direct = BufferUtil.allocateDirectAligned(2 * bytes, 64);
+                aAddr = BufferUtil.address(direct);
+                bAddr = aAddr + bytes;
+                break;
+
+            case "mapped":
+                aAddr = map(2L * bytes);
+                bAddr = aAddr + bytes;
+                break;
+
+            case "mixed":
+                aAddr = map(bytes);
+                bBase = newArray();
+                bAddr = arrayBase;
+                break;
+
+            case "claim":
+                aAddr = map(2L * bytes);
+                bBase = newArray();
+                bAddr = arrayBase;
+                dAddr = aAddr + bytes;
+                break;
+
+            default:
+                throw new IllegalArgumentException("layout " + layout);
+        }
+        if (!"claim".equals(layout))
+        {
+            dBase = bBase;
+            dAddr = bAddr;
+        }
+        fill(aBase, aAddr, 1);
+        fill(bBase, bAddr, 2);
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown()
+    {
+        if (null != mapped)
+        {
+            IoUtil.unmap(mapped);
+            mapped = null;
+        }
+        if (null != file)
+        {
+            IoUtil.delete(file, true);
+            file = null;
+        }
+    }
+
+    @Benchmark
+    public void sum() throws Throwable
+    {
+        if (vector)
+        {
+            REDUCE.invokeExact(type, ReduceOp.SUM, false, 2,
+                aBase, aAddr, bBase, bAddr, dBase, dAddr, (Object)null, 0L, count);
+        }
+        else
+        {
+            SCALAR_REDUCE.invokeExact(type, ReduceOp.SUM, false, 2,
+                aBase, aAddr, bBase, bAddr, dBase, dAddr, (Object)null, 0L, count);
+        }
+    }
+
+    private Object newArray()
+    {
+        return type == DataType.FLOAT32 ? new float[count] : new double[count];
+    }
+
+    private long map(final long length)
+    {
+        file = new File("/dev/shm", "ringsync-kernel-" + ProcessHandle.current().pid() + "-" + System.nanoTime());
+        mapped = IoUtil.mapNewFile(file, length);
+        return BufferUtil.address(mapped);
+    }
+
+    /**
+     * Values in [-1, 1): sums grow by at most 1 per operation, far from overflow and never subnormal.
+     */
+    private void fill(final Object base, final long addr, final long seed)
+    {
+        final SplittableRandom random = new SplittableRandom(seed);
+        for (int i = 0; i < count; i++)
+        {
+            if (type == DataType.FLOAT32)
+            {
+                UnsafeApi.putFloat(base, addr + ((long)i << 2), (float)(random.nextDouble() * 2 - 1));
+            }
+            else
+            {
+                UnsafeApi.putDouble(base, addr + ((long)i << 3), random.nextDouble() * 2 - 1);
+            }
+        }
+    }
+}

@@ -1,0 +1,762 @@
+package io.ringsync.collectives;
+
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+import org.agrona.LangUtil;
+import org.agrona.UnsafeApi;
+
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.nio.ByteOrder;
+
+/**
+ * Vector API ({@code jdk.incubator.vector}) versions of the {@link Kernels#reduce} loops. Only {@link Kernels}
+ * may touch this class, and only after it has seen the incubator module in the boot layer: loading it on a JVM
+ * started without {@code --add-modules jdk.incubator.vector} would fail.
+ * <p>
+ * How an operand is reached (why: see {@link Kernels} and {@code perf-results/kernels/README.md}):
+ * <ul>
+ *     <li>a {@code float[]} (FLOAT32) or {@code double[]} (FLOAT64) in place, with {@code fromArray}/{@code intoArray};
+ *     </li>
+ *     <li>when all three operands are off heap and {@link Segments#AVAILABLE} (JDK 22+ with native access):
+ *     straight from memory through a segment spanning the address space;</li>
+ *     <li>otherwise (off-heap memory, a {@code byte[]}) staged through a per-thread scratch array with
+ *     {@link UnsafeApi#copyMemory}, one L1-sized block at a time. The JDK 17 Vector API loads off-heap data only
+ *     from a {@code ByteBuffer}, and a buffer cannot be had for a bare address without allocating per call or
+ *     forging one over a foreign address range; the Vector API of later JDKs (25 here) has no {@code ByteBuffer}
+ *     or {@code byte[]} loads left at all, only {@code MemorySegment} ones, which {@code --release 17} cannot
+ *     name. Staging allocates nothing after a thread's first call. Exception: FLOAT64 with all three operands
+ *     staged runs the scalar loop, which is faster there.</li>
+ * </ul>
+ * Results are those of the scalar loops bit for bit: each lane does the same single IEEE 754 operation as the
+ * scalar code ({@code +}, {@code /}, and {@code min}/{@code max}, which the Vector API defines as
+ * {@link Math#min}/{@link Math#max}, NaN and signed zeros included), and tails run the scalar operations. The one
+ * freedom is the payload of the NaN that results when both inputs are NaNs, which Java leaves open and which the
+ * scalar loop itself changes between the interpreter, C1 and C2.
+ * <p>
+ * The output may be the very memory of an input, but must not partially overlap one; the second output must not
+ * overlap anything.
+ */
+final class VectorKernels
+{
+    private static final VectorSpecies<Float> FLOATS = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Double> DOUBLES = DoubleVector.SPECIES_PREFERRED;
+
+    /**
+     * Bytes staged per block: three blocks (two inputs, one output) stay well inside a 32 KiB L1 data cache.
+     */
+    static final int BLOCK_BYTES = 4096;
+
+    private static final int FLOAT_BLOCK = BLOCK_BYTES >> 2;
+    private static final int DOUBLE_BLOCK = BLOCK_BYTES >> 3;
+    private static final long FLOAT_ARRAY_BASE = UnsafeApi.arrayBaseOffset(float[].class);
+    private static final long DOUBLE_ARRAY_BASE = UnsafeApi.arrayBaseOffset(double[].class);
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    private VectorKernels()
+    {
+    }
+
+    /**
+     * Whether vectors are worth using here: at least two lanes of each type (on a CPU or JVM without SIMD
+     * support the preferred species degenerates and the Vector API runs as slow Java code).
+     *
+     * @return true if both preferred species have at least 2 lanes and a block holds whole vectors.
+     */
+    static boolean isUsable()
+    {
+        return FLOATS.length() >= 2 && DOUBLES.length() >= 2 &&
+            FLOAT_BLOCK % FLOATS.length() == 0 && DOUBLE_BLOCK % DOUBLES.length() == 0;
+    }
+
+    /**
+     * Description of the species in use, for diagnostics.
+     *
+     * @return e.g. "Species[float, 16, S_512_BIT]".
+     */
+    static String describe()
+    {
+        return FLOATS + ", " + DOUBLES;
+    }
+
+    /**
+     * Same contract as {@link Kernels#reduce}.
+     *
+     * @param segments true to run calls whose operands are all off-heap through {@link Segments} (only when
+     *                 {@link Segments#AVAILABLE}); false stages them like any other off-heap operand.
+     */
+    static void reduce(
+        final DataType type,
+        final ReduceOp op,
+        final boolean finish,
+        final int divisor,
+        final Object aBase, final long aAddr,
+        final Object bBase, final long bAddr,
+        final Object dBase, final long dAddr,
+        final Object d2Base, final long d2Addr,
+        final int count,
+        final boolean segments)
+    {
+        if (count <= 0)
+        {
+            return;
+        }
+
+        final int kind = Kernels.kind(op, finish);
+        if (segments && null == aBase && null == bBase && null == dBase)
+        {
+            Segments.reduce(type, kind, divisor, aAddr, bAddr, dAddr, d2Base, d2Addr, count);
+        }
+        else if (type == DataType.FLOAT32)
+        {
+            reduceFloats(kind, divisor, aBase, aAddr, bBase, bAddr, dBase, dAddr, d2Base, d2Addr, count);
+        }
+        else
+        {
+            reduceDoubles(kind, divisor, aBase, aAddr, bBase, bAddr, dBase, dAddr, d2Base, d2Addr, count);
+        }
+    }
+
+    /**
+     * Index of {@code addr} in {@code base} if it is a {@code float[]} and the address falls on an element,
+     * else -1 (stage it).
+     */
+    private static int floatIndex(final Object base, final long addr)
+    {
+        if (base instanceof float[])
+        {
+            final long offset = addr - FLOAT_ARRAY_BASE;
+            if ((offset & 3) == 0)
+            {
+                return (int)(offset >> 2);
+            }
+        }
+        return -1;
+    }
+
+    private static int doubleIndex(final Object base, final long addr)
+    {
+        if (base instanceof double[])
+        {
+            final long offset = addr - DOUBLE_ARRAY_BASE;
+            if ((offset & 7) == 0)
+            {
+                return (int)(offset >> 3);
+            }
+        }
+        return -1;
+    }
+
+    private static void reduceFloats(
+        final int kind,
+        final int divisor,
+        final Object aBase, final long aAddr,
+        final Object bBase, final long bAddr,
+        final Object dBase, final long dAddr,
+        final Object d2Base, final long d2Addr,
+        final int count)
+    {
+        final int aIndex = floatIndex(aBase, aAddr);
+        final int bIndex = floatIndex(bBase, bAddr);
+        final int dIndex = floatIndex(dBase, dAddr);
+        final boolean second = null != d2Base || 0 != d2Addr;
+        final boolean staged = aIndex < 0 || bIndex < 0 || dIndex < 0;
+        final float[] aArray = aIndex < 0 ? null : (float[])aBase;
+        final float[] bArray = bIndex < 0 ? null : (float[])bBase;
+        final float[] dArray = dIndex < 0 ? null : (float[])dBase;
+        final Scratch scratch = staged ? SCRATCH.get() : null;
+        // all on heap: one pass over the whole range; otherwise block by block so staged data stays in L1
+        final int block = staged || second ? FLOAT_BLOCK : count;
+
+        for (int done = 0; done < count; done += block)
+        {
+            final int length = Math.min(block, count - done);
+            final long offset = (long)done << 2;
+            final long bytes = (long)length << 2;
+
+            final float[] x;
+            final int xi;
+            if (null != aArray)
+            {
+                x = aArray;
+                xi = aIndex + done;
+            }
+            else
+            {
+                x = scratch.floatA;
+                xi = 0;
+                UnsafeApi.copyMemory(aBase, aAddr + offset, x, FLOAT_ARRAY_BASE, bytes);
+            }
+
+            final float[] y;
+            final int yi;
+            if (null != bArray)
+            {
+                y = bArray;
+                yi = bIndex + done;
+            }
+            else
+            {
+                y = scratch.floatB;
+                yi = 0;
+                UnsafeApi.copyMemory(bBase, bAddr + offset, y, FLOAT_ARRAY_BASE, bytes);
+            }
+
+            final float[] z;
+            final int zi;
+            if (null != dArray)
+            {
+                z = dArray;
+                zi = dIndex + done;
+            }
+            else
+            {
+                z = scratch.floatD;
+                zi = 0;
+            }
+
+            switch (kind)
+            {
+                case Kernels.SUM:
+                    sumFloats(x, xi, y, yi, z, zi, length);
+                    break;
+                case Kernels.MIN:
+                    minFloats(x, xi, y, yi, z, zi, length);
+                    break;
+                case Kernels.MAX:
+                    maxFloats(x, xi, y, yi, z, zi, length);
+                    break;
+                default:
+                    sumDivideFloats(x, xi, y, yi, z, zi, (float)divisor, length);
+                    break;
+            }
+
+            final long zAddr = FLOAT_ARRAY_BASE + ((long)zi << 2);
+            if (null == dArray)
+            {
+                UnsafeApi.copyMemory(z, zAddr, dBase, dAddr + offset, bytes);
+            }
+            if (second)
+            {
+                UnsafeApi.copyMemory(z, zAddr, d2Base, d2Addr + offset, bytes);
+            }
+        }
+    }
+
+    private static void reduceDoubles(
+        final int kind,
+        final int divisor,
+        final Object aBase, final long aAddr,
+        final Object bBase, final long bAddr,
+        final Object dBase, final long dAddr,
+        final Object d2Base, final long d2Addr,
+        final int count)
+    {
+        final int aIndex = doubleIndex(aBase, aAddr);
+        final int bIndex = doubleIndex(bBase, bAddr);
+        final int dIndex = doubleIndex(dBase, dAddr);
+        final boolean second = null != d2Base || 0 != d2Addr;
+        if (aIndex < 0 && bIndex < 0 && dIndex < 0)
+        {
+            // three staging copies cost more than vectors save on doubles: 0.63-0.77x the scalar loop (JDK 17)
+            Kernels.scalarReduceDoubles(kind, divisor, aBase, aAddr, bBase, bAddr, dBase, dAddr, count);
+            if (second)
+            {
+                UnsafeApi.copyMemory(dBase, dAddr, d2Base, d2Addr, (long)count << 3);
+            }
+            return;
+        }
+        final boolean staged = aIndex < 0 || bIndex < 0 || dIndex < 0;
+        final double[] aArray = aIndex < 0 ? null : (double[])aBase;
+        final double[] bArray = bIndex < 0 ? null : (double[])bBase;
+        final double[] dArray = dIndex < 0 ? null : (double[])dBase;
+        final Scratch scratch = staged ? SCRATCH.get() : null;
+        final int block = staged || second ? DOUBLE_BLOCK : count;
+
+        for (int done = 0; done < count; done += block)
+        {
+            final int length = Math.min(block, count - done);
+            final long offset = (long)done << 3;
+            final long bytes = (long)length << 3;
+
+            final double[] x;
+            final int xi;
+            if (null != aArray)
+            {
+                x = aArray;
+                xi = aIndex + done;
+            }
+            else
+            {
+                x = scratch.doubleA;
+                xi = 0;
+                UnsafeApi.copyMemory(aBase, aAddr + offset, x, DOUBLE_ARRAY_BASE, bytes);
+            }
+
+            final double[] y;
+            final int yi;
+            if (null != bArray)
+            {
+                y = bArray;
+                yi = bIndex + done;
+            }
+            else
+            {
+                y = scratch.doubleB;
+                yi = 0;
+                UnsafeApi.copyMemory(bBase, bAddr + offset, y, DOUBLE_ARRAY_BASE, bytes);
+            }
+
+            final double[] z;
+            final int zi;
+            if (null != dArray)
+            {
+                z = dArray;
+                zi = dIndex + done;
+            }
+            else
+            {
+                z = scratch.doubleD;
+                zi = 0;
+            }
+
+            switch (kind)
+            {
+                case Kernels.SUM:
+                    sumDoubles(x, xi, y, yi, z, zi, length);
+                    break;
+                case Kernels.MIN:
+                    minDoubles(x, xi, y, yi, z, zi, length);
+                    break;
+                case Kernels.MAX:
+                    maxDoubles(x, xi, y, yi, z, zi, length);
+                    break;
+                default:
+                    sumDivideDoubles(x, xi, y, yi, z, zi, divisor, length);
+                    break;
+            }
+
+            final long zAddr = DOUBLE_ARRAY_BASE + ((long)zi << 3);
+            if (null == dArray)
+            {
+                UnsafeApi.copyMemory(z, zAddr, dBase, dAddr + offset, bytes);
+            }
+            if (second)
+            {
+                UnsafeApi.copyMemory(z, zAddr, d2Base, d2Addr + offset, bytes);
+            }
+        }
+    }
+
+    private static void sumFloats(
+        final float[] a, final int ai, final float[] b, final int bi, final float[] d, final int di, final int n)
+    {
+        final int bound = FLOATS.loopBound(n);
+        int i = 0;
+        for (; i < bound; i += FLOATS.length())
+        {
+            FloatVector.fromArray(FLOATS, a, ai + i)
+                .add(FloatVector.fromArray(FLOATS, b, bi + i))
+                .intoArray(d, di + i);
+        }
+        for (; i < n; i++)
+        {
+            d[di + i] = a[ai + i] + b[bi + i];
+        }
+    }
+
+    private static void minFloats(
+        final float[] a, final int ai, final float[] b, final int bi, final float[] d, final int di, final int n)
+    {
+        final int bound = FLOATS.loopBound(n);
+        int i = 0;
+        for (; i < bound; i += FLOATS.length())
+        {
+            FloatVector.fromArray(FLOATS, a, ai + i)
+                .min(FloatVector.fromArray(FLOATS, b, bi + i))
+                .intoArray(d, di + i);
+        }
+        for (; i < n; i++)
+        {
+            d[di + i] = Math.min(a[ai + i], b[bi + i]);
+        }
+    }
+
+    private static void maxFloats(
+        final float[] a, final int ai, final float[] b, final int bi, final float[] d, final int di, final int n)
+    {
+        final int bound = FLOATS.loopBound(n);
+        int i = 0;
+        for (; i < bound; i += FLOATS.length())
+        {
+            FloatVector.fromArray(FLOATS, a, ai + i)
+                .max(FloatVector.fromArray(FLOATS, b, bi + i))
+                .intoArray(d, di + i);
+        }
+        for (; i < n; i++)
+        {
+            d[di + i] = Math.max(a[ai + i], b[bi + i]);
+        }
+    }
+
+    private static void sumDivideFloats(
+        final float[] a, final int ai, final float[] b, final int bi, final float[] d, final int di,
+        final float divisor, final int n)
+    {
+        final int bound = FLOATS.loopBound(n);
+        final FloatVector divisors = FloatVector.broadcast(FLOATS, divisor);
+        int i = 0;
+        for (; i < bound; i += FLOATS.length())
+        {
+            FloatVector.fromArray(FLOATS, a, ai + i)
+                .add(FloatVector.fromArray(FLOATS, b, bi + i))
+                .div(divisors)
+                .intoArray(d, di + i);
+        }
+        for (; i < n; i++)
+        {
+            d[di + i] = (a[ai + i] + b[bi + i]) / divisor;
+        }
+    }
+
+    private static void sumDoubles(
+        final double[] a, final int ai, final double[] b, final int bi, final double[] d, final int di, final int n)
+    {
+        final int bound = DOUBLES.loopBound(n);
+        int i = 0;
+        for (; i < bound; i += DOUBLES.length())
+        {
+            DoubleVector.fromArray(DOUBLES, a, ai + i)
+                .add(DoubleVector.fromArray(DOUBLES, b, bi + i))
+                .intoArray(d, di + i);
+        }
+        for (; i < n; i++)
+        {
+            d[di + i] = a[ai + i] + b[bi + i];
+        }
+    }
+
+    private static void minDoubles(
+        final double[] a, final int ai, final double[] b, final int bi, final double[] d, final int di, final int n)
+    {
+        final int bound = DOUBLES.loopBound(n);
+        int i = 0;
+        for (; i < bound; i += DOUBLES.length())
+        {
+            DoubleVector.fromArray(DOUBLES, a, ai + i)
+                .min(DoubleVector.fromArray(DOUBLES, b, bi + i))
+                .intoArray(d, di + i);
+        }
+        for (; i < n; i++)
+        {
+            d[di + i] = Math.min(a[ai + i], b[bi + i]);
+        }
+    }
+
+    private static void maxDoubles(
+        final double[] a, final int ai, final double[] b, final int bi, final double[] d, final int di, final int n)
+    {
+        final int bound = DOUBLES.loopBound(n);
+        int i = 0;
+        for (; i < bound; i += DOUBLES.length())
+        {
+            DoubleVector.fromArray(DOUBLES, a, ai + i)
+                .max(DoubleVector.fromArray(DOUBLES, b, bi + i))
+                .intoArray(d, di + i);
+        }
+        for (; i < n; i++)
+        {
+            d[di + i] = Math.max(a[ai + i], b[bi + i]);
+        }
+    }
+
+    private static void sumDivideDoubles(
+        final double[] a, final int ai, final double[] b, final int bi, final double[] d, final int di,
+        final double divisor, final int n)
+    {
+        final int bound = DOUBLES.loopBound(n);
+        final DoubleVector divisors = DoubleVector.broadcast(DOUBLES, divisor);
+        int i = 0;
+        for (; i < bound; i += DOUBLES.length())
+        {
+            DoubleVector.fromArray(DOUBLES, a, ai + i)
+                .add(DoubleVector.fromArray(DOUBLES, b, bi + i))
+                .div(divisors)
+                .intoArray(d, di + i);
+        }
+        for (; i < n; i++)
+        {
+            d[di + i] = (a[ai + i] + b[bi + i]) / divisor;
+        }
+    }
+
+    /**
+     * Off-heap vector loads and stores without staging, on JDK 22+: one {@code MemorySegment} spanning the whole
+     * address space, so an absolute address is its own offset and nothing is allocated per call. The classes exist
+     * only at run time (this code is compiled for release 17), hence the method handles; held in static finals
+     * they are constants to C2 and inline completely.
+     * <p>
+     * Making that segment calls the restricted {@code MemorySegment.reinterpret}: it is done only when native
+     * access is enabled for this code ({@code --enable-native-access=ALL-UNNAMED} on the class path), so the JVM
+     * never prints its restricted-method warning; otherwise all-off-heap calls are staged like the rest. The
+     * segment lends no more power than the {@link UnsafeApi} accesses of the scalar loops.
+     */
+    static final class Segments
+    {
+        /**
+         * True when the segment and the handles below could be made.
+         */
+        static final boolean AVAILABLE;
+
+        private static final MethodHandle LOAD_FLOAT;
+        private static final MethodHandle STORE_FLOAT;
+        private static final MethodHandle LOAD_DOUBLE;
+        private static final MethodHandle STORE_DOUBLE;
+
+        static
+        {
+            MethodHandle loadFloat = null;
+            MethodHandle storeFloat = null;
+            MethodHandle loadDouble = null;
+            MethodHandle storeDouble = null;
+            try
+            {
+                final MethodHandles.Lookup lookup = MethodHandles.lookup();
+                final Class<?> segmentClass = Class.forName("java.lang.foreign.MemorySegment");
+                final boolean nativeAccess = (boolean)lookup
+                    .findVirtual(Module.class, "isNativeAccessEnabled", MethodType.methodType(boolean.class))
+                    .invokeExact(Segments.class.getModule());
+                if (nativeAccess)
+                {
+                    final Object nullSegment = lookup.findStaticGetter(segmentClass, "NULL", segmentClass).invoke();
+                    final Object everything = lookup
+                        .findVirtual(segmentClass, "reinterpret", MethodType.methodType(segmentClass, long.class))
+                        .invoke(nullSegment, Long.MAX_VALUE);
+
+                    loadFloat = loader(lookup, FloatVector.class, FLOATS, segmentClass, everything);
+                    storeFloat = storer(lookup, FloatVector.class, segmentClass, everything);
+                    loadDouble = loader(lookup, DoubleVector.class, DOUBLES, segmentClass, everything);
+                    storeDouble = storer(lookup, DoubleVector.class, segmentClass, everything);
+                }
+            }
+            catch (final Throwable ignore)
+            {
+                // before JDK 22 (no MemorySegment, no Module.isNativeAccessEnabled) or a Vector API without
+                // segment loads: staging it is
+                loadFloat = null;
+            }
+
+            AVAILABLE = null != loadFloat;
+            LOAD_FLOAT = loadFloat;
+            STORE_FLOAT = storeFloat;
+            LOAD_DOUBLE = loadDouble;
+            STORE_DOUBLE = storeDouble;
+        }
+
+        private Segments()
+        {
+        }
+
+        /**
+         * {@code fromMemorySegment(species, everything, address, LITTLE_ENDIAN)} as {@code (long)V}.
+         */
+        private static MethodHandle loader(
+            final MethodHandles.Lookup lookup,
+            final Class<?> vectorClass,
+            final VectorSpecies<?> species,
+            final Class<?> segmentClass,
+            final Object everything) throws ReflectiveOperationException
+        {
+            final MethodHandle load = lookup.findStatic(vectorClass, "fromMemorySegment", MethodType.methodType(
+                vectorClass, VectorSpecies.class, segmentClass, long.class, ByteOrder.class));
+            return MethodHandles.insertArguments(
+                MethodHandles.insertArguments(load, 3, ByteOrder.LITTLE_ENDIAN), 0, species, everything);
+        }
+
+        /**
+         * {@code vector.intoMemorySegment(everything, address, LITTLE_ENDIAN)} as {@code (V, long)void}.
+         */
+        private static MethodHandle storer(
+            final MethodHandles.Lookup lookup,
+            final Class<?> vectorClass,
+            final Class<?> segmentClass,
+            final Object everything) throws ReflectiveOperationException
+        {
+            final MethodHandle store = lookup.findVirtual(vectorClass, "intoMemorySegment", MethodType.methodType(
+                void.class, segmentClass, long.class, ByteOrder.class));
+            return MethodHandles.insertArguments(
+                MethodHandles.insertArguments(store, 3, ByteOrder.LITTLE_ENDIAN), 1, everything);
+        }
+
+        /**
+         * {@link VectorKernels#reduce} with every operand off heap (the second output may be anywhere). Without a
+         * second output the whole range is one pass; with one, each block is copied out while it is still in L1.
+         */
+        static void reduce(
+            final DataType type,
+            final int kind,
+            final int divisor,
+            final long aAddr,
+            final long bAddr,
+            final long dAddr,
+            final Object d2Base, final long d2Addr,
+            final int count)
+        {
+            final boolean second = null != d2Base || 0 != d2Addr;
+            final int shift = type == DataType.FLOAT32 ? 2 : 3;
+            final int block = second ? BLOCK_BYTES >> shift : count;
+            try
+            {
+                for (int done = 0; done < count; done += block)
+                {
+                    final int length = Math.min(block, count - done);
+                    final long offset = (long)done << shift;
+                    if (type == DataType.FLOAT32)
+                    {
+                        floats(kind, divisor, aAddr + offset, bAddr + offset, dAddr + offset, length);
+                    }
+                    else
+                    {
+                        doubles(kind, divisor, aAddr + offset, bAddr + offset, dAddr + offset, length);
+                    }
+                    if (second)
+                    {
+                        UnsafeApi.copyMemory(null, dAddr + offset, d2Base, d2Addr + offset, (long)length << shift);
+                    }
+                }
+            }
+            catch (final Throwable ex)
+            {
+                LangUtil.rethrowUnchecked(ex);
+            }
+        }
+
+        private static void floats(
+            final int kind, final int divisor, final long a, final long b, final long d, final int n) throws Throwable
+        {
+            final int bound = FLOATS.loopBound(n);
+            final int step = FLOATS.length();
+            int i = 0;
+            switch (kind)
+            {
+                case Kernels.SUM:
+                    for (; i < bound; i += step)
+                    {
+                        final long at = (long)i << 2;
+                        final FloatVector x = (FloatVector)LOAD_FLOAT.invokeExact(a + at);
+                        final FloatVector y = (FloatVector)LOAD_FLOAT.invokeExact(b + at);
+                        STORE_FLOAT.invokeExact(x.add(y), d + at);
+                    }
+                    break;
+
+                case Kernels.MIN:
+                    for (; i < bound; i += step)
+                    {
+                        final long at = (long)i << 2;
+                        final FloatVector x = (FloatVector)LOAD_FLOAT.invokeExact(a + at);
+                        final FloatVector y = (FloatVector)LOAD_FLOAT.invokeExact(b + at);
+                        STORE_FLOAT.invokeExact(x.min(y), d + at);
+                    }
+                    break;
+
+                case Kernels.MAX:
+                    for (; i < bound; i += step)
+                    {
+                        final long at = (long)i << 2;
+                        final FloatVector x = (FloatVector)LOAD_FLOAT.invokeExact(a + at);
+                        final FloatVector y = (FloatVector)LOAD_FLOAT.invokeExact(b + at);
+                        STORE_FLOAT.invokeExact(x.max(y), d + at);
+                    }
+                    break;
+
+                default:
+                    final FloatVector divisors = FloatVector.broadcast(FLOATS, (float)divisor);
+                    for (; i < bound; i += step)
+                    {
+                        final long at = (long)i << 2;
+                        final FloatVector x = (FloatVector)LOAD_FLOAT.invokeExact(a + at);
+                        final FloatVector y = (FloatVector)LOAD_FLOAT.invokeExact(b + at);
+                        STORE_FLOAT.invokeExact(x.add(y).div(divisors), d + at);
+                    }
+                    break;
+            }
+            if (i < n)
+            {
+                final long at = (long)i << 2;
+                Kernels.scalarReduceFloats(kind, divisor, null, a + at, null, b + at, null, d + at, n - i);
+            }
+        }
+
+        private static void doubles(
+            final int kind, final int divisor, final long a, final long b, final long d, final int n) throws Throwable
+        {
+            final int bound = DOUBLES.loopBound(n);
+            final int step = DOUBLES.length();
+            int i = 0;
+            switch (kind)
+            {
+                case Kernels.SUM:
+                    for (; i < bound; i += step)
+                    {
+                        final long at = (long)i << 3;
+                        final DoubleVector x = (DoubleVector)LOAD_DOUBLE.invokeExact(a + at);
+                        final DoubleVector y = (DoubleVector)LOAD_DOUBLE.invokeExact(b + at);
+                        STORE_DOUBLE.invokeExact(x.add(y), d + at);
+                    }
+                    break;
+
+                case Kernels.MIN:
+                    for (; i < bound; i += step)
+                    {
+                        final long at = (long)i << 3;
+                        final DoubleVector x = (DoubleVector)LOAD_DOUBLE.invokeExact(a + at);
+                        final DoubleVector y = (DoubleVector)LOAD_DOUBLE.invokeExact(b + at);
+                        STORE_DOUBLE.invokeExact(x.min(y), d + at);
+                    }
+                    break;
+
+                case Kernels.MAX:
+                    for (; i < bound; i += step)
+                    {
+                        final long at = (long)i << 3;
+                        final DoubleVector x = (DoubleVector)LOAD_DOUBLE.invokeExact(a + at);
+                        final DoubleVector y = (DoubleVector)LOAD_DOUBLE.invokeExact(b + at);
+                        STORE_DOUBLE.invokeExact(x.max(y), d + at);
+                    }
+                    break;
+
+                default:
+                    final DoubleVector divisors = DoubleVector.broadcast(DOUBLES, (double)divisor);
+                    for (; i < bound; i += step)
+                    {
+                        final long at = (long)i << 3;
+                        final DoubleVector x = (DoubleVector)LOAD_DOUBLE.invokeExact(a + at);
+                        final DoubleVector y = (DoubleVector)LOAD_DOUBLE.invokeExact(b + at);
+                        STORE_DOUBLE.invokeExact(x.add(y).div(divisors), d + at);
+                    }
+                    break;
+            }
+            if (i < n)
+            {
+                final long at = (long)i << 3;
+                Kernels.scalarReduceDoubles(kind, divisor, null, a + at, null, b + at, null, d + at, n - i);
+            }
+        }
+    }
+
+    /**
+     * Per-thread staging blocks, one per operand, so concurrent communicators on different threads never share.
+     */
+    private static final class Scratch
+    {
+        final float[] floatA = new float[FLOAT_BLOCK];
+        final float[] floatB = new float[FLOAT_BLOCK];
+        final float[] floatD = new float[FLOAT_BLOCK];
+        final double[] doubleA = new double[DOUBLE_BLOCK];
+        final double[] doubleB = new double[DOUBLE_BLOCK];
+        final double[] doubleD = new double[DOUBLE_BLOCK];
+    }
+}
