@@ -53,7 +53,7 @@ final class BenchCommand implements Callable<Integer>
     @Option(names = "--np", paramLabel = "N", defaultValue = "2", description = "Number of ranks (default: 2).")
     int np;
 
-    @Option(names = "--transport", paramLabel = "ipc|udp", defaultValue = Configuration.TRANSPORT_DEFAULT,
+    @Option(names = "--transport", paramLabel = "ipc|udp|shm", defaultValue = Configuration.TRANSPORT_DEFAULT,
         converter = Converters.Transport.class, description = "Transport (default: ipc).")
     LaunchTransport transport;
 

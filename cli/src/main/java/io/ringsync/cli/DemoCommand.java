@@ -38,7 +38,7 @@ final class DemoCommand implements Callable<Integer>
     @Option(names = "--np", paramLabel = "N", defaultValue = "3", description = "Number of ranks (default: 3).")
     int np;
 
-    @Option(names = "--transport", paramLabel = "ipc|udp", defaultValue = Configuration.TRANSPORT_DEFAULT,
+    @Option(names = "--transport", paramLabel = "ipc|udp|shm", defaultValue = Configuration.TRANSPORT_DEFAULT,
         converter = Converters.Transport.class, description = "Transport (default: ipc).")
     LaunchTransport transport;
 

@@ -85,6 +85,11 @@ final class DriverCommand implements Callable<Integer>
             removeOnExit = aeronDir.toPath();
         }
 
+        if (transport == LaunchTransport.SHM)
+        {
+            throw new CommandLine.ParameterException(commandLine, "shm needs no media driver: its ranks share " +
+                "memory directly; run a driver only for ipc or udp");
+        }
         final MediaDriverHost driver;
         try
         {

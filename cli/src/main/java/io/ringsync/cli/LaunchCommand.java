@@ -15,7 +15,7 @@ import java.util.concurrent.Callable;
 import java.util.function.Consumer;
 
 /**
- * {@code ringsync launch --np N [--transport ipc|udp] [--timeout-ms MS] -- CMD ARGS...}: run a command as the
+ * {@code ringsync launch --np N [--transport ipc|udp|shm] [--timeout-ms MS] -- CMD ARGS...}: run a command as the
  * N ranks of one job on this host.
  */
 @Command(
@@ -46,7 +46,7 @@ final class LaunchCommand implements Callable<Integer>
     @Option(names = "--np", required = true, paramLabel = "N", description = "Number of ranks to start.")
     int np;
 
-    @Option(names = "--transport", paramLabel = "ipc|udp", defaultValue = Configuration.TRANSPORT_DEFAULT,
+    @Option(names = "--transport", paramLabel = "ipc|udp|shm", defaultValue = Configuration.TRANSPORT_DEFAULT,
         converter = Converters.Transport.class,
         description = "ipc: Aeron IPC through one media driver hosted by the launcher (default); udp: Aeron UDP " +
             "on 127.0.0.1, one media driver per rank.")

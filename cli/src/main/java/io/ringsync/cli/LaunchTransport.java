@@ -17,7 +17,12 @@ public enum LaunchTransport
     /**
      * Aeron UDP on loopback; each rank embeds its own media driver.
      */
-    UDP("udp", AeronMedia.UDP);
+    UDP("udp", AeronMedia.UDP),
+
+    /**
+     * Driverless shared memory: slot rings in files of the job directory, no media driver.
+     */
+    SHM("shm", null);
 
     private final String envName;
     private final AeronMedia media;
@@ -29,7 +34,7 @@ public enum LaunchTransport
     }
 
     /**
-     * @return the Aeron media a driver for this transport is configured for.
+     * @return the Aeron media a driver for this transport is configured for, null for shm (no driver).
      */
     public AeronMedia media()
     {
@@ -50,7 +55,7 @@ public enum LaunchTransport
      *
      * @param name as given on the command line, any case.
      * @return the transport.
-     * @throws IllegalArgumentException when the name is not ipc or udp.
+     * @throws IllegalArgumentException when the name is not ipc, udp or shm.
      */
     public static LaunchTransport parse(final String name)
     {
@@ -62,13 +67,8 @@ public enum LaunchTransport
                 return transport;
             }
         }
-        if ("shm".equals(value))
-        {
-            // named in the design, reserved so scripts written for it fail clearly rather than oddly
-            throw new IllegalArgumentException("transport 'shm' is not available yet; use ipc (Aeron IPC, one " +
-                "shared media driver on this host) or udp (Aeron UDP)");
-        }
-        throw new IllegalArgumentException("unknown transport '" + name + "'; use ipc or udp");
+        throw new IllegalArgumentException("unknown transport '" + name + "'; use ipc (Aeron IPC, one shared " +
+            "media driver on this host), udp (Aeron UDP) or shm (driverless shared memory, one host)");
     }
 
     /**

@@ -342,7 +342,7 @@ public final class Launcher
             }
             env.put(Configuration.AERON_DIR_ENV, aeronDir.getAbsolutePath());
         }
-        else
+        else if (transport == LaunchTransport.UDP)
         {
             final List<String> endpoints = new ArrayList<>();
             for (final int port : freeUdpPorts(np))

@@ -66,16 +66,11 @@ class CommandLineTest
     }
 
     @Test
-    void shmIsNamedButNotAvailableYet()
+    void shmNeedsNoDriver()
     {
-        for (final String command : new String[]{ "launch", "bench", "demo", "driver" })
-        {
-            final Result result = command.equals("launch") ?
-                run(command, "--np", "2", "--transport", "shm", "--", "true") : run(command, "--transport", "shm");
-            assertEquals(Launcher.EXIT_USAGE, result.exitCode, result::toString);
-            assertTrue(result.err.contains("'shm' is not available yet") && result.err.contains("ipc") &&
-                result.err.contains("udp"), result::toString);
-        }
+        final Result result = run("driver", "--transport", "shm");
+        assertEquals(Launcher.EXIT_USAGE, result.exitCode, result::toString);
+        assertTrue(result.err.contains("shm needs no media driver"), result::toString);
     }
 
     @Test

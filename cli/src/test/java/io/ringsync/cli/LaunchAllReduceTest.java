@@ -23,7 +23,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class LaunchAllReduceTest
 {
     @ParameterizedTest(name = "np={0} transport={1}")
-    @CsvSource({ "2, ipc", "3, ipc", "4, ipc", "2, udp", "3, udp", "4, udp" })
+    @CsvSource({ "2, ipc", "3, ipc", "4, ipc", "2, udp", "3, udp", "4, udp", "2, shm", "3, shm", "4, shm" })
     void everyRankGetsTheExactSumAndTheSameBits(final int np, final String transport)
     {
         final Job job = Job.run(Launcher.builder()

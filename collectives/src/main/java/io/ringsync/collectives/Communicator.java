@@ -191,7 +191,7 @@ public final class Communicator implements AutoCloseable
     }
 
     /**
-     * @return the transport's name: ipc, udp or local.
+     * @return the transport's name: ipc, udp, shm or local.
      */
     public String transportName()
     {
@@ -858,13 +858,17 @@ public final class Communicator implements AutoCloseable
             {
                 bytes -= 64;
             }
+            if (link.framedLength(64 + Wire.CHUNK_HEADER_LENGTH) > perMessage)
+            {
+                // a transport with fixed-size slots cannot fit more messages by making chunks smaller
+                throw new ConfigurationException("rank " + rank + ": a link of " + transport.name() + " holds " +
+                    window + " bytes, fewer than the " + (size + 2) + " messages of " +
+                    link.framedLength(64 + Wire.CHUNK_HEADER_LENGTH) + " bytes a ring of " + size + " ranks needs " +
+                    "in flight; raise " + ("shm".equals(transport.name()) ? Configuration.SHM_SLOT_COUNT_ENV :
+                    Configuration.TERM_LENGTH_ENV), -1);
+            }
         }
         bytes &= ~63L;
-        if (bytes < 64)
-        {
-            throw new ConfigurationException("rank " + rank + ": the transport's window of " + windowLength +
-                " bytes is too small for " + size + " ranks; raise " + Configuration.TERM_LENGTH_ENV, -1);
-        }
         chunkBytes = (int)bytes;
     }
 

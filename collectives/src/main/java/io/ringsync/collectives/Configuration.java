@@ -20,8 +20,8 @@ public final class Configuration
     public static final String WORLD_SIZE_ENV = "RINGSYNC_WORLD_SIZE";
 
     /**
-     * Transport: {@code ipc} (Aeron IPC through one shared media driver, one host) or {@code udp} (Aeron UDP,
-     * across hosts).
+     * Transport: {@code ipc} (Aeron IPC through one shared media driver, one host), {@code udp} (Aeron UDP,
+     * across hosts) or {@code shm} (driverless shared memory, one host).
      */
     public static final String TRANSPORT_ENV = "RINGSYNC_TRANSPORT";
 
@@ -74,6 +74,16 @@ public final class Configuration
      * Default term length: the spikes saw no difference from 1 to 64 MiB, so keep the /dev/shm footprint small.
      */
     public static final int TERM_LENGTH_DEFAULT = 1024 * 1024;
+
+    /**
+     * For {@code shm}: slots per link (one chunk each); default max(16, 2 (n + 2)). The ring needs at least n + 2.
+     */
+    public static final String SHM_SLOT_COUNT_ENV = "RINGSYNC_SHM_SLOT_COUNT";
+
+    /**
+     * For {@code shm}: bytes per slot, a multiple of 64; default the chunk size plus 128 bytes of headers.
+     */
+    public static final String SHM_SLOT_LENGTH_ENV = "RINGSYNC_SHM_SLOT_LENGTH";
 
     /**
      * Deadline of every blocking call, in milliseconds.

@@ -3,6 +3,7 @@ package io.ringsync.collectives;
 import io.ringsync.transport.Transport;
 import io.ringsync.transport.aeron.AeronMedia;
 import io.ringsync.transport.aeron.AeronTransport;
+import io.ringsync.transport.shm.ShmTransport;
 
 import java.io.File;
 import java.util.Locale;
@@ -37,6 +38,12 @@ final class EnvironmentTransports
         }
         final String name = valueOr(env, Configuration.TRANSPORT_ENV, Configuration.TRANSPORT_DEFAULT)
             .toLowerCase(Locale.ROOT);
+        final String jobDir = Configuration.lookup(env, Configuration.JOB_DIR_ENV);
+        final File jobDirectory = new File(null != jobDir ? jobDir : defaultJobDirectory(ctx.jobId()));
+        if ("shm".equals(name))
+        {
+            return openShm(env, ctx, rank, worldSize, jobDir, jobDirectory);
+        }
         final AeronMedia media;
         switch (name)
         {
@@ -48,7 +55,8 @@ final class EnvironmentTransports
                 break;
             default:
                 throw new ConfigurationException(Configuration.TRANSPORT_ENV + "=" + name + " is not a transport " +
-                    "of this version: use ipc (one host, the default) or udp (across hosts)", -1);
+                    "of this version: use ipc (one host, the default), udp (across hosts) or shm (one host, " +
+                    "no driver)", -1);
         }
 
         final String aeronDir = Configuration.lookup(env, Configuration.AERON_DIR_ENV);
@@ -74,8 +82,6 @@ final class EnvironmentTransports
             .media(media)
             .aeronDirectoryName(aeronDir)
             .driverTimeoutMs(Math.max(10_000, ctx.timeoutNs() / 1_000_000));
-        final String jobDir = Configuration.lookup(env, Configuration.JOB_DIR_ENV);
-        final File jobDirectory = new File(null != jobDir ? jobDir : defaultJobDirectory(ctx.jobId()));
         transportCtx.jobDirectory(jobDirectory);
         final String termLength = Configuration.lookup(env, Configuration.TERM_LENGTH_ENV);
         if (null != termLength)
@@ -112,6 +118,47 @@ final class EnvironmentTransports
             throw new ConfigurationException("rank " + rank + ": could not open the " + name + " transport" +
                 (null != aeronDir ? " through the media driver in " + aeronDir : "") + ": " + ex.getMessage() +
                 ". Is the driver (or the launcher hosting it) still running?", -1, ex);
+        }
+    }
+
+    private static Transport openShm(
+        final Map<String, String> env,
+        final Communicator.Context ctx,
+        final int rank,
+        final int worldSize,
+        final String jobDir,
+        final File jobDirectory)
+    {
+        final ShmTransport.Context shmCtx = new ShmTransport.Context()
+            .rank(rank)
+            .worldSize(worldSize)
+            .jobId(ctx.jobId())
+            .directory(jobDirectory)
+            .connectTimeoutNs(ctx.timeoutNs());
+        final String slots = Configuration.lookup(env, Configuration.SHM_SLOT_COUNT_ENV);
+        if (null != slots)
+        {
+            shmCtx.slotCount((int)Communicator.Context.parseLong(Configuration.SHM_SLOT_COUNT_ENV, slots));
+        }
+        final String slotLength = Configuration.lookup(env, Configuration.SHM_SLOT_LENGTH_ENV);
+        // a slot holds one chunk: by default size it from the chunk setting, so RINGSYNC_CHUNK_BYTES still works
+        shmCtx.slotLength(null != slotLength ?
+            (int)Communicator.Context.parseSize(Configuration.SHM_SLOT_LENGTH_ENV, slotLength) :
+            (int)org.agrona.BitUtil.align(ctx.chunkBytes() + 128L, 64));
+        try
+        {
+            final ShmTransport transport = ShmTransport.connect(shmCtx);
+            return null != jobDir ? transport : new RemoveEmptyDirectoryOnClose(transport, jobDirectory);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw new ConfigurationException("rank " + rank + ": bad shm transport setting: " + ex.getMessage(), -1,
+                ex);
+        }
+        catch (final RuntimeException ex)
+        {
+            throw new ConfigurationException("rank " + rank + ": could not open the shm transport in " +
+                jobDirectory + ": " + ex.getMessage(), -1, ex);
         }
     }
 
