@@ -61,6 +61,11 @@ final class DriverCommand implements Callable<Integer>
     public Integer call() throws Exception
     {
         final CommandLine commandLine = spec.commandLine();
+        if (transport == LaunchTransport.SHM)
+        {
+            throw new CommandLine.ParameterException(commandLine, "shm needs no media driver: its ranks share " +
+                "memory directly; run a driver only for ipc or udp");
+        }
         final PrintWriter out = commandLine.getOut();
         final PrintWriter err = commandLine.getErr();
         final Path root = JobDirectory.defaultRoot();
@@ -85,11 +90,6 @@ final class DriverCommand implements Callable<Integer>
             removeOnExit = aeronDir.toPath();
         }
 
-        if (transport == LaunchTransport.SHM)
-        {
-            throw new CommandLine.ParameterException(commandLine, "shm needs no media driver: its ranks share " +
-                "memory directly; run a driver only for ipc or udp");
-        }
         final MediaDriverHost driver;
         try
         {
