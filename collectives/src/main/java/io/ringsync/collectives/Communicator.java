@@ -762,10 +762,9 @@ public final class Communicator implements AutoCloseable
                 idle.reset();
             }
         }
-        final String myHost = host;
         for (int peer = 0; peer < size; peer++)
         {
-            if (peer != rank && null != peerHosts[peer] && peerHosts[peer].equals(myHost))
+            if (peer != rank && null != peerHosts[peer] && peerHosts[peer].equals(host))
             {
                 peerProcesses[peer] = ProcessHandle.of(peerPids[peer]).orElse(null);
             }

@@ -292,38 +292,6 @@ final class Kernels
         }
     }
 
-    /**
-     * Divide every element by {@code divisor} in place (AVG on a single rank is the identity, kept for
-     * completeness of the contract).
-     *
-     * @param type    element type.
-     * @param base    vector base.
-     * @param addr    vector address.
-     * @param divisor to divide by.
-     * @param count   elements.
-     */
-    static void divide(final DataType type, final Object base, final long addr, final int divisor, final int count)
-    {
-        if (type == DataType.FLOAT32)
-        {
-            final float d = divisor;
-            for (int i = 0; i < count; i++)
-            {
-                final long at = addr + ((long)i << 2);
-                UnsafeApi.putFloat(base, at, UnsafeApi.getFloat(base, at) / d);
-            }
-        }
-        else
-        {
-            final double d = divisor;
-            for (int i = 0; i < count; i++)
-            {
-                final long at = addr + ((long)i << 3);
-                UnsafeApi.putDouble(base, at, UnsafeApi.getDouble(base, at) / d);
-            }
-        }
-    }
-
     private static void sumFloat(
         final Object aBase, final long aAddr, final Object bBase, final long bAddr,
         final Object dBase, final long dAddr, final int count)

@@ -47,6 +47,7 @@ final class RingAllReduce extends Algorithm
     private long address;
     private int elementShift;
     private int frameLength;
+    private int framedLength;
     private long reserve;
 
     private int injected;
@@ -76,8 +77,8 @@ final class RingAllReduce extends Algorithm
         this.elementShift = type == DataType.FLOAT32 ? 2 : 3;
         partition.reset(count, n, maxPieceElements);
         this.frameLength = Wire.CHUNK_HEADER_LENGTH + (partition.longestPiece() << elementShift);
-        final int framed = right.framedLength(frameLength);
-        this.reserve = Math.max((long)(n + 1) * framed, comm.windowLength() / 2);
+        this.framedLength = right.framedLength(frameLength);
+        this.reserve = Math.max((long)(n + 1) * framedLength, comm.windowLength() / 2);
         this.injected = 0;
         this.received = 0;
         this.expected = 2 * (n - 1) * partition.pieces();
@@ -88,8 +89,7 @@ final class RingAllReduce extends Algorithm
     {
         int work = 0;
         final int pieces = partition.pieces();
-        final int framed = right.framedLength(frameLength);
-        while (injected < pieces && right.availableWindow() >= reserve + framed)
+        while (injected < pieces && right.availableWindow() >= reserve + framedLength)
         {
             final long offset = right.tryClaim(frameLength);
             if (offset < 0)
