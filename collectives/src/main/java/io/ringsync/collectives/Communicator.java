@@ -47,8 +47,11 @@ import java.util.concurrent.locks.LockSupport;
  * a peer that dies, stalls or disagrees makes the call throw a {@link RingsyncException} on every rank,
  * naming the rank at fault where it can be known; the communicator is unusable afterwards.
  * <p>
- * Threading: calls run on the caller's thread and must not overlap; a second thread entering while a call
- * is in progress gets an {@link IllegalStateException}. Steady-state calls allocate nothing.
+ * Threading: blocking calls run on the caller's thread and must not overlap; a second thread entering while
+ * a call is in progress gets an {@link IllegalStateException}. The async calls ({@code allReduceAsync},
+ * {@code weightedAverageAsync}, {@code broadcastAsync}) hand the work to a progress thread that this
+ * communicator starts on the first of them; from then on every call, blocking or not, runs there in issue order.
+ * Steady-state calls allocate nothing (async ones when given a reusable {@link Request}).
  */
 public final class Communicator implements AutoCloseable
 {
