@@ -228,4 +228,58 @@ class AsyncTest
             });
         assertNull(outcomes.get(0).error, () -> String.valueOf(outcomes.get(0).error));
     }
+
+    /**
+     * Reused requests allocate nothing per call, on the caller's thread or the progress thread: some round of
+     * 500 calls allocates 0 bytes (a per-call allocation would cost >= 500 x 16 bytes in every round).
+     */
+    @Test
+    void reusedRequestsAllocateNothingInSteadyState() throws Exception
+    {
+        final com.sun.management.ThreadMXBean counter =
+            (com.sun.management.ThreadMXBean)java.lang.management.ManagementFactory.getThreadMXBean();
+        final List<long[]> fewest = LocalCluster.runAll(2, comm ->
+        {
+            final float[] v = new float[4096];
+            final Request request = new Request();
+            final Runnable round = () ->
+            {
+                for (int i = 0; i < 500; i++)
+                {
+                    comm.weightedAverageAsync(v, 1 + (i & 1), request);
+                    request.await();
+                    comm.allReduceAsync(v, ReduceOp.MAX, request);
+                    request.await();
+                }
+            };
+            round.run();
+            round.run();
+            Thread agent = null;
+            for (final Thread t : Thread.getAllStackTraces().keySet())
+            {
+                if (t.getName().equals("ringsync-progress-rank-" + comm.rank()))
+                {
+                    agent = t;
+                }
+            }
+            final long callerId = Thread.currentThread().getId();
+            final long agentId = agent.getId();
+            long caller = Long.MAX_VALUE;
+            long progress = Long.MAX_VALUE;
+            for (int attempt = 0; attempt < 5 && (caller > 0 || progress > 0); attempt++)
+            {
+                final long callerBefore = counter.getThreadAllocatedBytes(callerId);
+                final long agentBefore = counter.getThreadAllocatedBytes(agentId);
+                round.run();
+                caller = Math.min(caller, counter.getThreadAllocatedBytes(callerId) - callerBefore);
+                progress = Math.min(progress, counter.getThreadAllocatedBytes(agentId) - agentBefore);
+            }
+            return new long[]{caller, progress};
+        });
+        for (final long[] bytes : fewest)
+        {
+            assertEquals(0, bytes[0], "caller thread bytes per 1000 async calls");
+            assertEquals(0, bytes[1], "progress thread bytes per 1000 async calls");
+        }
+    }
 }
