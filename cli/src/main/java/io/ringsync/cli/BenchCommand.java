@@ -40,7 +40,7 @@ import java.util.stream.Collectors;
     footer = {
         "",
         "Example:",
-        "  ringsync bench --np 2 --transport ipc --sizes 4,64KiB,1MiB,16MiB --format csv > results.csv"
+        "  ringsync bench --np 2 --transport shm --sizes 4,64KiB,1MiB,16MiB --format csv > results.csv"
     })
 final class BenchCommand implements Callable<Integer>
 {
@@ -54,7 +54,7 @@ final class BenchCommand implements Callable<Integer>
     int np;
 
     @Option(names = "--transport", paramLabel = "ipc|udp|shm", defaultValue = Configuration.TRANSPORT_DEFAULT,
-        converter = Converters.Transport.class, description = "Transport (default: ipc).")
+        converter = Converters.Transport.class, description = "Transport (default: shm).")
     LaunchTransport transport;
 
     @Option(names = "--sizes", paramLabel = "LIST", defaultValue = "4,64KiB,1MiB,16MiB",

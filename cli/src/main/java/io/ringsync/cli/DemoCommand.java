@@ -39,7 +39,7 @@ final class DemoCommand implements Callable<Integer>
     int np;
 
     @Option(names = "--transport", paramLabel = "ipc|udp|shm", defaultValue = Configuration.TRANSPORT_DEFAULT,
-        converter = Converters.Transport.class, description = "Transport (default: ipc).")
+        converter = Converters.Transport.class, description = "Transport (default: shm).")
     LaunchTransport transport;
 
     @Option(names = "--size", paramLabel = "BYTES", defaultValue = "1MiB", converter = Converters.Size.class,

@@ -50,7 +50,7 @@ final class DriverCommand implements Callable<Integer>
         description = "Aeron directory to create (default: a new directory under /dev/shm).")
     File dir;
 
-    @Option(names = "--transport", paramLabel = "ipc|udp", defaultValue = Configuration.TRANSPORT_DEFAULT,
+    @Option(names = "--transport", paramLabel = "ipc|udp", defaultValue = "ipc",
         converter = Converters.Transport.class, description = "What the ranks will use (default: ipc).")
     LaunchTransport transport;
 

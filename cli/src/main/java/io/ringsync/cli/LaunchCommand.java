@@ -48,8 +48,9 @@ final class LaunchCommand implements Callable<Integer>
 
     @Option(names = "--transport", paramLabel = "ipc|udp|shm", defaultValue = Configuration.TRANSPORT_DEFAULT,
         converter = Converters.Transport.class,
-        description = "ipc: Aeron IPC through one media driver hosted by the launcher (default); udp: Aeron UDP " +
-            "on 127.0.0.1, one media driver per rank.")
+        description = "shm: driverless shared memory, slot rings in the job's /dev/shm directory (default); " +
+            "ipc: Aeron IPC through one media driver hosted by the launcher; udp: Aeron UDP on 127.0.0.1, one " +
+            "media driver per rank.")
     LaunchTransport transport;
 
     @Option(names = "--timeout-ms", paramLabel = "MS",

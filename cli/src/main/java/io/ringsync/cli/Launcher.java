@@ -2,6 +2,7 @@ package io.ringsync.cli;
 
 import io.ringsync.collectives.Configuration;
 import io.ringsync.transport.aeron.MediaDriverHost;
+import io.ringsync.transport.shm.StatusDescriptor;
 
 import java.io.File;
 import java.io.IOException;
@@ -33,7 +34,7 @@ import java.util.stream.Collectors;
  * <pre>{@code
  * final int exitCode = Launcher.builder()
  *     .np(3)
- *     .transport(LaunchTransport.IPC)
+ *     .transport(LaunchTransport.SHM)
  *     .command(List.of("java", "-cp", "app.jar", "my.Trainer"))
  *     .build()
  *     .run();
@@ -133,6 +134,7 @@ public final class Launcher
     private final Path root;
     private final File workingDirectory;
     private final boolean verbose;
+    private final long shmUsableBytes;
 
     private final AtomicBoolean started = new AtomicBoolean();
     private final Object lock = new Object();
@@ -160,6 +162,7 @@ public final class Launcher
         this.root = builder.root;
         this.workingDirectory = builder.workingDirectory;
         this.verbose = builder.verbose;
+        this.shmUsableBytes = builder.shmUsableBytes;
         this.processes = new Process[np];
         this.exitCodes = new int[np];
         this.stoppedByLauncher = new boolean[np];
@@ -167,7 +170,7 @@ public final class Launcher
     }
 
     /**
-     * @return a builder with the defaults: transport ipc, output prefixed to this process' stdout and stderr.
+     * @return a builder with the defaults: transport shm, output prefixed to this process' stdout and stderr.
      */
     public static Builder builder()
     {
@@ -342,6 +345,19 @@ public final class Launcher
             }
             env.put(Configuration.AERON_DIR_ENV, aeronDir.getAbsolutePath());
         }
+        else if (transport == LaunchTransport.SHM)
+        {
+            final Map<String, String> childEnv = new LinkedHashMap<>(System.getenv());
+            childEnv.putAll(extraEnv);
+            try
+            {
+                Configuration.checkShmSpace(childEnv, np, jobDir.toFile(), shmUsableBytes);
+            }
+            catch (final RuntimeException ex)
+            {
+                throw new LaunchException(ex.getMessage(), ex);
+            }
+        }
         else if (transport == LaunchTransport.UDP)
         {
             final List<String> endpoints = new ArrayList<>();
@@ -514,6 +530,10 @@ public final class Launcher
             {
                 exitCodes[rank] = code;
             }
+            if (code != 0)
+            {
+                reportExit(rank, code);
+            }
             if (code != 0 && firstFailed < 0)
             {
                 firstFailed = rank;
@@ -530,6 +550,25 @@ public final class Launcher
         }
         log.accept("ringsync: job " + hex(jobId) + " failed; exit codes: " + describeExitCodes());
         return EXIT_FAILED;
+    }
+
+    /**
+     * Tell the other ranks, through the job directory, that a rank failed: one that dies before it has connected
+     * published nothing they could watch, and they would otherwise wait for it until their deadline.
+     */
+    private void reportExit(final int rank, final int code)
+    {
+        try
+        {
+            final Path temp = jobDir.resolve(StatusDescriptor.exitFileName(rank) + ".tmp");
+            java.nio.file.Files.writeString(temp, code + "\n");
+            java.nio.file.Files.move(temp, jobDir.resolve(StatusDescriptor.exitFileName(rank)),
+                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        }
+        catch (final IOException | RuntimeException ignore)
+        {
+            // best effort: the ranks still have their deadline
+        }
     }
 
     private long effectiveTimeoutMs()
@@ -838,7 +877,7 @@ public final class Launcher
     public static final class Builder
     {
         private int np;
-        private LaunchTransport transport = LaunchTransport.IPC;
+        private LaunchTransport transport = LaunchTransport.SHM;
         private List<String> command = List.of();
         private long timeoutMs;
         private final Map<String, String> extraEnv = new LinkedHashMap<>();
@@ -851,6 +890,7 @@ public final class Launcher
         private Path root = JobDirectory.defaultRoot();
         private File workingDirectory;
         private boolean verbose;
+        private long shmUsableBytes = -1;
 
         private Builder()
         {
@@ -867,7 +907,7 @@ public final class Launcher
         }
 
         /**
-         * @param transport how the ranks connect; ipc by default.
+         * @param transport how the ranks connect; shm by default.
          * @return this.
          */
         public Builder transport(final LaunchTransport transport)
@@ -950,6 +990,18 @@ public final class Launcher
         }
 
         /**
+         * For tests of the pre-flight check: the free bytes of /dev/shm to assume instead of asking the file system.
+         *
+         * @param shmUsableBytes free bytes, or -1 (the default) to measure them.
+         * @return this.
+         */
+        Builder shmUsableBytes(final long shmUsableBytes)
+        {
+            this.shmUsableBytes = shmUsableBytes;
+            return this;
+        }
+
+        /**
          * @param verbose whether to log the job id and directory at start.
          * @return this.
          */
@@ -976,7 +1028,7 @@ public final class Launcher
             }
             if (null == transport)
             {
-                throw new IllegalArgumentException("no transport; use ipc or udp");
+                throw new IllegalArgumentException("no transport; use shm, ipc or udp");
             }
             if (timeoutMs < 0)
             {

@@ -39,7 +39,7 @@ class BenchCommandTest
             assertEquals(Long.toString(sizes[i]), cells[0]);
             assertEquals("float32", cells[1]);
             assertEquals("2", cells[2]);
-            assertEquals("ipc", cells[3]);
+            assertEquals("shm", cells[3], "shm is the default transport");
             assertEquals("ring", cells[4]);
             assertEquals("20", cells[5]);
             final double p50 = Double.parseDouble(cells[6]);

@@ -11,6 +11,7 @@ import io.ringsync.transport.InboundLink;
 import io.ringsync.transport.MessageHandler;
 import io.ringsync.transport.OutboundLink;
 import io.ringsync.transport.Transport;
+import io.ringsync.transport.shm.RankStatusBoard;
 import org.agrona.BufferUtil;
 import org.agrona.CloseHelper;
 import org.agrona.DirectBuffer;
@@ -60,6 +61,7 @@ public final class Communicator implements AutoCloseable
     private static final int BACKOFF_YIELDS = 10_000;
     private static final long LIVENESS_INTERVAL_NS = TimeUnit.MILLISECONDS.toNanos(20);
     private static final long ABORT_SEND_BUDGET_NS = TimeUnit.MILLISECONDS.toNanos(200);
+    private static final long STATUS_STALE_MIN_MS = 1_000;
     private static final long CLOSE_TIMEOUT_CAP_NS = TimeUnit.SECONDS.toNanos(10);
 
     private enum State
@@ -84,10 +86,12 @@ public final class Communicator implements AutoCloseable
     private final boolean[] helloReceived;
     private final long[] peerPids;
     private final String[] peerHosts;
+    private RankStatusBoard statusBoard;
 
     private RingAllReduce ringAllReduce;
     private ChainBroadcast chainBroadcast;
     private long windowLength;
+    private boolean fixedSlots;
     private int chunkBytes;
 
     private final Request blockingRequest = new Request();
@@ -173,7 +177,16 @@ public final class Communicator implements AutoCloseable
     {
         ctx.conclude();
         final Communicator comm = new Communicator(transport, ctx);
-        comm.handshake();
+        try
+        {
+            comm.openStatusBoard();
+            comm.handshake();
+        }
+        catch (final RuntimeException ex)
+        {
+            CloseHelper.quietClose(comm.statusBoard);
+            throw ex;
+        }
         comm.sizeChunks();
         if (comm.size > 1)
         {
@@ -735,6 +748,11 @@ public final class Communicator implements AutoCloseable
         finally
         {
             state = State.CLOSED;
+            if (null != statusBoard)
+            {
+                statusBoard.leaveCall(RankStatusBoard.CLOSED, System.currentTimeMillis());
+                CloseHelper.quietClose(statusBoard);
+            }
             CloseHelper.quietClose(transport);
             busy.set(false);
         }
@@ -1088,6 +1106,11 @@ public final class Communicator implements AutoCloseable
         long nextLivenessCheckNs = startNs + LIVENESS_INTERVAL_NS;
         current = algorithm;
         idle.reset();
+        if (null != statusBoard)
+        {
+            statusBoard.enterCall(sequence, System.currentTimeMillis());
+        }
+        boolean completed = false;
         try
         {
             while (true)
@@ -1104,6 +1127,7 @@ public final class Communicator implements AutoCloseable
                 work += transport.doWork();
                 if (algorithm.isDone())
                 {
+                    completed = true;
                     return;
                 }
                 if (work > 0)
@@ -1133,6 +1157,11 @@ public final class Communicator implements AutoCloseable
             current = null;
             pending = null;
             pendingFromPeer = false;
+            if (null != statusBoard)
+            {
+                statusBoard.leaveCall(completed ? RankStatusBoard.IDLE : RankStatusBoard.FAILED,
+                    System.currentTimeMillis());
+            }
         }
     }
 
@@ -1160,6 +1189,114 @@ public final class Communicator implements AutoCloseable
                 throw pending;
             }
         }
+        if (null != statusBoard)
+        {
+            final long nowMs = System.currentTimeMillis();
+            statusBoard.heartbeat(algorithm.chunksReceived(), nowMs);
+            final int gone = goneRank();
+            if (gone >= 0 && null == pending)
+            {
+                pending = new PeerFailedException("rank " + rank + ": rank " + gone + " failed during " + callName() +
+                    " #" + sequence + " (its process " + statusBoard.pid(gone) + " has exited; " +
+                    statusBoard.describe(gone, nowMs) + "); " + algorithm.progress(), gone);
+                throw pending;
+            }
+        }
+    }
+
+    /**
+     * @return a rank whose process has exited before finishing the current call (every rank needs every other
+     * rank's data in a collective), or -1. A rank that finished this call, or closed, and then exited is not one.
+     */
+    private int goneRank()
+    {
+        for (int peer = 0; peer < size; peer++)
+        {
+            if (peer == rank)
+            {
+                continue;
+            }
+            final int peerState = statusBoard.state(peer);
+            if (peerState == RankStatusBoard.UNKNOWN || peerState == RankStatusBoard.CLOSED ||
+                (peerState == RankStatusBoard.IDLE && statusBoard.sequence(peer) >= sequence) ||
+                statusBoard.isAlive(peer))
+            {
+                continue;
+            }
+            return peer;
+        }
+        return -1;
+    }
+
+    /**
+     * Name the rank that holds the job up, from every rank's published status: one that has not entered this
+     * call (the furthest behind), else one in it whose heartbeat stopped (a stopped or starved process).
+     *
+     * @return {@code {suspect, reason}} or null when the status says nothing conclusive.
+     */
+    private Object[] blameFromStatus(final long timeoutNs)
+    {
+        final long nowMs = System.currentTimeMillis();
+        int behind = -1;
+        long behindSequence = Long.MAX_VALUE;
+        int silent = -1;
+        long oldestHeartbeatMs = Long.MAX_VALUE;
+        for (int peer = 0; peer < size; peer++)
+        {
+            if (peer == rank || statusBoard.state(peer) == RankStatusBoard.UNKNOWN)
+            {
+                continue;
+            }
+            final int peerState = statusBoard.state(peer);
+            final long peerSequence = statusBoard.sequence(peer);
+            if (peerSequence < sequence || (peerSequence == sequence && peerState != RankStatusBoard.IN_CALL &&
+                peerState != RankStatusBoard.IDLE))
+            {
+                if (peerSequence < behindSequence)
+                {
+                    behind = peer;
+                    behindSequence = peerSequence;
+                }
+            }
+            else if (peerState == RankStatusBoard.IN_CALL && peerSequence == sequence)
+            {
+                final long heartbeatMs = statusBoard.heartbeatMs(peer);
+                if (heartbeatMs < oldestHeartbeatMs)
+                {
+                    oldestHeartbeatMs = heartbeatMs;
+                    silent = peer;
+                }
+            }
+        }
+        if (behind >= 0)
+        {
+            return new Object[]{ behind, "rank " + behind + " has not entered " + callName() + " #" + sequence + " (" +
+                statusBoard.describe(behind, nowMs) + "): it is stalled, busy elsewhere, or not making the same call" };
+        }
+        final long staleMs = Math.max(STATUS_STALE_MIN_MS, TimeUnit.NANOSECONDS.toMillis(timeoutNs) / 4);
+        if (silent >= 0 && nowMs - oldestHeartbeatMs > staleMs)
+        {
+            return new Object[]{ silent, "rank " + silent + " is in this call but has shown no sign of life for " +
+                (nowMs - oldestHeartbeatMs) + " ms (" + statusBoard.describe(silent, nowMs) + "): its process is " +
+                "stopped or starved of CPU" };
+        }
+        return null;
+    }
+
+    private void openStatusBoard()
+    {
+        if (size > 1 && null != ctx.statusDirectory())
+        {
+            try
+            {
+                statusBoard = RankStatusBoard.create(ctx.statusDirectory(), rank, size, ctx.jobId());
+            }
+            catch (final RuntimeException ex)
+            {
+                throw new ConfigurationException("rank " + rank + ": cannot publish its status in " +
+                    ctx.statusDirectory() + ": " + ex.getMessage(), -1, ex);
+            }
+        }
     }
 
     private RingsyncException timeout(final Algorithm algorithm, final long timeoutNs)
@@ -1169,6 +1306,12 @@ public final class Communicator implements AutoCloseable
         final StringBuilder sb = new StringBuilder("rank ").append(rank).append(": ").append(callName())
             .append(" #").append(sequence).append(" did not complete within ")
             .append(TimeUnit.NANOSECONDS.toMillis(timeoutNs)).append(" ms; ").append(algorithm.progress());
+        final Object[] blame = null == statusBoard ? null : blameFromStatus(timeoutNs);
+        if (null != blame)
+        {
+            sb.append(". ").append(blame[1]).append(" (deadline: ").append(Configuration.TIMEOUT_MS_ENV).append(')');
+            return new CollectiveTimeoutException(sb.toString(), (Integer)blame[0]);
+        }
         if (silent)
         {
             sb.append(". Rank ").append(awaited).append(" sent nothing for this call: it is stalled, slow, or not ")
@@ -1224,7 +1367,14 @@ public final class Communicator implements AutoCloseable
      */
     private void sendAbort(final AbortKind kind, final int suspect, final String reason)
     {
-        final int length = wire.encodeAbort(controlBuffer, sequence, kind, suspect, reason);
+        // the reason is cut to what one message of the transport holds (a small shm slot holds ~100 bytes)
+        String text = reason;
+        int length = wire.encodeAbort(controlBuffer, sequence, kind, suspect, text);
+        while (length > transport.maxMessageLength() && !text.isEmpty())
+        {
+            text = text.substring(0, text.length() / 2);
+            length = wire.encodeAbort(controlBuffer, sequence, kind, suspect, text);
+        }
         final long deadlineNs = System.nanoTime() + ABORT_SEND_BUDGET_NS;
         final boolean[] sent = new boolean[size];
         sent[rank] = true;
@@ -1273,6 +1423,7 @@ public final class Communicator implements AutoCloseable
         final boolean[] helloSent = new boolean[size];
         helloSent[rank] = true;
         helloReceived[rank] = true;
+        long nextStatusCheckNs = System.nanoTime();
         idle.reset();
         while (true)
         {
@@ -1300,6 +1451,11 @@ public final class Communicator implements AutoCloseable
             {
                 break;
             }
+            if (null != statusBoard && System.nanoTime() - nextStatusCheckNs >= 0)
+            {
+                nextStatusCheckNs = System.nanoTime() + LIVENESS_INTERVAL_NS;
+                checkConnectingPeers(helloReceived);
+            }
             if (System.nanoTime() - deadlineNs >= 0)
             {
                 throw new ConfigurationException("rank " + rank + " of " + size + " could not connect within " +
@@ -1322,6 +1478,35 @@ public final class Communicator implements AutoCloseable
             if (peer != rank && null != peerHosts[peer] && peerHosts[peer].equals(host))
             {
                 peerProcesses[peer] = ProcessHandle.of(peerPids[peer]).orElse(null);
+            }
+        }
+    }
+
+    /**
+     * A rank that published its status during this start-up (not left by an earlier run of the same job id) and
+     * whose process has exited will never say hello: fail now rather than at the deadline.
+     */
+    private void checkConnectingPeers(final boolean[] helloReceived)
+    {
+        final long selfStartMs = ProcessHandle.current().info().startInstant().map(java.time.Instant::toEpochMilli)
+            .orElse(0L);
+        for (int peer = 0; peer < size; peer++)
+        {
+            if (helloReceived[peer])
+            {
+                continue;
+            }
+            final int exitCode = statusBoard.reportedExitCode(peer);
+            if (exitCode >= 0)
+            {
+                throw new PeerFailedException("rank " + rank + ": rank " + peer + " exited with code " + exitCode +
+                    " before it connected (reported by the launcher); see its own output for why", peer);
+            }
+            if (statusBoard.refresh(peer) && !statusBoard.isAlive(peer) &&
+                statusBoard.createdMs(peer) >= selfStartMs - STATUS_STALE_MIN_MS)
+            {
+                throw new PeerFailedException("rank " + rank + ": rank " + peer + " (pid " + statusBoard.pid(peer) +
+                    ") exited before it connected; see its own output for why", peer);
             }
         }
     }
@@ -1386,8 +1571,9 @@ public final class Communicator implements AutoCloseable
     }
 
     /**
-     * Chunks fit one unfragmented message, and n + 2 of them fit a link's window, which the ring's flow
-     * control needs (see {@link RingAllReduce}).
+     * Chunks fit one unfragmented message. On a link whose window counts bytes (Aeron), n + 2 of them fit the
+     * window, as the ring's flow control needs there (see {@link RingAllReduce}); a link of fixed slots (shm) needs
+     * only two: the ring keeps one for forwards, so its links can never all be full at once.
      */
     private void sizeChunks()
     {
@@ -1407,16 +1593,17 @@ public final class Communicator implements AutoCloseable
         if (size > 1)
         {
             final OutboundLink link = transport.outbound(right);
-            final long perMessage = window / (size + 2);
+            fixedSlots = link.framedLength(64 + Wire.CHUNK_HEADER_LENGTH) == link.framedLength(transport.maxMessageLength());
+            final int messages = fixedSlots ? 2 : size + 2;
+            final long perMessage = window / messages;
             while (bytes > 64 && link.framedLength((int)bytes + Wire.CHUNK_HEADER_LENGTH) > perMessage)
             {
                 bytes -= 64;
             }
             if (link.framedLength(64 + Wire.CHUNK_HEADER_LENGTH) > perMessage)
             {
-                // a transport with fixed-size slots cannot fit more messages by making chunks smaller
                 throw new ConfigurationException("rank " + rank + ": a link of " + transport.name() + " holds " +
-                    window + " bytes, fewer than the " + (size + 2) + " messages of " +
+                    window + " bytes, fewer than the " + messages + " messages of " +
                     link.framedLength(64 + Wire.CHUNK_HEADER_LENGTH) + " bytes a ring of " + size + " ranks needs " +
                     "in flight; raise " + ("shm".equals(transport.name()) ? Configuration.SHM_SLOT_COUNT_ENV :
                     Configuration.TERM_LENGTH_ENV), -1);
@@ -1424,6 +1611,23 @@ public final class Communicator implements AutoCloseable
         }
         bytes &= ~63L;
         chunkBytes = (int)bytes;
+    }
+
+    /**
+     * The bytes of a link's window that a ring's new chunks must leave free for forwarded ones: the configured
+     * share of the window, at least one message on fixed slots (then the links of a ring can never all be full,
+     * so some rank can always forward) or n + 1 messages on byte windows (whose messages of successive calls may
+     * differ in length), and never so much that not even one new chunk fits an empty link.
+     *
+     * @param framedLength of one message of the call.
+     * @return bytes to keep free before injecting.
+     */
+    long ringReserve(final long framedLength)
+    {
+        final long floor = (fixedSlots ? 1L : size + 1L) * framedLength;
+        final long share = (long)(ctx.ringReserve() * windowLength);
+        final long wanted = Math.max(floor, share - share % framedLength);
+        return Math.max(floor, Math.min(wanted, windowLength - framedLength));
     }
 
     // ------------------------------------------------------------------------------------------------------
@@ -1707,6 +1911,8 @@ public final class Communicator implements AutoCloseable
         private long timeoutNs = TimeUnit.MILLISECONDS.toNanos(Configuration.TIMEOUT_MS_DEFAULT);
         private int chunkBytes = Configuration.CHUNK_BYTES_DEFAULT;
         private String idle = Configuration.IDLE_DEFAULT;
+        private double ringReserve = Configuration.RING_RESERVE_DEFAULT;
+        private java.io.File statusDirectory;
         private long jobId;
         private int epoch;
 
@@ -1738,6 +1944,19 @@ public final class Communicator implements AutoCloseable
             if (null != idle)
             {
                 ctx.idle(idle);
+            }
+            final String reserve = Configuration.lookup(env, Configuration.RING_RESERVE_ENV);
+            if (null != reserve)
+            {
+                try
+                {
+                    ctx.ringReserve(Double.parseDouble(reserve));
+                }
+                catch (final NumberFormatException ex)
+                {
+                    throw new ConfigurationException(Configuration.RING_RESERVE_ENV + "=" + reserve +
+                        " is not a number; use a share of the window such as 0.5", -1, ex);
+                }
             }
             return ctx;
         }
@@ -1797,6 +2016,11 @@ public final class Communicator implements AutoCloseable
                 throw new ConfigurationException(Configuration.CHUNK_BYTES_ENV + " must be at least 64, got " +
                     chunkBytes, -1);
             }
+            if (!(ringReserve >= 0 && ringReserve < 1))
+            {
+                throw new ConfigurationException(Configuration.RING_RESERVE_ENV + " must be at least 0 and below 1, " +
+                    "got " + ringReserve, -1);
+            }
             idleStrategy();
             return this;
         }
@@ -1835,6 +2059,46 @@ public final class Communicator implements AutoCloseable
         public int chunkBytes()
         {
             return chunkBytes;
+        }
+
+        /**
+         * @param statusDirectory the job directory on this host, where each rank publishes its liveness and progress
+         *                        in a small file so that every rank can name one that died or stalled; null (the
+         *                        default) publishes nothing. {@code fromEnvironment} sets it for jobs on one host.
+         * @return this.
+         */
+        public Context statusDirectory(final java.io.File statusDirectory)
+        {
+            this.statusDirectory = statusDirectory;
+            return this;
+        }
+
+        /**
+         * @return the directory of the ranks' status files, or null.
+         */
+        public java.io.File statusDirectory()
+        {
+            return statusDirectory;
+        }
+
+        /**
+         * @param ringReserve share of each link's window that the ring's new chunks leave free for forwarded ones,
+         *                    0 (one message, the least that keeps the ring deadlock-free) to below 1; see
+         *                    {@link Configuration#RING_RESERVE_ENV}.
+         * @return this.
+         */
+        public Context ringReserve(final double ringReserve)
+        {
+            this.ringReserve = ringReserve;
+            return this;
+        }
+
+        /**
+         * @return share of each link's window kept for forwarded chunks.
+         */
+        public double ringReserve()
+        {
+            return ringReserve;
         }
 
         /**

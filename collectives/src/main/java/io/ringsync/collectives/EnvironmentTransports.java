@@ -3,6 +3,7 @@ package io.ringsync.collectives;
 import io.ringsync.transport.Transport;
 import io.ringsync.transport.aeron.AeronMedia;
 import io.ringsync.transport.aeron.AeronTransport;
+import io.ringsync.transport.shm.ShmFootprint;
 import io.ringsync.transport.shm.ShmTransport;
 
 import java.io.File;
@@ -36,10 +37,14 @@ final class EnvironmentTransports
             throw new ConfigurationException(Configuration.RANK_ENV + "=" + rank + " is out of range: with " +
                 Configuration.WORLD_SIZE_ENV + "=" + worldSize + " ranks are 0.." + (worldSize - 1), rank);
         }
-        final String name = valueOr(env, Configuration.TRANSPORT_ENV, Configuration.TRANSPORT_DEFAULT)
-            .toLowerCase(Locale.ROOT);
+        final String name = transportName(env);
         final String jobDir = Configuration.lookup(env, Configuration.JOB_DIR_ENV);
         final File jobDirectory = new File(null != jobDir ? jobDir : defaultJobDirectory(ctx.jobId()));
+        if (null != jobDir || "shm".equals(name))
+        {
+            // ranks on this host publish liveness and progress in the job directory (see RankStatusBoard)
+            ctx.statusDirectory(jobDirectory);
+        }
         if ("shm".equals(name))
         {
             return openShm(env, ctx, rank, worldSize, jobDir, jobDirectory);
@@ -55,8 +60,8 @@ final class EnvironmentTransports
                 break;
             default:
                 throw new ConfigurationException(Configuration.TRANSPORT_ENV + "=" + name + " is not a transport " +
-                    "of this version: use ipc (one host, the default), udp (across hosts) or shm (one host, " +
-                    "no driver)", -1);
+                    "of this version: use shm (one host, no driver, the default), ipc (one host, Aeron " +
+                    "media driver) or udp (across hosts)", -1);
         }
 
         final String aeronDir = Configuration.lookup(env, Configuration.AERON_DIR_ENV);
@@ -134,17 +139,10 @@ final class EnvironmentTransports
             .worldSize(worldSize)
             .jobId(ctx.jobId())
             .directory(jobDirectory)
-            .connectTimeoutNs(ctx.timeoutNs());
-        final String slots = Configuration.lookup(env, Configuration.SHM_SLOT_COUNT_ENV);
-        if (null != slots)
-        {
-            shmCtx.slotCount((int)Communicator.Context.parseLong(Configuration.SHM_SLOT_COUNT_ENV, slots));
-        }
-        final String slotLength = Configuration.lookup(env, Configuration.SHM_SLOT_LENGTH_ENV);
-        // a slot holds one chunk: by default size it from the chunk setting, so RINGSYNC_CHUNK_BYTES still works
-        shmCtx.slotLength(null != slotLength ?
-            (int)Communicator.Context.parseSize(Configuration.SHM_SLOT_LENGTH_ENV, slotLength) :
-            (int)org.agrona.BitUtil.align(ctx.chunkBytes() + 128L, 64));
+            .connectTimeoutNs(ctx.timeoutNs())
+            .slotCount(shmSlotCount(env, worldSize))
+            .slotLength(shmSlotLength(env, ctx.chunkBytes()));
+        checkShmSpace(env, worldSize, jobDirectory, -1);
         try
         {
             final ShmTransport transport = ShmTransport.connect(shmCtx);
@@ -160,6 +158,83 @@ final class EnvironmentTransports
             throw new ConfigurationException("rank " + rank + ": could not open the shm transport in " +
                 jobDirectory + ": " + ex.getMessage(), -1, ex);
         }
+    }
+
+    /**
+     * @return slots per shm link: {@link Configuration#SHM_SLOT_COUNT_ENV}, else the default for the world size.
+     */
+    static int shmSlotCount(final Map<String, String> env, final int worldSize)
+    {
+        final String slots = Configuration.lookup(env, Configuration.SHM_SLOT_COUNT_ENV);
+        return null != slots ? (int)Communicator.Context.parseLong(Configuration.SHM_SLOT_COUNT_ENV, slots) :
+            ShmTransport.defaultSlotCount(worldSize);
+    }
+
+    /**
+     * @return bytes per shm slot: {@link Configuration#SHM_SLOT_LENGTH_ENV}, else one chunk of
+     * {@link Configuration#CHUNK_BYTES_ENV} (or its default) behind its headers, so the chunk setting still works.
+     */
+    static int shmSlotLength(final Map<String, String> env, final int chunkBytes)
+    {
+        final String slotLength = Configuration.lookup(env, Configuration.SHM_SLOT_LENGTH_ENV);
+        return null != slotLength ?
+            (int)Communicator.Context.parseSize(Configuration.SHM_SLOT_LENGTH_ENV, slotLength) :
+            (int)org.agrona.BitUtil.align(chunkBytes + 128L, 64);
+    }
+
+    /**
+     * The pre-flight check of a shm job: what its files take at most against what the file system holding
+     * {@code directory} has free, less what the job's files already there take.
+     *
+     * @param usableBytes free bytes, or -1 to ask the file system.
+     * @throws ConfigurationException with the figures and what to do, when the job does not fit.
+     */
+    static void checkShmSpace(final Map<String, String> env, final int worldSize, final File directory,
+        final long usableBytes)
+    {
+        final int chunkBytes;
+        final String chunk = Configuration.lookup(env, Configuration.CHUNK_BYTES_ENV);
+        chunkBytes = null == chunk ? Configuration.CHUNK_BYTES_DEFAULT :
+            (int)Communicator.Context.parseSize(Configuration.CHUNK_BYTES_ENV, chunk);
+        final String window = Configuration.lookup(env, ShmFootprint.WINDOW_BYTES_ENV);
+        final long windowBytes = null == window ? ShmFootprint.WINDOW_BYTES_DEFAULT :
+            Communicator.Context.parseSize(ShmFootprint.WINDOW_BYTES_ENV, window);
+        final int slotCount = shmSlotCount(env, worldSize);
+        final int slotLength = shmSlotLength(env, chunkBytes);
+        if (slotCount < 1 || slotLength < 1 || windowBytes < 0)
+        {
+            return; // the transport's own checks name the bad setting
+        }
+        final long usable = usableBytes >= 0 ? usableBytes : ShmFootprint.usableBytes(directory);
+        final String problem = ShmFootprint.shortfall(directory, worldSize, slotCount, slotLength, windowBytes,
+            ShmFootprint.existingBytes(directory), usable);
+        if (null != problem)
+        {
+            throw new ConfigurationException(problem, -1);
+        }
+    }
+
+    /**
+     * {@link Configuration#TRANSPORT_ENV} when set; otherwise what the other variables imply: endpoints mean a job
+     * across hosts (udp), a media driver's directory means a job sharing that driver (ipc), and anything else a
+     * job on this host, which gets the default (shm).
+     */
+    static String transportName(final Map<String, String> env)
+    {
+        final String name = Configuration.lookup(env, Configuration.TRANSPORT_ENV);
+        if (null != name)
+        {
+            return name.toLowerCase(Locale.ROOT);
+        }
+        if (null != Configuration.lookup(env, Configuration.UDP_ENDPOINTS_ENV))
+        {
+            return "udp";
+        }
+        if (null != Configuration.lookup(env, Configuration.AERON_DIR_ENV))
+        {
+            return "ipc";
+        }
+        return Configuration.TRANSPORT_DEFAULT;
     }
 
     private static String defaultJobDirectory(final long jobId)
@@ -248,11 +323,5 @@ final class EnvironmentTransports
         {
             throw new ConfigurationException(name + "=" + value + " is not a whole number", -1, ex);
         }
-    }
-
-    private static String valueOr(final Map<String, String> env, final String name, final String fallback)
-    {
-        final String value = Configuration.lookup(env, name);
-        return null == value ? fallback : value;
     }
 }

@@ -28,9 +28,15 @@ import org.agrona.MutableDirectBuffer;
  * Flow control: a step-0 injection is the only send not triggered by a receive. If injections could fill
  * the links, every rank could end up holding a received piece it cannot forward, waiting on a neighbour in
  * the same state. So an injection is made only while the right link keeps at least {@code reserve} bytes
- * free, with {@code reserve} at least (n + 1) messages: then not all n links can ever be full at once, and
- * forwards, which may fill a link, always drain. All messages of a call have the same length (the longest
- * piece) so the count of messages is exact.
+ * free after it ({@link Communicator#ringReserve(long)}). A forward takes one message from a link and puts one
+ * in the next, and the last step takes one out, so only injections raise the number of messages in the ring;
+ * each leaves its link at least one message short of full, so the n links never all fill up at once. While
+ * one link has room, its writer can forward (or, with nothing to forward from an empty inbound link, the rank
+ * behind it can, or injects, or the call is complete): some rank can always move. That holds for one message of
+ * reserve on links of whole slots, whatever the vector size or slot count (ShmAllReduceTest runs 2 slots at
+ * 6 ranks); byte windows keep n + 1 because messages of successive calls may differ in length. A larger share
+ * keeps injections from crowding forwards out: with half the window, measured faster than one message. All
+ * messages of a call have the same length (the longest piece) so the count of messages is exact.
  * <p>
  * The same machinery runs the halves alone: {@link #REDUCE_SCATTER} stops after step n-2, {@link #ALL_GATHER}
  * starts at step n-1 by injecting the rank's own segment. Both rotate the segments by one so that rank
@@ -132,7 +138,7 @@ final class RingAllReduce extends Algorithm
         partition.reset(count, n, maxPieceElements);
         this.frameLength = Wire.CHUNK_HEADER_LENGTH + (partition.longestPiece() << elementShift);
         this.framedLength = right.framedLength(frameLength);
-        this.reserve = Math.max((long)(n + 1) * framedLength, comm.windowLength() / 2);
+        this.reserve = comm.ringReserve(framedLength);
         this.injected = 0;
         this.received = 0;
         this.expected = (lastStep - firstStep + 1) * partition.pieces();
