@@ -5,7 +5,7 @@ import io.ringsync.collectives.ReduceOp;
 
 /**
  * A rank of the launcher's failure tests. {@code die}: rank 1 halts with exit code 137 in the middle of a loop
- * of allReduces. {@code mismatch}: rank 0 reduces 1000 elements, the others 1001. A rank whose call throws
+ * of allReduces. {@code early}: rank 1 halts with 137 before it connects. {@code mismatch}: rank 0 reduces 1000 elements, the others 1001. A rank whose call throws
  * prints {@code FAILED <exception class>: <message>} and exits with 3.
  */
 public final class FailingRankMain
@@ -19,6 +19,12 @@ public final class FailingRankMain
     public static void main(final String[] args)
     {
         final String scenario = args[0];
+        if ("early".equals(scenario) && "1".equals(System.getenv("RINGSYNC_RANK")))
+        {
+            System.out.println("rank 1 halting before it connects");
+            System.out.flush();
+            Runtime.getRuntime().halt(137);
+        }
         int rank = -1;
         try (Communicator comm = Communicator.fromEnvironment())
         {
@@ -37,6 +43,11 @@ public final class FailingRankMain
                     comm.allReduce(v, ReduceOp.SUM);
                 }
                 System.out.println("the loop finished, which it must not");
+            }
+            else if ("early".equals(scenario))
+            {
+                comm.allReduce(new float[10], ReduceOp.SUM);
+                System.out.println("the call returned, which it must not");
             }
             else
             {

@@ -67,6 +67,80 @@ class JobDirectoryTest
         }
     }
 
+    /**
+     * Two real launchers in their own JVMs, each running a shm job of one sleeping rank: the one killed with
+     * SIGKILL (its rank too) leaves its directory, the next launch removes it and keeps the live one's; the live
+     * launcher, stopped with SIGTERM, removes its own.
+     */
+    @Test
+    @Timeout(value = 90, unit = TimeUnit.SECONDS)
+    void aSigkilledLaunchersDirectoryIsRemovedByTheNextLaunchAndALiveOneIsKept() throws Exception
+    {
+        final Process killed = startLauncher();
+        final Process live = startLauncher();
+        try
+        {
+            final Path killedDir = awaitJobDirectory(killed);
+            final Path liveDir = awaitJobDirectory(live);
+            final List<ProcessHandle> ranks = killed.descendants().collect(java.util.stream.Collectors.toList());
+            killed.destroyForcibly();
+            assertTrue(killed.waitFor(10, TimeUnit.SECONDS));
+            ranks.forEach(ProcessHandle::destroyForcibly);
+            assertTrue(Files.isDirectory(killedDir), "SIGKILL leaves the directory behind");
+
+            final Job job = Job.run(Launcher.builder().np(1).command(List.of("true")));
+
+            assertEquals(Launcher.EXIT_OK, job.exitCode, job::describe);
+            assertFalse(Files.exists(killedDir), "the killed launcher's directory must be removed");
+            assertTrue(Files.isDirectory(liveDir), "a live launcher's directory must be kept");
+
+            live.destroy();
+            assertTrue(live.waitFor(30, TimeUnit.SECONDS));
+            assertFalse(Files.exists(liveDir), "a launcher stopped with SIGTERM removes its directory");
+        }
+        finally
+        {
+            for (final Process launcher : new Process[]{ killed, live })
+            {
+                launcher.descendants().forEach(ProcessHandle::destroyForcibly);
+                launcher.destroyForcibly();
+            }
+        }
+    }
+
+    private static Process startLauncher() throws IOException
+    {
+        final List<String> command = new java.util.ArrayList<>(List.of(
+            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED",
+            "-cp", System.getProperty("java.class.path"),
+            RingsyncCommand.class.getName(), "launch", "--np", "1", "--transport", "shm", "--", "sleep", "60"));
+        return new ProcessBuilder(command).redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+    }
+
+    private static Path awaitJobDirectory(final Process launcher) throws Exception
+    {
+        final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (System.nanoTime() - deadlineNs < 0)
+        {
+            try (java.util.stream.Stream<Path> dirs = Files.list(JobDirectory.defaultRoot()))
+            {
+                final java.util.Optional<Path> dir = dirs
+                    .filter(d -> d.getFileName().toString().startsWith(JobDirectory.PREFIX))
+                    .filter(d -> JobDirectory.ownerPid(d) == launcher.pid())
+                    .findFirst();
+                if (dir.isPresent() && launcher.descendants().findAny().isPresent())
+                {
+                    return dir.get();
+                }
+            }
+            assertTrue(launcher.isAlive(), "the launcher exited early");
+            Thread.sleep(50);
+        }
+        throw new AssertionError("launcher " + launcher.pid() + " made no job directory");
+    }
+
     private static void makeJobDir(final Path dir, final long pid) throws IOException
     {
         Files.createDirectories(dir);

@@ -27,6 +27,31 @@ class LaunchAllReduceTest
      */
     private static final java.util.Map<Integer, Set<String>> HASHES_BY_NP = new java.util.concurrent.ConcurrentHashMap<>();
 
+    /**
+     * Separate processes, two shm slots per link, 256-byte chunks: vectors of up to 16 MiB, some 30,000 times
+     * the window of a link, still complete with the exact sum (the ring keeps one slot for forwards).
+     */
+    @ParameterizedTest(name = "np={0}")
+    @org.junit.jupiter.params.provider.ValueSource(ints = { 3, 4 })
+    void twoSlotsPerLinkCarryAnyVectorAcrossProcesses(final int np)
+    {
+        final Job job = Job.run(Launcher.builder()
+            .np(np)
+            .transport(LaunchTransport.SHM)
+            .environment("RINGSYNC_SHM_SLOT_COUNT", "2")
+            .environment("RINGSYNC_CHUNK_BYTES", "256")
+            .timeoutMs(30_000)
+            .command(Job.java(SumCheckMain.class)));
+
+        assertEquals(Launcher.EXIT_OK, job.exitCode, job::describe);
+        for (int rank = 0; rank < np; rank++)
+        {
+            final String result = job.lineOf(rank, SumCheckMain.RESULT);
+            assertNotNull(result, "rank " + rank + " printed no result\n" + job.describe());
+            assertTrue(result.startsWith("ok rank=" + rank), result);
+        }
+    }
+
     @ParameterizedTest(name = "np={0} transport={1}")
     @CsvSource({ "2, ipc", "3, ipc", "4, ipc", "2, udp", "3, udp", "4, udp", "2, shm", "3, shm", "4, shm" })
     void everyRankGetsTheExactSumAndTheSameBits(final int np, final String transport)

@@ -2,6 +2,7 @@ package io.ringsync.cli;
 
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.nio.file.Files;
@@ -15,7 +16,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * A job whose ranks fail ends quickly, non-zero, with every rank saying why, and leaves nothing behind.
  */
-@Timeout(value = 90, unit = TimeUnit.SECONDS)
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
 class LaunchFailureTest
 {
     @ParameterizedTest(name = "{0}")
@@ -40,6 +41,77 @@ class LaunchFailureTest
         }
         // the survivors must not need the grace period: the liveness check finds a dead peer within seconds
         assertTrue(job.elapsedMs < 30_000, job::describe);
+        assertFalse(Files.exists(job.launcher.jobDirectory()), "job directory left behind");
+    }
+
+    /**
+     * Rank 1 of 4 dies: ranks 0 and 2 are its ring neighbours, rank 3 is not, and every survivor must name it
+     * (rank 3 through the status files or an abort), quickly and on its own.
+     */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(LaunchTransport.class)
+    void aKilledRankIsNamedByEverySurvivorNotOnlyItsNeighbours(final LaunchTransport transport)
+    {
+        final Job job = Job.run(Launcher.builder()
+            .np(4)
+            .transport(transport)
+            .timeoutMs(20_000)
+            .command(Job.java(FailingRankMain.class, "die")));
+
+        assertEquals(Launcher.EXIT_FAILED, job.exitCode, job::describe);
+        for (final int survivor : new int[]{ 0, 2, 3 })
+        {
+            final String failure = job.lineOf(survivor, FailingRankMain.FAILED);
+            assertNotNull(failure, "rank " + survivor + " did not report the failure\n" + job.describe());
+            assertTrue(failure.startsWith("PeerFailedException") && failure.contains("rank 1"),
+                "rank " + survivor + " must name rank 1: " + failure);
+            assertEquals(3, job.launcher.exitCodes()[survivor], "rank " + survivor + " must fail on its own");
+        }
+        assertTrue(job.elapsedMs < 20_000, job::describe);
+        assertFalse(Files.exists(job.launcher.jobDirectory()), "job directory left behind");
+    }
+
+    /**
+     * Rank 1 dies before it has connected, so it never said hello nor published a status: the others learn it
+     * from the launcher's report in the job directory, not at their deadline.
+     */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(LaunchTransport.class)
+    void aRankThatDiesBeforeConnectingIsNamedBeforeTheDeadline(final LaunchTransport transport)
+    {
+        final Job job = Job.run(Launcher.builder()
+            .np(3)
+            .transport(transport)
+            .timeoutMs(30_000)
+            .command(Job.java(FailingRankMain.class, "early")));
+
+        assertEquals(Launcher.EXIT_FAILED, job.exitCode, job::describe);
+        for (final int survivor : new int[]{ 0, 2 })
+        {
+            final String failure = job.lineOf(survivor, FailingRankMain.FAILED);
+            assertNotNull(failure, "rank " + survivor + " did not report the failure\n" + job.describe());
+            assertTrue(failure.startsWith("PeerFailedException") && failure.contains("rank 1 exited with code 137"),
+                failure);
+            assertEquals(3, job.launcher.exitCodes()[survivor], "rank " + survivor + " must fail on its own");
+        }
+        assertTrue(job.elapsedMs < 10_000, job::describe);
+        assertFalse(Files.exists(job.launcher.jobDirectory()), "job directory left behind");
+    }
+
+    @Test
+    void aShmJobThatDoesNotFitDevShmIsRefusedBeforeAnyRankStarts()
+    {
+        final Job job = Job.run(Launcher.builder()
+            .np(4)
+            .transport(LaunchTransport.SHM)
+            .shmUsableBytes(16L << 20)
+            .command(Job.java(FailingRankMain.class, "mismatch")));
+
+        assertEquals(Launcher.EXIT_FAILED, job.exitCode, job::describe);
+        final String log = job.allLog();
+        assertTrue(log.contains("a 4-rank shm job needs ") && log.contains("only 16.0 MiB is free") &&
+            log.contains("--shm-size=") && log.contains("--transport ipc"), log);
+        assertEquals(-1, job.launcher.exitCodes()[0], "no rank may start");
         assertFalse(Files.exists(job.launcher.jobDirectory()), "job directory left behind");
     }
 

@@ -212,6 +212,38 @@ class AeronEnvironmentTest
         assertMessage(badTimeout, "RINGSYNC_TIMEOUT_MS=soon is not a number");
     }
 
+    @Test
+    void withoutATransportSetOneHostGetsShmUnlessTheOtherVariablesSayOtherwise()
+    {
+        final Map<String, String> env = new HashMap<>();
+        assertEquals("shm", Configuration.TRANSPORT_DEFAULT);
+        assertEquals("shm", EnvironmentTransports.transportName(env));
+        env.put(Configuration.AERON_DIR_ENV, "/dev/shm/some-driver");
+        assertEquals("ipc", EnvironmentTransports.transportName(env), "a driver's directory means ipc");
+        env.put(Configuration.UDP_ENDPOINTS_ENV, "a:1,b:2");
+        assertEquals("udp", EnvironmentTransports.transportName(env), "endpoints mean udp");
+        env.put(Configuration.TRANSPORT_ENV, "SHM");
+        assertEquals("shm", EnvironmentTransports.transportName(env), "an explicit setting wins");
+    }
+
+    @Test
+    void aShmJobTooBigForDevShmIsRefusedBeforeAnyFileIsMade() throws Exception
+    {
+        final Map<String, String> env = env(0, 300, "shm");
+        // 300 x 299 links of 1 GiB: more than any /dev/shm
+        env.put(Configuration.SHM_SLOT_COUNT_ENV, "4096");
+        env.put(Configuration.SHM_SLOT_LENGTH_ENV, "256KiB");
+        assertMessage(env, "a 300-rank shm job needs ");
+        assertFalse(Files.exists(jobDir.resolve("link-0-1.shm")), "no file may be made before the check");
+
+        final Map<String, String> small = env(0, 4, "shm");
+        final ConfigurationException ex = assertThrows(ConfigurationException.class,
+            () -> Configuration.checkShmSpace(small, 4, jobDir.toFile(), 8L << 20));
+        assertTrue(ex.getMessage().contains("only 8.0 MiB is free") && ex.getMessage().contains("--shm-size="),
+            ex.getMessage());
+        Configuration.checkShmSpace(small, 4, jobDir.toFile(), 64L << 20);
+    }
+
     private static void assertMessage(final Map<String, String> env, final String expected)
     {
         final ConfigurationException ex = assertThrows(ConfigurationException.class,
