@@ -77,7 +77,8 @@ public final class Configuration
     public static final int TERM_LENGTH_DEFAULT = 1024 * 1024;
 
     /**
-     * For {@code shm}: slots per link (one chunk each); default max(16, 2 (n + 2)). The ring needs at least n + 2.
+     * For {@code shm}: slots per link (one chunk each), at least 2; default 32, fewer for jobs of more than 6 ranks
+     * so that their links stay within 32 MiB (never below 8).
      */
     public static final String SHM_SLOT_COUNT_ENV = "RINGSYNC_SHM_SLOT_COUNT";
 

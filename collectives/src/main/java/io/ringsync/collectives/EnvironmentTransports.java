@@ -140,8 +140,8 @@ final class EnvironmentTransports
             .jobId(ctx.jobId())
             .directory(jobDirectory)
             .connectTimeoutNs(ctx.timeoutNs())
-            .slotCount(shmSlotCount(env, worldSize))
             .slotLength(shmSlotLength(env, ctx.chunkBytes()));
+        shmCtx.slotCount(shmSlotCount(env, worldSize, shmCtx.slotLength()));
         checkShmSpace(env, worldSize, jobDirectory, -1);
         try
         {
@@ -163,11 +163,11 @@ final class EnvironmentTransports
     /**
      * @return slots per shm link: {@link Configuration#SHM_SLOT_COUNT_ENV}, else the default for the world size.
      */
-    static int shmSlotCount(final Map<String, String> env, final int worldSize)
+    static int shmSlotCount(final Map<String, String> env, final int worldSize, final int slotLength)
     {
         final String slots = Configuration.lookup(env, Configuration.SHM_SLOT_COUNT_ENV);
         return null != slots ? (int)Communicator.Context.parseLong(Configuration.SHM_SLOT_COUNT_ENV, slots) :
-            ShmTransport.defaultSlotCount(worldSize);
+            ShmTransport.defaultSlotCount(worldSize, slotLength);
     }
 
     /**
@@ -199,8 +199,8 @@ final class EnvironmentTransports
         final String window = Configuration.lookup(env, ShmFootprint.WINDOW_BYTES_ENV);
         final long windowBytes = null == window ? ShmFootprint.WINDOW_BYTES_DEFAULT :
             Communicator.Context.parseSize(ShmFootprint.WINDOW_BYTES_ENV, window);
-        final int slotCount = shmSlotCount(env, worldSize);
         final int slotLength = shmSlotLength(env, chunkBytes);
+        final int slotCount = shmSlotCount(env, worldSize, slotLength);
         if (slotCount < 1 || slotLength < 1 || windowBytes < 0)
         {
             return; // the transport's own checks name the bad setting

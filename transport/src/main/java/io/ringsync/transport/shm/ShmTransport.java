@@ -60,13 +60,24 @@ public final class ShmTransport implements Transport
     public static final int SLOT_LENGTH_DEFAULT = 32 * 1024 + 2 * ShmLinkDescriptor.SLOT_HEADER_LENGTH;
 
     /**
-     * Default slot count for small jobs (about 0.5 MiB of /dev/shm per link). 8 to 32 slots of 32-64 KiB
-     * performed alike in the prototype; with this transport under the ring (np 2 and 4, 4 KiB to 16 MiB,
-     * 8/16/32/64 slots alternated over 3 rounds on a busy 2-vCPU host) no slot count won consistently, so the
-     * middle one is kept. {@link Context#slotCount()} grows it with the world size, see
-     * {@link #defaultSlotCount(int)}.
+     * Default slot count for jobs small enough to afford it: 32 slots of 32 KiB chunks (1 MiB per link). Chosen by
+     * a sweep of 8/16/32/64 slots of 16/32/64 KiB at 64 KiB, 1 MiB and 16 MiB, np 2 and 4, alternated over rounds
+     * on a 2-vCPU AMD EPYC (perf-results/2026-11-25-shm-slots): 16 KiB chunks lost at every size, 8-16 slots of
+     * 32 KiB were 1.3-1.7x slower than 32 at 1 MiB and 16 MiB (np 2), 64 slots won only at 16 MiB and doubled the
+     * footprint. {@link #defaultSlotCount(int, int)} lowers it for large jobs to bound their /dev/shm.
      */
-    public static final int SLOT_COUNT_DEFAULT = 16;
+    public static final int SLOT_COUNT_DEFAULT = 32;
+
+    /**
+     * Fewest slots a default ever gives a link.
+     */
+    public static final int SLOT_COUNT_DEFAULT_MIN = 8;
+
+    /**
+     * Bytes of /dev/shm the default slot count lets the links of one job take (32 MiB): a 6-rank job keeps 32
+     * slots, larger jobs get fewer, down to {@link #SLOT_COUNT_DEFAULT_MIN}.
+     */
+    public static final long LINKS_BUDGET_DEFAULT = 32L << 20;
 
     /**
      * {@link Context#slotCount(int)} value meaning "derive it from the world size".
@@ -155,16 +166,19 @@ public final class ShmTransport implements Transport
     }
 
     /**
-     * The slot count a job of {@code worldSize} ranks gets by default. The ring keeps n + 1 slots of every link
-     * for forwarded chunks and lets new chunks use the other half of the window, so a link needs at least
-     * n + 2 slots; twice that keeps injections pipelined at any size.
+     * The slot count a job of {@code worldSize} ranks gets by default: {@link #SLOT_COUNT_DEFAULT}, unless the
+     * n (n - 1) links of the job would then take more than {@link #LINKS_BUDGET_DEFAULT}; never fewer than
+     * {@link #SLOT_COUNT_DEFAULT_MIN}. The ring itself needs only 2 (it keeps one slot for forwards).
      *
-     * @param worldSize ranks in the job.
-     * @return {@code max(SLOT_COUNT_DEFAULT, 2 * (worldSize + 2))}.
+     * @param worldSize  ranks in the job.
+     * @param slotLength bytes per slot.
+     * @return the slot count.
      */
-    public static int defaultSlotCount(final int worldSize)
+    public static int defaultSlotCount(final int worldSize, final int slotLength)
     {
-        return Math.max(SLOT_COUNT_DEFAULT, 2 * (worldSize + 2));
+        final long links = Math.max(1L, (long)worldSize * (worldSize - 1));
+        final long affordable = LINKS_BUDGET_DEFAULT / (links * ShmLinkDescriptor.fileLength(1, slotLength));
+        return (int)Math.max(SLOT_COUNT_DEFAULT_MIN, Math.min(SLOT_COUNT_DEFAULT, affordable));
     }
 
     /**
@@ -399,7 +413,7 @@ public final class ShmTransport implements Transport
 
             if (SLOT_COUNT_FROM_WORLD_SIZE == slotCount)
             {
-                slotCount = defaultSlotCount(worldSize);
+                slotCount = defaultSlotCount(worldSize, slotLength);
             }
             ShmLinkDescriptor.checkSlotCount(slotCount, slotLength);
 
@@ -498,8 +512,8 @@ public final class ShmTransport implements Transport
 
         /**
          * @param slotCount slots per link, at least 2; {@link ShmTransport#SLOT_COUNT_FROM_WORLD_SIZE} (the
-         *                  default) for {@link ShmTransport#defaultSlotCount(int)}. The ring AllReduce needs at
-         *                  least worldSize + 2.
+         *                  default) for {@link ShmTransport#defaultSlotCount(int, int)}. The ring AllReduce needs at
+         *                  least 2.
          * @return this.
          */
         public Context slotCount(final int slotCount)

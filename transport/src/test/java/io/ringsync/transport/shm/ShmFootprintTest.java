@@ -29,12 +29,28 @@ class ShmFootprintTest
     @Test
     void aFourRankJobWithTheDefaultsFitsSixtyFourMebibytes()
     {
-        final int slots = ShmTransport.defaultSlotCount(4);
+        final int slots = ShmTransport.defaultSlotCount(4, ShmTransport.SLOT_LENGTH_DEFAULT);
+        assertEquals(ShmTransport.SLOT_COUNT_DEFAULT, slots);
         final long bytes = ShmFootprint.jobBytes(4, slots, ShmTransport.SLOT_LENGTH_DEFAULT,
             ShmFootprint.WINDOW_BYTES_DEFAULT);
         assertTrue(bytes <= 64 * MIB, bytes + " bytes for 4 ranks of " + slots + " slots");
         assertNull(ShmFootprint.shortfall(DIR, 4, slots, ShmTransport.SLOT_LENGTH_DEFAULT,
             ShmFootprint.WINDOW_BYTES_DEFAULT, 0, 64 * MIB));
+    }
+
+    @Test
+    void largeJobsGetFewerSlotsByDefaultSoTheirLinksStayWithinTheBudget()
+    {
+        final int slotLength = ShmTransport.SLOT_LENGTH_DEFAULT;
+        assertEquals(ShmTransport.SLOT_COUNT_DEFAULT, ShmTransport.defaultSlotCount(6, slotLength));
+        for (final int n : new int[]{ 7, 8, 10 })
+        {
+            final int slots = ShmTransport.defaultSlotCount(n, slotLength);
+            assertTrue(slots < ShmTransport.SLOT_COUNT_DEFAULT && slots >= ShmTransport.SLOT_COUNT_DEFAULT_MIN, "n=" + n);
+            assertTrue((long)n * (n - 1) * ShmLinkDescriptor.fileLength(slots, slotLength) <=
+                ShmTransport.LINKS_BUDGET_DEFAULT, "n=" + n);
+        }
+        assertEquals(ShmTransport.SLOT_COUNT_DEFAULT_MIN, ShmTransport.defaultSlotCount(64, slotLength));
     }
 
     @Test

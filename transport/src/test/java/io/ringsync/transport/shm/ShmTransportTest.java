@@ -87,7 +87,8 @@ class ShmTransportTest
         final ShmTransport.Context small = context(dir, jobId, 0, 2).conclude();
         assertEquals(ShmTransport.SLOT_COUNT_DEFAULT, small.slotCount());
         assertEquals(ShmTransport.SLOT_LENGTH_DEFAULT, small.slotLength());
-        assertEquals(24, context(dir, jobId, 0, 10).conclude().slotCount());
+        assertEquals(ShmTransport.defaultSlotCount(10, ShmTransport.SLOT_LENGTH_DEFAULT),
+            context(dir, jobId, 0, 10).conclude().slotCount());
         assertEquals(3, context(dir, jobId, 0, 10).slotCount(3).conclude().slotCount());
         assertThrows(IllegalStateException.class, small::conclude);
 
