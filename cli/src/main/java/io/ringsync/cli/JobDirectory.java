@@ -1,5 +1,7 @@
 package io.ringsync.cli;
 
+import io.ringsync.transport.shm.RankStatusBoard;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
@@ -101,7 +103,8 @@ public final class JobDirectory
 
     /**
      * Remove the job directories under {@code root} whose owner is gone: their {@link #PID_FILE} names a
-     * process that no longer exists (or a newer process that got its pid). Directories without a readable
+     * process that no longer exists (or a newer process that got its pid), and no rank that published a status
+     * file there still runs. Directories without a readable
      * pid file are left alone: one may be a job being set up this very moment.
      *
      * @param root to look in.
@@ -120,7 +123,8 @@ public final class JobDirectory
                     continue;
                 }
                 final long pid = ownerPid(dir);
-                if (pid > 0 && isStale(dir, pid) && deleteQuietly(dir))
+                // a launcher killed outright leaves its ranks running: their files stay until they are gone too
+                if (pid > 0 && isStale(dir, pid) && 0 == RankStatusBoard.liveRanks(dir.toFile()) && deleteQuietly(dir))
                 {
                     removed.add(dir);
                     log.accept("ringsync: removed stale job directory " + dir + " (its launcher, pid " + pid +

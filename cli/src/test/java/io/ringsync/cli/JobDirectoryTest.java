@@ -26,8 +26,12 @@ class JobDirectoryTest
         final Path stale = root.resolve(JobDirectory.PREFIX + "test-stale-" + ProcessHandle.current().pid());
         final Path live = root.resolve(JobDirectory.PREFIX + "test-live-" + ProcessHandle.current().pid());
         final Path noPid = root.resolve(JobDirectory.PREFIX + "test-nopid-" + ProcessHandle.current().pid());
+        final Path orphans = root.resolve(JobDirectory.PREFIX + "test-orphans-" + ProcessHandle.current().pid());
+        io.ringsync.transport.shm.RankStatusBoard orphan = null;
         try
         {
+            makeJobDir(orphans, deadPid());
+            orphan = io.ringsync.transport.shm.RankStatusBoard.create(orphans.toFile(), 0, 2, 7);
             makeJobDir(stale, deadPid());
             Files.createDirectories(stale.resolve("aeron"));
             Files.writeString(stale.resolve("aeron").resolve("cnc.dat"), "x");
@@ -41,9 +45,15 @@ class JobDirectoryTest
             assertTrue(job.allLog().contains("removed stale job directory " + stale), job::describe);
             assertTrue(Files.isDirectory(live), "a live launcher's directory must be kept");
             assertTrue(Files.isDirectory(noPid), "a directory without a pid file may be a job starting: keep it");
+            assertTrue(Files.isDirectory(orphans), "ranks of a dead launcher still run there: keep it");
         }
         finally
         {
+            if (null != orphan)
+            {
+                orphan.close();
+            }
+            JobDirectory.deleteQuietly(orphans);
             JobDirectory.deleteQuietly(stale);
             JobDirectory.deleteQuietly(live);
             JobDirectory.deleteQuietly(noPid);

@@ -134,6 +134,43 @@ public final class RankStatusBoard implements AutoCloseable
     }
 
     /**
+     * Count the ranks of whatever job uses {@code directory} whose processes still run, from their status files:
+     * a directory whose launcher is gone may still be in use by ranks it left behind.
+     *
+     * @param directory a job directory.
+     * @return ranks with a status file whose writer runs.
+     */
+    public static int liveRanks(final File directory)
+    {
+        final File[] files = directory.listFiles((d, name) -> name.startsWith(StatusDescriptor.FILE_PREFIX) &&
+            name.endsWith(ShmLinkDescriptor.FILE_SUFFIX));
+        int live = 0;
+        if (null != files)
+        {
+            for (final File file : files)
+            {
+                try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(file.toPath()))
+                {
+                    final java.nio.ByteBuffer header = java.nio.ByteBuffer.allocate(64)
+                        .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                    channel.read(header, 0);
+                    if (header.getLong(StatusDescriptor.MAGIC_OFFSET) == StatusDescriptor.MAGIC &&
+                        ProcessHandle.of(header.getLong(StatusDescriptor.PID_OFFSET)).map(ProcessHandle::isAlive)
+                            .orElse(false))
+                    {
+                        live++;
+                    }
+                }
+                catch (final IOException | RuntimeException ignore)
+                {
+                    // gone or unreadable: not a live rank
+                }
+            }
+        }
+        return live;
+    }
+
+    /**
      * @return this rank's status file.
      */
     public File file()
