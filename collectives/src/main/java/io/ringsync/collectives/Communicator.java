@@ -80,6 +80,7 @@ public final class Communicator implements AutoCloseable
     private final String[] peerHosts;
 
     private RingAllReduce ringAllReduce;
+    private SmallAllReduce smallAllReduce;
     private ChainBroadcast chainBroadcast;
     private long windowLength;
     private int chunkBytes;
@@ -169,6 +170,10 @@ public final class Communicator implements AutoCloseable
         if (comm.size > 1)
         {
             comm.ringAllReduce = new RingAllReduce(comm);
+            if (ctx.smallMaxBytes() > 0)
+            {
+                comm.smallAllReduce = new SmallAllReduce(comm, ctx.smallMaxBytes(), comm.chunkBytes);
+            }
             comm.chainBroadcast = new ChainBroadcast(comm);
         }
         return comm;
@@ -204,6 +209,14 @@ public final class Communicator implements AutoCloseable
     public int chunkBytes()
     {
         return chunkBytes;
+    }
+
+    /**
+     * @return largest allReduce in bytes that takes the small-vector path instead of the ring (0: never).
+     */
+    public int smallMaxBytes()
+    {
+        return ctx.smallMaxBytes();
     }
 
     /**
@@ -457,8 +470,19 @@ public final class Communicator implements AutoCloseable
             {
                 return;
             }
-            wire.startCall(sequence, Collective.ALL_REDUCE, type, op, count, -1);
-            run(ringAllReduce.start(type, op, base, address, count, chunkBytes / type.byteSize()), ctx.timeoutNs());
+            // by size only, never by transport: the two paths sum in different orders
+            if (null != smallAllReduce && (long)count * type.byteSize() <= ctx.smallMaxBytes())
+            {
+                wire.startCall(sequence, Collective.ALL_REDUCE, type, op, count, Wire.SMALL_ALL_REDUCE);
+                run(smallAllReduce.start(type, op, base, address, count, chunkBytes / type.byteSize()),
+                    ctx.timeoutNs());
+            }
+            else
+            {
+                wire.startCall(sequence, Collective.ALL_REDUCE, type, op, count, Wire.RING_ALL_REDUCE);
+                run(ringAllReduce.start(type, op, base, address, count, chunkBytes / type.byteSize()),
+                    ctx.timeoutNs());
+            }
         }
         finally
         {
@@ -1066,6 +1090,7 @@ public final class Communicator implements AutoCloseable
         private long timeoutNs = TimeUnit.MILLISECONDS.toNanos(Configuration.TIMEOUT_MS_DEFAULT);
         private int chunkBytes = Configuration.CHUNK_BYTES_DEFAULT;
         private String idle = Configuration.IDLE_DEFAULT;
+        private int smallMaxBytes = Configuration.SMALL_MAX_BYTES_DEFAULT;
         private long jobId;
         private int epoch;
 
@@ -1092,6 +1117,12 @@ public final class Communicator implements AutoCloseable
             if (null != chunk)
             {
                 ctx.chunkBytes((int)parseSize(Configuration.CHUNK_BYTES_ENV, chunk));
+            }
+            final String small = Configuration.lookup(env, Configuration.SMALL_MAX_BYTES_ENV);
+            if (null != small)
+            {
+                final long bytes = parseSize(Configuration.SMALL_MAX_BYTES_ENV, small);
+                ctx.smallMaxBytes(bytes > Integer.MAX_VALUE ? Integer.MAX_VALUE : (int)bytes);
             }
             final String idle = Configuration.lookup(env, Configuration.IDLE_ENV);
             if (null != idle)
@@ -1156,6 +1187,11 @@ public final class Communicator implements AutoCloseable
                 throw new ConfigurationException(Configuration.CHUNK_BYTES_ENV + " must be at least 64, got " +
                     chunkBytes, -1);
             }
+            if (smallMaxBytes < 0 || smallMaxBytes > SmallAllReduce.MAX_BYTES_LIMIT)
+            {
+                throw new ConfigurationException(Configuration.SMALL_MAX_BYTES_ENV + " must be 0 (never) to " +
+                    SmallAllReduce.MAX_BYTES_LIMIT + " bytes, got " + smallMaxBytes, -1);
+            }
             idleStrategy();
             return this;
         }
@@ -1194,6 +1230,25 @@ public final class Communicator implements AutoCloseable
         public int chunkBytes()
         {
             return chunkBytes;
+        }
+
+        /**
+         * @param smallMaxBytes largest allReduce in bytes that takes the small-vector path, 0 for never; the
+         *                      same on every rank.
+         * @return this.
+         */
+        public Context smallMaxBytes(final int smallMaxBytes)
+        {
+            this.smallMaxBytes = smallMaxBytes;
+            return this;
+        }
+
+        /**
+         * @return largest allReduce in bytes that takes the small-vector path, 0 for never.
+         */
+        public int smallMaxBytes()
+        {
+            return smallMaxBytes;
         }
 
         /**
