@@ -30,8 +30,11 @@ import java.util.Arrays;
  * predecessors folded, so its pieces are always consumed, its link always drains, and each link's sends
  * are retried independently, so one full link never holds back the others.
  * <p>
- * The caller's vector is only read (for sends and for this rank's own fold) until every piece is sent and
- * folded; the result is then copied into it from the accumulator.
+ * Passes over the data: the caller's vector is only read (for sends and for this rank's own fold) until every
+ * piece is sent; a piece's last fold writes straight into it when that is so (the usual case: sends go first),
+ * else into the accumulator, copied over once the last send is out. Rank 0's contribution is read in place from
+ * the caller's vector, and rank 1 folds rank 0's piece with its own in one pass, so at np = 2 a call is one copy
+ * into each outgoing message and one reduce pass into the result.
  */
 final class SmallAllReduce extends Algorithm
 {
@@ -49,6 +52,7 @@ final class SmallAllReduce extends Algorithm
     private final UnsafeBuffer accumulator;
     private final long accAddress;
     private final int[] folded;
+    private final boolean[] resultInAccumulator;
     private final int[] sent;
     private final int[] received;
 
@@ -86,6 +90,7 @@ final class SmallAllReduce extends Algorithm
         this.accAddress = accumulator.addressOffset();
         final int maxPieces = Math.max(1, (maxBytes + minPieceBytes - 1) / Math.max(1, minPieceBytes));
         this.folded = new int[maxPieces];
+        this.resultInAccumulator = new boolean[maxPieces];
         this.sent = new int[n];
         this.received = new int[n];
     }
@@ -112,6 +117,7 @@ final class SmallAllReduce extends Algorithm
         }
         this.frameLength = Wire.CHUNK_HEADER_LENGTH + (partition.longestPiece() << elementShift);
         Arrays.fill(folded, 0, pieces, 0);
+        Arrays.fill(resultInAccumulator, 0, pieces, false);
         Arrays.fill(sent, 0);
         Arrays.fill(received, 0);
         sent[rank] = pieces;
@@ -121,10 +127,9 @@ final class SmallAllReduce extends Algorithm
         this.copiedOut = false;
         if (rank == 0)
         {
-            for (int piece = 0; piece < pieces; piece++)
-            {
-                foldOwn(piece);
-            }
+            // nothing to do yet: rank 0's contribution is read in place by the fold of rank 1's piece
+            Arrays.fill(folded, 0, pieces, 1);
+            foldsLeft -= pieces;
         }
         return this;
     }
@@ -152,7 +157,15 @@ final class SmallAllReduce extends Algorithm
     {
         if (!copiedOut && 0 == foldsLeft && 0 == sendsLeft)
         {
-            Kernels.copy(null, accAddress, base, address, (long)partition.count() << elementShift);
+            for (int piece = 0; piece < pieces; piece++)
+            {
+                if (resultInAccumulator[piece])
+                {
+                    final long offset = (long)partition.pieceStart(0, piece) << elementShift;
+                    Kernels.copy(null, accAddress + offset, base, address + offset,
+                        (long)partition.pieceLength(0, piece) << elementShift);
+                }
+            }
             copiedOut = true;
             return 1;
         }
@@ -228,23 +241,61 @@ final class SmallAllReduce extends Algorithm
     }
 
     /**
-     * accumulator = contribution for rank 0, else accumulator op contribution (AVG divides at rank n-1).
+     * Fold {@code contributor}'s piece: accumulator = accumulator op contribution, AVG dividing at rank n-1.
+     * Rank 0's piece is the accumulator's start: read in place from the caller's vector on rank 0, folded
+     * together with this rank's own on rank 1, copied aside elsewhere (its message is released after this).
      */
     private void fold(final int piece, final int contributor, final Object srcBase, final long srcAddress)
     {
         final int length = partition.pieceLength(0, piece);
-        final long acc = accAddress + ((long)partition.pieceStart(0, piece) << elementShift);
+        final long offset = (long)partition.pieceStart(0, piece) << elementShift;
+        final long acc = accAddress + offset;
+        int contributors = 1;
+        final Object aBase;
+        final long aAddress;
+        final Object bBase;
+        final long bAddress;
         if (0 == contributor)
         {
-            Kernels.copy(srcBase, srcAddress, null, acc, (long)length << elementShift);
+            if (rank != 1)
+            {
+                Kernels.copy(srcBase, srcAddress, null, acc, (long)length << elementShift);
+                folded[piece]++;
+                foldsLeft--;
+                return;
+            }
+            aBase = srcBase;
+            aAddress = srcAddress;
+            bBase = base;
+            bAddress = address + offset;
+            contributors = 2;
         }
-        else if (length > 0)
+        else if (1 == contributor && 0 == rank)
         {
-            Kernels.reduce(type, op, contributor == n - 1, n, null, acc, srcBase, srcAddress, null, acc, null, 0,
-                length);
+            aBase = base;
+            aAddress = address + offset;
+            bBase = srcBase;
+            bAddress = srcAddress;
         }
-        folded[piece]++;
-        foldsLeft--;
+        else
+        {
+            aBase = null;
+            aAddress = acc;
+            bBase = srcBase;
+            bAddress = srcAddress;
+        }
+
+        final boolean last = folded[piece] + contributors == n;
+        // the caller's vector may take a final piece once no send will read it any more
+        final boolean intoResult = last && 0 == sendsLeft;
+        if (length > 0)
+        {
+            Kernels.reduce(type, op, last, n, aBase, aAddress, bBase, bAddress,
+                intoResult ? base : null, intoResult ? address + offset : acc, null, 0, length);
+        }
+        resultInAccumulator[piece] = last && !intoResult;
+        folded[piece] += contributors;
+        foldsLeft -= contributors;
     }
 
     boolean isDone()
