@@ -188,7 +188,7 @@ final class SmallAllReduce extends Algorithm
             final int length = partition.pieceLength(0, piece);
             final MutableDirectBuffer out = link.buffer();
             final int at = (int)offset;
-            comm.wire().writeChunkHeader(out, at, 0, piece, start, length);
+            comm.wire().writeChunkHeader(out, at, 0, piece, start, length, 0);
             Kernels.copy(
                 base, address + ((long)start << elementShift),
                 out.byteArray(), out.addressOffset() + at + Wire.CHUNK_HEADER_LENGTH,
