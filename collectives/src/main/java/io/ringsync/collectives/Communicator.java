@@ -967,10 +967,22 @@ public final class Communicator implements AutoCloseable
                 else
                 {
                     Kernels.scale(type, r.base, r.address, r.count, valid ? weight : 0);
-                    wire.startCall(sequence, Collective.ALL_REDUCE, type, Reduction.WEIGHTED_AVG, r.count, -1);
-                    run(ringAllReduce.start(RingAllReduce.ALL_REDUCE, type, ReduceOp.AVG, r.base, r.address, r.count,
-                        chunkBytes / type.byteSize(), true, weight), r.timeoutNs);
-                    r.weightSum = ringAllReduce.weightSum();
+                    if (null != smallAllReduce && (long)r.count * type.byteSize() <= ctx.smallMaxBytes())
+                    {
+                        wire.startCall(sequence, Collective.ALL_REDUCE, type, Reduction.WEIGHTED_AVG, r.count,
+                            Wire.SMALL_ALL_REDUCE);
+                        run(smallAllReduce.start(type, ReduceOp.AVG, r.base, r.address, r.count,
+                            chunkBytes / type.byteSize(), true, weight), r.timeoutNs);
+                        r.weightSum = smallAllReduce.weightSum();
+                    }
+                    else
+                    {
+                        wire.startCall(sequence, Collective.ALL_REDUCE, type, Reduction.WEIGHTED_AVG, r.count,
+                            Wire.RING_ALL_REDUCE);
+                        run(ringAllReduce.start(RingAllReduce.ALL_REDUCE, type, ReduceOp.AVG, r.base, r.address,
+                            r.count, chunkBytes / type.byteSize(), true, weight), r.timeoutNs);
+                        r.weightSum = ringAllReduce.weightSum();
+                    }
                 }
                 if (!valid)
                 {

@@ -55,6 +55,7 @@ final class SmallAllReduce extends Algorithm
     private final boolean[] resultInAccumulator;
     private final int[] sent;
     private final int[] received;
+    private final double[] weights;
 
     private DataType type;
     private ReduceOp op;
@@ -66,6 +67,8 @@ final class SmallAllReduce extends Algorithm
     private int foldsLeft;
     private int sendsLeft;
     private boolean copiedOut;
+    private boolean weighted;
+    private double weight;
 
     /**
      * @param comm          whose links and wire to use.
@@ -93,6 +96,7 @@ final class SmallAllReduce extends Algorithm
         this.resultInAccumulator = new boolean[maxPieces];
         this.sent = new int[n];
         this.received = new int[n];
+        this.weights = new double[n];
     }
 
     /**
@@ -102,6 +106,21 @@ final class SmallAllReduce extends Algorithm
         final DataType type, final ReduceOp op, final Object base, final long address, final int count,
         final int maxPieceElements)
     {
+        return start(type, op, base, address, count, maxPieceElements, false, 0);
+    }
+
+    /**
+     * Prepare a call, a weighted average when {@code weighted}: the vector is already scaled by this rank's
+     * {@code weight}, which travels in every header; the last fold divides by the weights summed in rank order.
+     */
+    SmallAllReduce start(
+        final DataType type, final ReduceOp op, final Object base, final long address, final int count,
+        final int maxPieceElements, final boolean weighted, final double weight)
+    {
+        this.weighted = weighted;
+        this.weight = weighted ? weight : 0;
+        Arrays.fill(weights, 0);
+        weights[rank] = this.weight;
         this.type = type;
         this.op = op;
         this.base = base;
@@ -188,7 +207,7 @@ final class SmallAllReduce extends Algorithm
             final int length = partition.pieceLength(0, piece);
             final MutableDirectBuffer out = link.buffer();
             final int at = (int)offset;
-            comm.wire().writeChunkHeader(out, at, 0, piece, start, length, 0);
+            comm.wire().writeChunkHeader(out, at, 0, piece, start, length, weight);
             Kernels.copy(
                 base, address + ((long)start << elementShift),
                 out.byteArray(), out.addressOffset() + at + Wire.CHUNK_HEADER_LENGTH,
@@ -220,6 +239,7 @@ final class SmallAllReduce extends Algorithm
                 decoder.chunkCount() + ") for piece " + piece + ", rank " + rank + " expected [" + start + ", +" +
                 length + ")", sender);
         }
+        weights[sender] = decoder.weight();
         if (folded[piece] != sender)
         {
             // a lower rank's piece is still missing: fold in rank order, so leave this one in its link
@@ -290,7 +310,7 @@ final class SmallAllReduce extends Algorithm
         final boolean intoResult = last && 0 == sendsLeft;
         if (length > 0)
         {
-            Kernels.reduce(type, op, last, n, aBase, aAddress, bBase, bAddress,
+            Kernels.reduce(type, op, last, last && weighted ? weightSum() : n, aBase, aAddress, bBase, bAddress,
                 intoResult ? base : null, intoResult ? address + offset : acc, null, 0, length);
         }
         resultInAccumulator[piece] = last && !intoResult;
@@ -301,6 +321,20 @@ final class SmallAllReduce extends Algorithm
     boolean isDone()
     {
         return copiedOut;
+    }
+
+    /**
+     * @return the weights of ranks 0 .. n-1 summed in that order: complete once the first piece of every rank was
+     * seen, which the last fold of any piece guarantees.
+     */
+    double weightSum()
+    {
+        double sum = 0;
+        for (int r = 0; r < n; r++)
+        {
+            sum += weights[r];
+        }
+        return sum;
     }
 
     int awaitedPeer()
