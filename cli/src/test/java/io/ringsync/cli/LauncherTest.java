@@ -31,10 +31,25 @@ class LauncherTest
     }
 
     @Test
+    void shmIsTheDefaultTransportAndNeedsNoDriver()
+    {
+        final Job job = Job.run(Launcher.builder()
+            .np(2)
+            .command(sh("echo \"env $" + Configuration.TRANSPORT_ENV + " [$" + Configuration.AERON_DIR_ENV + "]\"")));
+
+        assertEquals(Launcher.EXIT_OK, job.exitCode, job::describe);
+        for (int rank = 0; rank < 2; rank++)
+        {
+            assertEquals("shm []", job.lineOf(rank, "env "), job::describe);
+        }
+    }
+
+    @Test
     void ranksGetTheJobEnvironmentOverIpcAndTheirOutputIsPrefixed()
     {
         final Job job = Job.run(Launcher.builder()
             .np(3)
+            .transport(LaunchTransport.IPC)
             .command(sh("echo \"env $" + Configuration.RANK_ENV + " $" + Configuration.WORLD_SIZE_ENV + " $" +
                 Configuration.TRANSPORT_ENV + " $" + Configuration.JOB_ID_ENV + " $" + Configuration.AERON_DIR_ENV +
                 " $" + Configuration.JOB_DIR_ENV + "\"; echo to-stderr >&2; " +

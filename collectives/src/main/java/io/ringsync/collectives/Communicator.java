@@ -1525,17 +1525,29 @@ public final class Communicator implements AutoCloseable
     {
         final long selfStartMs = ProcessHandle.current().info().startInstant().map(java.time.Instant::toEpochMilli)
             .orElse(0L);
+        // the first rank to fail is the cause; ranks that failed on hearing of it exited after it
+        int firstExited = -1;
+        long firstExitUs = Long.MAX_VALUE;
+        for (int peer = 0; peer < size; peer++)
+        {
+            final long exitUs = helloReceived[peer] ? 0 : statusBoard.reportedExitUs(peer);
+            if (exitUs > 0 && exitUs < firstExitUs)
+            {
+                firstExited = peer;
+                firstExitUs = exitUs;
+            }
+        }
+        if (firstExited >= 0)
+        {
+            throw new PeerFailedException("rank " + rank + ": rank " + firstExited + " exited with code " +
+                statusBoard.reportedExitCode(firstExited) + " before it connected (reported by the launcher); see " +
+                "its own output for why", firstExited);
+        }
         for (int peer = 0; peer < size; peer++)
         {
             if (helloReceived[peer])
             {
                 continue;
-            }
-            final int exitCode = statusBoard.reportedExitCode(peer);
-            if (exitCode >= 0)
-            {
-                throw new PeerFailedException("rank " + rank + ": rank " + peer + " exited with code " + exitCode +
-                    " before it connected (reported by the launcher); see its own output for why", peer);
             }
             if (statusBoard.refresh(peer) && !statusBoard.isAlive(peer) &&
                 statusBoard.createdMs(peer) >= selfStartMs - STATUS_STALE_MIN_MS)

@@ -319,6 +319,29 @@ public final class RankStatusBoard implements AutoCloseable
 
     /**
      * @param peer a rank.
+     * @return when the launcher reported its exit (the report's modification time, epoch microseconds: tmpfs keeps
+     * nanoseconds), or 0 when it did not.
+     */
+    public long reportedExitUs(final int peer)
+    {
+        if (closed)
+        {
+            return 0;
+        }
+        try
+        {
+            final java.nio.file.attribute.FileTime time = Files.getLastModifiedTime(
+                new File(directory, StatusDescriptor.exitFileName(peer)).toPath());
+            return Math.max(1, time.to(java.util.concurrent.TimeUnit.MICROSECONDS));
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            return 0;
+        }
+    }
+
+    /**
+     * @param peer a rank.
      * @return its process id, or 0 when unknown.
      */
     public long pid(final int peer)
