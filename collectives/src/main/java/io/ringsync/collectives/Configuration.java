@@ -86,6 +86,24 @@ public final class Configuration
     public static final String SHM_SLOT_LENGTH_ENV = "RINGSYNC_SHM_SLOT_LENGTH";
 
     /**
+     * For {@code shm}: data bytes of each rank's direct-mode window (accepts KiB/MiB suffixes), default 4 MiB.
+     * Vectors larger than a window stream through it in rounds, so /dev/shm needs about n windows whatever the
+     * vector size.
+     */
+    public static final String SHM_WINDOW_BYTES_ENV = "RINGSYNC_SHM_WINDOW_BYTES";
+
+    /**
+     * For {@code shm}: AllReduce calls of at least this many bytes read peers' windows directly instead of
+     * passing messages; 0 means always, -1 never. Same on every rank.
+     */
+    public static final String SHM_DIRECT_MIN_BYTES_ENV = "RINGSYNC_SHM_DIRECT_MIN_BYTES";
+
+    /**
+     * Default switch to the direct mode (measured: see perf-results, shm-direct).
+     */
+    public static final long SHM_DIRECT_MIN_BYTES_DEFAULT = 256 * 1024;
+
+    /**
      * Deadline of every blocking call, in milliseconds.
      */
     public static final String TIMEOUT_MS_ENV = "RINGSYNC_TIMEOUT_MS";
