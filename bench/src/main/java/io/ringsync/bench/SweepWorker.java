@@ -4,6 +4,7 @@ import io.ringsync.collectives.Communicator;
 import io.ringsync.collectives.DataType;
 import io.ringsync.collectives.ReduceOp;
 import org.HdrHistogram.Histogram;
+import org.agrona.concurrent.UnsafeBuffer;
 
 import java.io.PrintStream;
 import java.util.Arrays;
@@ -71,19 +72,26 @@ public final class SweepWorker
     private final DataType type;
     private final float[] floats;
     private final double[] doubles;
+    private final UnsafeBuffer shared;
     private final double[] times;
     private final double[] agreed = new double[1];
     private final Histogram histogram = new Histogram(1, TimeUnit.HOURS.toNanos(1), 3);
     private final PrintStream out;
 
     private SweepWorker(
-        final Communicator comm, final DataType type, final long maxBytes, final int maxIters, final PrintStream out)
+        final Communicator comm,
+        final DataType type,
+        final long maxBytes,
+        final int maxIters,
+        final boolean useShared,
+        final PrintStream out)
     {
         this.comm = comm;
         this.type = type;
         final int maxCount = (int)(maxBytes / type.byteSize());
-        this.floats = type == DataType.FLOAT32 ? new float[maxCount] : null;
-        this.doubles = type == DataType.FLOAT64 ? new double[maxCount] : null;
+        this.shared = useShared ? comm.allocate(maxCount, type) : null;
+        this.floats = !useShared && type == DataType.FLOAT32 ? new float[maxCount] : null;
+        this.doubles = !useShared && type == DataType.FLOAT64 ? new double[maxCount] : null;
         this.times = new double[maxIters];
         this.out = out;
     }
@@ -109,7 +117,7 @@ public final class SweepWorker
         {
             rank = comm.rank();
             final int maxIters = arguments.iters > 0 ? arguments.iters : MAX_ITERS;
-            final SweepWorker worker = new SweepWorker(comm, arguments.type, arguments.maxBytes(), maxIters, System.out);
+            final SweepWorker worker = new SweepWorker(comm, arguments.type, arguments.maxBytes(), maxIters, arguments.shared, System.out);
             if (arguments.warmup != 0)
             {
                 worker.prime(Math.min(arguments.maxBytes(), PRIME_BYTES));
@@ -240,11 +248,13 @@ public final class SweepWorker
         final double algbw = meanNs > 0 ? bytes / meanNs : 0;
         final int np = comm.size();
         final double busbw = algbw * 2.0 * (np - 1) / np;
-        out.println(ROW_PREFIX + String.format(Locale.ROOT, "%d,%s,%d,%s,ring,%d,%.3f,%.3f,%.3f,%.6f,%.6f",
+        final String algorithm = comm.allReduceAlgorithm((int)(bytes / type.byteSize()), type);
+        out.println(ROW_PREFIX + String.format(Locale.ROOT, "%d,%s,%d,%s,%s,%d,%.3f,%.3f,%.3f,%.6f,%.6f",
             bytes,
             typeName(type),
             np,
             comm.transportName(),
+            null != shared && !"ring".equals(algorithm) ? algorithm + "-shared" : algorithm,
             timedCalls,
             histogram.getValueAtPercentile(50) / 1000.0,
             histogram.getValueAtPercentile(99) / 1000.0,
@@ -266,7 +276,8 @@ public final class SweepWorker
         reduce(count, ReduceOp.SUM);
         for (int i = 0; i < count; i++)
         {
-            final double actual = null != floats ? floats[i] : doubles[i];
+            final double actual = null != floats ? floats[i] : null != doubles ? doubles[i] :
+                type == DataType.FLOAT32 ? shared.getFloat(4 * i) : shared.getDouble(8 * i);
             if (actual != expected)
             {
                 throw new IllegalStateException("rank " + comm.rank() + ": WRONG RESULT: allReduce SUM of " + count +
@@ -282,9 +293,23 @@ public final class SweepWorker
         {
             Arrays.fill(floats, 0, count, (float)value);
         }
-        else
+        else if (null != doubles)
         {
             Arrays.fill(doubles, 0, count, value);
+        }
+        else
+        {
+            for (int i = 0; i < count; i++)
+            {
+                if (type == DataType.FLOAT32)
+                {
+                    shared.putFloat(4 * i, (float)value);
+                }
+                else
+                {
+                    shared.putDouble(8 * i, value);
+                }
+            }
         }
     }
 
@@ -294,9 +319,13 @@ public final class SweepWorker
         {
             comm.allReduce(floats, 0, count, op);
         }
-        else
+        else if (null != doubles)
         {
             comm.allReduce(doubles, 0, count, op);
+        }
+        else
+        {
+            comm.allReduce(shared, 0, count, type, op);
         }
     }
 
@@ -337,6 +366,7 @@ public final class SweepWorker
         DataType type = DataType.FLOAT32;
         int iters;
         int warmup = -1;
+        boolean shared;
 
         static Arguments parse(final String[] args)
         {
@@ -363,6 +393,9 @@ public final class SweepWorker
                         break;
                     case "--warmup":
                         arguments.warmup = Integer.parseInt(value);
+                        break;
+                    case "--shared":
+                        arguments.shared = Boolean.parseBoolean(value);
                         break;
                     default:
                         throw new IllegalArgumentException("unknown argument " + name +

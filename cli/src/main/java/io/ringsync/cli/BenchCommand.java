@@ -78,6 +78,11 @@ final class BenchCommand implements Callable<Integer>
         description = "csv (default) or table (aligned columns).")
     String format;
 
+    @Option(names = "--shared",
+        description = "Place the vector with Communicator.allocate (in shared memory over shm, read in place by " +
+            "the direct mode) instead of a Java array.")
+    boolean shared;
+
     @Option(names = "--timeout-ms", paramLabel = "MS",
         description = "Deadline of each call, passed to the ranks as " + Configuration.TIMEOUT_MS_ENV + ".")
     Long timeoutMs;
@@ -111,6 +116,10 @@ final class BenchCommand implements Callable<Integer>
         if (null != warmup)
         {
             workerArgs.addAll(List.of("--warmup", warmup.toString()));
+        }
+        if (shared)
+        {
+            workerArgs.addAll(List.of("--shared", "true"));
         }
 
         final int[] rows = new int[1];

@@ -948,6 +948,19 @@ public final class Communicator implements AutoCloseable
     }
 
     /**
+     * Which algorithm an AllReduce of this size runs, for reports: chosen by size only, the same on every rank.
+     *
+     * @param count elements.
+     * @param type  element type.
+     * @return "direct" (shm direct mode) or "ring".
+     */
+    public String allReduceAlgorithm(final int count, final DataType type)
+    {
+        return null != directAllReduce && size > 1 && (long)count * type.byteSize() >= ctx.directMinBytes() ?
+            "direct" : "ring";
+    }
+
+    /**
      * @return whether this communicator runs large AllReduce calls in the shm direct mode.
      */
     public boolean hasDirectMode()

@@ -28,8 +28,13 @@ import java.util.Arrays;
  * a writer release-stores the round number (a counter every rank advances alike, never reset, so a flag is never
  * mistaken for a later round) after the chunk's data and a reader waits for it with volatile loads, so work on a
  * chunk starts as soon as its input exists. A rank writes round p + 1 into its window only after every peer has
- * published that it finished reading round p ({@link ShmWindow#publishDone}); the same acknowledgements make a
- * user's shared vector ({@link Communicator#allocate}) its own again when the call returns.
+ * published that it finished reading round p ({@link ShmWindow#publishDone}).
+ * <p>
+ * A vector the user placed in shared memory ({@link Communicator#allocate}) is not staged: the rank publishes
+ * where it is, its right neighbour reads its own segment and partial sums there, and the rank writes them there
+ * in place. Final segments still go to the window too, and the others read them only there: every read of the
+ * shared vector (by the right neighbour, on the way to a final segment) is over once this rank holds all final
+ * segments, so the vector is the user's again when the call returns, without waiting for acknowledgements.
  * <p>
  * Calls are checked before any data is read: each rank publishes its call (sequence, count, type, op, rounds,
  * chunking, where its vector is) in its window, and every rank compares the descriptor of each peer it reads
@@ -41,8 +46,7 @@ final class DirectAllReduce extends Algorithm
 {
     private static final int PHASE_ACKS = 0;
     private static final int PHASE_RUN = 1;
-    private static final int PHASE_FINAL_ACKS = 2;
-    private static final int PHASE_DONE = 3;
+    private static final int PHASE_DONE = 2;
 
     private final Communicator comm;
     private final ShmWindows windows;
@@ -71,7 +75,6 @@ final class DirectAllReduce extends Algorithm
     private int rounds;
     private int chunkElements;
     private int chunksPerSegment;
-    private long lastRound;
 
     private int round;
     private long serial;
@@ -118,9 +121,8 @@ final class DirectAllReduce extends Algorithm
         this.inPlace = null != allocation;
 
         plan();
-        lastRound = roundCounter + rounds;
         final long firstRound = roundCounter + 1;
-        roundCounter = lastRound;
+        roundCounter += rounds;
         window.publishDescriptor(sequence, Collective.ALL_REDUCE.value(), Wire.elementType(type).value(),
             Wire.reduction(op).value(), count, rounds, chunkElements, inPlace ? allocation.id() : 0,
             inPlace ? address - allocation.dataAddress() : 0);
@@ -212,15 +214,9 @@ final class DirectAllReduce extends Algorithm
                 }
                 else
                 {
-                    // a shared vector is the user's again only once no peer reads it any more
-                    phase = inPlace ? PHASE_FINAL_ACKS : PHASE_DONE;
+                    phase = PHASE_DONE;
                 }
             }
-        }
-        if (PHASE_FINAL_ACKS == phase && peersDone(lastRound))
-        {
-            phase = PHASE_DONE;
-            work++;
         }
         return work;
     }
@@ -296,14 +292,12 @@ final class DirectAllReduce extends Algorithm
                 // partial sum: left's running sum + this rank's input, into this rank's window
                 Kernels.reduce(type, op, false, n, null, src, base, local, null, dst, null, 0, elements);
             }
-            else if (inPlace)
-            {
-                Kernels.reduce(type, op, true, n, null, src, base, local, base, local, null, 0, elements);
-            }
             else
             {
                 // this rank owns the segment: the final value into the result, and into the window for the others
-                Kernels.reduce(type, op, true, n, null, src, base, local, base, local, null, dst, elements);
+                // (also when the vector is shared: so no peer reads it once this rank has every final segment)
+                Kernels.reduce(type, op, true, n, null, src, base, local, base, local, null,
+                    window.dataAddress() + ((packedOffset[segment] + lo) << shift), elements);
             }
             window.publishFlag(segment * chunksPerSegment + chunk, serial);
             chunksRead++;
@@ -334,7 +328,8 @@ final class DirectAllReduce extends Algorithm
             final ShmWindow from = peerWindow(owner);
             final int length = partition.pieceLength(segment, round);
             final long start = partition.pieceStart(segment, round);
-            final long src = region(owner, from, segment);
+            // final segments are always read from the owner's window, never from its shared vector
+            final long src = from.dataAddress() + (packedOffset[segment] << shift);
             while (gatherChunk[segment] < chunksPerSegment)
             {
                 final int c = gatherChunk[segment];
@@ -479,8 +474,7 @@ final class DirectAllReduce extends Algorithm
     String progress()
     {
         return "direct round " + (round + 1) + " of " + rounds + (PHASE_ACKS == phase ? ", waiting for peers to " +
-            "finish reading the previous round" : PHASE_FINAL_ACKS == phase ? ", waiting for peers to finish " +
-            "reading this rank's shared vector" : ", reduce-scatter step " + Math.min(step, n - 2) + " of 0.." +
+            "finish reading the previous round" : ", reduce-scatter step " + Math.min(step, n - 2) + " of 0.." +
             (n - 2) + " (chunk " + chunk + " of " + chunksPerSegment + " from rank " + left + "), " + gathered + "/" +
             (n - 1) * chunksPerSegment + " final chunks copied") + (awaited >= 0 ? "; waiting on rank " + awaited : "");
     }
