@@ -92,6 +92,52 @@ public final class SumCheckMain
                     fail(rank, "float MAX: element " + i + " is " + max[i] + ", expected " + (n - 1));
                 }
             }
+            // weighted average of random values, rank 1 with weight 0 and NaN data: same bits everywhere
+            final float[] weighted = new float[200_003];
+            for (int i = 0; i < weighted.length; i++)
+            {
+                weighted[i] = rank == 1 ? Float.NaN : (float)random.nextGaussian();
+            }
+            final float[] weightedAsync = weighted.clone();
+            final double weight = rank == 1 ? 0 : rank + 0.5;
+            final double weightSum = comm.weightedAverage(weighted, weight);
+            final io.ringsync.collectives.Request request = comm.weightedAverageAsync(weightedAsync, weight);
+            request.await();
+            double expectedSum = 0;
+            for (int r = 0; r < n; r++)
+            {
+                expectedSum += r == 1 ? 0 : r + 0.5;
+            }
+            if (weightSum != expectedSum || request.weightSum() != expectedSum)
+            {
+                fail(rank, "weight sum " + weightSum + " / " + request.weightSum() + ", expected " + expectedSum);
+            }
+            for (int i = 0; i < weighted.length; i++)
+            {
+                if (Float.floatToRawIntBits(weighted[i]) != Float.floatToRawIntBits(weightedAsync[i]) ||
+                    !(Math.abs(weighted[i]) < 10))
+                {
+                    fail(rank, "weighted average element " + i + ": " + weighted[i] + " blocking, " +
+                        weightedAsync[i] + " async");
+                }
+                hash = (hash ^ Float.floatToRawIntBits(weighted[i])) * 0x100000001B3L;
+            }
+            // reduce-scatter then allgather of small integers is an exact SUM
+            final int block = 10_007;
+            final double[] blocks = new double[n * block];
+            for (int i = 0; i < blocks.length; i++)
+            {
+                blocks[i] = (rank + 1) * (i % 11);
+            }
+            comm.reduceScatter(blocks, block, ReduceOp.SUM);
+            comm.allGather(blocks, block);
+            for (int i = 0; i < blocks.length; i++)
+            {
+                if (blocks[i] != n * (n + 1) / 2.0 * (i % 11))
+                {
+                    fail(rank, "reduceScatter + allGather element " + i + " is " + blocks[i]);
+                }
+            }
             System.out.printf("%sok rank=%d hash=0x%016x%n", RESULT, rank, hash);
         }
     }

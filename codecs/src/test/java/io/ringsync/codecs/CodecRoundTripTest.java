@@ -21,17 +21,18 @@ class CodecRoundTripTest
         new ChunkEncoder().wrapAndApplyHeader(buffer, 32, headerEncoder)
             .jobId(0x1234_5678_9abc_def0L)
             .sequence(Long.MAX_VALUE - 1)
+            .weight(12_345.5)
             .epoch(3)
             .senderRank(7)
-            .step(13)
+            .step((short)16_381)
             .piece(250)
             .totalCount(Integer.MAX_VALUE)
             .chunkOffset(123_456)
             .chunkCount(16_368)
-            .root(-1)
+            .root((short)-1)
             .collective(Collective.ALL_REDUCE)
             .elementType(ElementType.FLOAT64)
-            .reduction(Reduction.AVG);
+            .reduction(Reduction.WEIGHTED_AVG);
 
         headerDecoder.wrap(buffer, 32);
         assertEquals(ChunkDecoder.TEMPLATE_ID, headerDecoder.templateId());
@@ -42,7 +43,8 @@ class CodecRoundTripTest
         assertEquals(Long.MAX_VALUE - 1, decoder.sequence());
         assertEquals(3, decoder.epoch());
         assertEquals(7, decoder.senderRank());
-        assertEquals(13, decoder.step());
+        assertEquals(16_381, decoder.step());
+        assertEquals(12_345.5, decoder.weight());
         assertEquals(250, decoder.piece());
         assertEquals(Integer.MAX_VALUE, decoder.totalCount());
         assertEquals(123_456, decoder.chunkOffset());
@@ -50,7 +52,7 @@ class CodecRoundTripTest
         assertEquals(-1, decoder.root());
         assertEquals(Collective.ALL_REDUCE, decoder.collective());
         assertEquals(ElementType.FLOAT64, decoder.elementType());
-        assertEquals(Reduction.AVG, decoder.reduction());
+        assertEquals(Reduction.WEIGHTED_AVG, decoder.reduction());
     }
 
     @Test

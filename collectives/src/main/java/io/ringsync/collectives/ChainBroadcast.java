@@ -84,7 +84,7 @@ final class ChainBroadcast extends Algorithm
                 final int start = partition.pieceStart(0, injected);
                 final int length = partition.pieceLength(0, injected);
                 final MutableDirectBuffer out = right.buffer();
-                comm.wire().writeChunkHeader(out, (int)offset, 0, injected, start, length);
+                comm.wire().writeChunkHeader(out, (int)offset, 0, injected, start, length, 0);
                 Kernels.copy(base, address + ((long)start << elementShift),
                     out.byteArray(), out.addressOffset() + offset + Wire.CHUNK_HEADER_LENGTH,
                     (long)length << elementShift);
@@ -98,7 +98,7 @@ final class ChainBroadcast extends Algorithm
             final long offset = right.tryClaim(Wire.CHUNK_HEADER_LENGTH);
             if (offset >= 0)
             {
-                comm.wire().writeChunkHeader(right.buffer(), (int)offset, 1, 0, 0, 0);
+                comm.wire().writeChunkHeader(right.buffer(), (int)offset, 1, 0, 0, 0, 0);
                 right.commit();
                 endSent = true;
                 work++;
@@ -166,7 +166,7 @@ final class ChainBroadcast extends Algorithm
                 return false;
             }
             final MutableDirectBuffer out = right.buffer();
-            comm.wire().writeChunkHeader(out, (int)offset, 0, piece, start, length);
+            comm.wire().writeChunkHeader(out, (int)offset, 0, piece, start, length, 0);
             Kernels.copy(inBase, inAddr, out.byteArray(), out.addressOffset() + offset + Wire.CHUNK_HEADER_LENGTH,
                 bytes);
             right.commit();

@@ -6,6 +6,7 @@ import io.ringsync.codecs.ChunkDecoder;
 import io.ringsync.codecs.Collective;
 import io.ringsync.codecs.HelloDecoder;
 import io.ringsync.codecs.MessageHeaderDecoder;
+import io.ringsync.codecs.Reduction;
 import io.ringsync.transport.InboundLink;
 import io.ringsync.transport.MessageHandler;
 import io.ringsync.transport.OutboundLink;
@@ -19,6 +20,7 @@ import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.BusySpinIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
+import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.YieldingIdleStrategy;
 
@@ -30,6 +32,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * A group of ranks that reduce and broadcast vectors together: the entry point of ringsync.
@@ -46,8 +49,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * a peer that dies, stalls or disagrees makes the call throw a {@link RingsyncException} on every rank,
  * naming the rank at fault where it can be known; the communicator is unusable afterwards.
  * <p>
- * Threading: calls run on the caller's thread and must not overlap; a second thread entering while a call
- * is in progress gets an {@link IllegalStateException}. Steady-state calls allocate nothing.
+ * Threading: blocking calls run on the caller's thread and must not overlap; a second thread entering while
+ * a call is in progress gets an {@link IllegalStateException}. The async calls ({@code allReduceAsync},
+ * {@code weightedAverageAsync}, {@code broadcastAsync}) hand the work to a progress thread that this
+ * communicator starts on the first of them; from then on every call, blocking or not, runs there in issue order.
+ * Steady-state calls allocate nothing (async ones when given a reusable {@link Request}).
  */
 public final class Communicator implements AutoCloseable
 {
@@ -87,8 +93,11 @@ public final class Communicator implements AutoCloseable
     private long windowLength;
     private int chunkBytes;
 
-    private State state = State.OPEN;
-    private RingsyncException failure;
+    private final Request blockingRequest = new Request();
+
+    private volatile State state = State.OPEN;
+    private volatile RingsyncException failure;
+    private volatile ProgressAgent progressAgent;
     private Algorithm current;
     private long sequence;
     private Collective currentCollective;
@@ -353,20 +362,333 @@ public final class Communicator implements AutoCloseable
         broadcast(buffer.byteArray(), buffer.addressOffset() + byteOffset, count, type, root);
     }
 
+    // ------------------------------------------------------------------------------------------------------
+    // weighted average
+    // ------------------------------------------------------------------------------------------------------
+
+    /**
+     * Replace {@code vector} on every rank by the weighted average of all ranks' vectors,
+     * {@code sum(w_i * v_i) / sum(w_i)}, in one ring pass: each rank scales its own vector by its weight, the ring
+     * sums, and the weights travel in the chunk headers, so the owner of each segment divides by the total it
+     * received. Bitwise identical on every rank. Typical weight: the examples this rank trained on since the
+     * last average.
+     *
+     * @param vector same length on every rank; overwritten by the average.
+     * @param weight finite and {@code >= 0}; 0 means this rank has no data this round and its vector is ignored
+     *               (it may hold anything, NaN included).
+     * @return the sum of all ranks' weights (the same on every rank).
+     * @throws IllegalArgumentException on every rank, after the call, when a rank passed a negative, NaN or
+     *                                  infinite weight (that rank's message says so; the bad weight travels as NaN
+     *                                  so nobody waits for a deadline), or when all weights are 0; the
+     *                                  communicator stays usable.
+     */
+    public double weightedAverage(final float[] vector, final double weight)
+    {
+        checkArray(vector);
+        return weightedAverage(vector, 0, vector.length, weight);
+    }
+
+    /**
+     * As {@link #weightedAverage(float[], double)} for {@code count} elements from {@code offset}.
+     *
+     * @param vector holding the elements.
+     * @param offset first element.
+     * @param count  elements, same on every rank.
+     * @param weight finite and {@code >= 0}.
+     * @return the sum of all ranks' weights.
+     */
+    public double weightedAverage(final float[] vector, final int offset, final int count, final double weight)
+    {
+        checkArray(vector);
+        checkRange(offset, count, vector.length);
+        return weightedAverage(vector, BufferUtil.ARRAY_BASE_OFFSET + 4L * offset, count, DataType.FLOAT32, weight);
+    }
+
+    /**
+     * As {@link #weightedAverage(float[], double)}, in float64.
+     *
+     * @param vector same length on every rank; overwritten by the average.
+     * @param weight finite and {@code >= 0}.
+     * @return the sum of all ranks' weights.
+     */
+    public double weightedAverage(final double[] vector, final double weight)
+    {
+        checkArray(vector);
+        return weightedAverage(vector, 0, vector.length, weight);
+    }
+
+    /**
+     * As {@link #weightedAverage(float[], double)}, in float64, for {@code count} elements from {@code offset}.
+     *
+     * @param vector holding the elements.
+     * @param offset first element.
+     * @param count  elements, same on every rank.
+     * @param weight finite and {@code >= 0}.
+     * @return the sum of all ranks' weights.
+     */
+    public double weightedAverage(final double[] vector, final int offset, final int count, final double weight)
+    {
+        checkArray(vector);
+        checkRange(offset, count, vector.length);
+        return weightedAverage(vector, DOUBLE_ARRAY_BASE + 8L * offset, count, DataType.FLOAT64, weight);
+    }
+
+    /**
+     * As {@link #weightedAverage(float[], double)} for little-endian elements in an Agrona buffer.
+     *
+     * @param buffer     holding the elements.
+     * @param byteOffset of the first element.
+     * @param count      elements, same on every rank.
+     * @param type       element type, same on every rank.
+     * @param weight     finite and {@code >= 0}.
+     * @return the sum of all ranks' weights.
+     */
+    public double weightedAverage(
+        final MutableDirectBuffer buffer, final int byteOffset, final int count, final DataType type,
+        final double weight)
+    {
+        checkBuffer(buffer, byteOffset, count, type);
+        return weightedAverage(buffer.byteArray(), buffer.addressOffset() + byteOffset, count, type, weight);
+    }
+
+    // ------------------------------------------------------------------------------------------------------
+    // reduce-scatter and allgather (block layout: rank r's block is [r * blockCount, (r + 1) * blockCount))
+    // ------------------------------------------------------------------------------------------------------
+
+    /**
+     * Reduce {@code size() * blockCount} elements across all ranks and leave rank r's block of the result in
+     * place, {@code vector[r * blockCount .. (r + 1) * blockCount)}; the other blocks are left with partial
+     * values. The first half of a ring AllReduce: each rank sends and receives (n-1)/n of the vector.
+     *
+     * @param vector     at least {@code size() * blockCount} elements, the same count on every rank.
+     * @param blockCount elements per rank's block.
+     * @param op         same on every rank; AVG divides by the number of ranks.
+     */
+    public void reduceScatter(final float[] vector, final int blockCount, final ReduceOp op)
+    {
+        checkArray(vector);
+        requireOp(op);
+        blocking(describe(blockingRequest, CALL_REDUCE_SCATTER, vector, BufferUtil.ARRAY_BASE_OFFSET,
+            blockCount(vector.length, blockCount), DataType.FLOAT32, op, -1, 0));
+    }
+
+    /**
+     * As {@link #reduceScatter(float[], int, ReduceOp)}, in float64.
+     *
+     * @param vector     at least {@code size() * blockCount} elements.
+     * @param blockCount elements per rank's block.
+     * @param op         same on every rank.
+     */
+    public void reduceScatter(final double[] vector, final int blockCount, final ReduceOp op)
+    {
+        checkArray(vector);
+        requireOp(op);
+        blocking(describe(blockingRequest, CALL_REDUCE_SCATTER, vector, DOUBLE_ARRAY_BASE,
+            blockCount(vector.length, blockCount), DataType.FLOAT64, op, -1, 0));
+    }
+
+    /**
+     * Every rank contributes its block {@code vector[r * blockCount .. (r + 1) * blockCount)} and gets everyone's:
+     * on return all {@code size()} blocks hold their owners' values. The second half of a ring AllReduce.
+     *
+     * @param vector     at least {@code size() * blockCount} elements, the same count on every rank.
+     * @param blockCount elements per rank's block.
+     */
+    public void allGather(final float[] vector, final int blockCount)
+    {
+        checkArray(vector);
+        blocking(describe(blockingRequest, CALL_ALL_GATHER, vector, BufferUtil.ARRAY_BASE_OFFSET,
+            blockCount(vector.length, blockCount), DataType.FLOAT32, null, -1, 0));
+    }
+
+    /**
+     * As {@link #allGather(float[], int)}, in float64.
+     *
+     * @param vector     at least {@code size() * blockCount} elements.
+     * @param blockCount elements per rank's block.
+     */
+    public void allGather(final double[] vector, final int blockCount)
+    {
+        checkArray(vector);
+        blocking(describe(blockingRequest, CALL_ALL_GATHER, vector, DOUBLE_ARRAY_BASE,
+            blockCount(vector.length, blockCount), DataType.FLOAT64, null, -1, 0));
+    }
+
+    // ------------------------------------------------------------------------------------------------------
+    // non-blocking calls
+    // ------------------------------------------------------------------------------------------------------
+
+    /**
+     * Start an AllReduce and return at once; a progress thread of this communicator runs it while the caller goes
+     * on. Calls run in the order they are issued, blocking ones included (a blocking call waits behind the async
+     * calls issued before it). The vector must not be touched until the request is done. Allocates the returned
+     * request; {@link #allReduceAsync(float[], ReduceOp, Request)} reuses one.
+     *
+     * @param vector same length on every rank.
+     * @param op     same on every rank.
+     * @return the request to poll or wait on.
+     */
+    public Request allReduceAsync(final float[] vector, final ReduceOp op)
+    {
+        return allReduceAsync(vector, op, new Request());
+    }
+
+    /**
+     * As {@link #allReduceAsync(float[], ReduceOp)}, reusing {@code request} (which must not be in flight):
+     * no allocation.
+     *
+     * @param vector  same length on every rank.
+     * @param op      same on every rank.
+     * @param request to carry the call.
+     * @return {@code request}.
+     */
+    public Request allReduceAsync(final float[] vector, final ReduceOp op, final Request request)
+    {
+        checkArray(vector);
+        requireOp(op);
+        return async(request, CALL_ALL_REDUCE, vector, BufferUtil.ARRAY_BASE_OFFSET, vector.length, DataType.FLOAT32,
+            op, -1, 0);
+    }
+
+    /**
+     * As {@link #allReduceAsync(float[], ReduceOp)}, in float64.
+     *
+     * @param vector same length on every rank.
+     * @param op     same on every rank.
+     * @return the request.
+     */
+    public Request allReduceAsync(final double[] vector, final ReduceOp op)
+    {
+        return allReduceAsync(vector, op, new Request());
+    }
+
+    /**
+     * As {@link #allReduceAsync(float[], ReduceOp, Request)}, in float64.
+     *
+     * @param vector  same length on every rank.
+     * @param op      same on every rank.
+     * @param request to carry the call.
+     * @return {@code request}.
+     */
+    public Request allReduceAsync(final double[] vector, final ReduceOp op, final Request request)
+    {
+        checkArray(vector);
+        requireOp(op);
+        return async(request, CALL_ALL_REDUCE, vector, DOUBLE_ARRAY_BASE, vector.length, DataType.FLOAT64, op, -1, 0);
+    }
+
+    /**
+     * As {@link #allReduceAsync(float[], ReduceOp, Request)} for little-endian elements in an Agrona buffer.
+     *
+     * @param buffer     holding the elements; must stay valid until the request is done.
+     * @param byteOffset of the first element.
+     * @param count      elements, same on every rank.
+     * @param type       element type, same on every rank.
+     * @param op         same on every rank.
+     * @param request    to carry the call.
+     * @return {@code request}.
+     */
+    public Request allReduceAsync(
+        final MutableDirectBuffer buffer, final int byteOffset, final int count, final DataType type, final ReduceOp op,
+        final Request request)
+    {
+        checkBuffer(buffer, byteOffset, count, type);
+        requireOp(op);
+        return async(request, CALL_ALL_REDUCE, buffer.byteArray(), buffer.addressOffset() + byteOffset, count, type,
+            op, -1, 0);
+    }
+
+    /**
+     * Start a {@link #weightedAverage(float[], double)} and return at once; {@link Request#weightSum()} gives the
+     * weight sum once it is done. A bad weight, or all weights 0, is thrown by {@link Request#await()} on every rank.
+     *
+     * @param vector same length on every rank.
+     * @param weight finite and {@code >= 0}.
+     * @return the request.
+     */
+    public Request weightedAverageAsync(final float[] vector, final double weight)
+    {
+        return weightedAverageAsync(vector, weight, new Request());
+    }
+
+    /**
+     * As {@link #weightedAverageAsync(float[], double)}, reusing {@code request}: no allocation.
+     *
+     * @param vector  same length on every rank.
+     * @param weight  finite and {@code >= 0}.
+     * @param request to carry the call.
+     * @return {@code request}.
+     */
+    public Request weightedAverageAsync(final float[] vector, final double weight, final Request request)
+    {
+        checkArray(vector);
+        return async(request, CALL_WEIGHTED_AVERAGE, vector, BufferUtil.ARRAY_BASE_OFFSET, vector.length,
+            DataType.FLOAT32, ReduceOp.AVG, -1, weight);
+    }
+
+    /**
+     * As {@link #weightedAverageAsync(float[], double)}, in float64.
+     *
+     * @param vector same length on every rank.
+     * @param weight finite and {@code >= 0}.
+     * @return the request.
+     */
+    public Request weightedAverageAsync(final double[] vector, final double weight)
+    {
+        return weightedAverageAsync(vector, weight, new Request());
+    }
+
+    /**
+     * As {@link #weightedAverageAsync(float[], double, Request)}, in float64.
+     *
+     * @param vector  same length on every rank.
+     * @param weight  finite and {@code >= 0}.
+     * @param request to carry the call.
+     * @return {@code request}.
+     */
+    public Request weightedAverageAsync(final double[] vector, final double weight, final Request request)
+    {
+        checkArray(vector);
+        return async(request, CALL_WEIGHTED_AVERAGE, vector, DOUBLE_ARRAY_BASE, vector.length, DataType.FLOAT64,
+            ReduceOp.AVG, -1, weight);
+    }
+
+    /**
+     * Start a {@link #broadcast(float[], int)} and return at once.
+     *
+     * @param vector same length on every rank.
+     * @param root   the rank whose values everyone gets.
+     * @return the request.
+     */
+    public Request broadcastAsync(final float[] vector, final int root)
+    {
+        checkArray(vector);
+        checkRoot(root);
+        return async(new Request(), CALL_BROADCAST, vector, BufferUtil.ARRAY_BASE_OFFSET, vector.length,
+            DataType.FLOAT32, null, root, 0);
+    }
+
+    /**
+     * Start a {@link #broadcast(double[], int)} and return at once.
+     *
+     * @param vector same length on every rank.
+     * @param root   the rank whose values everyone gets.
+     * @return the request.
+     */
+    public Request broadcastAsync(final double[] vector, final int root)
+    {
+        checkArray(vector);
+        checkRoot(root);
+        return async(new Request(), CALL_BROADCAST, vector, DOUBLE_ARRAY_BASE, vector.length, DataType.FLOAT64, null,
+            root, 0);
+    }
+
     /**
      * Return only when every rank has entered the barrier.
      */
     public void barrier()
     {
-        enter();
-        try
-        {
-            synchronise(Collective.BARRIER, ctx.timeoutNs());
-        }
-        finally
-        {
-            busy.set(false);
-        }
+        blocking(describe(blockingRequest, CALL_BARRIER, null, 0, 0, DataType.FLOAT32, null, -1, 0));
     }
 
     /**
@@ -386,16 +708,32 @@ public final class Communicator implements AutoCloseable
         }
         try
         {
+            final ProgressAgent agent = progressAgent;
             if (state == State.OPEN)
             {
                 try
                 {
-                    synchronise(Collective.CLOSE, Math.min(ctx.timeoutNs(), CLOSE_TIMEOUT_CAP_NS));
+                    describe(blockingRequest, CALL_CLOSE, null, 0, 0, DataType.FLOAT32, null, -1, 0);
+                    blockingRequest.timeoutNs = Math.min(ctx.timeoutNs(), CLOSE_TIMEOUT_CAP_NS);
+                    if (null == agent)
+                    {
+                        execute(blockingRequest);
+                    }
+                    else
+                    {
+                        blockingRequest.begin(CALL_CLOSE);
+                        agent.submit(blockingRequest);
+                        blockingRequest.await();
+                    }
                 }
                 catch (final RingsyncException ignore)
                 {
                     // the peers were told by the abort this failure sent; closing goes on regardless
                 }
+            }
+            if (null != agent)
+            {
+                agent.stop();
             }
         }
         finally
@@ -446,23 +784,114 @@ public final class Communicator implements AutoCloseable
 
     private static final long DOUBLE_ARRAY_BASE = org.agrona.UnsafeApi.arrayBaseOffset(double[].class);
 
+    static final int CALL_ALL_REDUCE = 1;
+    static final int CALL_WEIGHTED_AVERAGE = 2;
+    static final int CALL_REDUCE_SCATTER = 3;
+    static final int CALL_ALL_GATHER = 4;
+    static final int CALL_BROADCAST = 5;
+    static final int CALL_BARRIER = 6;
+    static final int CALL_CLOSE = 7;
+
     private void allReduce(final Object base, final long address, final int count, final DataType type, final ReduceOp op)
     {
-        if (null == op)
+        requireOp(op);
+        blocking(describe(blockingRequest, CALL_ALL_REDUCE, base, address, count, type, op, -1, 0));
+    }
+
+    private void broadcast(final Object base, final long address, final int count, final DataType type, final int root)
+    {
+        checkRoot(root);
+        blocking(describe(blockingRequest, CALL_BROADCAST, base, address, count, type, null, root, 0));
+    }
+
+    private double weightedAverage(
+        final Object base, final long address, final int count, final DataType type, final double weight)
+    {
+        blocking(describe(blockingRequest, CALL_WEIGHTED_AVERAGE, base, address, count, type, ReduceOp.AVG, -1, weight));
+        return blockingRequest.weightSum;
+    }
+
+    private Request async(
+        final Request request, final int kind, final Object base, final long address, final int count,
+        final DataType type, final ReduceOp op, final int root, final double weight)
+    {
+        if (null == request)
         {
-            throw new NullPointerException("op");
+            throw new NullPointerException("request");
         }
         enter();
         try
         {
-            sequence++;
-            currentCollective = Collective.ALL_REDUCE;
-            if (size == 1)
+            request.begin(kind);
+            try
             {
-                return;
+                fill(request, base, address, count, type, op, root, weight, ctx.timeoutNs());
+                if (size == 1)
+                {
+                    runToCompletion(request);
+                }
+                else
+                {
+                    progressAgent().submit(request);
+                }
             }
-            wire.startCall(sequence, Collective.ALL_REDUCE, type, op, count, -1);
-            run(allReduceAlgorithm(type, op, base, address, count), ctx.timeoutNs());
+            catch (final RuntimeException ex)
+            {
+                request.abandon();
+                throw ex;
+            }
+        }
+        finally
+        {
+            busy.set(false);
+        }
+        return request;
+    }
+
+    private Request describe(
+        final Request request, final int kind, final Object base, final long address, final int count,
+        final DataType type, final ReduceOp op, final int root, final double weight)
+    {
+        request.kind = kind;
+        fill(request, base, address, count, type, op, root, weight, ctx.timeoutNs());
+        return request;
+    }
+
+    private static void fill(
+        final Request request, final Object base, final long address, final int count, final DataType type,
+        final ReduceOp op, final int root, final double weight, final long timeoutNs)
+    {
+        request.base = base;
+        request.address = address;
+        request.count = count;
+        request.type = type;
+        request.op = op;
+        request.root = root;
+        request.weight = weight;
+        request.timeoutNs = timeoutNs;
+    }
+
+    /**
+     * Run a blocking call: on this thread when no progress agent runs, else behind the calls already queued
+     * on the agent, waiting for it here.
+     */
+    private void blocking(final Request request)
+    {
+        enter();
+        try
+        {
+            final ProgressAgent agent = progressAgent;
+            if (null == agent)
+            {
+                request.weightSum = 0;
+                execute(request);
+            }
+            else
+            {
+                request.begin(request.kind);
+                agent.submit(request);
+                request.await();
+            }
         }
         finally
         {
@@ -470,41 +899,160 @@ public final class Communicator implements AutoCloseable
         }
     }
 
-    private void broadcast(final Object base, final long address, final int count, final DataType type, final int root)
+    private void runToCompletion(final Request request)
+    {
+        RuntimeException failure = null;
+        try
+        {
+            execute(request);
+        }
+        catch (final RuntimeException ex)
+        {
+            failure = ex;
+        }
+        request.complete(failure);
+    }
+
+    /**
+     * Perform one call on the current thread (the caller's, or the progress agent's).
+     */
+    private void execute(final Request r)
+    {
+        if (state != State.OPEN)
+        {
+            throw closedException();
+        }
+        sequence++;
+        final DataType type = r.type;
+        switch (r.kind)
+        {
+            case CALL_ALL_REDUCE:
+                currentCollective = Collective.ALL_REDUCE;
+                if (size > 1)
+                {
+                    wire.startCall(sequence, Collective.ALL_REDUCE, type, Wire.reduction(r.op), r.count, -1);
+                    run(allReduceAlgorithm(type, r.op, r.base, r.address, r.count), r.timeoutNs);
+                }
+                break;
+
+            case CALL_WEIGHTED_AVERAGE:
+                currentCollective = Collective.ALL_REDUCE;
+                // a bad weight still takes part, as NaN in the headers, so every rank fails at once, not at its deadline
+                final boolean valid = validWeight(r.weight);
+                final double weight = valid ? r.weight : Double.NaN;
+                if (size == 1)
+                {
+                    r.weightSum = weight;
+                }
+                else
+                {
+                    Kernels.scale(type, r.base, r.address, r.count, valid ? weight : 0);
+                    wire.startCall(sequence, Collective.ALL_REDUCE, type, Reduction.WEIGHTED_AVG, r.count, -1);
+                    run(ringAllReduce.start(RingAllReduce.ALL_REDUCE, type, ReduceOp.AVG, r.base, r.address, r.count,
+                        chunkBytes / type.byteSize(), true, weight), r.timeoutNs);
+                    r.weightSum = ringAllReduce.weightSum();
+                }
+                if (!valid)
+                {
+                    throw new IllegalArgumentException("rank " + rank + ": weightedAverage #" + sequence + ": the " +
+                        "weight must be finite and >= 0 (0 = this rank has no data this round), got " + r.weight +
+                        "; the other ranks fail too, the communicator remains usable");
+                }
+                if (Double.isNaN(r.weightSum))
+                {
+                    throw new IllegalArgumentException("rank " + rank + ": weightedAverage #" + sequence + ": another " +
+                        "rank passed an invalid weight (negative, NaN or infinite; see its error); the vector's " +
+                        "contents are unspecified, the communicator remains usable");
+                }
+                if (!(r.weightSum > 0))
+                {
+                    throw new IllegalArgumentException("rank " + rank + ": weightedAverage #" + sequence +
+                        ": every rank passed weight 0, so there is no average; the vector's contents are " +
+                        "unspecified, the communicator remains usable");
+                }
+                break;
+
+            case CALL_REDUCE_SCATTER:
+            case CALL_ALL_GATHER:
+                final boolean scatter = r.kind == CALL_REDUCE_SCATTER;
+                currentCollective = scatter ? Collective.REDUCE_SCATTER : Collective.ALL_GATHER;
+                if (size > 1)
+                {
+                    wire.startCall(sequence, currentCollective, type, scatter ? Wire.reduction(r.op) : Reduction.NONE,
+                        r.count, -1);
+                    run(ringAllReduce.start(scatter ? RingAllReduce.REDUCE_SCATTER : RingAllReduce.ALL_GATHER, type,
+                        scatter ? r.op : ReduceOp.SUM, r.base, r.address, r.count, chunkBytes / type.byteSize(),
+                        false, 0), r.timeoutNs);
+                }
+                break;
+
+            case CALL_BROADCAST:
+                currentCollective = Collective.BROADCAST;
+                if (size > 1)
+                {
+                    wire.startCall(sequence, Collective.BROADCAST, type, Reduction.NONE, r.count, r.root);
+                    run(chainBroadcast.start(type, r.root, r.base, r.address, r.count, chunkBytes / type.byteSize()),
+                        r.timeoutNs);
+                }
+                break;
+
+            case CALL_BARRIER:
+            case CALL_CLOSE:
+                currentCollective = r.kind == CALL_BARRIER ? Collective.BARRIER : Collective.CLOSE;
+                if (size > 1)
+                {
+                    wire.startCall(sequence, currentCollective, DataType.FLOAT32, Reduction.NONE, 0, -1);
+                    run(ringAllReduce.start(DataType.FLOAT32, ReduceOp.SUM, null, 0, 0, 1), r.timeoutNs);
+                }
+                break;
+
+            default:
+                throw new IllegalStateException("unknown call kind " + r.kind);
+        }
+    }
+
+    private ProgressAgent progressAgent()
+    {
+        ProgressAgent agent = progressAgent;
+        if (null == agent)
+        {
+            agent = new ProgressAgent();
+            progressAgent = agent;
+            agent.start();
+        }
+        return agent;
+    }
+
+    private static void requireOp(final ReduceOp op)
+    {
+        if (null == op)
+        {
+            throw new NullPointerException("op");
+        }
+    }
+
+    private void checkRoot(final int root)
     {
         if (root < 0 || root >= size)
         {
             throw new IllegalArgumentException("rank " + rank + ": broadcast root " + root + " is not a rank of this " +
                 size + "-rank communicator");
         }
-        enter();
-        try
-        {
-            sequence++;
-            currentCollective = Collective.BROADCAST;
-            if (size == 1)
-            {
-                return;
-            }
-            wire.startCall(sequence, Collective.BROADCAST, type, null, count, root);
-            run(chainBroadcast.start(type, root, base, address, count, chunkBytes / type.byteSize()), ctx.timeoutNs());
-        }
-        finally
-        {
-            busy.set(false);
-        }
     }
 
-    private void synchronise(final Collective kind, final long timeoutNs)
+    private static boolean validWeight(final double weight)
     {
-        sequence++;
-        currentCollective = kind;
-        if (size == 1)
+        return weight >= 0 && !Double.isInfinite(weight);
+    }
+
+    private int blockCount(final int length, final int blockCount)
+    {
+        if (blockCount < 0 || (long)blockCount * size > length)
         {
-            return;
+            throw new IndexOutOfBoundsException("rank " + rank + ": " + size + " blocks of " + blockCount +
+                " elements do not fit a vector of length " + length);
         }
-        wire.startCall(sequence, kind, DataType.FLOAT32, null, 0, -1);
-        run(ringAllReduce.start(DataType.FLOAT32, ReduceOp.SUM, null, 0, 0, 1), timeoutNs);
+        return blockCount * size;
     }
 
     private void enter()
@@ -517,13 +1065,19 @@ public final class Communicator implements AutoCloseable
         if (state != State.OPEN)
         {
             busy.set(false);
-            if (state == State.FAILED)
-            {
-                throw new CommunicatorClosedException("rank " + rank + ": this communicator failed earlier and " +
-                    "cannot be used again: " + failure.getMessage(), failure.suspectRank(), failure);
-            }
-            throw new CommunicatorClosedException("rank " + rank + ": this communicator is closed", -1);
+            throw closedException();
         }
+    }
+
+    private CommunicatorClosedException closedException()
+    {
+        final RingsyncException cause = failure;
+        if (state == State.FAILED && null != cause)
+        {
+            return new CommunicatorClosedException("rank " + rank + ": this communicator failed earlier and " +
+                "cannot be used again: " + cause.getMessage(), cause.suspectRank(), cause);
+        }
+        return new CommunicatorClosedException("rank " + rank + ": this communicator is closed", -1);
     }
 
     /**
@@ -1049,6 +1603,92 @@ public final class Communicator implements AutoCloseable
             throw new IllegalArgumentException("a read-only ByteBuffer cannot receive the result");
         }
         userView.wrap(buffer);
+    }
+
+    /**
+     * The thread that runs issued calls in order while their callers compute: started by the first async call,
+     * stopped by {@link #close()}. It polls the transport with the communicator's idle strategy while a call runs,
+     * and between calls spins briefly, then parks until the next call is submitted.
+     */
+    private final class ProgressAgent implements Runnable
+    {
+        private static final int QUEUE_CAPACITY = 1024;
+        private static final int IDLE_SPINS = 100;
+        private static final int IDLE_YIELDS = 1_000;
+        private static final long IDLE_PARK_NS = TimeUnit.MILLISECONDS.toNanos(1);
+        private static final long STOP_TIMEOUT_MS = 15_000;
+
+        private final ManyToOneConcurrentArrayQueue<Request> queue = new ManyToOneConcurrentArrayQueue<>(QUEUE_CAPACITY);
+        private final Thread thread;
+        private volatile boolean running = true;
+
+        ProgressAgent()
+        {
+            thread = new Thread(this, "ringsync-progress-rank-" + rank);
+            thread.setDaemon(true);
+        }
+
+        void start()
+        {
+            thread.start();
+        }
+
+        void submit(final Request request)
+        {
+            if (!queue.offer(request))
+            {
+                request.abandon();
+                throw new IllegalStateException("rank " + rank + ": " + QUEUE_CAPACITY + " calls are already in " +
+                    "flight on this communicator; wait for some before issuing more");
+            }
+            LockSupport.unpark(thread);
+        }
+
+        void stop()
+        {
+            running = false;
+            LockSupport.unpark(thread);
+            try
+            {
+                thread.join(STOP_TIMEOUT_MS);
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+            }
+        }
+
+        public void run()
+        {
+            int idles = 0;
+            while (true)
+            {
+                final Request request = queue.poll();
+                if (null != request)
+                {
+                    runToCompletion(request);
+                    idles = 0;
+                    continue;
+                }
+                if (!running)
+                {
+                    return;
+                }
+                if (idles < IDLE_SPINS)
+                {
+                    Thread.onSpinWait();
+                }
+                else if (idles < IDLE_SPINS + IDLE_YIELDS)
+                {
+                    Thread.yield();
+                }
+                else
+                {
+                    LockSupport.parkNanos(this, IDLE_PARK_NS);
+                }
+                idles++;
+            }
+        }
     }
 
     /**

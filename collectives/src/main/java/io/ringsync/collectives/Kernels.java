@@ -76,6 +76,9 @@ final class Kernels
     static final int MAX = 2;
     static final int SUM_DIVIDE = 3;
 
+    private static final long FLOAT_ARRAY_BASE = UnsafeApi.arrayBaseOffset(float[].class);
+    private static final long DOUBLE_ARRAY_BASE = UnsafeApi.arrayBaseOffset(double[].class);
+
     private Kernels()
     {
     }
@@ -130,7 +133,8 @@ final class Kernels
      * @param type    element type.
      * @param op      reduction; AVG sums and then divides by {@code divisor} when {@code finish} is set.
      * @param finish  true on the step that produces final values (AVG divides only there).
-     * @param divisor number of ranks, for AVG.
+     * @param divisor number of ranks for AVG, the sum of the weights for a weighted average (a float32 kernel
+     *                divides by its float value).
      * @param aBase   first input base.
      * @param aAddr   first input address.
      * @param bBase   second input base.
@@ -145,7 +149,7 @@ final class Kernels
         final DataType type,
         final ReduceOp op,
         final boolean finish,
-        final int divisor,
+        final double divisor,
         final Object aBase, final long aAddr,
         final Object bBase, final long bAddr,
         final Object dBase, final long dAddr,
@@ -172,7 +176,7 @@ final class Kernels
         final DataType type,
         final ReduceOp op,
         final boolean finish,
-        final int divisor,
+        final double divisor,
         final Object aBase, final long aAddr,
         final Object bBase, final long bAddr,
         final Object dBase, final long dAddr,
@@ -223,7 +227,7 @@ final class Kernels
      */
     static void scalarReduceFloats(
         final int kind,
-        final int divisor,
+        final double divisor,
         final Object aBase, final long aAddr,
         final Object bBase, final long bAddr,
         final Object dBase, final long dAddr,
@@ -251,7 +255,7 @@ final class Kernels
      */
     static void scalarReduceDoubles(
         final int kind,
-        final int divisor,
+        final double divisor,
         final Object aBase, final long aAddr,
         final Object bBase, final long bAddr,
         final Object dBase, final long dAddr,
@@ -289,6 +293,72 @@ final class Kernels
         if (bytes > 0)
         {
             UnsafeApi.copyMemory(srcBase, srcAddr, dstBase, dstAddr, bytes);
+        }
+    }
+
+    /**
+     * {@code v[i] *= weight} in place, or zeros when the weight is 0 (so a rank without data may pass anything,
+     * NaN included). The float32 product uses the weight rounded to float, as the rest of a float32 call does.
+     *
+     * @param type   element type.
+     * @param base   vector base: a float[] or double[] (a loop the JIT vectorises) or null for off-heap memory.
+     * @param addr   address of the first element.
+     * @param count  elements.
+     * @param weight finite, >= 0.
+     */
+    static void scale(final DataType type, final Object base, final long addr, final int count, final double weight)
+    {
+        final long bytes = (long)count * type.byteSize();
+        if (weight == 0)
+        {
+            if (bytes > 0)
+            {
+                UnsafeApi.setMemory(base, addr, bytes, (byte)0);
+            }
+            return;
+        }
+        if (weight == 1)
+        {
+            return;
+        }
+        if (type == DataType.FLOAT32)
+        {
+            final float w = (float)weight;
+            if (base instanceof float[])
+            {
+                final float[] v = (float[])base;
+                final int from = (int)((addr - FLOAT_ARRAY_BASE) >> 2);
+                for (int i = from, end = from + count; i < end; i++)
+                {
+                    v[i] *= w;
+                }
+            }
+            else
+            {
+                for (long i = 0; i < bytes; i += 4)
+                {
+                    UnsafeApi.putFloat(base, addr + i, UnsafeApi.getFloat(base, addr + i) * w);
+                }
+            }
+        }
+        else
+        {
+            if (base instanceof double[])
+            {
+                final double[] v = (double[])base;
+                final int from = (int)((addr - DOUBLE_ARRAY_BASE) >> 3);
+                for (int i = from, end = from + count; i < end; i++)
+                {
+                    v[i] *= weight;
+                }
+            }
+            else
+            {
+                for (long i = 0; i < bytes; i += 8)
+                {
+                    UnsafeApi.putDouble(base, addr + i, UnsafeApi.getDouble(base, addr + i) * weight);
+                }
+            }
         }
     }
 

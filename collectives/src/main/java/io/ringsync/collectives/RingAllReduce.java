@@ -31,9 +31,33 @@ import org.agrona.MutableDirectBuffer;
  * free, with {@code reserve} at least (n + 1) messages: then not all n links can ever be full at once, and
  * forwards, which may fill a link, always drain. All messages of a call have the same length (the longest
  * piece) so the count of messages is exact.
+ * <p>
+ * The same machinery runs the halves alone: {@link #REDUCE_SCATTER} stops after step n-2, {@link #ALL_GATHER}
+ * starts at step n-1 by injecting the rank's own segment. Both rotate the segments by one so that rank
+ * {@code r} owns segment {@code r}, the block layout users expect.
+ * <p>
+ * Weighted average: each rank scales its input by its weight before the call (the Communicator does it), the
+ * ring sums, and every message carries in its header the sum of the weights of the ranks its piece has passed
+ * through. The owner of a segment thus learns the total weight W with its last reduce-scatter piece and
+ * divides by it, and the allgather hands W on with the final values.
  */
 final class RingAllReduce extends Algorithm
 {
+    /**
+     * Reduce-scatter then allgather: everyone gets the whole reduced vector.
+     */
+    static final int ALL_REDUCE = 0;
+
+    /**
+     * Reduce-scatter only: rank r gets the reduced segment r.
+     */
+    static final int REDUCE_SCATTER = 1;
+
+    /**
+     * Allgather only: rank r contributes segment r, everyone gets all.
+     */
+    static final int ALL_GATHER = 2;
+
     private final Communicator comm;
     private final Partition partition = new Partition();
     private final int rank;
@@ -49,6 +73,13 @@ final class RingAllReduce extends Algorithm
     private int frameLength;
     private int framedLength;
     private long reserve;
+    private int mode;
+    private int rotation;
+    private int firstStep;
+    private int lastStep;
+    private boolean weighted;
+    private double weight;
+    private double weightSum;
 
     private int injected;
     private int received;
@@ -64,25 +95,57 @@ final class RingAllReduce extends Algorithm
     }
 
     /**
-     * Prepare a call; the vector is reduced in place.
+     * Prepare an AllReduce; the vector is reduced in place.
      */
     RingAllReduce start(
         final DataType type, final ReduceOp op, final Object base, final long address, final int count,
         final int maxPieceElements)
     {
+        return start(ALL_REDUCE, type, op, base, address, count, maxPieceElements, false, 0);
+    }
+
+    /**
+     * Prepare a call of any mode.
+     *
+     * @param mode             {@link #ALL_REDUCE}, {@link #REDUCE_SCATTER} or {@link #ALL_GATHER}.
+     * @param op               reduction, ignored by {@link #ALL_GATHER}; AVG when {@code weighted}.
+     * @param weighted         true for a weighted average: the vector is already scaled by {@code weight}.
+     * @param weight           this rank's weight, when {@code weighted}.
+     * @return this.
+     */
+    RingAllReduce start(
+        final int mode, final DataType type, final ReduceOp op, final Object base, final long address, final int count,
+        final int maxPieceElements, final boolean weighted, final double weight)
+    {
+        this.mode = mode;
         this.type = type;
         this.op = op;
         this.base = base;
         this.address = address;
         this.elementShift = type == DataType.FLOAT32 ? 2 : 3;
+        this.rotation = mode == ALL_REDUCE ? 0 : n - 1;
+        this.firstStep = mode == ALL_GATHER ? n - 1 : 0;
+        this.lastStep = mode == REDUCE_SCATTER ? n - 2 : 2 * n - 3;
+        this.weighted = weighted;
+        this.weight = weighted ? weight : 0;
+        this.weightSum = 0;
         partition.reset(count, n, maxPieceElements);
         this.frameLength = Wire.CHUNK_HEADER_LENGTH + (partition.longestPiece() << elementShift);
         this.framedLength = right.framedLength(frameLength);
         this.reserve = Math.max((long)(n + 1) * framedLength, comm.windowLength() / 2);
         this.injected = 0;
         this.received = 0;
-        this.expected = 2 * (n - 1) * partition.pieces();
+        this.expected = (lastStep - firstStep + 1) * partition.pieces();
         return this;
+    }
+
+    /**
+     * @return after a weighted average: the sum of all ranks' weights, as carried by segment 0 (the same value
+     * on every rank).
+     */
+    double weightSum()
+    {
+        return weightSum;
     }
 
     int doWork()
@@ -97,11 +160,12 @@ final class RingAllReduce extends Algorithm
                 break;
             }
             final int piece = injected;
-            final int start = partition.pieceStart(rank, piece);
-            final int length = partition.pieceLength(rank, piece);
+            final int segment = mode == ALL_GATHER ? rank : (rank + rotation) % n;
+            final int start = partition.pieceStart(segment, piece);
+            final int length = partition.pieceLength(segment, piece);
             final MutableDirectBuffer out = right.buffer();
             final int at = (int)offset;
-            comm.wire().writeChunkHeader(out, at, 0, piece, start, length);
+            comm.wire().writeChunkHeader(out, at, firstStep, piece, start, length, weight);
             Kernels.copy(
                 base, address + ((long)start << elementShift),
                 out.byteArray(), out.addressOffset() + at + Wire.CHUNK_HEADER_LENGTH,
@@ -118,16 +182,16 @@ final class RingAllReduce extends Algorithm
         final int sender = decoder.senderRank();
         final int step = decoder.step();
         final int piece = decoder.piece();
-        final int lastStep = 2 * n - 3;
-        if (sender != left || step < 0 || step > lastStep || piece < 0 || piece >= partition.pieces())
+        if (sender != left || step < firstStep || step > lastStep || piece < 0 || piece >= partition.pieces())
         {
             return comm.reject("unexpected chunk from rank " + sender + " (step " + step + ", piece " + piece +
-                ") in a ring expecting rank " + left + ", steps 0.." + lastStep + ", pieces 0.." +
+                ") in a ring expecting rank " + left + ", steps " + firstStep + ".." + lastStep + ", pieces 0.." +
                 (partition.pieces() - 1), sender);
         }
 
         final boolean reducing = step < n - 1;
-        final int segment = reducing ? Math.floorMod(rank - 1 - step, n) : Math.floorMod(rank - (step - (n - 1)), n);
+        final int segment = reducing ?
+            Math.floorMod(rank - 1 - step + rotation, n) : Math.floorMod(rank - (step - (n - 1)) + rotation, n);
         final int start = partition.pieceStart(segment, piece);
         final int length = partition.pieceLength(segment, piece);
         if (decoder.chunkOffset() != start || decoder.chunkCount() != length)
@@ -142,6 +206,12 @@ final class RingAllReduce extends Algorithm
         final long localAddr = address + ((long)start << elementShift);
         final boolean forward = step < lastStep;
 
+        final double carried = reducing && weighted ? decoder.weight() + weight : decoder.weight();
+        if (weighted && segment == 0 && (!reducing || step == n - 2))
+        {
+            weightSum = carried;
+        }
+
         MutableDirectBuffer out = null;
         long outAddr = 0;
         int at = 0;
@@ -155,7 +225,7 @@ final class RingAllReduce extends Algorithm
             out = right.buffer();
             at = (int)offset;
             outAddr = out.addressOffset() + at + Wire.CHUNK_HEADER_LENGTH;
-            comm.wire().writeChunkHeader(out, at, step + 1, piece, start, length);
+            comm.wire().writeChunkHeader(out, at, step + 1, piece, start, length, carried);
         }
 
         if (reducing)
@@ -169,8 +239,17 @@ final class RingAllReduce extends Algorithm
             else
             {
                 // this rank owns the segment: final value into the result, and sent on as allgather step 0
-                Kernels.reduce(type, op, true, n, inBase, inAddr, base, localAddr,
-                    base, localAddr, out.byteArray(), outAddr, length);
+                final double divisor = weighted ? carried : n;
+                if (forward)
+                {
+                    Kernels.reduce(type, op, true, divisor, inBase, inAddr, base, localAddr,
+                        base, localAddr, out.byteArray(), outAddr, length);
+                }
+                else
+                {
+                    Kernels.reduce(type, op, true, divisor, inBase, inAddr, base, localAddr,
+                        base, localAddr, null, 0, length);
+                }
             }
         }
         else
@@ -208,8 +287,8 @@ final class RingAllReduce extends Algorithm
 
     String progress()
     {
-        return "ring step " + (n > 1 ? Math.min(received / partition.pieces(), 2 * n - 3) : 0) + " of 0.." +
-            (2 * n - 3) + ", " + received + "/" + expected + " chunks received from rank " + left + ", " + injected +
+        return "ring step " + (n > 1 ? Math.min(firstStep + received / partition.pieces(), lastStep) : 0) + " of " +
+            firstStep + ".." + lastStep + ", " + received + "/" + expected + " chunks received from rank " + left + ", " + injected +
             "/" + partition.pieces() + " injected";
     }
 }

@@ -92,7 +92,7 @@ final class VectorKernels
         final DataType type,
         final ReduceOp op,
         final boolean finish,
-        final int divisor,
+        final double divisor,
         final Object aBase, final long aAddr,
         final Object bBase, final long bAddr,
         final Object dBase, final long dAddr,
@@ -152,7 +152,7 @@ final class VectorKernels
 
     private static void reduceFloats(
         final int kind,
-        final int divisor,
+        final double divisor,
         final Object aBase, final long aAddr,
         final Object bBase, final long bAddr,
         final Object dBase, final long dAddr,
@@ -248,7 +248,7 @@ final class VectorKernels
 
     private static void reduceDoubles(
         final int kind,
-        final int divisor,
+        final double divisor,
         final Object aBase, final long aAddr,
         final Object bBase, final long bAddr,
         final Object dBase, final long dAddr,
@@ -598,7 +598,7 @@ final class VectorKernels
         static void reduce(
             final DataType type,
             final int kind,
-            final int divisor,
+            final double divisor,
             final long aAddr,
             final long bAddr,
             final long dAddr,
@@ -635,7 +635,7 @@ final class VectorKernels
         }
 
         private static void floats(
-            final int kind, final int divisor, final long a, final long b, final long d, final int n) throws Throwable
+            final int kind, final double divisor, final long a, final long b, final long d, final int n) throws Throwable
         {
             final int bound = FLOATS.loopBound(n);
             final int step = FLOATS.length();
@@ -691,7 +691,7 @@ final class VectorKernels
         }
 
         private static void doubles(
-            final int kind, final int divisor, final long a, final long b, final long d, final int n) throws Throwable
+            final int kind, final double divisor, final long a, final long b, final long d, final int n) throws Throwable
         {
             final int bound = DOUBLES.loopBound(n);
             final int step = DOUBLES.length();

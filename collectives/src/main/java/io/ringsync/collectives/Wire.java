@@ -70,14 +70,14 @@ final class Wire
         final long sequence,
         final Collective collective,
         final DataType type,
-        final ReduceOp op,
+        final Reduction reduction,
         final int totalCount,
         final int root)
     {
         this.sequence = sequence;
         this.collective = collective;
         this.elementType = elementType(type);
-        this.reduction = reduction(op);
+        this.reduction = reduction;
         this.totalCount = totalCount;
         this.root = root;
     }
@@ -91,19 +91,21 @@ final class Wire
         final int step,
         final int piece,
         final int chunkOffset,
-        final int chunkCount)
+        final int chunkCount,
+        final double weight)
     {
         chunkEncoder.wrapAndApplyHeader(buffer, offset, headerEncoder)
             .jobId(jobId)
             .sequence(sequence)
+            .weight(weight)
             .epoch(epoch)
             .senderRank(rank)
-            .step(step)
             .piece(piece)
             .totalCount(totalCount)
             .chunkOffset(chunkOffset)
             .chunkCount(chunkCount)
-            .root(root)
+            .step((short)step)
+            .root((short)root)
             .collective(collective)
             .elementType(elementType)
             .reduction(reduction);
@@ -149,17 +151,18 @@ final class Wire
     static String describe(
         final Collective collective, final ElementType type, final Reduction reduction, final int count, final int root)
     {
-        final StringBuilder sb = new StringBuilder(callName(collective)).append('(');
-        if (collective == Collective.ALL_REDUCE || collective == Collective.BROADCAST)
+        final boolean weighted = collective == Collective.ALL_REDUCE && reduction == Reduction.WEIGHTED_AVG;
+        final StringBuilder sb = new StringBuilder(weighted ? "weightedAverage" : callName(collective)).append('(');
+        if (collective != Collective.BARRIER && collective != Collective.CLOSE)
         {
             sb.append(count).append(" x ").append(type);
-            if (collective == Collective.ALL_REDUCE)
-            {
-                sb.append(", ").append(reduction);
-            }
-            else
+            if (collective == Collective.BROADCAST)
             {
                 sb.append(", root ").append(root);
+            }
+            else if (collective != Collective.ALL_GATHER && !weighted)
+            {
+                sb.append(", ").append(reduction);
             }
         }
         return sb.append(')').toString();
@@ -177,6 +180,10 @@ final class Wire
                 return "barrier";
             case CLOSE:
                 return "close";
+            case REDUCE_SCATTER:
+                return "reduceScatter";
+            case ALL_GATHER:
+                return "allGather";
             default:
                 return String.valueOf(collective);
         }
