@@ -1435,7 +1435,8 @@ public final class Communicator implements AutoCloseable
 
     /**
      * Place a vector of {@code count} elements where {@code allReduce} reads it fastest. Over the shm transport
-     * it is a file of shared memory of its own in the job directory, which peers read in place in direct mode
+     * with the direct mode on ({@link #hasDirectMode()}) it is a file of shared memory of its own in the job
+     * directory, which peers read in place in direct mode
      * ({@link Context#directMinBytes(long)}): no staging copy into the window, and any size (larger vectors
      * still stream in rounds, reading the shared vector in place). Anywhere else, or once this rank holds 8
      * shared vectors, it is ordinary 64-byte aligned off-heap memory, and every call works as with any buffer.

@@ -30,7 +30,8 @@ public final class ShmWindows implements AutoCloseable
     private final long[] nextLookNs;
     private final ShmWindow[] allocations = new ShmWindow[MAX_ALLOCATIONS + 1];
     private ShmWindow window;
-    private int allocationCount;
+    // written by the thread that allocates, read by the one running a call (an async progress thread)
+    private volatile int allocationCount;
     private boolean isClosed;
 
     ShmWindows(final ShmTransport.Context ctx)
@@ -101,10 +102,11 @@ public final class ShmWindows implements AutoCloseable
         {
             return null;
         }
-        final int id = ++allocationCount;
+        final int id = allocationCount + 1;
         final ShmWindow allocation = ShmWindow.create(new File(ctx.directory(), ShmWindow.allocationFileName(rank, id)),
             ShmWindow.KIND_ALLOCATION, ctx.jobId(), rank, id, 0, bytes);
         allocations[id] = allocation;
+        allocationCount = id;
         return allocation;
     }
 
