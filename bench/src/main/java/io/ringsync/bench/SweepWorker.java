@@ -248,13 +248,13 @@ public final class SweepWorker
         final double algbw = meanNs > 0 ? bytes / meanNs : 0;
         final int np = comm.size();
         final double busbw = algbw * 2.0 * (np - 1) / np;
-        final String algorithm = comm.allReduceAlgorithm((int)(bytes / type.byteSize()), type);
+        final String algorithm = algorithm(comm, bytes);
         out.println(ROW_PREFIX + String.format(Locale.ROOT, "%d,%s,%d,%s,%s,%d,%.3f,%.3f,%.3f,%.6f,%.6f",
             bytes,
             typeName(type),
             np,
             comm.transportName(),
-            null != shared && !"ring".equals(algorithm) ? algorithm + "-shared" : algorithm,
+            null != shared && "direct".equals(algorithm) ? algorithm + "-shared" : algorithm,
             timedCalls,
             histogram.getValueAtPercentile(50) / 1000.0,
             histogram.getValueAtPercentile(99) / 1000.0,
@@ -327,6 +327,17 @@ public final class SweepWorker
         {
             comm.allReduce(shared, 0, count, type, op);
         }
+    }
+
+    /**
+     * @param comm  that ran the calls.
+     * @param bytes of the vector.
+     * @return the allReduce path the communicator takes for that size: {@code small}, {@code direct} or
+     *         {@code ring}.
+     */
+    public static String algorithm(final Communicator comm, final long bytes)
+    {
+        return comm.allReduceAlgorithm((int)Math.min(Integer.MAX_VALUE, bytes / 4), DataType.FLOAT32);
     }
 
     /**

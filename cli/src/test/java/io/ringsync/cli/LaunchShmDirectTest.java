@@ -16,7 +16,8 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The shm direct mode through the launcher, forced on for every size ({@code RINGSYNC_SHM_DIRECT_MIN_BYTES=0}):
+ * The shm direct mode through the launcher, forced on for every size ({@code RINGSYNC_SHM_DIRECT_MIN_BYTES=0} and
+ * {@code RINGSYNC_SMALL_MAX_BYTES=0}, so no call takes the small-vector path):
  * separate JVMs get exact sums and the very bits the ring gives (the result hash of {@link SumCheckMain} is the
  * same with the direct mode forced off), also with a 64 KiB window the largest vectors stream through in hundreds
  * of rounds; a killed rank and a mismatch fail every rank as over the ring, and no file is left.
@@ -41,6 +42,7 @@ class LaunchShmDirectTest
             .transport(LaunchTransport.SHM)
             .timeoutMs(10_000)
             .environment("RINGSYNC_SHM_DIRECT_MIN_BYTES", "0")
+            .environment("RINGSYNC_SMALL_MAX_BYTES", "0")
             .command(Job.java(FailingRankMain.class, "die")));
 
         assertEquals(Launcher.EXIT_FAILED, job.exitCode, job::describe);
@@ -64,6 +66,7 @@ class LaunchShmDirectTest
             .transport(LaunchTransport.SHM)
             .timeoutMs(10_000)
             .environment("RINGSYNC_SHM_DIRECT_MIN_BYTES", "0")
+            .environment("RINGSYNC_SMALL_MAX_BYTES", "0")
             .command(Job.java(FailingRankMain.class, "mismatch")));
 
         assertEquals(Launcher.EXIT_FAILED, job.exitCode, job::describe);
@@ -84,6 +87,7 @@ class LaunchShmDirectTest
             .transport(LaunchTransport.SHM)
             .timeoutMs(30_000)
             .environment("RINGSYNC_SHM_DIRECT_MIN_BYTES", directMinBytes)
+            .environment("RINGSYNC_SMALL_MAX_BYTES", "0")
             .command(Job.java(SumCheckMain.class));
         if (null != windowBytes)
         {

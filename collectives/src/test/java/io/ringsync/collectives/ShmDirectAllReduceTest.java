@@ -511,6 +511,7 @@ class ShmDirectAllReduceTest
                     try (Communicator comm = Communicator.connect(transport, new Communicator.Context()
                         .jobId(jobId)
                         .chunkBytes(8192)
+                        .smallMaxBytes(0)
                         .directMinBytes(directMinBytes)
                         .timeoutNs(TimeUnit.MILLISECONDS.toNanos(timeoutMs))))
                     {
