@@ -337,11 +337,12 @@ public final class SweepWorker
         final double cpuUtil = cpuKnown && meanNs > 0 ? cpuSum * 1000.0 / meanNs : -1;
 
         out.println(ROW_PREFIX + String.format(Locale.ROOT,
-            "%d,%s,%d,%s,ring,%d,%.3f,%.3f,%.3f,%.6f,%.6f,%.3f,%.3f,%.3f,%s,%.1f,%.2f,%s,%d,%s",
+            "%d,%s,%d,%s,%s,%d,%.3f,%.3f,%.3f,%.6f,%.6f,%.3f,%.3f,%.3f,%s,%.1f,%.2f,%s,%d,%s",
             bytes,
             typeName(type),
             np,
             comm.transportName(),
+            algorithm(comm, bytes),
             timedCalls,
             histogram.getValueAtPercentile(50) / 1000.0,
             histogram.getValueAtPercentile(99) / 1000.0,
@@ -410,6 +411,16 @@ public final class SweepWorker
      * @param type an element type.
      * @return its name in the bench's arguments and rows: float32 or float64.
      */
+    /**
+     * @param comm  that ran the calls.
+     * @param bytes of the vector.
+     * @return the allReduce path the communicator takes for that size: {@code small} or {@code ring}.
+     */
+    public static String algorithm(final Communicator comm, final long bytes)
+    {
+        return comm.size() > 1 && bytes <= comm.smallMaxBytes() ? "small" : "ring";
+    }
+
     public static String typeName(final DataType type)
     {
         return type == DataType.FLOAT32 ? "float32" : "float64";

@@ -1,6 +1,7 @@
 package io.ringsync.cli;
 
 import io.ringsync.bench.SweepWorker;
+import io.ringsync.collectives.Configuration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -43,7 +44,8 @@ class BenchCommandTest
             assertEquals("float32", cells[1]);
             assertEquals("2", cells[2]);
             assertEquals("ipc", cells[3]);
-            assertEquals("ring", cells[4]);
+            // the default switch: small vectors take the small-vector path, the rest the ring
+            assertEquals(sizes[i] <= Configuration.SMALL_MAX_BYTES_DEFAULT ? "small" : "ring", cells[4]);
             assertEquals("20", cells[5]);
             final double p50 = Double.parseDouble(cells[6]);
             final double p99 = Double.parseDouble(cells[7]);
@@ -101,8 +103,10 @@ class BenchCommandTest
             "8,float64,2", "4096,float64,2", "8,float64,3", "4096,float64,3" };
         for (int i = 0; i < expected.length; i++)
         {
-            assertEquals(11, lines[i + 1].split(",").length, lines[i + 1]);
-            assertTrue(lines[i + 1].startsWith(expected[i] + ",shm,ring,5,"), lines[i + 1]);
+            final String[] cells = lines[i + 1].split(",");
+            assertEquals(11, cells.length, lines[i + 1]);
+            assertTrue(lines[i + 1].startsWith(expected[i] + ",shm,"), lines[i + 1]);
+            assertEquals("5", cells[5], lines[i + 1]);
         }
         assertTrue(err.toString().contains("# [8/8] np=3 transport=shm type=float64 size=4 KiB"), context);
     }

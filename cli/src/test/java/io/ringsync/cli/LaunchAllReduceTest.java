@@ -22,6 +22,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class LaunchAllReduceTest
 {
+    /**
+     * The hash each np produced, whatever the transport: the bits must not depend on it.
+     */
+    private static final java.util.Map<Integer, Set<String>> HASHES_BY_NP = new java.util.concurrent.ConcurrentHashMap<>();
+
     @ParameterizedTest(name = "np={0} transport={1}")
     @CsvSource({ "2, ipc", "3, ipc", "4, ipc", "2, udp", "3, udp", "4, udp", "2, shm", "3, shm", "4, shm" })
     void everyRankGetsTheExactSumAndTheSameBits(final int np, final String transport)
@@ -42,6 +47,10 @@ class LaunchAllReduceTest
             hashes.add(result.substring(result.indexOf("hash=")));
         }
         assertEquals(1, hashes.size(), () -> "ranks disagree: " + hashes);
+        final Set<String> acrossTransports = HASHES_BY_NP.computeIfAbsent(np,
+            k -> java.util.concurrent.ConcurrentHashMap.newKeySet());
+        acrossTransports.addAll(hashes);
+        assertEquals(1, acrossTransports.size(), () -> "np=" + np + ": transports disagree: " + acrossTransports);
         assertFalse(Files.exists(job.launcher.jobDirectory()), "job directory left behind");
         assertFalse(job.err.stream().anyMatch(line -> line.contains("Picked up " + Launcher.JDK_JAVA_OPTIONS)),
             "the JVM's note about the launcher's own JDK_JAVA_OPTIONS is noise and must be dropped");

@@ -19,8 +19,11 @@ package io.ringsync.collectives;
  * snapshot's part of the model, and the local progress made while the average was in flight is kept on top.
  * <p>
  * Staleness is the number of steps taken between a snapshot and the merge of its average. It is bounded: when
- * an average has not arrived {@code maxStaleness} steps after its snapshot, {@link #step(double)} waits for it
- * (the time spent is reported by {@link #waitNanos()}). {@code maxStaleness} 0 makes each sync blocking.
+ * an average has not arrived {@code maxStaleness} steps after its snapshot, or when the next snapshot is due,
+ * {@link #step(double)} waits for it (the time spent is reported by {@link #waitNanos()}), so staleness never
+ * exceeds {@code min(maxStaleness, syncEvery)}. {@code maxStaleness} 0 makes each sync blocking. Snapshots are
+ * taken at fixed step counts (every {@code syncEvery}-th step), never depending on timing, so every rank makes
+ * the same calls: ranks must call {@link #step(double)} the same number of times.
  * <p>
  * One averager per communicator, used from the trainer's thread only; it owns the communicator's call order
  * while in use (do not issue other calls on the communicator between construction and {@link #finish()},
@@ -40,7 +43,6 @@ public final class ModelAverager
     private double weightSinceSnapshot;
     private double totalWeight;
     private long steps;
-    private long stepsSinceSnapshot;
     private long stepsInFlight;
     private boolean inFlight;
     private long syncs;
@@ -92,7 +94,6 @@ public final class ModelAverager
             throw new IllegalStateException("finish() was called; this averager is done");
         }
         steps++;
-        stepsSinceSnapshot++;
         weightSinceSnapshot += examples;
         totalWeight += examples;
         if (inFlight)
@@ -102,12 +103,13 @@ public final class ModelAverager
             {
                 merge();
             }
-            else if (stepsInFlight >= maxStaleness)
+            else if (stepsInFlight >= maxStaleness || steps % syncEvery == 0)
             {
                 waitAndMerge();
             }
         }
-        if (!inFlight && stepsSinceSnapshot >= syncEvery)
+        // the schedule depends on the step count only, so every rank issues the same calls in the same order
+        if (steps % syncEvery == 0)
         {
             startSync();
             if (maxStaleness == 0)
@@ -195,7 +197,6 @@ public final class ModelAverager
         comm.weightedAverageAsync(average, weightSinceSnapshot, request);
         inFlight = true;
         stepsInFlight = 0;
-        stepsSinceSnapshot = 0;
         weightSinceSnapshot = 0;
         syncs++;
     }
