@@ -64,7 +64,8 @@ class BenchCommandTest
             assertEquals(2, rankCpu.length, "one CPU figure per rank: " + lines[i + 1]);
             for (final String cpu : rankCpu)
             {
-                assertTrue(Double.parseDouble(cpu) > 0, "a rank that ran calls used CPU: " + lines[i + 1]);
+                // the JVM counts process CPU in 10 ms ticks: 20 short calls may read 0, never -1 (unknown) on Linux
+                assertTrue(Double.parseDouble(cpu) >= 0, "a rank's CPU time is known: " + lines[i + 1]);
             }
             assertTrue(Double.parseDouble(cells[15]) >= 0, "the ipc job's driver is measured: " + lines[i + 1]);
             assertTrue(Double.parseDouble(cells[16]) > 0, "cores kept busy: " + lines[i + 1]);
