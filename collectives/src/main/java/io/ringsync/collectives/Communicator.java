@@ -979,6 +979,14 @@ public final class Communicator implements AutoCloseable
                             chunkBytes / type.byteSize(), true, weight), r.timeoutNs);
                         r.weightSum = smallAllReduce.weightSum();
                     }
+                    else if (null != directAllReduce && (long)r.count * type.byteSize() >= ctx.directMinBytes())
+                    {
+                        wire.startCall(sequence, Collective.ALL_REDUCE, type, Reduction.WEIGHTED_AVG, r.count,
+                            Wire.RING_ALL_REDUCE);
+                        run(directAllReduce.start(sequence, type, ReduceOp.AVG, r.base, r.address, r.count, true,
+                            weight), r.timeoutNs);
+                        r.weightSum = directAllReduce.weightSum(0);
+                    }
                     else
                     {
                         wire.startCall(sequence, Collective.ALL_REDUCE, type, Reduction.WEIGHTED_AVG, r.count,

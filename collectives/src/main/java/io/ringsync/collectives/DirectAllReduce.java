@@ -61,6 +61,7 @@ final class DirectAllReduce extends Algorithm
     private final boolean[] verified;
     private final long[] peerBase;
     private final int[] gatherChunk;
+    private final double[] weights;
 
     private long roundCounter;
 
@@ -72,6 +73,8 @@ final class DirectAllReduce extends Algorithm
     private int count;
     private int shift;
     private boolean inPlace;
+    private boolean weighted;
+    private Reduction reduction;
     private int rounds;
     private int chunkElements;
     private int chunksPerSegment;
@@ -100,6 +103,7 @@ final class DirectAllReduce extends Algorithm
         this.verified = new boolean[n];
         this.peerBase = new long[n];
         this.gatherChunk = new int[n];
+        this.weights = new double[n];
     }
 
     /**
@@ -109,6 +113,22 @@ final class DirectAllReduce extends Algorithm
         final long sequence, final DataType type, final ReduceOp op, final Object base, final long address,
         final int count)
     {
+        return start(sequence, type, op, base, address, count, false, 0);
+    }
+
+    /**
+     * Prepare a call, a weighted average when {@code weighted}: the vector is already scaled by this rank's
+     * {@code weight}, published in the descriptor; the owner of segment k divides by the weights summed in the
+     * ring's order for k (w_k + w_k+1 + ...), as {@link RingAllReduce} does, so the bits are the ring's.
+     */
+    DirectAllReduce start(
+        final long sequence, final DataType type, final ReduceOp op, final Object base, final long address,
+        final int count, final boolean weighted, final double weight)
+    {
+        this.weighted = weighted;
+        this.reduction = weighted ? Reduction.WEIGHTED_AVG : Wire.reduction(op);
+        Arrays.fill(weights, 0);
+        weights[rank] = weighted ? weight : 0;
         this.sequence = sequence;
         this.type = type;
         this.op = op;
@@ -124,8 +144,8 @@ final class DirectAllReduce extends Algorithm
         final long firstRound = roundCounter + 1;
         roundCounter += rounds;
         window.publishDescriptor(sequence, Collective.ALL_REDUCE.value(), Wire.elementType(type).value(),
-            Wire.reduction(op).value(), count, rounds, chunkElements, inPlace ? allocation.id() : 0,
-            inPlace ? address - allocation.dataAddress() : 0);
+            reduction.value(), count, rounds, chunkElements, inPlace ? allocation.id() : 0,
+            inPlace ? address - allocation.dataAddress() : 0, weights[rank]);
         Arrays.fill(verified, false);
         verified[rank] = true;
         chunksRead = 0;
@@ -294,9 +314,14 @@ final class DirectAllReduce extends Algorithm
             }
             else
             {
+                if (weighted && !verifyAll())
+                {
+                    return work;
+                }
                 // this rank owns the segment: the final value into the result, and into the window for the others
                 // (also when the vector is shared: so no peer reads it once this rank has every final segment)
-                Kernels.reduce(type, op, true, n, null, src, base, local, base, local, null,
+                Kernels.reduce(type, op, true, weighted ? weightSum(segment) : n, null, src, base, local, base, local,
+                    null,
                     window.dataAddress() + ((packedOffset[segment] + lo) << shift), elements);
             }
             window.publishFlag(segment * chunksPerSegment + chunk, serial);
@@ -379,6 +404,33 @@ final class DirectAllReduce extends Algorithm
     }
 
     /**
+     * Every peer verified (and so its weight known); false while some has not published this call yet.
+     */
+    private boolean verifyAll()
+    {
+        boolean all = true;
+        for (int peer = 0; peer < n; peer++)
+        {
+            all &= verify(peer);
+        }
+        return all;
+    }
+
+    /**
+     * @param segment a segment.
+     * @return the weights summed in the ring's order for that segment: from rank {@code segment} on.
+     */
+    double weightSum(final int segment)
+    {
+        double sum = 0;
+        for (int hop = 0; hop < n; hop++)
+        {
+            sum += weights[(segment + hop) % n];
+        }
+        return sum;
+    }
+
+    /**
      * Whether {@code peer} published this call, and the same call: checked once per call and peer, before any of
      * its data is read.
      */
@@ -402,6 +454,7 @@ final class DirectAllReduce extends Algorithm
         final int peerChunk = w.descriptorInt(sequence, ShmWindow.D_CHUNK);
         final int areaId = w.descriptorInt(sequence, ShmWindow.D_AREA_ID);
         final long areaOffset = w.descriptorAreaOffset(sequence);
+        final double peerWeight = w.descriptorWeight(sequence);
         ShmWindow.loadFence();
         if (w.descriptorSequence(sequence) != sequence)
         {
@@ -409,13 +462,13 @@ final class DirectAllReduce extends Algorithm
         }
 
         if (collective != Collective.ALL_REDUCE.value() || elementType != Wire.elementType(type).value() ||
-            reduction != Wire.reduction(op).value() || peerCount != count)
+            reduction != this.reduction.value() || peerCount != count)
         {
             throw new CollectiveMismatchException("rank " + rank + ": allReduce #" + sequence + " mismatch: rank " +
                 peer + " called " + Wire.describe(Collective.get((short)collective),
                 ElementType.get((short)elementType), Reduction.get((short)reduction), peerCount, -1) +
                 " but rank " + rank + " called " + Wire.describe(Collective.ALL_REDUCE, Wire.elementType(type),
-                Wire.reduction(op), count, -1) + "; every rank must make the same collective calls, in the same " +
+                this.reduction, count, -1) + "; every rank must make the same collective calls, in the same " +
                 "order, with the same length, type, op and root", peer);
         }
         if (peerRounds != rounds || peerChunk != chunkElements)
@@ -445,6 +498,7 @@ final class DirectAllReduce extends Algorithm
             }
             peerBase[peer] = shared.dataAddress() + areaOffset;
         }
+        weights[peer] = peerWeight;
         verified[peer] = true;
         return true;
     }

@@ -140,6 +140,45 @@ class ShmDirectAllReduceTest
     }
 
     /**
+     * Weighted averages in direct mode divide by the weights summed in the ring's order: the ring's bits, with
+     * uneven weights, a zero weight on a rank holding NaN, float32 and float64, streaming through a small window.
+     */
+    @ParameterizedTest(name = "np={0}")
+    @ValueSource(ints = { 2, 3, 4 })
+    void weightedAveragesAreBitwiseTheRings(final int n) throws Exception
+    {
+        final int count = 300_007;
+        final RankBody<Object[]> body = (comm) ->
+        {
+            final int r = comm.rank();
+            final double weight = r == 1 ? 0 : r + 0.25;
+            final float[] f = floats(r, count, 11);
+            final double[] d = doubles(r, count / 3, 13);
+            if (r == 1)
+            {
+                java.util.Arrays.fill(f, Float.NaN);
+            }
+            final double fSum = comm.weightedAverage(f, weight);
+            final double dSum = comm.weightedAverage(d, weight);
+            return new Object[]{f, d, fSum, dSum};
+        };
+        final List<Object[]> direct = runRanks(n, ThreadLocalRandom.current().nextLong(), SMALL_WINDOW, 0, body);
+        final List<Object[]> ring = runRanks(n, ThreadLocalRandom.current().nextLong(), SMALL_WINDOW, -1, body);
+        double expectedSum = 0;
+        for (int r = 0; r < n; r++)
+        {
+            expectedSum += r == 1 ? 0 : r + 0.25;
+        }
+        for (int r = 0; r < n; r++)
+        {
+            assertFloatsBitwise((float[])ring.get(0)[0], (float[])direct.get(r)[0], "rank " + r + " float32");
+            assertDoublesBitwise((double[])ring.get(0)[1], (double[])direct.get(r)[1], "rank " + r + " float64");
+            assertEquals(expectedSum, (double)direct.get(r)[2], "rank " + r + " weight sum");
+            assertEquals(expectedSum, (double)direct.get(r)[3], "rank " + r + " weight sum");
+        }
+    }
+
+    /**
      * A vector ten times the window streams through in rounds, every call, and the window files stay bounded.
      */
     @ParameterizedTest(name = "np={0}")

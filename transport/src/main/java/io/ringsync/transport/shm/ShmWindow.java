@@ -134,6 +134,11 @@ public final class ShmWindow implements AutoCloseable
      */
     public static final int D_AREA_OFFSET = 48;
 
+    /**
+     * Descriptor field: the owner's weight in a weighted average, else 0 (double).
+     */
+    public static final int D_WEIGHT = 56;
+
     static final int DONE_OFFSET = DESCRIPTORS_OFFSET + 2 * DESCRIPTOR_LENGTH;
     static final int FLAGS_OFFSET = DONE_OFFSET + 128;
     static final int PAGE_LENGTH = 4096;
@@ -472,7 +477,8 @@ public final class ShmWindow implements AutoCloseable
         final int rounds,
         final int chunkElements,
         final int areaId,
-        final long areaOffset)
+        final long areaOffset,
+        final double weight)
     {
         final int at = descriptorOffset(sequence);
         buffer.putLongVolatile(at, 0);
@@ -484,6 +490,7 @@ public final class ShmWindow implements AutoCloseable
         buffer.putInt(at + D_CHUNK, chunkElements);
         buffer.putInt(at + D_AREA_ID, areaId);
         buffer.putLong(at + D_AREA_OFFSET, areaOffset);
+        buffer.putDouble(at + D_WEIGHT, weight);
         buffer.putLongRelease(at, sequence);
     }
 
@@ -516,6 +523,15 @@ public final class ShmWindow implements AutoCloseable
     public long descriptorAreaOffset(final long sequence)
     {
         return buffer.getLong(descriptorOffset(sequence) + D_AREA_OFFSET);
+    }
+
+    /**
+     * @param sequence call sequence.
+     * @return the weight in that call's descriptor.
+     */
+    public double descriptorWeight(final long sequence)
+    {
+        return buffer.getDouble(descriptorOffset(sequence) + D_WEIGHT);
     }
 
     /**
