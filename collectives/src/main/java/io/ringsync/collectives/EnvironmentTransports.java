@@ -142,6 +142,11 @@ final class EnvironmentTransports
             .connectTimeoutNs(ctx.timeoutNs())
             .slotLength(shmSlotLength(env, ctx.chunkBytes()));
         shmCtx.slotCount(shmSlotCount(env, worldSize, shmCtx.slotLength()));
+        final String windowBytes = Configuration.lookup(env, Configuration.SHM_WINDOW_BYTES_ENV);
+        if (null != windowBytes)
+        {
+            shmCtx.windowLength(Communicator.Context.parseSize(Configuration.SHM_WINDOW_BYTES_ENV, windowBytes));
+        }
         checkShmSpace(env, worldSize, jobDirectory, -1);
         try
         {
@@ -196,9 +201,9 @@ final class EnvironmentTransports
         final String chunk = Configuration.lookup(env, Configuration.CHUNK_BYTES_ENV);
         chunkBytes = null == chunk ? Configuration.CHUNK_BYTES_DEFAULT :
             (int)Communicator.Context.parseSize(Configuration.CHUNK_BYTES_ENV, chunk);
-        final String window = Configuration.lookup(env, ShmFootprint.WINDOW_BYTES_ENV);
-        final long windowBytes = null == window ? ShmFootprint.WINDOW_BYTES_DEFAULT :
-            Communicator.Context.parseSize(ShmFootprint.WINDOW_BYTES_ENV, window);
+        final String window = Configuration.lookup(env, Configuration.SHM_WINDOW_BYTES_ENV);
+        final long windowBytes = null == window ? ShmTransport.WINDOW_LENGTH_DEFAULT :
+            Communicator.Context.parseSize(Configuration.SHM_WINDOW_BYTES_ENV, window);
         final int slotLength = shmSlotLength(env, chunkBytes);
         final int slotCount = shmSlotCount(env, worldSize, slotLength);
         if (slotCount < 1 || slotLength < 1 || windowBytes < 0)
@@ -235,6 +240,23 @@ final class EnvironmentTransports
             return "ipc";
         }
         return Configuration.TRANSPORT_DEFAULT;
+    }
+
+    /**
+     * @param transport as opened here or given to {@link Communicator#connect}.
+     * @return the shm transport underneath, or null for another transport.
+     */
+    static ShmTransport shmOf(final Transport transport)
+    {
+        if (transport instanceof ShmTransport)
+        {
+            return (ShmTransport)transport;
+        }
+        if (transport instanceof RemoveEmptyDirectoryOnClose)
+        {
+            return shmOf(((RemoveEmptyDirectoryOnClose)transport).delegate);
+        }
+        return null;
     }
 
     private static String defaultJobDirectory(final long jobId)

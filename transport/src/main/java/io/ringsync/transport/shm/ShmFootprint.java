@@ -11,8 +11,8 @@ import java.nio.file.Path;
  * with SIGBUS instead of failing with a message.
  * <p>
  * A job of n ranks holds n (n - 1) link files (a full mesh: every algorithm may use any link), n status files,
- * and an allowance of {@link #WINDOW_BYTES_ENV} per rank for the windows of the direct mode, whether or not
- * they are in use. Every figure is fixed by the settings, never by a vector's size: vectors stream through.
+ * and one direct-mode window of {@link #WINDOW_BYTES_ENV} data per rank, whether or not it is in use (vectors
+ * a user allocates in shared memory come on top). Every figure is fixed by the settings, never by a vector's size: vectors stream through.
  * With the defaults a 4-rank job needs well under the 64 MiB /dev/shm a container gets by default.
  */
 public final class ShmFootprint
@@ -23,9 +23,9 @@ public final class ShmFootprint
     public static final String WINDOW_BYTES_ENV = "RINGSYNC_SHM_WINDOW_BYTES";
 
     /**
-     * Default window allowance per rank: 4 MiB.
+     * Default window data per rank: {@link ShmTransport#WINDOW_LENGTH_DEFAULT}.
      */
-    public static final long WINDOW_BYTES_DEFAULT = 4L << 20;
+    public static final long WINDOW_BYTES_DEFAULT = ShmTransport.WINDOW_LENGTH_DEFAULT;
 
     private static final long PAGE = 4096;
 
@@ -44,7 +44,23 @@ public final class ShmFootprint
     {
         final long link = pages(ShmLinkDescriptor.fileLength(slotCount, slotLength));
         return (long)worldSize * (worldSize - 1) * link + worldSize * (pages(StatusDescriptor.FILE_LENGTH) +
-            pages(windowBytes));
+            windowFileBytes(worldSize, windowBytes));
+    }
+
+    /**
+     * @param worldSize   ranks in the job.
+     * @param windowBytes data bytes of a window.
+     * @return the bytes of one rank's direct-mode window file: its data, its chunk flags and its header, as
+     * {@link ShmWindows#window()} makes it; 0 for no window.
+     */
+    public static long windowFileBytes(final int worldSize, final long windowBytes)
+    {
+        if (windowBytes <= 0)
+        {
+            return 0;
+        }
+        final int flags = (int)(windowBytes / ShmWindows.MIN_CHUNK_BYTES) + 2 * worldSize;
+        return pages(ShmWindow.fileLength(flags, windowBytes));
     }
 
     /**
@@ -119,7 +135,7 @@ public final class ShmFootprint
         final long links = (long)worldSize * (worldSize - 1) * pages(ShmLinkDescriptor.fileLength(slotCount, slotLength));
         return "a " + worldSize + "-rank shm job needs " + mib(needed) + " in " + directory.getParent() + " (" +
             worldSize * (worldSize - 1) + " links of " + slotCount + " slots x " + slotLength + " bytes = " + mib(links) +
-            ", plus " + mib(worldSize * pages(windowBytes)) + " of windows, " + WINDOW_BYTES_ENV + "=" + windowBytes +
+            ", plus " + mib(worldSize * windowFileBytes(worldSize, windowBytes)) + " of direct-mode windows, " + WINDOW_BYTES_ENV + "=" + windowBytes +
             " per rank), but only " + mib(usable) + " is free" + (present > 0 ? " besides the job's " + mib(present) : "") +
             ". Give it more room (docker run --shm-size=" + suggestedShmSize(needed) + "m ...), lower " +
             "RINGSYNC_SHM_SLOT_COUNT or RINGSYNC_SHM_SLOT_LENGTH (or RINGSYNC_CHUNK_BYTES), or use --transport ipc " +

@@ -23,7 +23,9 @@ class ShmFootprintTest
     {
         final long link = ShmLinkDescriptor.fileLength(16, 4096 + 128);
         final long linkPages = (link + 4095) / 4096 * 4096;
-        assertEquals(3 * 2 * linkPages + 3 * (4096 + MIB), ShmFootprint.jobBytes(3, 16, 4096 + 128, MIB));
+        final long window = ShmWindow.fileLength((int)(MIB / ShmWindows.MIN_CHUNK_BYTES) + 6, MIB);
+        assertEquals(0, window % 4096);
+        assertEquals(3 * 2 * linkPages + 3 * (4096 + window), ShmFootprint.jobBytes(3, 16, 4096 + 128, MIB));
     }
 
     @Test
