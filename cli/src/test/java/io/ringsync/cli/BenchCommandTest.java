@@ -26,7 +26,7 @@ class BenchCommandTest
         final StringWriter out = new StringWriter();
         final StringWriter err = new StringWriter();
         final int exitCode = RingsyncCommand.execute(new PrintWriter(out), new PrintWriter(err),
-            "bench", "--np", "2", "--sizes", "4,64KiB", "--iters", "20", "--format", "csv");
+            "bench", "--np", "2", "--transport", "ipc", "--sizes", "4,64KiB", "--iters", "20", "--format", "csv");
         final String context = "stdout:\n" + out + "\nstderr:\n" + err;
 
         assertEquals(Launcher.EXIT_OK, exitCode, context);
@@ -43,7 +43,7 @@ class BenchCommandTest
             assertEquals(Long.toString(sizes[i]), cells[0]);
             assertEquals("float32", cells[1]);
             assertEquals("2", cells[2]);
-            assertEquals("shm", cells[3], "shm is the default transport");
+            assertEquals("ipc", cells[3]);
             // the default switch: small vectors take the small-vector path, the rest the ring
             assertEquals(sizes[i] <= Configuration.SMALL_MAX_BYTES_DEFAULT ? "small" : "ring", cells[4]);
             assertEquals("20", cells[5]);
