@@ -462,8 +462,10 @@ public final class SgdDemo
             out.println("What you just saw: " + ranks + " processes each trained their own copy of a " +
                 DemoSupport.size(4L * dimension) + " model on their own data, which never left the process.");
             out.println(explanationOfMode());
-            out.println("The baseline is what one process gets from all the data; averaging should land close to " +
-                "its accuracy in less time. Try --mode async, --mode none, --np 3, --sync-every 32, or --help.");
+            out.println("The baseline is one process on all the data: averaging lands close to its accuracy. The " +
+                "speedup needs a free core per rank; a sync of the model costs about as much as training a few " +
+                "thousand examples, so --sync-every trades freshness for speed.");
+            out.println("Try --mode async, --mode none, --np 3, --sync-every 32, or --help.");
         }
         out.flush();
     }

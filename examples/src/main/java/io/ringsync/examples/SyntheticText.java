@@ -113,9 +113,15 @@ public final class SyntheticText
 
     /**
      * @param feature in [0, dimension).
-     * @return the hidden model's weight of that feature, standard normal.
+     * @return the hidden model's weight of that feature: standard normal, less the mean weight of a token drawn
+     *     from the Zipf law (otherwise the few most frequent tokens would make most documents one class).
      */
     public double trueWeight(final int feature)
+    {
+        return trueWeights()[feature];
+    }
+
+    private static double gaussian(final long seed, final int feature)
     {
         // Box-Muller on two uniforms hashed from (seed, feature): no random generator to set up per feature
         final long bits = Seeds.mix(Seeds.mix(seed ^ 0x5851F42D4C957F2DL) + feature);
@@ -174,7 +180,16 @@ public final class SyntheticText
             final double[] weights = new double[dimension];
             for (int feature = 0; feature < dimension; feature++)
             {
-                weights[feature] = trueWeight(feature);
+                weights[feature] = gaussian(seed, feature);
+            }
+            double mean = 0;
+            for (int token = 0; token < vocabulary; token++)
+            {
+                mean += (zipfCdf[token] - (token == 0 ? 0 : zipfCdf[token - 1])) * weights[featureOf(token)];
+            }
+            for (int feature = 0; feature < dimension; feature++)
+            {
+                weights[feature] -= mean;
             }
             trueWeights = weights;
         }
