@@ -279,7 +279,7 @@ final class DemoCommand implements Callable<Integer>
         Integer holdout;
 
         @Option(names = "--spread", paramLabel = "SIGMA", description = "Standard deviation of a blob (default: " +
-            "1.5; centres lie in [-10, 10]^D).")
+            "1.0; centres lie in [-10, 10]^D).")
         Double spread;
 
         @Option(names = "--epochs", paramLabel = "E", description = "Passes over each shard (default: 3).")

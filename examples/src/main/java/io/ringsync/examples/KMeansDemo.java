@@ -78,7 +78,7 @@ public final class KMeansDemo
         epochs = options.integer("--epochs", 3, 1, 10_000);
         batch = options.integer("--batch", 256, 1, 1 << 20);
         syncEvery = options.integer("--sync-every", 16, 1, Integer.MAX_VALUE);
-        spread = options.decimal("--spread", 1.5, 0, 1e6);
+        spread = options.decimal("--spread", 1.0, 0, 1e6);
         seed = options.longValue("--seed", 42);
         dataPattern = options.string("--data", null);
         testFile = options.string("--test", null);

@@ -157,8 +157,9 @@ public final class MiniBatchKMeans
     }
 
     /**
-     * k-means++ seeding (Arthur and Vassilvitskii): the first centre a random point, each next one a point drawn
-     * with probability proportional to its squared distance to the nearest centre chosen so far.
+     * Greedy k-means++ seeding (Arthur and Vassilvitskii): the first centre a random point, each next one the best
+     * of a few points drawn with probability proportional to their squared distance to the nearest centre chosen
+     * so far.
      *
      * @param points to choose from, at least k.
      * @param k      centres wanted.
@@ -185,24 +186,43 @@ public final class MiniBatchKMeans
             nearest[point] = squaredDistance(centres, 0, data, point * d, d);
             total += nearest[point];
         }
+        // greedy k-means++ (as in scikit-learn): draw 2 + ln k candidates per centre, keep the one that lowers
+        // the total squared distance most; plain k-means++ often puts two centres in one well separated blob
+        final int trials = 2 + (int)Math.log(k);
         for (int c = 1; c < k; c++)
         {
-            int chosen = n - 1;
-            double target = random.nextDouble() * total;
-            for (int point = 0; point < n; point++)
+            int best = -1;
+            double bestTotal = Double.POSITIVE_INFINITY;
+            for (int trial = 0; trial < trials; trial++)
             {
-                target -= nearest[point];
-                if (target < 0)
+                int candidate = random.nextInt(n); // every point sits on a chosen centre: any will do
+                if (total > 0)
                 {
-                    chosen = point;
-                    break;
+                    double target = random.nextDouble() * total;
+                    candidate = n - 1;
+                    for (int point = 0; point < n; point++)
+                    {
+                        target -= nearest[point];
+                        if (target < 0)
+                        {
+                            candidate = point;
+                            break;
+                        }
+                    }
+                }
+                double candidateTotal = 0;
+                for (int point = 0; point < n; point++)
+                {
+                    candidateTotal += Math.min(nearest[point],
+                        squaredDistance(data, candidate * d, data, point * d, d));
+                }
+                if (candidateTotal < bestTotal)
+                {
+                    bestTotal = candidateTotal;
+                    best = candidate;
                 }
             }
-            if (!(total > 0))
-            {
-                chosen = random.nextInt(n); // every point sits on a chosen centre: any will do
-            }
-            System.arraycopy(data, chosen * d, centres, c * d, d);
+            System.arraycopy(data, best * d, centres, c * d, d);
             total = 0;
             for (int point = 0; point < n; point++)
             {
