@@ -11,6 +11,8 @@ import io.ringsync.transport.InboundLink;
 import io.ringsync.transport.MessageHandler;
 import io.ringsync.transport.OutboundLink;
 import io.ringsync.transport.Transport;
+import io.ringsync.transport.shm.ShmTransport;
+import io.ringsync.transport.shm.ShmWindow;
 import org.agrona.BufferUtil;
 import org.agrona.CloseHelper;
 import org.agrona.DirectBuffer;
@@ -74,7 +76,7 @@ public final class Communicator implements AutoCloseable
     private final int left;
     private final int right;
     private final Wire wire;
-    private final IdleStrategy idle;
+    private IdleStrategy idle;
     private final InboundLink[] inbound;
     private final Dispatcher dispatcher = new Dispatcher();
     private final AtomicBoolean busy = new AtomicBoolean();
@@ -86,7 +88,9 @@ public final class Communicator implements AutoCloseable
     private final String[] peerHosts;
 
     private RingAllReduce ringAllReduce;
+    private SmallAllReduce smallAllReduce;
     private ChainBroadcast chainBroadcast;
+    private DirectAllReduce directAllReduce;
     private long windowLength;
     private int chunkBytes;
 
@@ -174,11 +178,17 @@ public final class Communicator implements AutoCloseable
         ctx.conclude();
         final Communicator comm = new Communicator(transport, ctx);
         comm.handshake();
+        comm.idle = ctx.idleStrategy(comm.ranksOnThisHost());
         comm.sizeChunks();
         if (comm.size > 1)
         {
             comm.ringAllReduce = new RingAllReduce(comm);
+            if (ctx.smallMaxBytes() > 0)
+            {
+                comm.smallAllReduce = new SmallAllReduce(comm, ctx.smallMaxBytes(), comm.chunkBytes);
+            }
             comm.chainBroadcast = new ChainBroadcast(comm);
+            comm.directAllReduce = comm.openDirectMode();
         }
         return comm;
     }
@@ -213,6 +223,14 @@ public final class Communicator implements AutoCloseable
     public int chunkBytes()
     {
         return chunkBytes;
+    }
+
+    /**
+     * @return largest allReduce in bytes that takes the small-vector path instead of the ring (0: never).
+     */
+    public int smallMaxBytes()
+    {
+        return ctx.smallMaxBytes();
     }
 
     /**
@@ -924,11 +942,20 @@ public final class Communicator implements AutoCloseable
         {
             case CALL_ALL_REDUCE:
                 currentCollective = Collective.ALL_REDUCE;
-                if (size > 1)
+                // by size only, never by transport: the two paths sum in different orders
+                if (null != smallAllReduce && (long)r.count * type.byteSize() <= ctx.smallMaxBytes())
                 {
-                    wire.startCall(sequence, Collective.ALL_REDUCE, type, Wire.reduction(r.op), r.count, -1);
-                    run(ringAllReduce.start(type, r.op, r.base, r.address, r.count, chunkBytes / type.byteSize()),
+                    wire.startCall(sequence, Collective.ALL_REDUCE, type, Wire.reduction(r.op), r.count,
+                        Wire.SMALL_ALL_REDUCE);
+                    run(smallAllReduce.start(type, r.op, r.base, r.address, r.count, chunkBytes / type.byteSize()),
                         r.timeoutNs);
+                }
+                else if (size > 1)
+                {
+                    wire.startCall(sequence, Collective.ALL_REDUCE, type, Wire.reduction(r.op), r.count,
+                        Wire.RING_ALL_REDUCE);
+                    // the ring, or over shm from RINGSYNC_SHM_DIRECT_MIN_BYTES the direct mode (same summation order)
+                    run(allReduceAlgorithm(type, r.op, r.base, r.address, r.count), r.timeoutNs);
                 }
                 break;
 
@@ -944,10 +971,30 @@ public final class Communicator implements AutoCloseable
                 else
                 {
                     Kernels.scale(type, r.base, r.address, r.count, valid ? weight : 0);
-                    wire.startCall(sequence, Collective.ALL_REDUCE, type, Reduction.WEIGHTED_AVG, r.count, -1);
-                    run(ringAllReduce.start(RingAllReduce.ALL_REDUCE, type, ReduceOp.AVG, r.base, r.address, r.count,
-                        chunkBytes / type.byteSize(), true, weight), r.timeoutNs);
-                    r.weightSum = ringAllReduce.weightSum();
+                    if (null != smallAllReduce && (long)r.count * type.byteSize() <= ctx.smallMaxBytes())
+                    {
+                        wire.startCall(sequence, Collective.ALL_REDUCE, type, Reduction.WEIGHTED_AVG, r.count,
+                            Wire.SMALL_ALL_REDUCE);
+                        run(smallAllReduce.start(type, ReduceOp.AVG, r.base, r.address, r.count,
+                            chunkBytes / type.byteSize(), true, weight), r.timeoutNs);
+                        r.weightSum = smallAllReduce.weightSum();
+                    }
+                    else if (null != directAllReduce && (long)r.count * type.byteSize() >= ctx.directMinBytes())
+                    {
+                        wire.startCall(sequence, Collective.ALL_REDUCE, type, Reduction.WEIGHTED_AVG, r.count,
+                            Wire.RING_ALL_REDUCE);
+                        run(directAllReduce.start(sequence, type, ReduceOp.AVG, r.base, r.address, r.count, true,
+                            weight), r.timeoutNs);
+                        r.weightSum = directAllReduce.weightSum(0);
+                    }
+                    else
+                    {
+                        wire.startCall(sequence, Collective.ALL_REDUCE, type, Reduction.WEIGHTED_AVG, r.count,
+                            Wire.RING_ALL_REDUCE);
+                        run(ringAllReduce.start(RingAllReduce.ALL_REDUCE, type, ReduceOp.AVG, r.base, r.address,
+                            r.count, chunkBytes / type.byteSize(), true, weight), r.timeoutNs);
+                        r.weightSum = ringAllReduce.weightSum();
+                    }
                 }
                 if (!valid)
                 {
@@ -1326,6 +1373,22 @@ public final class Communicator implements AutoCloseable
         }
     }
 
+    /**
+     * @return ranks of this job on this host (this one included), from the hellos' host identities.
+     */
+    private int ranksOnThisHost()
+    {
+        int count = 1;
+        for (int peer = 0; peer < size; peer++)
+        {
+            if (peer != rank && null != peerProcesses[peer])
+            {
+                count++;
+            }
+        }
+        return count;
+    }
+
     private static boolean allTrue(final boolean[] flags)
     {
         for (final boolean flag : flags)
@@ -1424,6 +1487,139 @@ public final class Communicator implements AutoCloseable
         }
         bytes &= ~63L;
         chunkBytes = (int)bytes;
+    }
+
+    // ------------------------------------------------------------------------------------------------------
+    // shm direct mode: which AllReduce runs a call, and vectors placed in shared memory
+    // ------------------------------------------------------------------------------------------------------
+
+    /**
+     * Place a vector of {@code count} elements where {@code allReduce} reads it fastest. Over the shm transport
+     * with the direct mode on ({@link #hasDirectMode()}) it is a file of shared memory of its own in the job
+     * directory, which peers read in place in direct mode
+     * ({@link Context#directMinBytes(long)}): no staging copy into the window, and any size (larger vectors
+     * still stream in rounds, reading the shared vector in place). Anywhere else, or once this rank holds 8
+     * shared vectors, it is ordinary 64-byte aligned off-heap memory, and every call works as with any buffer.
+     * Pass the buffer itself to {@link #allReduce(MutableDirectBuffer, int, int, DataType, ReduceOp)} (any
+     * offset inside it); a shared vector is the caller's own again when the call returns. The shared memory is
+     * released when the buffer is garbage collected; its file is removed when the communicator closes.
+     * Allocate before the calls that use it, off the hot path.
+     *
+     * @param count elements, >= 0.
+     * @param type  element type.
+     * @return a zeroed little-endian buffer of {@code count * type.byteSize()} bytes.
+     */
+    public UnsafeBuffer allocate(final int count, final DataType type)
+    {
+        if (count < 0 || null == type)
+        {
+            throw new IllegalArgumentException("count " + count + " and type " + type + ": count must be >= 0");
+        }
+        final long bytes = (long)count * type.byteSize();
+        if (bytes > Integer.MAX_VALUE - 4096)
+        {
+            throw new IllegalArgumentException(count + " x " + type + " is above the 2 GiB of one buffer");
+        }
+        if (null != directAllReduce && state == State.OPEN)
+        {
+            try
+            {
+                final ShmWindow shared = EnvironmentTransports.shmOf(transport).windows().allocate(bytes);
+                if (null != shared)
+                {
+                    final int offset = (int)(shared.dataAddress() - shared.buffer().addressOffset());
+                    return new UnsafeBuffer(shared.mapped(), offset, (int)bytes);
+                }
+            }
+            catch (final IllegalStateException ex)
+            {
+                throw new ConfigurationException("rank " + rank + ": cannot place " + bytes + " bytes in shared " +
+                    "memory: " + ex.getMessage() + " (is /dev/shm full?)", -1, ex);
+            }
+        }
+        return new UnsafeBuffer(BufferUtil.allocateDirectAligned(Math.max(64, (int)bytes), 64), 0, (int)bytes);
+    }
+
+    /**
+     * {@link #allocate(int, DataType)} of float32 elements.
+     *
+     * @param count elements.
+     * @return the buffer.
+     */
+    public UnsafeBuffer allocateFloats(final int count)
+    {
+        return allocate(count, DataType.FLOAT32);
+    }
+
+    /**
+     * {@link #allocate(int, DataType)} of float64 elements.
+     *
+     * @param count elements.
+     * @return the buffer.
+     */
+    public UnsafeBuffer allocateDoubles(final int count)
+    {
+        return allocate(count, DataType.FLOAT64);
+    }
+
+    /**
+     * Which algorithm an AllReduce of this size runs, for reports: chosen by size only, the same on every rank.
+     *
+     * @param count elements.
+     * @param type  element type.
+     * @return "small" (small-vector path), "direct" (shm direct mode) or "ring".
+     */
+    public String allReduceAlgorithm(final int count, final DataType type)
+    {
+        final long bytes = (long)count * type.byteSize();
+        if (size > 1 && null != smallAllReduce && bytes <= ctx.smallMaxBytes())
+        {
+            return "small";
+        }
+        return null != directAllReduce && size > 1 && bytes >= ctx.directMinBytes() ? "direct" : "ring";
+    }
+
+    /**
+     * @return whether this communicator runs large AllReduce calls in the shm direct mode.
+     */
+    public boolean hasDirectMode()
+    {
+        return null != directAllReduce;
+    }
+
+    /**
+     * The direct mode exists on the shm transport only, unless switched off ({@code directMinBytes < 0}).
+     */
+    private DirectAllReduce openDirectMode()
+    {
+        final ShmTransport shm = EnvironmentTransports.shmOf(transport);
+        if (null == shm || ctx.directMinBytes() < 0)
+        {
+            return null;
+        }
+        try
+        {
+            return new DirectAllReduce(this, shm.windows(), ctx.chunkBytes());
+        }
+        catch (final IllegalStateException ex)
+        {
+            throw new ConfigurationException("rank " + rank + ": cannot create the shm direct-mode window: " +
+                ex.getMessage() + "; free /dev/shm, lower " + Configuration.SHM_WINDOW_BYTES_ENV + ", or set " +
+                Configuration.SHM_DIRECT_MIN_BYTES_ENV + "=-1", -1, ex);
+        }
+    }
+
+    /**
+     * Ring or direct: by size only, so every rank of a matching call picks the same.
+     */
+    private Algorithm allReduceAlgorithm(
+        final DataType type, final ReduceOp op, final Object base, final long address, final int count)
+    {
+        if (null != directAllReduce && (long)count * type.byteSize() >= ctx.directMinBytes())
+        {
+            return directAllReduce.start(sequence, type, op, base, address, count);
+        }
+        return ringAllReduce.start(type, op, base, address, count, chunkBytes / type.byteSize());
     }
 
     // ------------------------------------------------------------------------------------------------------
@@ -1707,8 +1903,10 @@ public final class Communicator implements AutoCloseable
         private long timeoutNs = TimeUnit.MILLISECONDS.toNanos(Configuration.TIMEOUT_MS_DEFAULT);
         private int chunkBytes = Configuration.CHUNK_BYTES_DEFAULT;
         private String idle = Configuration.IDLE_DEFAULT;
+        private int smallMaxBytes = Configuration.SMALL_MAX_BYTES_DEFAULT;
         private long jobId;
         private int epoch;
+        private long directMinBytes = Configuration.SHM_DIRECT_MIN_BYTES_DEFAULT;
 
         /**
          * Read every setting from the environment (and system properties), as {@code ringsync launch} sets it.
@@ -1734,10 +1932,23 @@ public final class Communicator implements AutoCloseable
             {
                 ctx.chunkBytes((int)parseSize(Configuration.CHUNK_BYTES_ENV, chunk));
             }
+            final String small = Configuration.lookup(env, Configuration.SMALL_MAX_BYTES_ENV);
+            if (null != small)
+            {
+                final long bytes = parseSize(Configuration.SMALL_MAX_BYTES_ENV, small);
+                ctx.smallMaxBytes(bytes > Integer.MAX_VALUE ? Integer.MAX_VALUE : (int)bytes);
+            }
             final String idle = Configuration.lookup(env, Configuration.IDLE_ENV);
             if (null != idle)
             {
                 ctx.idle(idle);
+            }
+            final String directMin = Configuration.lookup(env, Configuration.SHM_DIRECT_MIN_BYTES_ENV);
+            if (null != directMin)
+            {
+                ctx.directMinBytes(directMin.trim().startsWith("-") ?
+                    parseLong(Configuration.SHM_DIRECT_MIN_BYTES_ENV, directMin.trim()) :
+                    parseSize(Configuration.SHM_DIRECT_MIN_BYTES_ENV, directMin));
             }
             return ctx;
         }
@@ -1797,6 +2008,11 @@ public final class Communicator implements AutoCloseable
                 throw new ConfigurationException(Configuration.CHUNK_BYTES_ENV + " must be at least 64, got " +
                     chunkBytes, -1);
             }
+            if (smallMaxBytes < 0 || smallMaxBytes > SmallAllReduce.MAX_BYTES_LIMIT)
+            {
+                throw new ConfigurationException(Configuration.SMALL_MAX_BYTES_ENV + " must be 0 (never) to " +
+                    SmallAllReduce.MAX_BYTES_LIMIT + " bytes, got " + smallMaxBytes, -1);
+            }
             idleStrategy();
             return this;
         }
@@ -1835,6 +2051,25 @@ public final class Communicator implements AutoCloseable
         public int chunkBytes()
         {
             return chunkBytes;
+        }
+
+        /**
+         * @param smallMaxBytes largest allReduce in bytes that takes the small-vector path, 0 for never; the
+         *                      same on every rank.
+         * @return this.
+         */
+        public Context smallMaxBytes(final int smallMaxBytes)
+        {
+            this.smallMaxBytes = smallMaxBytes;
+            return this;
+        }
+
+        /**
+         * @return largest allReduce in bytes that takes the small-vector path, 0 for never.
+         */
+        public int smallMaxBytes()
+        {
+            return smallMaxBytes;
         }
 
         /**
@@ -1892,6 +2127,26 @@ public final class Communicator implements AutoCloseable
         }
 
         /**
+         * @param directMinBytes over the shm transport, AllReduce calls of at least this many bytes run in direct
+         *                       mode ({@link DirectAllReduce}), smaller ones as a ring of messages; 0 for always,
+         *                       -1 for never. Must be the same on every rank.
+         * @return this.
+         */
+        public Context directMinBytes(final long directMinBytes)
+        {
+            this.directMinBytes = directMinBytes;
+            return this;
+        }
+
+        /**
+         * @return the size from which shm AllReduce calls run in direct mode; -1 for never.
+         */
+        public long directMinBytes()
+        {
+            return directMinBytes;
+        }
+
+        /**
          * A new idle strategy for a waiting rank. Backoff spins briefly, then yields up to 10,000 times (a few
          * milliseconds) and only then parks, 1 us growing to 100 us. Measured with {@code ringsync bench --np 2}
          * over ipc (AMD EPYC, 2 vCPUs): parking after 32 yields put every 4 KiB call at 14-18 us p50, yielding
@@ -1904,11 +2159,28 @@ public final class Communicator implements AutoCloseable
          */
         IdleStrategy idleStrategy()
         {
+            return idleStrategy(1);
+        }
+
+        /**
+         * As {@link #idleStrategy()}, for a rank that shares its host with {@code ranksOnHost - 1} others. When
+         * ranks outnumber the cores, backoff yields at once instead of spinning first: a spinning rank holds the
+         * core its peer needs to answer. Measured with {@code ringsync bench --transport shm}, 4 ranks on 2
+         * vCPUs (perf-results/2026-11-25-small-vector): 4 KiB p50 28 us (small-vector path) and 34 us (ring)
+         * after 100 spins, 10-21 us and 19-21 us yielding at once; with 2 ranks on 2 cores spinning first stays
+         * better (ring 4 KiB 1.1 us vs 4.0 us yielding at once).
+         *
+         * @param ranksOnHost ranks of the job on this host, this one included.
+         * @return the strategy named by {@link #idle()}.
+         */
+        IdleStrategy idleStrategy(final int ranksOnHost)
+        {
             switch (idle)
             {
                 case "backoff":
-                    return new BackoffIdleStrategy(BACKOFF_SPINS, BACKOFF_YIELDS, TimeUnit.MICROSECONDS.toNanos(1),
-                        TimeUnit.MICROSECONDS.toNanos(100));
+                    final boolean oversubscribed = ranksOnHost > Runtime.getRuntime().availableProcessors();
+                    return new BackoffIdleStrategy(oversubscribed ? 0 : BACKOFF_SPINS, BACKOFF_YIELDS,
+                        TimeUnit.MICROSECONDS.toNanos(1), TimeUnit.MICROSECONDS.toNanos(100));
                 case "yield":
                     return new YieldingIdleStrategy();
                 case "spin":

@@ -86,6 +86,28 @@ public final class Configuration
     public static final String SHM_SLOT_LENGTH_ENV = "RINGSYNC_SHM_SLOT_LENGTH";
 
     /**
+     * For {@code shm}: data bytes of each rank's direct-mode window (accepts KiB/MiB suffixes), default 4 MiB.
+     * Vectors larger than a window stream through it in rounds, so /dev/shm needs about n windows whatever the
+     * vector size.
+     */
+    public static final String SHM_WINDOW_BYTES_ENV = "RINGSYNC_SHM_WINDOW_BYTES";
+
+    /**
+     * For {@code shm}: AllReduce calls of at least this many bytes read peers' windows directly instead of
+     * passing messages; 0 means always (calls up to {@link #SMALL_MAX_BYTES_ENV} still take the small-vector path),
+     * -1 never. Same on every rank.
+     */
+    public static final String SHM_DIRECT_MIN_BYTES_ENV = "RINGSYNC_SHM_DIRECT_MIN_BYTES";
+
+    /**
+     * Default switch to the direct mode: 1 MiB. Measured float32 SUM over shm, ring and direct alternated in one
+     * session (perf-results/2026-11-25-shm-direct, AMD EPYC, 2 vCPUs): at np = 2 direct took 0.55-0.61x the ring's
+     * p50 at 1 MiB and 0.51x at 4 MiB but 1.2x at 256 KiB and 1.07x at 64 KiB; at np = 4 it was at par or better
+     * from 256 KiB, with wide run-to-run swings on 2 cores.
+     */
+    public static final long SHM_DIRECT_MIN_BYTES_DEFAULT = 1024 * 1024;
+
+    /**
      * Deadline of every blocking call, in milliseconds.
      */
     public static final String TIMEOUT_MS_ENV = "RINGSYNC_TIMEOUT_MS";
@@ -104,6 +126,19 @@ public final class Configuration
      * Default chunk payload: 16-64 KiB performed alike in the spikes; 32 KiB keeps many chunks in flight.
      */
     public static final int CHUNK_BYTES_DEFAULT = 32 * 1024;
+
+    /**
+     * Largest allReduce, in bytes (count x element size), that takes the small-vector path (every rank sends
+     * its whole vector to every other rank and folds all of them in rank order) instead of the ring; {@code 0}
+     * always takes the ring. Accepts {@code KiB} suffixes; at most 1 MiB. Must be the same on every rank: the
+     * two paths sum in different orders, and ranks that chose differently fail with a mismatch.
+     */
+    public static final String SMALL_MAX_BYTES_ENV = "RINGSYNC_SMALL_MAX_BYTES";
+
+    /**
+     * Default switch point, measured (perf-results/2026-11-26-small-vector): see {@link #SMALL_MAX_BYTES_ENV}.
+     */
+    public static final int SMALL_MAX_BYTES_DEFAULT = 16 * 1024;
 
     /**
      * How a waiting rank idles: {@code backoff} (spin, yield, then park: right when ranks may outnumber
