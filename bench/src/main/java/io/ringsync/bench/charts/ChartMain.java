@@ -31,7 +31,7 @@ import java.util.function.ToDoubleFunction;
  */
 public final class ChartMain
 {
-    private static final int WIDTH = 900;
+    private static final int WIDTH = 1100;
     private static final int HEIGHT = 600;
     private static final Color[] RINGSYNC_COLOURS =
     {
@@ -203,8 +203,9 @@ public final class ChartMain
         styler.setYAxisLogarithmic(true);
         styler.setXAxisLogarithmicDecadeOnly(true);
         styler.setYAxisLogarithmicDecadeOnly(true);
-        styler.setLegendPosition(Styler.LegendPosition.OutsideS);
-        styler.setLegendLayout(Styler.LegendLayout.Horizontal);
+        // one entry per line at the right: a row below the plot runs out of width with 5 systems x p50/p99
+        styler.setLegendPosition(Styler.LegendPosition.OutsideE);
+        styler.setLegendLayout(Styler.LegendLayout.Vertical);
         // plain decimal tick labels (10,000 rather than 1E4); the log axes put them at decades
         styler.setXAxisDecimalPattern("#,##0");
         styler.setYAxisDecimalPattern("#,##0.###");

@@ -33,7 +33,7 @@ public record Series(String system, String transport, int np, String type)
     }
 
     /**
-     * @return a legend label such as {@code ringsync shm}, {@code Open MPI (vader)} or {@code Gloo (TCP loopback)}.
+     * @return a legend label such as {@code ringsync shm}, {@code Open MPI (shm)} or {@code Gloo/torch (TCP lo)}.
      */
     public String label()
     {
@@ -42,9 +42,9 @@ public record Series(String system, String transport, int np, String type)
             case "ringsync":
                 return "ringsync " + transport;
             case "openmpi":
-                return "Open MPI (shared memory)";
+                return "Open MPI (shm)";
             case "gloo":
-                return "Gloo via torch (TCP loopback)";
+                return "Gloo/torch (TCP lo)";
             default:
                 return system + " " + transport;
         }

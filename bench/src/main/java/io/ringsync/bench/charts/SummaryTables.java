@@ -51,7 +51,7 @@ public final class SummaryTables
                         for (final long bytes : sizes)
                         {
                             final double ratio = comparison.ratio(ours, peer, bytes, metric);
-                            out.append(' ').append(Double.isNaN(ratio) ? "-" : String.format(Locale.ROOT, "%.2f", ratio))
+                            out.append(' ').append(Double.isNaN(ratio) ? "-" : ratio(ratio))
                                 .append(" |");
                         }
                         out.append('\n');
@@ -102,6 +102,16 @@ public final class SummaryTables
             }
         }
         return bytes + " B";
+    }
+
+    /**
+     * @param ratio ringsync / peer.
+     * @return two decimals from 0.1 up (0.67, 2.53, 47.56); below, three significant digits (0.00625), so a
+     *         ratio far below 1 never reads as 0.
+     */
+    public static String ratio(final double ratio)
+    {
+        return ratio >= 0.1 ? String.format(Locale.ROOT, "%.2f", ratio) : String.format(Locale.ROOT, "%.3g", ratio);
     }
 
     /**

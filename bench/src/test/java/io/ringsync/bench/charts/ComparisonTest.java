@@ -110,7 +110,7 @@ class ComparisonTest
             new Comparison(CombinedCsv.parse(new StringReader(COMBINED), "test")));
 
         assertTrue(tables.contains("| 2 | float32 | shm | Open MPI | 0.67 | 1.25 |"), tables);
-        assertTrue(tables.contains("| 2 | float32 | shm | Gloo | 0.01 | - |"), tables);
+        assertTrue(tables.contains("| 2 | float32 | shm | Gloo | 0.00625 | - |"), tables);
         assertTrue(tables.contains("| 2 | float32 | ringsync shm | 4 KiB | 3 | 2.00 | 1.00 - 3.00 | 7.00 | 2.20 | 2.200 |"),
             tables);
     }
@@ -156,12 +156,14 @@ class ComparisonTest
     }
 
     @Test
-    void sizesReadAsBinaryUnits()
+    void sizesAndRatiosReadWell()
     {
         assertEquals("4 KiB", SummaryTables.size(4096));
         assertEquals("16 MiB", SummaryTables.size(16L << 20));
         assertEquals("1000 B", SummaryTables.size(1000));
         assertEquals("4 B", SummaryTables.size(4));
+        assertEquals("0.67", SummaryTables.ratio(2.0 / 3.0));
+        assertEquals("0.0420", SummaryTables.ratio(0.042));
     }
 
     @Test
