@@ -240,11 +240,12 @@ public final class SweepWorker
         final double algbw = meanNs > 0 ? bytes / meanNs : 0;
         final int np = comm.size();
         final double busbw = algbw * 2.0 * (np - 1) / np;
-        out.println(ROW_PREFIX + String.format(Locale.ROOT, "%d,%s,%d,%s,ring,%d,%.3f,%.3f,%.3f,%.6f,%.6f",
+        out.println(ROW_PREFIX + String.format(Locale.ROOT, "%d,%s,%d,%s,%s,%d,%.3f,%.3f,%.3f,%.6f,%.6f",
             bytes,
             typeName(type),
             np,
             comm.transportName(),
+            algorithm(comm, bytes),
             timedCalls,
             histogram.getValueAtPercentile(50) / 1000.0,
             histogram.getValueAtPercentile(99) / 1000.0,
@@ -304,6 +305,16 @@ public final class SweepWorker
      * @param type an element type.
      * @return its name in the bench's arguments and rows: float32 or float64.
      */
+    /**
+     * @param comm  that ran the calls.
+     * @param bytes of the vector.
+     * @return the allReduce path the communicator takes for that size: {@code small} or {@code ring}.
+     */
+    public static String algorithm(final Communicator comm, final long bytes)
+    {
+        return comm.size() > 1 && bytes <= comm.smallMaxBytes() ? "small" : "ring";
+    }
+
     public static String typeName(final DataType type)
     {
         return type == DataType.FLOAT32 ? "float32" : "float64";

@@ -1,6 +1,7 @@
 package io.ringsync.cli;
 
 import io.ringsync.bench.SweepWorker;
+import io.ringsync.collectives.Configuration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -40,7 +41,8 @@ class BenchCommandTest
             assertEquals("float32", cells[1]);
             assertEquals("2", cells[2]);
             assertEquals("ipc", cells[3]);
-            assertEquals("ring", cells[4]);
+            // the default switch: small vectors take the small-vector path, the rest the ring
+            assertEquals(sizes[i] <= Configuration.SMALL_MAX_BYTES_DEFAULT ? "small" : "ring", cells[4]);
             assertEquals("20", cells[5]);
             final double p50 = Double.parseDouble(cells[6]);
             final double p99 = Double.parseDouble(cells[7]);

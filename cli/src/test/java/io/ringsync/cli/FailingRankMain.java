@@ -5,7 +5,7 @@ import io.ringsync.collectives.ReduceOp;
 
 /**
  * A rank of the launcher's failure tests. {@code die}: rank 1 halts with exit code 137 in the middle of a loop
- * of allReduces. {@code mismatch}: rank 0 reduces 1000 elements, the others 1001. A rank whose call throws
+ * of allReduces ({@code die-small}: of vectors that take the small-vector path). {@code mismatch}: rank 0 reduces 1000 elements, the others 1001. A rank whose call throws
  * prints {@code FAILED <exception class>: <message>} and exits with 3.
  */
 public final class FailingRankMain
@@ -23,9 +23,9 @@ public final class FailingRankMain
         try (Communicator comm = Communicator.fromEnvironment())
         {
             rank = comm.rank();
-            if ("die".equals(scenario))
+            if ("die".equals(scenario) || "die-small".equals(scenario))
             {
-                final float[] v = new float[16 * 1024];
+                final float[] v = new float["die".equals(scenario) ? 64 * 1024 : 100];
                 for (int i = 0; i < 100_000; i++)
                 {
                     if (rank == 1 && i == 50)

@@ -1,6 +1,7 @@
 package io.ringsync.cli;
 
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.Timeout;
 
@@ -18,15 +19,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Timeout(value = 90, unit = TimeUnit.SECONDS)
 class LaunchFailureTest
 {
-    @ParameterizedTest(name = "{0}")
-    @EnumSource(LaunchTransport.class)
-    void aKilledRankFailsTheJobAndTheOthersNameIt(final LaunchTransport transport)
+    @ParameterizedTest(name = "{0} {1}")
+    @CsvSource({ "ipc, die", "udp, die", "shm, die", "ipc, die-small", "udp, die-small", "shm, die-small" })
+    void aKilledRankFailsTheJobAndTheOthersNameIt(final String transport, final String scenario)
     {
         final Job job = Job.run(Launcher.builder()
             .np(3)
-            .transport(transport)
+            .transport(LaunchTransport.parse(transport))
             .timeoutMs(10_000)
-            .command(Job.java(FailingRankMain.class, "die")));
+            .command(Job.java(FailingRankMain.class, scenario)));
 
         assertEquals(Launcher.EXIT_FAILED, job.exitCode, job::describe);
         assertTrue(job.allLog().contains("rank 1 exited with code 137"), job::describe);

@@ -138,8 +138,103 @@ public final class SumCheckMain
                     fail(rank, "reduceScatter + allGather element " + i + " is " + blocks[i]);
                 }
             }
+            hash = checkRankOrder(comm, hash);
             System.out.printf("%sok rank=%d hash=0x%016x%n", RESULT, rank, hash);
         }
+    }
+
+    /**
+     * Vectors up to the small-vector switch are folded in rank order 0..n-1 on every rank: random inputs that
+     * every rank can regenerate give an exact, bitwise reference, for float32 and float64 and every op, at the
+     * switch and one element below it.
+     */
+    private static long checkRankOrder(final Communicator comm, final long hashIn)
+    {
+        long hash = hashIn;
+        final int n = comm.size();
+        final int rank = comm.rank();
+        final int floatsAtSwitch = comm.smallMaxBytes() / 4;
+        final int doublesAtSwitch = comm.smallMaxBytes() / 8;
+        if (floatsAtSwitch == 0)
+        {
+            return hash;
+        }
+        for (final ReduceOp op : ReduceOp.values())
+        {
+            for (final int count : new int[]{ 1, n + 1, floatsAtSwitch - 1, floatsAtSwitch })
+            {
+                final float[] v = randomFloats(rank, count);
+                comm.allReduce(v, op);
+                final float[] expected = randomFloats(0, count);
+                for (int k = 1; k < n; k++)
+                {
+                    final float[] x = randomFloats(k, count);
+                    for (int i = 0; i < count; i++)
+                    {
+                        expected[i] = op == ReduceOp.MIN ? Math.min(expected[i], x[i]) :
+                            op == ReduceOp.MAX ? Math.max(expected[i], x[i]) :
+                            op == ReduceOp.AVG && k == n - 1 ? (expected[i] + x[i]) / n : expected[i] + x[i];
+                    }
+                }
+                for (int i = 0; i < count; i++)
+                {
+                    if (Float.floatToRawIntBits(v[i]) != Float.floatToRawIntBits(expected[i]))
+                    {
+                        fail(rank, "float " + op + " of " + count + " in rank order: element " + i + " is " + v[i] +
+                            ", expected " + expected[i]);
+                    }
+                    hash = (hash ^ Float.floatToRawIntBits(v[i])) * 0x100000001B3L;
+                }
+            }
+            for (final int count : new int[]{ 1, n - 1, doublesAtSwitch - 1, doublesAtSwitch })
+            {
+                final double[] v = randomDoubles(rank, count);
+                comm.allReduce(v, op);
+                final double[] expected = randomDoubles(0, count);
+                for (int k = 1; k < n; k++)
+                {
+                    final double[] x = randomDoubles(k, count);
+                    for (int i = 0; i < count; i++)
+                    {
+                        expected[i] = op == ReduceOp.MIN ? Math.min(expected[i], x[i]) :
+                            op == ReduceOp.MAX ? Math.max(expected[i], x[i]) :
+                            op == ReduceOp.AVG && k == n - 1 ? (expected[i] + x[i]) / n : expected[i] + x[i];
+                    }
+                }
+                for (int i = 0; i < count; i++)
+                {
+                    if (Double.doubleToRawLongBits(v[i]) != Double.doubleToRawLongBits(expected[i]))
+                    {
+                        fail(rank, "double " + op + " of " + count + " in rank order: element " + i + " is " + v[i] +
+                            ", expected " + expected[i]);
+                    }
+                    hash = (hash ^ Double.doubleToRawLongBits(v[i])) * 0x100000001B3L;
+                }
+            }
+        }
+        return hash;
+    }
+
+    private static float[] randomFloats(final int rank, final int count)
+    {
+        final java.util.Random random = new java.util.Random(4099L * rank + count);
+        final float[] v = new float[count];
+        for (int i = 0; i < count; i++)
+        {
+            v[i] = (float)(random.nextGaussian() * Math.pow(10, random.nextInt(6)));
+        }
+        return v;
+    }
+
+    private static double[] randomDoubles(final int rank, final int count)
+    {
+        final java.util.Random random = new java.util.Random(8191L * rank + count);
+        final double[] v = new double[count];
+        for (int i = 0; i < count; i++)
+        {
+            v[i] = random.nextGaussian() * Math.pow(10, random.nextInt(12));
+        }
+        return v;
     }
 
     private static void fail(final int rank, final String what)

@@ -106,6 +106,19 @@ public final class Configuration
     public static final int CHUNK_BYTES_DEFAULT = 32 * 1024;
 
     /**
+     * Largest allReduce, in bytes (count x element size), that takes the small-vector path (every rank sends
+     * its whole vector to every other rank and folds all of them in rank order) instead of the ring; {@code 0}
+     * always takes the ring. Accepts {@code KiB} suffixes; at most 1 MiB. Must be the same on every rank: the
+     * two paths sum in different orders, and ranks that chose differently fail with a mismatch.
+     */
+    public static final String SMALL_MAX_BYTES_ENV = "RINGSYNC_SMALL_MAX_BYTES";
+
+    /**
+     * Default switch point, measured (perf-results/2026-11-26-small-vector): see {@link #SMALL_MAX_BYTES_ENV}.
+     */
+    public static final int SMALL_MAX_BYTES_DEFAULT = 16 * 1024;
+
+    /**
      * How a waiting rank idles: {@code backoff} (spin, yield, then park: right when ranks may outnumber
      * cores), {@code yield}, {@code spin} (only with a core per busy thread).
      */

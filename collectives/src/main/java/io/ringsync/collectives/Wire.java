@@ -26,6 +26,18 @@ final class Wire
      */
     static final int CHUNK_HEADER_LENGTH = MessageHeaderEncoder.ENCODED_LENGTH + ChunkEncoder.BLOCK_LENGTH;
 
+    /**
+     * An allReduce chunk's root field names the algorithm (allReduce has no root): ranks that chose different
+     * paths for the same call, e.g. started with different {@link Configuration#SMALL_MAX_BYTES_ENV}, then fail
+     * with a mismatch that says so instead of misreading each other's chunks.
+     */
+    static final int RING_ALL_REDUCE = -1;
+
+    /**
+     * Root field of a {@link SmallAllReduce} chunk.
+     */
+    static final int SMALL_ALL_REDUCE = -2;
+
     final MessageHeaderEncoder headerEncoder = new MessageHeaderEncoder();
     final MessageHeaderDecoder headerDecoder = new MessageHeaderDecoder();
     final ChunkEncoder chunkEncoder = new ChunkEncoder();
@@ -141,6 +153,14 @@ final class Wire
         {
             return null;
         }
+        if (d.collective() == Collective.ALL_REDUCE && collective == Collective.ALL_REDUCE &&
+            d.elementType() == elementType && d.reduction() == reduction && d.totalCount() == totalCount)
+        {
+            return callName + " #" + sequence + " mismatch: rank " + d.senderRank() + " took the " +
+                algorithmName(d.root()) + " for " + describe(collective, elementType, reduction, totalCount, root) +
+                " but rank " + myRank + " the " + algorithmName(root) + "; set " + Configuration.SMALL_MAX_BYTES_ENV +
+                " to the same value on every rank";
+        }
         return callName + " #" + sequence + " mismatch: rank " + d.senderRank() + " called " +
             describe(d.collective(), d.elementType(), d.reduction(), d.totalCount(), d.root()) + " but rank " +
             myRank + " called " + describe(collective, elementType, reduction, totalCount, root) +
@@ -166,6 +186,11 @@ final class Wire
             }
         }
         return sb.append(')').toString();
+    }
+
+    static String algorithmName(final int root)
+    {
+        return root == SMALL_ALL_REDUCE ? "small-vector path" : "ring";
     }
 
     static String callName(final Collective collective)

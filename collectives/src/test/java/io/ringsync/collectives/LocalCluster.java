@@ -46,6 +46,21 @@ final class LocalCluster
         final int size, final int linkCapacity, final Communicator.Context template, final RankBody<T> body)
         throws Exception
     {
+        return run(size, linkCapacity, (rank) -> template, body);
+    }
+
+    /**
+     * As {@link #run(int, int, Communicator.Context, RankBody)} with settings per rank, e.g. to give ranks
+     * settings that disagree.
+     */
+    static <T> List<Outcome<T>> run(
+        final int size,
+        final int linkCapacity,
+        final java.util.function.IntFunction<Communicator.Context> templates,
+        final RankBody<T> body)
+        throws Exception
+    {
+        final Communicator.Context template = templates.apply(0);
         final LocalTransport[] transports = LocalTransport.createJob(size, linkCapacity);
         final ExecutorService pool = Executors.newFixedThreadPool(size);
         try
@@ -56,11 +71,13 @@ final class LocalCluster
                 final int r = rank;
                 futures.add(pool.submit(() ->
                 {
+                    final Communicator.Context settings = templates.apply(r);
                     final Communicator.Context ctx = new Communicator.Context()
-                        .timeoutNs(template.timeoutNs())
-                        .chunkBytes(template.chunkBytes())
-                        .idle(template.idle())
-                        .jobId(template.jobId());
+                        .timeoutNs(settings.timeoutNs())
+                        .chunkBytes(settings.chunkBytes())
+                        .idle(settings.idle())
+                        .smallMaxBytes(settings.smallMaxBytes())
+                        .jobId(settings.jobId());
                     try (Communicator comm = Communicator.connect(transports[r], ctx))
                     {
                         return new Outcome<>(r, body.run(comm), null);
@@ -101,8 +118,17 @@ final class LocalCluster
      */
     static <T> List<T> runAll(final int size, final RankBody<T> body) throws Exception
     {
+        return runAll(size, new Communicator.Context().timeoutNs(TimeUnit.SECONDS.toNanos(20)), body);
+    }
+
+    /**
+     * As {@link #runAll(int, RankBody)} with the given settings and default links.
+     */
+    static <T> List<T> runAll(final int size, final Communicator.Context template, final RankBody<T> body)
+        throws Exception
+    {
         final List<T> values = new ArrayList<>();
-        for (final Outcome<T> outcome : run(size, body))
+        for (final Outcome<T> outcome : run(size, LocalTransport.LINK_CAPACITY_DEFAULT, template, body))
         {
             if (null != outcome.error)
             {

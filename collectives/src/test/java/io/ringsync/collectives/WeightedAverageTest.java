@@ -20,7 +20,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Weighted average: sum(w_i v_i) / sum(w_i), checked bit for bit against an independent computation that follows
- * the ring's order (each segment accumulated from its first rank on, its weight sum in the same order).
+ * the order of the path the size takes: the ring's (each segment accumulated from its first rank on, its weight
+ * sum in the same order) or, up to the small-vector switch, rank order 0 .. n-1.
  */
 @Timeout(120)
 class WeightedAverageTest
@@ -30,7 +31,8 @@ class WeightedAverageTest
         final List<Arguments> cases = new ArrayList<>();
         for (int n = 1; n <= 5; n++)
         {
-            for (final int count : new int[]{0, 1, 7, 1009, 70_001})
+            for (final int count : new int[]{0, 1, 7, 1009, Configuration.SMALL_MAX_BYTES_DEFAULT / 4,
+                Configuration.SMALL_MAX_BYTES_DEFAULT / 4 + 1, 70_001})
             {
                 cases.add(Arguments.of(n, count));
             }
@@ -78,6 +80,25 @@ class WeightedAverageTest
             return input(0, 1, count);
         }
         final float[] result = new float[count];
+        if ((long)count * 4 <= Configuration.SMALL_MAX_BYTES_DEFAULT)
+        {
+            // the small-vector path: every rank folds all contributions in rank order 0 .. n-1
+            double weightSum = 0;
+            for (int r = 0; r < n; r++)
+            {
+                weightSum += weight(r, n);
+            }
+            for (int i = 0; i < count; i++)
+            {
+                float acc = scaled[0][i];
+                for (int r = 1; r < n; r++)
+                {
+                    acc += scaled[r][i];
+                }
+                result[i] = acc / (float)weightSum;
+            }
+            return result;
+        }
         final Partition partition = new Partition().reset(count, n, 1);
         for (int segment = 0; segment < n; segment++)
         {
