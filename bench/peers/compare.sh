@@ -33,6 +33,7 @@ quote_words() {
   done
 }
 command_line="bench/peers/compare.sh$(quote_words "$@")"
+run_date=$(date -u +%Y-%m-%d)
 
 nps=2 transports=shm,ipc,udp sizes=4KiB,64KiB,1MiB,16MiB rounds=3 type=float32 peers=openmpi,gloo budget=2
 name="" out="" format=png
@@ -74,7 +75,7 @@ if [ "$peers" != none ]; then
   done
 fi
 [ -n "$name" ] || name="np${nps//,/-}-$type"
-[ -n "$out" ] || out="$root/perf-results/$(date -u +%Y-%m-%d)-$name"
+[ -n "$out" ] || out="$root/perf-results/$run_date-$name"
 if [ -e "$out" ] && [ -n "$(ls -A "$out" 2>/dev/null)" ]; then
   fail "$out already exists and is not empty: pass another --name or --out, or remove it"
 fi
@@ -166,10 +167,10 @@ done
 # --- charts and tables (median over rounds), then summary.md ---
 if [ "$(wc -l < "$out/combined.csv")" -gt 1 ]; then
   "$java_bin" -cp "$charts_jar" io.ringsync.bench.charts.ChartMain --in "$out/combined.csv" --out "$out" \
-    --format "$format" --title "$(date -u +%Y-%m-%d)" > "$out/.charts" || failures+=("charts: ChartMain failed")
+    --format "$format" --title "$run_date" > "$out/.charts" || failures+=("charts: ChartMain failed")
 fi
 {
-  echo "# ringsync vs Open MPI and Gloo, $(date -u +%Y-%m-%d)"
+  echo "# ringsync vs Open MPI and Gloo, $run_date"
   echo
   echo "Command (from the repository root):"
   echo
@@ -184,7 +185,8 @@ fi
   echo "Method: $type SUM in place, $rounds round(s); in each round every system runs once per np (the"
   echo "first system rotates from round to round). Per size: a correctness check, uncounted warm-up calls, then"
   echo "timed calls (~${budget} s per size); one call's time is the slowest rank's; p50/p99/mean over those;"
-  echo "algbw = bytes / mean, busbw = algbw * 2 (np - 1) / np. Every figure below is the median over rounds."
+  echo "algbw = bytes / mean, busbw = algbw * 2 (np - 1) / np. Figures are medians over rounds (one table:"
+  echo "each system's best round)."
   echo "Open MPI: \`mpirun --mca btl self,vader\` (shared memory); Gloo: torch.distributed backend gloo over TCP"
   echo "loopback. Raw CSVs and logs: \`raw/\`; every row: \`combined.csv\`."
   echo

@@ -23,8 +23,7 @@ public final class SummaryTables
         final List<Long> sizes = comparison.sizes();
         for (final Comparison.Metric metric : Comparison.Metric.values())
         {
-            final String name = metric.name().toLowerCase(Locale.ROOT);
-            out.append("### ").append(name).append(" ratio: ringsync / peer (median over rounds; below 1 = ringsync faster)\n\n");
+            out.append("### ").append(title(metric)).append("\n\n");
             out.append("| np | type | ringsync transport | peer |");
             sizes.forEach(bytes -> out.append(' ').append(size(bytes)).append(" |"));
             out.append("\n|---:|---|---|---|");
@@ -83,6 +82,20 @@ public final class SummaryTables
                 .append(" | ").append(String.format(Locale.ROOT, "%.3f", point.busbwGBps()))
                 .append(" |\n")));
         return out.toString();
+    }
+
+    private static String title(final Comparison.Metric metric)
+    {
+        switch (metric)
+        {
+            case P50:
+                return "p50 ratio: ringsync / peer (medians over rounds; below 1 = ringsync faster)";
+            case P99:
+                return "p99 ratio: ringsync / peer (medians over rounds)";
+            default:
+                return "p50 ratio of each system's best round: ringsync / peer (both at their fastest; read this " +
+                    "one when the p50 range below is wide, i.e. the host changed state during the session)";
+        }
     }
 
     /**

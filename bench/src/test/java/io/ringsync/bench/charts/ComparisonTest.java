@@ -92,6 +92,8 @@ class ComparisonTest
         assertEquals(700.0 / 620.0, comparison.ratio(RINGSYNC_SHM, OPENMPI, 1048576, Comparison.Metric.P99), 1e-12);
         assertEquals(2.0 / 320.0, comparison.ratio(RINGSYNC_SHM, GLOO, 4096, Comparison.Metric.P50), 1e-12);
         assertTrue(Double.isNaN(comparison.ratio(RINGSYNC_SHM, GLOO, 1048576, Comparison.Metric.P50)));
+        // best rounds: 1.0 (round 2) against 2.0 (round 1)
+        assertEquals(0.5, comparison.ratio(RINGSYNC_SHM, OPENMPI, 4096, Comparison.Metric.BEST_P50), 1e-12);
     }
 
     @Test
