@@ -1,11 +1,14 @@
 package io.ringsync.bench;
 
 import io.ringsync.collectives.Communicator;
+import io.ringsync.collectives.Configuration;
 import io.ringsync.collectives.DataType;
 import io.ringsync.collectives.ReduceOp;
 import org.HdrHistogram.Histogram;
+import org.agrona.concurrent.UnsafeBuffer;
 
 import java.io.PrintStream;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
@@ -20,7 +23,9 @@ import java.util.concurrent.TimeUnit;
  * n(n + 1) / 2 exactly), then W warm-up calls that are not counted, then K timed calls. The vector holds
  * zeros while timed, so repeated in-place sums stay finite. Each call is timed on every rank; one more
  * {@code allReduce(MAX)} over the array of times gives every rank the slowest rank's time of each call,
- * which is what a training step waits for. The timed loop allocates nothing.
+ * which is what a training step waits for. The timed loop allocates nothing. Around it each rank reads its CPU
+ * time, its media driver threads' CPU time and its resident memory; a second gather brings them to rank 0 for the
+ * columns of {@link #EXTRA_HEADER}.
  * <p>
  * Arguments: {@code --sizes B1,B2,... --type float32|float64 [--iters K] [--warmup W]}, sizes in bytes.
  * Without {@code --iters}, K is chosen per size so that the size takes 1-2 s: {@value #TARGET_SECONDS} s
@@ -39,6 +44,31 @@ public final class SweepWorker
      */
     public static final String HEADER =
         "bytes,type,np,transport,algorithm,iters,p50_us,p99_us,mean_us,algbw_GBps,busbw_GBps";
+
+    /**
+     * Columns that follow {@link #HEADER} in a row (the contract's columns come first and never change):
+     * <ul>
+     *     <li>{@code p90_us}, {@code p999_us}, {@code max_us}: more of the same HdrHistogram of per-call times;</li>
+     *     <li>{@code rank_cpu_us}: CPU time each rank's process used per timed call (all its threads, including
+     *     an embedded media driver), in rank order separated by {@code ;};</li>
+     *     <li>{@code driver_cpu_us}: CPU time of media driver threads per timed call, summed over the job's
+     *     drivers: the launcher's shared driver (ipc), the keeper threads of the ranks' embedded drivers (udp; the
+     *     duty cycles a rank runs on its own thread are in its {@code rank_cpu_us}), 0 without a driver (shm);</li>
+     *     <li>{@code cpu_util}: (sum of rank_cpu_us + driver_cpu_us) / mean_us, the cores the job kept busy;</li>
+     *     <li>{@code rss_kib}: resident memory of each rank after the size, {@code ;}-separated;</li>
+     *     <li>{@code shm_bytes}: bytes of the files in the job's directory (its {@code /dev/shm} footprint:
+     *     Aeron terms, shm slot rings) after the size;</li>
+     *     <li>{@code cpu_model}, {@code jdk}: the machine and the JVM of the ranks (commas removed).</li>
+     * </ul>
+     * A figure that cannot be read on this system is -1.
+     */
+    public static final String EXTRA_HEADER =
+        "p90_us,p999_us,max_us,rank_cpu_us,driver_cpu_us,cpu_util,rss_kib,shm_bytes,cpu_model,jdk";
+
+    /**
+     * Marks the line rank 0 prints before it starts a size: {@code @progress <bytes>}.
+     */
+    public static final String PROGRESS_PREFIX = "@progress ";
 
     /**
      * Fewest timed calls per size when chosen automatically.
@@ -66,30 +96,50 @@ public final class SweepWorker
     private static final int PRIME_CALLS = 64;
     private static final int MIN_WARMUP = 5;
     private static final int MAX_WARMUP = 200;
+    private static final int STATS_PER_RANK = 4;
 
     private final Communicator comm;
     private final DataType type;
     private final float[] floats;
     private final double[] doubles;
+    private final UnsafeBuffer shared;
     private final double[] times;
     private final double[] agreed = new double[1];
     private final Histogram histogram = new Histogram(1, TimeUnit.HOURS.toNanos(1), 3);
     private final PrintStream out;
+    private final double[] stats;
+    private final long driverPid;
+    private final long pid = ProcessHandle.current().pid();
+    private final Path jobDirectory;
+    private final String machine;
 
     private SweepWorker(
-        final Communicator comm, final DataType type, final long maxBytes, final int maxIters, final PrintStream out)
+        final Communicator comm,
+        final DataType type,
+        final long maxBytes,
+        final int maxIters,
+        final boolean useShared,
+        final long driverPid,
+        final PrintStream out)
     {
         this.comm = comm;
         this.type = type;
         final int maxCount = (int)(maxBytes / type.byteSize());
-        this.floats = type == DataType.FLOAT32 ? new float[maxCount] : null;
-        this.doubles = type == DataType.FLOAT64 ? new double[maxCount] : null;
+        this.shared = useShared ? comm.allocate(maxCount, type) : null;
+        this.floats = !useShared && type == DataType.FLOAT32 ? new float[maxCount] : null;
+        this.doubles = !useShared && type == DataType.FLOAT64 ? new double[maxCount] : null;
         this.times = new double[maxIters];
+        this.stats = new double[STATS_PER_RANK * comm.size()];
+        this.driverPid = driverPid;
         this.out = out;
+        final String jobDir = System.getenv(Configuration.JOB_DIR_ENV);
+        this.jobDirectory = null == jobDir ? null : Path.of(jobDir);
+        this.machine = ProcessStats.cpuModel().replace(',', ' ') + "," + ProcessStats.jdk().replace(',', ' ');
     }
 
     /**
-     * @param args {@code --sizes B1,B2,... --type float32|float64 [--iters K] [--warmup W]}.
+     * @param args {@code --sizes B1,B2,... --type float32|float64 [--iters K] [--warmup W] [--driver-pid PID]},
+     *             the last naming the process that hosts the job's media driver (the launcher, for ipc).
      */
     public static void main(final String[] args)
     {
@@ -109,7 +159,8 @@ public final class SweepWorker
         {
             rank = comm.rank();
             final int maxIters = arguments.iters > 0 ? arguments.iters : MAX_ITERS;
-            final SweepWorker worker = new SweepWorker(comm, arguments.type, arguments.maxBytes(), maxIters, System.out);
+            final SweepWorker worker = new SweepWorker(
+                comm, arguments.type, arguments.maxBytes(), maxIters, arguments.shared, arguments.driverPid, System.out);
             if (arguments.warmup != 0)
             {
                 worker.prime(Math.min(arguments.maxBytes(), PRIME_BYTES));
@@ -151,6 +202,11 @@ public final class SweepWorker
      */
     private void measure(final long bytes, final int iters, final int warmup)
     {
+        if (comm.rank() == 0)
+        {
+            out.println(PROGRESS_PREFIX + bytes);
+            out.flush();
+        }
         final int count = (int)(bytes / type.byteSize());
         check(count);
         fill(count, 0);
@@ -183,18 +239,42 @@ public final class SweepWorker
             timedCalls = iterationsFor(agreed[0]);
         }
 
+        final long cpuStartNs = ProcessStats.processCpuNs();
+        final long ownDriverStartNs = ProcessStats.threadsCpuNs(pid, ProcessStats.DRIVER_THREAD);
+        final long launcherDriverStartNs = launcherDriverCpuNs();
         for (int i = 0; i < timedCalls; i++)
         {
             final long startNs = System.nanoTime();
             reduce(count, ReduceOp.SUM);
             times[i] = System.nanoTime() - startNs;
         }
+        final long cpuNs = ProcessStats.processCpuNs() - cpuStartNs;
+        final long ownDriverNs = ProcessStats.threadsCpuNs(pid, ProcessStats.DRIVER_THREAD) - ownDriverStartNs;
+        final long launcherDriverNs = launcherDriverCpuNs() - launcherDriverStartNs;
         comm.allReduce(times, 0, timedCalls, ReduceOp.MAX);
+
+        // every rank's own figures, gathered to all by a sum over slots that only their owner fills
+        Arrays.fill(stats, 0);
+        final int slot = STATS_PER_RANK * comm.rank();
+        stats[slot] = cpuStartNs < 0 ? -1 : cpuNs / 1000.0 / timedCalls;
+        stats[slot + 1] = ownDriverStartNs < 0 ? -1 : ownDriverNs / 1000.0 / timedCalls;
+        stats[slot + 2] = ProcessStats.rssKib(pid);
+        stats[slot + 3] = launcherDriverStartNs < 0 ? -1 : launcherDriverNs / 1000.0 / timedCalls;
+        comm.allReduce(stats, ReduceOp.SUM);
 
         if (comm.rank() == 0)
         {
             report(bytes, timedCalls);
         }
+    }
+
+    /**
+     * @return on rank 0, CPU time of the driver threads of the launcher (given {@code --driver-pid}, the ipc
+     * case); 0 elsewhere; -1 when unreadable.
+     */
+    private long launcherDriverCpuNs()
+    {
+        return comm.rank() != 0 || driverPid <= 0 ? 0 : ProcessStats.threadsCpuNs(driverPid, ProcessStats.DRIVER_THREAD);
     }
 
     private long estimateOneCallNs(final int count)
@@ -240,18 +320,49 @@ public final class SweepWorker
         final double algbw = meanNs > 0 ? bytes / meanNs : 0;
         final int np = comm.size();
         final double busbw = algbw * 2.0 * (np - 1) / np;
-        out.println(ROW_PREFIX + String.format(Locale.ROOT, "%d,%s,%d,%s,%s,%d,%.3f,%.3f,%.3f,%.6f,%.6f",
+        final String algorithm = algorithm(comm, bytes);
+
+        final StringBuilder rankCpu = new StringBuilder();
+        final StringBuilder rss = new StringBuilder();
+        double driverCpu = 0;
+        double cpuSum = 0;
+        boolean cpuKnown = true;
+        for (int r = 0; r < np; r++)
+        {
+            final double cpu = stats[STATS_PER_RANK * r];
+            final double ownDriver = stats[STATS_PER_RANK * r + 1];
+            final double launcherDriver = stats[STATS_PER_RANK * r + 3];
+            cpuKnown &= cpu >= 0 && ownDriver >= 0 && launcherDriver >= 0;
+            // a rank's process CPU holds its own driver threads already; the launcher's driver comes on top
+            cpuSum += cpu + launcherDriver;
+            driverCpu += ownDriver + launcherDriver;
+            rankCpu.append(r > 0 ? ";" : "").append(String.format(Locale.ROOT, "%.1f", cpu));
+            rss.append(r > 0 ? ";" : "").append((long)stats[STATS_PER_RANK * r + 2]);
+        }
+        final double cpuUtil = cpuKnown && meanNs > 0 ? cpuSum * 1000.0 / meanNs : -1;
+
+        out.println(ROW_PREFIX + String.format(Locale.ROOT,
+            "%d,%s,%d,%s,%s,%d,%.3f,%.3f,%.3f,%.6f,%.6f,%.3f,%.3f,%.3f,%s,%.1f,%.2f,%s,%d,%s",
             bytes,
             typeName(type),
             np,
             comm.transportName(),
-            algorithm(comm, bytes),
+            null != shared && "direct".equals(algorithm) ? algorithm + "-shared" : algorithm,
             timedCalls,
             histogram.getValueAtPercentile(50) / 1000.0,
             histogram.getValueAtPercentile(99) / 1000.0,
             meanNs / 1000.0,
             algbw,
-            busbw));
+            busbw,
+            histogram.getValueAtPercentile(90) / 1000.0,
+            histogram.getValueAtPercentile(99.9) / 1000.0,
+            histogram.getMaxValue() / 1000.0,
+            rankCpu,
+            cpuKnown ? driverCpu : -1.0,
+            cpuUtil,
+            rss,
+            null == jobDirectory ? -1 : ProcessStats.directoryBytes(jobDirectory),
+            machine));
         out.flush();
     }
 
@@ -267,7 +378,8 @@ public final class SweepWorker
         reduce(count, ReduceOp.SUM);
         for (int i = 0; i < count; i++)
         {
-            final double actual = null != floats ? floats[i] : doubles[i];
+            final double actual = null != floats ? floats[i] : null != doubles ? doubles[i] :
+                type == DataType.FLOAT32 ? shared.getFloat(4 * i) : shared.getDouble(8 * i);
             if (actual != expected)
             {
                 throw new IllegalStateException("rank " + comm.rank() + ": WRONG RESULT: allReduce SUM of " + count +
@@ -283,9 +395,23 @@ public final class SweepWorker
         {
             Arrays.fill(floats, 0, count, (float)value);
         }
-        else
+        else if (null != doubles)
         {
             Arrays.fill(doubles, 0, count, value);
+        }
+        else
+        {
+            for (int i = 0; i < count; i++)
+            {
+                if (type == DataType.FLOAT32)
+                {
+                    shared.putFloat(4 * i, (float)value);
+                }
+                else
+                {
+                    shared.putDouble(8 * i, value);
+                }
+            }
         }
     }
 
@@ -295,26 +421,31 @@ public final class SweepWorker
         {
             comm.allReduce(floats, 0, count, op);
         }
-        else
+        else if (null != doubles)
         {
             comm.allReduce(doubles, 0, count, op);
         }
+        else
+        {
+            comm.allReduce(shared, 0, count, type, op);
+        }
+    }
+
+    /**
+     * @param comm  that ran the calls.
+     * @param bytes of the vector.
+     * @return the allReduce path the communicator takes for that size: {@code small}, {@code direct} or
+     *         {@code ring}.
+     */
+    public static String algorithm(final Communicator comm, final long bytes)
+    {
+        return comm.allReduceAlgorithm((int)Math.min(Integer.MAX_VALUE, bytes / 4), DataType.FLOAT32);
     }
 
     /**
      * @param type an element type.
      * @return its name in the bench's arguments and rows: float32 or float64.
      */
-    /**
-     * @param comm  that ran the calls.
-     * @param bytes of the vector.
-     * @return the allReduce path the communicator takes for that size: {@code small} or {@code ring}.
-     */
-    public static String algorithm(final Communicator comm, final long bytes)
-    {
-        return comm.size() > 1 && bytes <= comm.smallMaxBytes() ? "small" : "ring";
-    }
-
     public static String typeName(final DataType type)
     {
         return type == DataType.FLOAT32 ? "float32" : "float64";
@@ -348,6 +479,8 @@ public final class SweepWorker
         DataType type = DataType.FLOAT32;
         int iters;
         int warmup = -1;
+        boolean shared;
+        long driverPid;
 
         static Arguments parse(final String[] args)
         {
@@ -375,9 +508,15 @@ public final class SweepWorker
                     case "--warmup":
                         arguments.warmup = Integer.parseInt(value);
                         break;
+                    case "--shared":
+                        arguments.shared = Boolean.parseBoolean(value);
+                        break;
+                    case "--driver-pid":
+                        arguments.driverPid = Long.parseLong(value);
+                        break;
                     default:
                         throw new IllegalArgumentException("unknown argument " + name +
-                            "; expected --sizes B1,B2,... --type float32|float64 [--iters K] [--warmup W]");
+                            "; expected --sizes B1,B2,... --type float32|float64 [--iters K] [--warmup W] [--driver-pid PID]");
                 }
             }
             if (null == arguments.sizes || arguments.sizes.length == 0)

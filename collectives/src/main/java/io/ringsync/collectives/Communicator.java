@@ -11,6 +11,8 @@ import io.ringsync.transport.InboundLink;
 import io.ringsync.transport.MessageHandler;
 import io.ringsync.transport.OutboundLink;
 import io.ringsync.transport.Transport;
+import io.ringsync.transport.shm.ShmTransport;
+import io.ringsync.transport.shm.ShmWindow;
 import org.agrona.BufferUtil;
 import org.agrona.CloseHelper;
 import org.agrona.DirectBuffer;
@@ -88,6 +90,7 @@ public final class Communicator implements AutoCloseable
     private RingAllReduce ringAllReduce;
     private SmallAllReduce smallAllReduce;
     private ChainBroadcast chainBroadcast;
+    private DirectAllReduce directAllReduce;
     private long windowLength;
     private int chunkBytes;
 
@@ -185,6 +188,7 @@ public final class Communicator implements AutoCloseable
                 comm.smallAllReduce = new SmallAllReduce(comm, ctx.smallMaxBytes(), comm.chunkBytes);
             }
             comm.chainBroadcast = new ChainBroadcast(comm);
+            comm.directAllReduce = comm.openDirectMode();
         }
         return comm;
     }
@@ -950,8 +954,8 @@ public final class Communicator implements AutoCloseable
                 {
                     wire.startCall(sequence, Collective.ALL_REDUCE, type, Wire.reduction(r.op), r.count,
                         Wire.RING_ALL_REDUCE);
-                    run(ringAllReduce.start(type, r.op, r.base, r.address, r.count, chunkBytes / type.byteSize()),
-                        r.timeoutNs);
+                    // the ring, or over shm from RINGSYNC_SHM_DIRECT_MIN_BYTES the direct mode (same summation order)
+                    run(allReduceAlgorithm(type, r.op, r.base, r.address, r.count), r.timeoutNs);
                 }
                 break;
 
@@ -974,6 +978,14 @@ public final class Communicator implements AutoCloseable
                         run(smallAllReduce.start(type, ReduceOp.AVG, r.base, r.address, r.count,
                             chunkBytes / type.byteSize(), true, weight), r.timeoutNs);
                         r.weightSum = smallAllReduce.weightSum();
+                    }
+                    else if (null != directAllReduce && (long)r.count * type.byteSize() >= ctx.directMinBytes())
+                    {
+                        wire.startCall(sequence, Collective.ALL_REDUCE, type, Reduction.WEIGHTED_AVG, r.count,
+                            Wire.RING_ALL_REDUCE);
+                        run(directAllReduce.start(sequence, type, ReduceOp.AVG, r.base, r.address, r.count, true,
+                            weight), r.timeoutNs);
+                        r.weightSum = directAllReduce.weightSum(0);
                     }
                     else
                     {
@@ -1478,6 +1490,139 @@ public final class Communicator implements AutoCloseable
     }
 
     // ------------------------------------------------------------------------------------------------------
+    // shm direct mode: which AllReduce runs a call, and vectors placed in shared memory
+    // ------------------------------------------------------------------------------------------------------
+
+    /**
+     * Place a vector of {@code count} elements where {@code allReduce} reads it fastest. Over the shm transport
+     * with the direct mode on ({@link #hasDirectMode()}) it is a file of shared memory of its own in the job
+     * directory, which peers read in place in direct mode
+     * ({@link Context#directMinBytes(long)}): no staging copy into the window, and any size (larger vectors
+     * still stream in rounds, reading the shared vector in place). Anywhere else, or once this rank holds 8
+     * shared vectors, it is ordinary 64-byte aligned off-heap memory, and every call works as with any buffer.
+     * Pass the buffer itself to {@link #allReduce(MutableDirectBuffer, int, int, DataType, ReduceOp)} (any
+     * offset inside it); a shared vector is the caller's own again when the call returns. The shared memory is
+     * released when the buffer is garbage collected; its file is removed when the communicator closes.
+     * Allocate before the calls that use it, off the hot path.
+     *
+     * @param count elements, >= 0.
+     * @param type  element type.
+     * @return a zeroed little-endian buffer of {@code count * type.byteSize()} bytes.
+     */
+    public UnsafeBuffer allocate(final int count, final DataType type)
+    {
+        if (count < 0 || null == type)
+        {
+            throw new IllegalArgumentException("count " + count + " and type " + type + ": count must be >= 0");
+        }
+        final long bytes = (long)count * type.byteSize();
+        if (bytes > Integer.MAX_VALUE - 4096)
+        {
+            throw new IllegalArgumentException(count + " x " + type + " is above the 2 GiB of one buffer");
+        }
+        if (null != directAllReduce && state == State.OPEN)
+        {
+            try
+            {
+                final ShmWindow shared = EnvironmentTransports.shmOf(transport).windows().allocate(bytes);
+                if (null != shared)
+                {
+                    final int offset = (int)(shared.dataAddress() - shared.buffer().addressOffset());
+                    return new UnsafeBuffer(shared.mapped(), offset, (int)bytes);
+                }
+            }
+            catch (final IllegalStateException ex)
+            {
+                throw new ConfigurationException("rank " + rank + ": cannot place " + bytes + " bytes in shared " +
+                    "memory: " + ex.getMessage() + " (is /dev/shm full?)", -1, ex);
+            }
+        }
+        return new UnsafeBuffer(BufferUtil.allocateDirectAligned(Math.max(64, (int)bytes), 64), 0, (int)bytes);
+    }
+
+    /**
+     * {@link #allocate(int, DataType)} of float32 elements.
+     *
+     * @param count elements.
+     * @return the buffer.
+     */
+    public UnsafeBuffer allocateFloats(final int count)
+    {
+        return allocate(count, DataType.FLOAT32);
+    }
+
+    /**
+     * {@link #allocate(int, DataType)} of float64 elements.
+     *
+     * @param count elements.
+     * @return the buffer.
+     */
+    public UnsafeBuffer allocateDoubles(final int count)
+    {
+        return allocate(count, DataType.FLOAT64);
+    }
+
+    /**
+     * Which algorithm an AllReduce of this size runs, for reports: chosen by size only, the same on every rank.
+     *
+     * @param count elements.
+     * @param type  element type.
+     * @return "small" (small-vector path), "direct" (shm direct mode) or "ring".
+     */
+    public String allReduceAlgorithm(final int count, final DataType type)
+    {
+        final long bytes = (long)count * type.byteSize();
+        if (size > 1 && null != smallAllReduce && bytes <= ctx.smallMaxBytes())
+        {
+            return "small";
+        }
+        return null != directAllReduce && size > 1 && bytes >= ctx.directMinBytes() ? "direct" : "ring";
+    }
+
+    /**
+     * @return whether this communicator runs large AllReduce calls in the shm direct mode.
+     */
+    public boolean hasDirectMode()
+    {
+        return null != directAllReduce;
+    }
+
+    /**
+     * The direct mode exists on the shm transport only, unless switched off ({@code directMinBytes < 0}).
+     */
+    private DirectAllReduce openDirectMode()
+    {
+        final ShmTransport shm = EnvironmentTransports.shmOf(transport);
+        if (null == shm || ctx.directMinBytes() < 0)
+        {
+            return null;
+        }
+        try
+        {
+            return new DirectAllReduce(this, shm.windows(), ctx.chunkBytes());
+        }
+        catch (final IllegalStateException ex)
+        {
+            throw new ConfigurationException("rank " + rank + ": cannot create the shm direct-mode window: " +
+                ex.getMessage() + "; free /dev/shm, lower " + Configuration.SHM_WINDOW_BYTES_ENV + ", or set " +
+                Configuration.SHM_DIRECT_MIN_BYTES_ENV + "=-1", -1, ex);
+        }
+    }
+
+    /**
+     * Ring or direct: by size only, so every rank of a matching call picks the same.
+     */
+    private Algorithm allReduceAlgorithm(
+        final DataType type, final ReduceOp op, final Object base, final long address, final int count)
+    {
+        if (null != directAllReduce && (long)count * type.byteSize() >= ctx.directMinBytes())
+        {
+            return directAllReduce.start(sequence, type, op, base, address, count);
+        }
+        return ringAllReduce.start(type, op, base, address, count, chunkBytes / type.byteSize());
+    }
+
+    // ------------------------------------------------------------------------------------------------------
     // argument checks
     // ------------------------------------------------------------------------------------------------------
 
@@ -1761,6 +1906,7 @@ public final class Communicator implements AutoCloseable
         private int smallMaxBytes = Configuration.SMALL_MAX_BYTES_DEFAULT;
         private long jobId;
         private int epoch;
+        private long directMinBytes = Configuration.SHM_DIRECT_MIN_BYTES_DEFAULT;
 
         /**
          * Read every setting from the environment (and system properties), as {@code ringsync launch} sets it.
@@ -1796,6 +1942,13 @@ public final class Communicator implements AutoCloseable
             if (null != idle)
             {
                 ctx.idle(idle);
+            }
+            final String directMin = Configuration.lookup(env, Configuration.SHM_DIRECT_MIN_BYTES_ENV);
+            if (null != directMin)
+            {
+                ctx.directMinBytes(directMin.trim().startsWith("-") ?
+                    parseLong(Configuration.SHM_DIRECT_MIN_BYTES_ENV, directMin.trim()) :
+                    parseSize(Configuration.SHM_DIRECT_MIN_BYTES_ENV, directMin));
             }
             return ctx;
         }
@@ -1971,6 +2124,26 @@ public final class Communicator implements AutoCloseable
         public int epoch()
         {
             return epoch;
+        }
+
+        /**
+         * @param directMinBytes over the shm transport, AllReduce calls of at least this many bytes run in direct
+         *                       mode ({@link DirectAllReduce}), smaller ones as a ring of messages; 0 for always,
+         *                       -1 for never. Must be the same on every rank.
+         * @return this.
+         */
+        public Context directMinBytes(final long directMinBytes)
+        {
+            this.directMinBytes = directMinBytes;
+            return this;
+        }
+
+        /**
+         * @return the size from which shm AllReduce calls run in direct mode; -1 for never.
+         */
+        public long directMinBytes()
+        {
+            return directMinBytes;
         }
 
         /**

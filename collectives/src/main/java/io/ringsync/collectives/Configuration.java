@@ -86,6 +86,28 @@ public final class Configuration
     public static final String SHM_SLOT_LENGTH_ENV = "RINGSYNC_SHM_SLOT_LENGTH";
 
     /**
+     * For {@code shm}: data bytes of each rank's direct-mode window (accepts KiB/MiB suffixes), default 4 MiB.
+     * Vectors larger than a window stream through it in rounds, so /dev/shm needs about n windows whatever the
+     * vector size.
+     */
+    public static final String SHM_WINDOW_BYTES_ENV = "RINGSYNC_SHM_WINDOW_BYTES";
+
+    /**
+     * For {@code shm}: AllReduce calls of at least this many bytes read peers' windows directly instead of
+     * passing messages; 0 means always (calls up to {@link #SMALL_MAX_BYTES_ENV} still take the small-vector path),
+     * -1 never. Same on every rank.
+     */
+    public static final String SHM_DIRECT_MIN_BYTES_ENV = "RINGSYNC_SHM_DIRECT_MIN_BYTES";
+
+    /**
+     * Default switch to the direct mode: 1 MiB. Measured float32 SUM over shm, ring and direct alternated in one
+     * session (perf-results/2026-11-25-shm-direct, AMD EPYC, 2 vCPUs): at np = 2 direct took 0.55-0.61x the ring's
+     * p50 at 1 MiB and 0.51x at 4 MiB but 1.2x at 256 KiB and 1.07x at 64 KiB; at np = 4 it was at par or better
+     * from 256 KiB, with wide run-to-run swings on 2 cores.
+     */
+    public static final long SHM_DIRECT_MIN_BYTES_DEFAULT = 1024 * 1024;
+
+    /**
      * Deadline of every blocking call, in milliseconds.
      */
     public static final String TIMEOUT_MS_ENV = "RINGSYNC_TIMEOUT_MS";

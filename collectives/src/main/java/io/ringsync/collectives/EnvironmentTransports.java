@@ -145,6 +145,11 @@ final class EnvironmentTransports
         shmCtx.slotLength(null != slotLength ?
             (int)Communicator.Context.parseSize(Configuration.SHM_SLOT_LENGTH_ENV, slotLength) :
             (int)org.agrona.BitUtil.align(ctx.chunkBytes() + 128L, 64));
+        final String windowBytes = Configuration.lookup(env, Configuration.SHM_WINDOW_BYTES_ENV);
+        if (null != windowBytes)
+        {
+            shmCtx.windowLength(Communicator.Context.parseSize(Configuration.SHM_WINDOW_BYTES_ENV, windowBytes));
+        }
         try
         {
             final ShmTransport transport = ShmTransport.connect(shmCtx);
@@ -160,6 +165,23 @@ final class EnvironmentTransports
             throw new ConfigurationException("rank " + rank + ": could not open the shm transport in " +
                 jobDirectory + ": " + ex.getMessage(), -1, ex);
         }
+    }
+
+    /**
+     * @param transport as opened here or given to {@link Communicator#connect}.
+     * @return the shm transport underneath, or null for another transport.
+     */
+    static ShmTransport shmOf(final Transport transport)
+    {
+        if (transport instanceof ShmTransport)
+        {
+            return (ShmTransport)transport;
+        }
+        if (transport instanceof RemoveEmptyDirectoryOnClose)
+        {
+            return shmOf(((RemoveEmptyDirectoryOnClose)transport).delegate);
+        }
+        return null;
     }
 
     private static String defaultJobDirectory(final long jobId)

@@ -13,6 +13,7 @@ import io.aeron.logbuffer.ControlledFragmentHandler;
 import io.aeron.logbuffer.FrameDescriptor;
 import io.aeron.logbuffer.Header;
 import io.aeron.logbuffer.LogBufferDescriptor;
+import io.aeron.driver.ThreadingMode;
 import io.aeron.protocol.DataHeaderFlyweight;
 import io.ringsync.transport.InboundLink;
 import io.ringsync.transport.MessageHandler;
@@ -83,6 +84,13 @@ public final class AeronTransport implements Transport
     public static final long DRIVER_TIMEOUT_MS_DEFAULT = 10_000;
 
     /**
+     * Default threading mode of an embedded (UDP) media driver: its duty cycle runs on the rank's thread while the
+     * rank waits in a collective. On 2 cores, with the driver on a thread of its own (SHARED), every hop waited for
+     * that thread to get a core the ranks kept busy: 4 KiB np 2 took 55-75 us p50 and 2-4 ms p99.
+     */
+    public static final ThreadingMode EMBEDDED_DRIVER_THREADING_MODE_DEFAULT = ThreadingMode.INVOKER;
+
+    /**
      * {@link Context#streamIdBase()} value meaning "derive it from the job id".
      */
     public static final int STREAM_ID_BASE_FROM_JOB_ID = Integer.MIN_VALUE;
@@ -128,6 +136,7 @@ public final class AeronTransport implements Transport
                 .media(ctx.media())
                 .ipcTermLength(Math.max(ctx.termLength(), MediaDriverHost.IPC_TERM_LENGTH_MIN))
                 .socketBufferLength(ctx.socketBufferLength())
+                .threadingMode(ctx.embeddedDriverThreadingMode())
                 .idleStrategySupplier(ctx.embeddedDriverIdleStrategySupplier())
                 .errorHandler(errors));
         final String aeronDir = null != driverHost ? driverHost.aeronDirectoryName() : ctx.aeronDirectoryName();
@@ -252,6 +261,25 @@ public final class AeronTransport implements Transport
     public int maxMessageLength()
     {
         return maxMessageLength;
+    }
+
+    /**
+     * Runs a duty cycle of the embedded media driver when it is an {@link ThreadingMode#INVOKER} one (the UDP
+     * default), so that a rank waiting in a collective sends and receives its own datagrams.
+     *
+     * @return the driver's work count, 0 when there is no embedded invoker driver or it was idle.
+     */
+    public int doWork()
+    {
+        return null != embeddedDriver ? embeddedDriver.doWork() : 0;
+    }
+
+    /**
+     * @return the media driver this rank embeds (UDP without an external driver), or null.
+     */
+    public MediaDriverHost embeddedDriver()
+    {
+        return embeddedDriver;
     }
 
     /**
@@ -574,7 +602,8 @@ public final class AeronTransport implements Transport
         private int socketBufferLength = SOCKET_BUFFER_LENGTH_DEFAULT;
         private long driverTimeoutMs = DRIVER_TIMEOUT_MS_DEFAULT;
         private int streamIdBase = STREAM_ID_BASE_FROM_JOB_ID;
-        private Supplier<IdleStrategy> embeddedDriverIdleStrategySupplier = BackoffIdleStrategy::new;
+        private Supplier<IdleStrategy> embeddedDriverIdleStrategySupplier = MediaDriverHost::defaultIdleStrategy;
+        private ThreadingMode embeddedDriverThreadingMode = EMBEDDED_DRIVER_THREADING_MODE_DEFAULT;
         private ErrorHandler errorHandler;
 
         /**
@@ -663,6 +692,12 @@ public final class AeronTransport implements Transport
             {
                 throw new IllegalArgumentException("streamIdBase=" + streamIdBase + " leaves no room for " +
                     worldSize + "^2 stream ids below 2^31: set a smaller streamIdBase(int)");
+            }
+
+            if (null == embeddedDriverThreadingMode)
+            {
+                throw new IllegalArgumentException("embeddedDriverThreadingMode is null: set " +
+                    "embeddedDriverThreadingMode(...), e.g. ThreadingMode.INVOKER");
             }
 
             if (null == embeddedDriverIdleStrategySupplier)
@@ -1012,7 +1047,8 @@ public final class AeronTransport implements Transport
         }
 
         /**
-         * @param supplier of idle strategies for the embedded driver's threads; default {@link BackoffIdleStrategy}.
+         * @param supplier of idle strategies for the embedded driver's threads (not INVOKER); default parks of at most
+         *                 50 us ({@link MediaDriverHost}).
          *                 Never spin or noop on a host with few cores.
          * @return this.
          */
@@ -1028,6 +1064,26 @@ public final class AeronTransport implements Transport
         public Supplier<IdleStrategy> embeddedDriverIdleStrategySupplier()
         {
             return embeddedDriverIdleStrategySupplier;
+        }
+
+        /**
+         * @param threadingMode of the embedded driver: {@link ThreadingMode#INVOKER} (default: its duty cycle runs
+         *                      on the rank's thread while it waits in a collective, see {@link #doWork()}), or
+         *                      SHARED, SHARED_NETWORK, DEDICATED for threads of its own.
+         * @return this.
+         */
+        public Context embeddedDriverThreadingMode(final ThreadingMode threadingMode)
+        {
+            this.embeddedDriverThreadingMode = threadingMode;
+            return this;
+        }
+
+        /**
+         * @return the embedded driver's threading mode.
+         */
+        public ThreadingMode embeddedDriverThreadingMode()
+        {
+            return embeddedDriverThreadingMode;
         }
 
         /**
@@ -1067,6 +1123,7 @@ public final class AeronTransport implements Transport
                 ", socketBufferLength=" + socketBufferLength +
                 ", driverTimeoutMs=" + driverTimeoutMs +
                 ", streamIdBase=" + streamIdBase +
+                ", embeddedDriverThreadingMode=" + embeddedDriverThreadingMode +
                 '}';
         }
     }

@@ -10,6 +10,7 @@ import org.agrona.BitUtil;
 import org.agrona.CloseHelper;
 import org.agrona.ErrorHandler;
 import org.agrona.IoUtil;
+import org.agrona.concurrent.AgentInvoker;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
 
@@ -32,6 +33,13 @@ import java.util.function.Supplier;
  * buffers and receiver window (4x the rate of Aeron's 128 KiB default window). Liveness timeouts are halved from
  * Aeron's 10 s and the driver's timer ticks every 100 ms instead of every second, so a dead rank is noticed within
  * about 5 s and a closed one within a tick.
+ * <p>
+ * {@link ThreadingMode#INVOKER}: the driver gets no thread of its own on the hot path. The rank's thread runs its
+ * duty cycle through {@link #doWork()} while it waits in a collective, and a keeper thread runs it, parking up to
+ * {@link #KEEPER_MAX_PARK_NS} between cycles, whenever the rank does not (between calls, while it connects). A
+ * compare-and-set lets one of the two in at a time. Used by the embedded UDP driver of each rank: with the driver on
+ * threads of its own, every datagram waited for one of them to be scheduled on a core the ranks kept busy, which
+ * cost 30-60 us per hop and millisecond tails on 2 cores.
  */
 public final class MediaDriverHost implements AutoCloseable
 {
@@ -95,16 +103,76 @@ public final class MediaDriverHost implements AutoCloseable
      */
     private static final long ACTIVE_DRIVER_HEARTBEAT_AGE_MS = 1000;
 
+    /**
+     * Longest park of the keeper thread of an {@link ThreadingMode#INVOKER} driver. It only runs the duty cycle
+     * while no rank thread does (between calls, while connecting), where heartbeats, status messages and
+     * commands tolerate a millisecond, and a short park would keep a core busy for nothing.
+     */
+    public static final long KEEPER_MAX_PARK_NS = TimeUnit.MILLISECONDS.toNanos(1);
+
+    /**
+     * Name of the keeper thread of an {@link ThreadingMode#INVOKER} driver, which CPU accounting looks for.
+     */
+    public static final String KEEPER_THREAD_NAME = "ringsync-driver";
+
     private final Context ctx;
     private final MediaDriver driver;
     private final ErrorRecorder errors;
+    private final AgentInvoker invoker;
+    private final AtomicBoolean isInvoking = new AtomicBoolean();
     private final AtomicBoolean isClosed = new AtomicBoolean();
+    private final Thread keeper;
+    private volatile boolean isKeeperRunning = true;
 
     private MediaDriverHost(final Context ctx, final MediaDriver driver, final ErrorRecorder errors)
     {
         this.ctx = ctx;
         this.driver = driver;
         this.errors = errors;
+        this.invoker = ThreadingMode.INVOKER == ctx.threadingMode() ? driver.sharedAgentInvoker() : null;
+        if (null != invoker)
+        {
+            keeper = new Thread(this::keep, KEEPER_THREAD_NAME);
+            keeper.setDaemon(true);
+            keeper.start();
+        }
+        else
+        {
+            keeper = null;
+        }
+    }
+
+    /**
+     * Run one duty cycle of an {@link ThreadingMode#INVOKER} driver on the caller's thread, unless another
+     * thread is running one. Allocates nothing.
+     *
+     * @return the work done, 0 when idle, busy elsewhere, closed, or when the driver has threads of its own.
+     */
+    public int doWork()
+    {
+        if (null == invoker || !isInvoking.compareAndSet(false, true))
+        {
+            return 0;
+        }
+
+        try
+        {
+            return invoker.invoke();
+        }
+        finally
+        {
+            isInvoking.set(false);
+        }
+    }
+
+    private void keep()
+    {
+        final IdleStrategy idle = new BackoffIdleStrategy(
+            10, 20, TimeUnit.MICROSECONDS.toNanos(1), KEEPER_MAX_PARK_NS);
+        while (isKeeperRunning)
+        {
+            idle.idle(doWork());
+        }
     }
 
     /**
@@ -251,6 +319,23 @@ public final class MediaDriverHost implements AutoCloseable
     {
         if (isClosed.compareAndSet(false, true))
         {
+            if (null != keeper)
+            {
+                isKeeperRunning = false;
+                try
+                {
+                    keeper.join(TimeUnit.SECONDS.toMillis(5));
+                }
+                catch (final InterruptedException ex)
+                {
+                    Thread.currentThread().interrupt();
+                }
+                // wait out a duty cycle a rank thread may be running, and keep every later one out
+                while (!isInvoking.compareAndSet(false, true))
+                {
+                    Thread.onSpinWait();
+                }
+            }
             CloseHelper.quietClose(driver);
             IoUtil.delete(ctx.aeronDirectory(), true);
         }
@@ -351,11 +436,10 @@ public final class MediaDriverHost implements AutoCloseable
                     " is below " + SOCKET_BUFFER_LENGTH_MIN + ": set socketBufferLength(int)");
             }
 
-            if (null == threadingMode || ThreadingMode.INVOKER == threadingMode)
+            if (null == threadingMode)
             {
-                throw new IllegalArgumentException("threadingMode=" + threadingMode +
-                    " is not supported (nothing would run an invoker): set threadingMode(SHARED, SHARED_NETWORK " +
-                    "or DEDICATED)");
+                throw new IllegalArgumentException("threadingMode is null: set threadingMode(SHARED, " +
+                    "SHARED_NETWORK, DEDICATED or INVOKER)");
             }
 
             if (null == idleStrategySupplier)
@@ -475,7 +559,8 @@ public final class MediaDriverHost implements AutoCloseable
         }
 
         /**
-         * @param threadingMode SHARED (default, one thread), SHARED_NETWORK or DEDICATED.
+         * @param threadingMode SHARED (default, one thread), SHARED_NETWORK, DEDICATED, or INVOKER (duty cycle run
+         *                      by {@link MediaDriverHost#doWork()} callers and a lazy keeper thread).
          * @return this.
          */
         public Context threadingMode(final ThreadingMode threadingMode)

@@ -79,6 +79,22 @@ public final class ShmTransport implements Transport
     public static final long CONNECT_TIMEOUT_NS_DEFAULT = TimeUnit.SECONDS.toNanos(30);
 
     /**
+     * Default data length of each rank's direct-mode window ({@link ShmWindows}): 4 MiB, so a 4-rank job needs
+     * 16 MiB of /dev/shm for windows whatever the vector size (larger vectors stream through in rounds).
+     */
+    public static final long WINDOW_LENGTH_DEFAULT = 4L << 20;
+
+    /**
+     * Smallest window: 64 KiB.
+     */
+    public static final long WINDOW_LENGTH_MIN = 64L << 10;
+
+    /**
+     * Largest window: 1 GiB.
+     */
+    public static final long WINDOW_LENGTH_MAX = 1L << 30;
+
+    /**
      * Interval of process liveness checks: {@link ProcessHandle#isAlive()} reads /proc, a few microseconds, so
      * it is kept off every poll; 20 ms matches the communicator's own liveness interval.
      */
@@ -101,6 +117,7 @@ public final class ShmTransport implements Transport
     private final ShmOutboundLink[] outbound;
     private final ShmInboundLink[] inbound;
     private final AtomicBoolean isClosed = new AtomicBoolean();
+    private final ShmWindows windows;
     private int waitingInbound;
 
     private ShmTransport(final Context ctx)
@@ -111,6 +128,7 @@ public final class ShmTransport implements Transport
         this.maxMessageLength = ShmLinkDescriptor.messageCapacity(ctx.slotLength());
         this.outbound = new ShmOutboundLink[worldSize];
         this.inbound = new ShmInboundLink[worldSize];
+        this.windows = new ShmWindows(ctx);
 
         final long nowNs = System.nanoTime();
         try
@@ -279,6 +297,16 @@ public final class ShmTransport implements Transport
     }
 
     /**
+     * The mapped windows of the direct mode: this rank's own (created on first use) and its peers'.
+     *
+     * @return the windows, closed with the transport.
+     */
+    public ShmWindows windows()
+    {
+        return windows;
+    }
+
+    /**
      * @return the concluded settings.
      */
     public Context context()
@@ -295,6 +323,7 @@ public final class ShmTransport implements Transport
     {
         if (isClosed.compareAndSet(false, true))
         {
+            windows.close();
             for (final ShmInboundLink link : inbound)
             {
                 if (null != link)
@@ -360,6 +389,7 @@ public final class ShmTransport implements Transport
         private int slotCount = SLOT_COUNT_FROM_WORLD_SIZE;
         private int slotLength = SLOT_LENGTH_DEFAULT;
         private long connectTimeoutNs = CONNECT_TIMEOUT_NS_DEFAULT;
+        private long windowLength = WINDOW_LENGTH_DEFAULT;
 
         /**
          * Check every setting and fill in the derived ones (slot count). Called by
@@ -409,7 +439,33 @@ public final class ShmTransport implements Transport
                     " must be > 0: set connectTimeoutNs(long), e.g. " + CONNECT_TIMEOUT_NS_DEFAULT);
             }
 
+            if (windowLength < WINDOW_LENGTH_MIN || windowLength > WINDOW_LENGTH_MAX || 0 != (windowLength & 63))
+            {
+                throw new IllegalArgumentException("windowLength=" + windowLength + " must be a multiple of 64 in [" +
+                    WINDOW_LENGTH_MIN + ", " + WINDOW_LENGTH_MAX + "]: set windowLength(long), e.g. " +
+                    WINDOW_LENGTH_DEFAULT);
+            }
+
             return this;
+        }
+
+        /**
+         * @param windowLength data bytes of each rank's direct-mode window, a multiple of 64 from 64 KiB to
+         *                     1 GiB; default {@link ShmTransport#WINDOW_LENGTH_DEFAULT}.
+         * @return this.
+         */
+        public Context windowLength(final long windowLength)
+        {
+            this.windowLength = windowLength;
+            return this;
+        }
+
+        /**
+         * @return data bytes of each rank's direct-mode window.
+         */
+        public long windowLength()
+        {
+            return windowLength;
         }
 
         /**
@@ -568,6 +624,7 @@ public final class ShmTransport implements Transport
                 ", slotCount=" + slotCount +
                 ", slotLength=" + slotLength +
                 ", connectTimeoutNs=" + connectTimeoutNs +
+                ", windowLength=" + windowLength +
                 '}';
         }
     }

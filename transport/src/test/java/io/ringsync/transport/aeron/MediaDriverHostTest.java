@@ -1,6 +1,8 @@
 package io.ringsync.transport.aeron;
 
+import io.aeron.Aeron;
 import io.aeron.CncFileDescriptor;
+import io.aeron.driver.ThreadingMode;
 import org.agrona.CloseHelper;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -47,6 +49,50 @@ class MediaDriverHostTest
         driver.close();
         assertFalse(dir.exists());
         driver.close();
+    }
+
+    @Test
+    void invokerDriverRunsOnCallersAndItsKeeperUntilClosed() throws InterruptedException
+    {
+        final File dir = new File(testDir, "aeron");
+        driver = MediaDriverHost.launch(new MediaDriverHost.Context()
+            .aeronDirectory(dir).media(AeronMedia.UDP).threadingMode(ThreadingMode.INVOKER));
+        assertTrue(keeperThreads() > 0, "no keeper thread runs the driver while nobody calls doWork");
+
+        // the keeper alone keeps the driver alive: a client connects without anyone calling doWork
+        try (Aeron client = Aeron.connect(new Aeron.Context().aeronDirectoryName(driver.aeronDirectoryName())))
+        {
+            assertTrue(client.clientId() >= 0);
+        }
+
+        // the conductor has timers and heartbeats to do: a caller gets work within a few attempts
+        int work = 0;
+        final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (work == 0 && System.nanoTime() < deadlineNs)
+        {
+            work = driver.doWork();
+            Thread.sleep(1);
+        }
+        assertTrue(work > 0, "doWork never ran a duty cycle that did something");
+
+        driver.close();
+        assertEquals(0, driver.doWork());
+        assertEquals(0, keeperThreads(), "the keeper thread outlived close()");
+        assertFalse(dir.exists());
+    }
+
+    @Test
+    void threadedDriverLeavesDoWorkToItsOwnThreads()
+    {
+        driver = MediaDriverHost.launch(new File(testDir, "aeron"), AeronMedia.IPC, 1024 * 1024);
+        assertEquals(0, driver.doWork());
+    }
+
+    private static long keeperThreads()
+    {
+        return Thread.getAllStackTraces().keySet().stream()
+            .filter((thread) -> MediaDriverHost.KEEPER_THREAD_NAME.equals(thread.getName()) && thread.isAlive())
+            .count();
     }
 
     @Test
