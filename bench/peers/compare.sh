@@ -14,7 +14,7 @@
 # back to back; installing and building happen before, outside the timed runs.
 #
 # Writes perf-results/<UTC date>-<NAME>/ (NAME defaults to np<LIST>-<type>):
-#   raw/<system>-<transport>-np<N>-round<K>.csv / .log   each run's CSV (as printed) and its stderr
+#   raw/<system>-<transport>-np<N>-round<K>.csv / .stderr   each run's CSV (as printed) and its stderr
 #   combined.csv    every row of every run: round,system, then the bench columns
 #                   bytes,type,np,transport,algorithm,iters,p50_us,p99_us,mean_us,algbw_GBps,busbw_GBps
 #   summary.md      the command, the machine, ratio tables ringsync / peer of the p50 and p99 medians over
@@ -147,10 +147,10 @@ for round in $(seq 1 "$rounds"); do
       base="$out/raw/$label-np$np-round$round"
       echo "== round $round/$rounds, np $np: $label" >&2
       status=0
-      timeout 900 "${run[@]}" > "$base.csv" 2> "$base.log" 9>&- || status=$?
+      timeout 900 "${run[@]}" > "$base.csv" 2> "$base.stderr" 9>&- || status=$?
       if [ "$status" -ne 0 ]; then
-        failures+=("round $round, np $np, $label: exit status $status (see raw/$(basename "$base").log)")
-        tail -5 "$base.log" >&2
+        failures+=("round $round, np $np, $label: exit status $status (see raw/$(basename "$base").stderr)")
+        tail -5 "$base.stderr" >&2
         continue
       fi
       # the first eleven columns are the contract; anything a newer bench appends stays in raw/ only
