@@ -1,75 +1,213 @@
 #!/usr/bin/env bash
-# ringsync against Open MPI, alternated round by round in one session (the CPU under a cloud VM changes
-# between sessions, and a peer's figures move with it: only runs taken side by side compare).
+# ringsync beside Open MPI and Gloo, alternated round by round in one session, with charts and ratio tables.
 #
-#   bench/peers/compare.sh --np 2 --transport ipc --sizes 4KiB,64KiB,1MiB,16MiB --rounds 3 --out perf-results/DIR
+#   bench/peers/compare.sh [--np 2[,4]] [--transports shm,ipc,udp] [--sizes 4KiB,64KiB,1MiB,16MiB]
+#                          [--type float32|float64] [--rounds 3] [--peers openmpi,gloo|none] [--budget 2]
+#                          [--name NAME | --out DIR] [--format png|svg|both]
 #
-# Writes DIR/ringsync-roundK.csv, DIR/openmpi-roundK.csv, DIR/combined.csv (every row, with a round column),
-# DIR/summary.md (per size: median over rounds of each side's p50 and p99, and the ratio ringsync / Open MPI)
-# and DIR/machine.txt. Each timed run holds /tmp/ringsync-bench.lock so nothing else benchmarks meanwhile.
+# Why alternate: the CPU under a cloud VM changes between sessions and flips between fast and slow states
+# within minutes, so a peer's figure only compares with ringsync's when both were taken side by side. Each
+# round runs, for every np, `ringsync bench` over each transport, then each peer, with the same sizes, type
+# and time budget per size; the starting system rotates from round to round so none always runs first. Each
+# round (per np) holds the exclusive lock $RINGSYNC_BENCH_LOCK (default /tmp/ringsync-bench.lock) from its
+# first run to its last, so nothing else that honours it benchmarks meanwhile and the systems it compares run
+# back to back; installing and building happen before, outside the timed runs.
+#
+# Writes perf-results/<UTC date>-<NAME>/ (NAME defaults to np<LIST>-<type>):
+#   raw/<system>-<transport>-np<N>-round<K>.csv / .stderr   each run's CSV (as printed) and its stderr
+#   combined.csv    every row of every run: round,system, then the bench columns
+#                   bytes,type,np,transport,algorithm,iters,p50_us,p99_us,mean_us,algbw_GBps,busbw_GBps
+#   summary.md      the command, the machine, ratio tables ringsync / peer of the p50 and p99 medians over
+#                   rounds per np, transport and size, every series' medians, and the charts
+#   latency-np<N>.png, busbw-np<N>.png   log-log charts (XChart), one line per system and transport
+#   machine.txt     CPU (lscpu), kernel, OS, JDK, Open MPI and torch versions, ringsync commit, load
+# Exit status: 0 when every run succeeded; 1 when some failed (the rest is still written, failures listed).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-np=2 transport=ipc sizes=4KiB,64KiB,1MiB,16MiB rounds=3 type=float32 out=""
+# the command as typed, for summary.md: words that need no quoting stay bare
+quote_words() {
+  local word
+  for word in "$@"; do
+    if [[ "$word" =~ ^[A-Za-z0-9_./,=:+@%-]+$ ]]; then printf ' %s' "$word"; else printf " %q" "$word"; fi
+  done
+}
+command_line="bench/peers/compare.sh$(quote_words "$@")"
+run_date=$(date -u +%Y-%m-%d)
+
+nps=2 transports=shm,ipc,udp sizes=4KiB,64KiB,1MiB,16MiB rounds=3 type=float32 peers=openmpi,gloo budget=2
+name="" out="" format=png
+usage() { sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
+  [ $# -ge 2 ] || { [ "$1" = --help ] || [ "$1" = -h ] || echo "compare.sh: $1 needs a value" >&2; usage; }
   case "$1" in
-    --np) np=$2; shift 2 ;;
-    --transport) transport=$2; shift 2 ;;
-    --sizes) sizes=$2; shift 2 ;;
-    --rounds) rounds=$2; shift 2 ;;
-    --type) type=$2; shift 2 ;;
-    --out) out=$2; shift 2 ;;
-    *) echo "unknown argument: $1" >&2; exit 2 ;;
+    --np) nps=$2 ;;
+    --transports|--transport) transports=$2 ;;
+    --sizes) sizes=$2 ;;
+    --type) type=$2 ;;
+    --rounds) rounds=$2 ;;
+    --peers) peers=$2 ;;
+    --budget) budget=$2 ;;
+    --name) name=$2 ;;
+    --out) out=$2 ;;
+    --format) format=$2 ;;
+    *) echo "compare.sh: unknown argument: $1" >&2; usage ;;
+  esac
+  shift 2
+done
+
+fail() { echo "compare.sh: $*" >&2; exit 2; }
+[[ "$nps" =~ ^[1-9][0-9]*(,[1-9][0-9]*)*$ ]] || fail "--np must be a comma-separated list of rank counts, got '$nps'"
+[[ "$rounds" =~ ^[1-9][0-9]*$ ]] || fail "--rounds must be a positive whole number, got '$rounds'"
+[[ "$budget" =~ ^[0-9]+(\.[0-9]+)?$ ]] || fail "--budget must be seconds, got '$budget'"
+case "$type" in float32|float64) ;; *) fail "--type must be float32 or float64, got '$type'" ;; esac
+case "$format" in png|svg|both) ;; *) fail "--format must be png, svg or both, got '$format'" ;; esac
+IFS=, read -r -a np_list <<< "$nps"
+IFS=, read -r -a transport_list <<< "$transports"
+for t in "${transport_list[@]}"; do
+  case "$t" in shm|ipc|udp) ;; *) fail "--transports takes shm, ipc and udp, got '$t'" ;; esac
+done
+peer_list=()
+if [ "$peers" != none ]; then
+  IFS=, read -r -a peer_list <<< "$peers"
+  for p in "${peer_list[@]}"; do
+    case "$p" in openmpi|gloo) ;; *) fail "--peers takes openmpi, gloo or none, got '$p'" ;; esac
+  done
+fi
+[ -n "$name" ] || name="np${nps//,/-}-$type"
+[ -n "$out" ] || out="$root/perf-results/$run_date-$name"
+if [ -e "$out" ] && [ -n "$(ls -A "$out" 2>/dev/null)" ]; then
+  fail "$out already exists and is not empty: pass another --name or --out, or remove it"
+fi
+mkdir -p "$out/raw"
+out=$(cd "$out" && pwd)
+lock=${RINGSYNC_BENCH_LOCK:-/tmp/ringsync-bench.lock}
+# One round at one np holds the lock from its first run to its last, so the systems it compares run back to
+# back with no other job between them. The runs themselves get the descriptor closed (9>&-), so nothing they
+# leave behind could keep the lock.
+take_lock() {
+  if command -v flock >/dev/null 2>&1; then exec 9>"$lock"; flock -x 9; fi
+}
+release_lock() {
+  if command -v flock >/dev/null 2>&1; then flock -u 9; exec 9>&-; fi
+}
+
+# --- prepare, outside the timed runs: build ringsync and the chart tool, install and build the peers ---
+echo "== preparing: ringsync build, peers ($peers)" >&2
+"$root/bin/ringsync" --help > /dev/null
+charts_jar="$root/bench/target/benchmarks.jar"
+if [ ! -f "$charts_jar" ] || [ -n "$(find "$root/bench/src/main" "$root/bench/pom.xml" "$root/pom.xml" -newer "$charts_jar" -print -quit)" ]; then
+  (cd "$root" && mvn -B -q -Dstyle.color=never -DskipTests -pl bench -am package) >&2
+fi
+openmpi_version="not run" torch_version="not run"
+for p in "${peer_list[@]}"; do
+  case "$p" in
+    openmpi) openmpi_version=$("$here/run-openmpi.sh" --prepare) ;;
+    gloo) torch_version=$("$here/run-gloo.sh" --prepare) ;;
   esac
 done
-[ -n "$out" ] || out="$root/perf-results/$(date -u +%Y-%m-%d)-np$np-$transport"
-mkdir -p "$out"
-lock=/tmp/ringsync-bench.lock
 
+java_bin=java; [ -n "${JAVA_HOME:-}" ] && java_bin="$JAVA_HOME/bin/java"
 {
   echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
-  echo "cpu: $(lscpu | sed -n 's/^Model name: *//p' | head -1) ($(nproc) cpus)"
-  echo "java: $(java -version 2>&1 | head -1)"
-  echo "open mpi: $(mpirun --version 2>/dev/null | head -1 || echo 'installed by run-openmpi.sh')"
-  echo "command: bench/peers/compare.sh --np $np --transport $transport --sizes $sizes --rounds $rounds --type $type"
+  echo "command: $command_line"
+  echo "cpu: $(lscpu | sed -n 's/^Model name: *//p' | head -1) ($(nproc) cpus; family $(lscpu | sed -n 's/^CPU family: *//p' | head -1) model $(lscpu | sed -n 's/^Model: *//p' | head -1))"
+  echo "kernel: $(uname -sr)"
+  echo "os: $(. /etc/os-release 2>/dev/null && echo "${PRETTY_NAME:-unknown}" || echo unknown)"
+  echo "memory: $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
+  echo "jdk: $("$java_bin" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.runtime.version = //p') ($("$java_bin" -version 2>&1 | head -1))"
+  echo "open mpi: $openmpi_version"
+  echo "torch (gloo): $torch_version"
+  echo "ringsync: $(git -C "$root" describe --always --dirty 2>/dev/null || echo 'not a git checkout')"
+  echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo
+  lscpu
 } > "$out/machine.txt"
 
-"$root/bin/ringsync" --help > /dev/null   # builds on first use, outside the timed runs
+# --- the timed runs: every system once per round, alternated, starting one later each round ---
+systems=()
+for t in "${transport_list[@]}"; do systems+=("ringsync:$t"); done
+for p in "${peer_list[@]}"; do systems+=("$p"); done
+header="bytes,type,np,transport,algorithm,iters,p50_us,p99_us,mean_us,algbw_GBps,busbw_GBps"
+expected_rows=$(awk -F, '{ print NF }' <<< "$sizes")
+failures=()
+echo "round,system,$header" > "$out/combined.csv"
 for round in $(seq 1 "$rounds"); do
-  echo "== round $round/$rounds: ringsync" >&2
-  flock "$lock" timeout 900 "$root/bin/ringsync" bench --np "$np" --transport "$transport" --sizes "$sizes" \
-    --type "$type" --format csv > "$out/ringsync-round$round.csv"
-  echo "== round $round/$rounds: Open MPI" >&2
-  flock "$lock" timeout 900 "$here/run-openmpi.sh" --np "$np" --sizes "$sizes" --type "$type" \
-    > "$out/openmpi-round$round.csv"
+  for np in "${np_list[@]}"; do
+    echo "== round $round/$rounds, np $np: waiting for the exclusive lock $lock" >&2
+    take_lock
+    count=${#systems[@]}
+    for i in $(seq 0 $((count - 1))); do
+      system=${systems[$(((i + round - 1) % count))]}
+      case "$system" in
+        ringsync:*) label=ringsync-${system#ringsync:}; run=("$root/bin/ringsync" bench --np "$np" --transport "${system#ringsync:}" --sizes "$sizes" --type "$type" --format csv) ;;
+        openmpi) label=openmpi; run=("$here/run-openmpi.sh" --np "$np" --sizes "$sizes" --type "$type" --budget "$budget") ;;
+        gloo) label=gloo-tcp; run=("$here/run-gloo.sh" --np "$np" --sizes "$sizes" --type "$type" --budget "$budget") ;;
+      esac
+      base="$out/raw/$label-np$np-round$round"
+      echo "== round $round/$rounds, np $np: $label" >&2
+      status=0
+      timeout 900 "${run[@]}" > "$base.csv" 2> "$base.stderr" 9>&- || status=$?
+      if [ "$status" -ne 0 ]; then
+        failures+=("round $round, np $np, $label: exit status $status (see raw/$(basename "$base").stderr)")
+        tail -5 "$base.stderr" >&2
+        continue
+      fi
+      # the first eleven columns are the contract; anything a newer bench appends stays in raw/ only
+      if [ "$(head -1 "$base.csv" | cut -d, -f1-11)" != "$header" ] || [ "$(tail -n +2 "$base.csv" | grep -c .)" != "$expected_rows" ]; then
+        failures+=("round $round, np $np, $label: expected the header and $expected_rows rows (see raw/$(basename "$base").csv)")
+        continue
+      fi
+      tail -n +2 "$base.csv" | grep . | cut -d, -f1-11 | sed "s/^/$round,${label%%-*},/" >> "$out/combined.csv"
+    done
+    release_lock
+  done
 done
 
+# --- charts and tables (median over rounds), then summary.md ---
+if [ "$(wc -l < "$out/combined.csv")" -gt 1 ]; then
+  "$java_bin" -cp "$charts_jar" io.ringsync.bench.charts.ChartMain --in "$out/combined.csv" --out "$out" \
+    --format "$format" --title "$run_date" > "$out/.charts" || failures+=("charts: ChartMain failed")
+fi
 {
-  echo "round,bytes,type,np,transport,algorithm,iters,p50_us,p99_us,mean_us,algbw_GBps,busbw_GBps"
-  for f in "$out"/ringsync-round*.csv "$out"/openmpi-round*.csv; do
-    r=$(basename "$f" .csv); r=${r##*round}
-    tail -n +2 "$f" | sed "s/^/$r,/"
-  done
-} > "$out/combined.csv"
-
-# median over rounds per (system, bytes) of p50 and p99, then the ratios
-awk -F, 'NR > 1 {
-    key = $6 "," $2; p50[key] = p50[key] " " $8; p99[key] = p99[key] " " $9; sizes[$2] = 1; sys[$6] = 1
-  }
-  function median(list,   n, a, i, j, t) {
-    n = split(list, a, " ")
-    for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
-    return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-  }
-  END {
-    n = 0; for (s in sizes) order[++n] = s + 0
-    for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (order[j] < order[i]) { t = order[i]; order[i] = order[j]; order[j] = t }
-    print "| bytes | ringsync p50 (us) | Open MPI p50 (us) | p50 ratio | ringsync p99 (us) | Open MPI p99 (us) | p99 ratio |"
-    print "|---:|---:|---:|---:|---:|---:|---:|"
-    for (i = 1; i <= n; i++) {
-      b = order[i]; r = "ring," b; o = "default," b
-      rp50 = median(p50[r]); op50 = median(p50[o]); rp99 = median(p99[r]); op99 = median(p99[o])
-      printf "| %d | %.1f | %.1f | %.2f | %.1f | %.1f | %.2f |\n", b, rp50, op50, rp50 / op50, rp99, op99, rp99 / op99
-    }
-  }' "$out/combined.csv" > "$out/summary.md"
-cat "$out/machine.txt" "$out/summary.md"
+  echo "# ringsync vs Open MPI and Gloo, $run_date"
+  echo
+  echo "Command (from the repository root):"
+  echo
+  echo '```'
+  echo "$command_line"
+  echo '```'
+  echo
+  echo "Machine:"
+  echo
+  sed -n '1,/^$/p' "$out/machine.txt" | grep . | grep -v '^command:' | sed 's/^/- /'
+  echo
+  echo "Method: $type SUM in place, $rounds round(s); in each round every system runs once per np (the"
+  echo "first system rotates from round to round). Per size: a correctness check, uncounted warm-up calls, then"
+  echo "timed calls (~${budget} s per size); one call's time is the slowest rank's; p50/p99/mean over those;"
+  echo "algbw = bytes / mean, busbw = algbw * 2 (np - 1) / np. Figures are medians over rounds (one table:"
+  echo "each system's best round)."
+  echo "Open MPI: \`mpirun --mca btl self,vader\` (shared memory); Gloo: torch.distributed backend gloo over TCP"
+  echo "loopback. Raw CSVs and logs: \`raw/\`; every row: \`combined.csv\`."
+  echo
+  if [ ${#failures[@]} -gt 0 ]; then
+    echo "**Runs that failed** (left out of the tables):"
+    echo
+    for f in "${failures[@]}"; do echo "- $f"; done
+    echo
+  fi
+  if [ -f "$out/tables.md" ]; then
+    echo "## Charts"
+    echo
+    grep '\.png$\|\.svg$' "$out/.charts" | while read -r chart; do
+      c=$(basename "$chart"); echo "![${c%.*}]($c)"; echo
+    done
+    echo "## Tables"
+    echo
+    cat "$out/tables.md"
+  fi
+} > "$out/summary.md"
+rm -f "$out/tables.md" "$out/.charts"
+cat "$out/summary.md"
+echo "== wrote $out" >&2
+[ ${#failures[@]} -eq 0 ]

@@ -3,8 +3,9 @@
  * can be read side by side.
  *
  * For each size: fill with rank + 1 and check one in-place SUM against n (n + 1) / 2 exactly; refill with
- * zeros; warm up; pick the iteration count from the warm-up mean and a time budget (the slowest rank's
- * mean decides, so every rank runs the same count); then time every call on every rank. One iteration's
+ * zeros; warm up (32 MiB worth of calls, 5 to 200, as ringsync's sweep); pick the iteration count from
+ * the mean of the warm-up's second half and a time budget, 2 s by default, clamped to [20, 10000] (the
+ * slowest rank's mean decides, so every rank runs the same count); then time every call on every rank. One iteration's
  * time is the maximum over ranks of that call (MPI_Reduce with MPI_MAX over the whole array of times);
  * rank 0 prints p50 / p99 (nearest rank) and the mean of those maxima, algbw = bytes / mean and
  * busbw = algbw * 2 (n - 1) / n.
@@ -89,7 +90,7 @@ int main(int argc, char **argv)
 
     char sizes[1024] = "4,64KiB,1MiB,16MiB";
     const char *type = "float32";
-    double budget = 1.5;
+    double budget = 2.0;
     long fixed_iters = 0, fixed_warmup = 0;
     int opt;
     while ((opt = getopt(argc, argv, "s:t:b:i:w:")) != -1)
@@ -132,14 +133,22 @@ int main(int argc, char **argv)
         }
         fill(buffer, count, is_double, 0.0);
 
-        const long warmup = fixed_warmup > 0 ? fixed_warmup : (bytes >= (8L << 20) ? 10 : 100);
+        /* as ringsync's sweep: 32 MiB worth of calls, 5 to 200; the estimate uses the second half only */
+        long warmup = fixed_warmup > 0 ? fixed_warmup : (32L << 20) / (bytes > 0 ? bytes : 1);
+        if (fixed_warmup <= 0)
+        {
+            if (warmup < 5) warmup = 5;
+            if (warmup > 200) warmup = 200;
+        }
+        const long first_counted = warmup / 2;
         MPI_Barrier(MPI_COMM_WORLD);
-        const double warm_start = now_s();
+        double warm_start = now_s();
         for (long i = 0; i < warmup; i++)
         {
+            if (i == first_counted) warm_start = now_s();
             MPI_Allreduce(MPI_IN_PLACE, buffer, (int)count, datatype, MPI_SUM, MPI_COMM_WORLD);
         }
-        double warm_mean = (now_s() - warm_start) / (double)warmup;
+        double warm_mean = (now_s() - warm_start) / (double)(warmup - first_counted);
         MPI_Allreduce(MPI_IN_PLACE, &warm_mean, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
         long iters = fixed_iters > 0 ? fixed_iters : (long)(budget / warm_mean);
         if (fixed_iters <= 0)

@@ -85,6 +85,13 @@ class CommandLineTest
         assertTrue(junk.err.contains("'lots' is not a size"), junk::toString);
         assertEquals(Launcher.EXIT_USAGE, run("bench", "--format", "xml").exitCode);
         assertEquals(Launcher.EXIT_USAGE, run("demo", "--size", "6").exitCode);
+        assertEquals(Launcher.EXIT_USAGE, run("demo", "average", "--size", "6").exitCode);
+        final Result badMode = run("demo", "sgd", "--mode", "later");
+        assertEquals(Launcher.EXIT_USAGE, badMode.exitCode, badMode::toString);
+        assertTrue(badMode.err.contains("--mode must be one of sync|async|none"), badMode::toString);
+        final Result noRank = run("demo", "kmeans", "--data", "points.csv");
+        assertEquals(Launcher.EXIT_USAGE, noRank.exitCode, noRank::toString);
+        assertTrue(noRank.err.contains("has no {rank}"), noRank::toString);
         assertEquals(Launcher.EXIT_USAGE, run("demo", "juggle").exitCode);
         assertEquals(Launcher.EXIT_USAGE, run().exitCode);
     }
@@ -97,6 +104,12 @@ class CommandLineTest
             final Result result = run(command, "--help");
             assertEquals(Launcher.EXIT_OK, result.exitCode, result::toString);
             assertTrue(result.out.contains("Usage: ringsync " + command), result::toString);
+        }
+        for (final String demo : new String[]{ "sgd", "kmeans", "average" })
+        {
+            final Result result = run("demo", demo, "--help");
+            assertEquals(Launcher.EXIT_OK, result.exitCode, result::toString);
+            assertTrue(result.out.contains("Usage: ringsync demo " + demo), result::toString);
         }
         assertEquals(Launcher.EXIT_OK, run("--help").exitCode);
     }
