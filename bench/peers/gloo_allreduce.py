@@ -10,7 +10,7 @@ Each rank, per size:
   1. correctness: fill with rank + 1, one in-place SUM, every element must equal n (n + 1) / 2 exactly;
   2. refill with zeros (repeated sums stay finite), W warm-up calls that are not counted;
   3. the timed count K = budget / (slowest rank's warm-up mean over the second half of the warm-up),
-     clamped to [20, 10000], so every rank runs the same count;
+     clamped to [20, 100000], so every rank runs the same count;
   4. K calls, each timed with perf_counter_ns on every rank; one more all_reduce(MAX) over the array of
      times gives the slowest rank's time of each call, which is what a training step waits for.
 Rank 0 prints p50 / p99 (nearest rank) and the mean of those maxima; algbw = bytes / mean,
@@ -35,7 +35,7 @@ import time
 
 HEADER = "bytes,type,np,transport,algorithm,iters,p50_us,p99_us,mean_us,algbw_GBps,busbw_GBps"
 MIN_ITERS = 20
-MAX_ITERS = 10000
+MAX_ITERS = 100000
 WARMUP_BYTES_BUDGET = 32 << 20
 MIN_WARMUP = 5
 MAX_WARMUP = 200

@@ -3,8 +3,8 @@
  * can be read side by side.
  *
  * For each size: fill with rank + 1 and check one in-place SUM against n (n + 1) / 2 exactly; refill with
- * zeros; warm up (32 MiB worth of calls, 5 to 200, as ringsync's sweep); pick the iteration count from
- * the mean of the warm-up's second half and a time budget, 2 s by default, clamped to [20, 10000] (the
+ * zeros; warm up (256 MiB worth of calls, 5 to 50000, as ringsync's sweep); pick the iteration count from
+ * the mean of the warm-up's second half and a time budget, 2 s by default, clamped to [20, 100000] (the
  * slowest rank's mean decides, so every rank runs the same count); then time every call on every rank. One iteration's
  * time is the maximum over ranks of that call (MPI_Reduce with MPI_MAX over the whole array of times);
  * rank 0 prints p50 / p99 (nearest rank) and the mean of those maxima, algbw = bytes / mean and
@@ -133,12 +133,12 @@ int main(int argc, char **argv)
         }
         fill(buffer, count, is_double, 0.0);
 
-        /* as ringsync's sweep: 32 MiB worth of calls, 5 to 200; the estimate uses the second half only */
-        long warmup = fixed_warmup > 0 ? fixed_warmup : (32L << 20) / (bytes > 0 ? bytes : 1);
+        /* as ringsync's sweep: 256 MiB worth of calls, 5 to 50000; the estimate uses the second half only */
+        long warmup = fixed_warmup > 0 ? fixed_warmup : (256L << 20) / (bytes > 0 ? bytes : 1);
         if (fixed_warmup <= 0)
         {
             if (warmup < 5) warmup = 5;
-            if (warmup > 200) warmup = 200;
+            if (warmup > 50000) warmup = 50000;
         }
         const long first_counted = warmup / 2;
         MPI_Barrier(MPI_COMM_WORLD);
@@ -154,7 +154,7 @@ int main(int argc, char **argv)
         if (fixed_iters <= 0)
         {
             if (iters < 20) iters = 20;
-            if (iters > 10000) iters = 10000;
+            if (iters > 100000) iters = 100000;
         }
 
         double *times = malloc(sizeof(double) * (size_t)iters);
