@@ -742,16 +742,7 @@ public final class Communicator implements AutoCloseable
                 {
                     describe(blockingRequest, CALL_CLOSE, null, 0, 0, DataType.FLOAT32, null, -1, 0);
                     blockingRequest.timeoutNs = Math.min(ctx.timeoutNs(), CLOSE_TIMEOUT_CAP_NS);
-                    if (null == agent)
-                    {
-                        execute(blockingRequest);
-                    }
-                    else
-                    {
-                        blockingRequest.begin(CALL_CLOSE);
-                        agent.submit(blockingRequest);
-                        blockingRequest.await();
-                    }
+                    perform(blockingRequest);
                 }
                 catch (final RingsyncException ignore)
                 {
@@ -912,22 +903,31 @@ public final class Communicator implements AutoCloseable
         enter();
         try
         {
-            final ProgressAgent agent = progressAgent;
-            if (null == agent)
-            {
-                request.weightSum = 0;
-                execute(request);
-            }
-            else
-            {
-                request.begin(request.kind);
-                agent.submit(request);
-                request.await();
-            }
+            perform(request);
         }
         finally
         {
             busy.set(false);
+        }
+    }
+
+    /**
+     * Perform a call and wait for it: on this thread when no progress agent runs, else queued behind the calls
+     * already issued to the agent. The caller holds {@code busy}.
+     */
+    private void perform(final Request request)
+    {
+        final ProgressAgent agent = progressAgent;
+        if (null == agent)
+        {
+            request.weightSum = 0;
+            execute(request);
+        }
+        else
+        {
+            request.begin(request.kind);
+            agent.submit(request);
+            request.await();
         }
     }
 
