@@ -24,7 +24,7 @@ final class EnvironmentTransports
     {
     }
 
-    static Transport open(final Map<String, String> env, final Communicator.Context ctx)
+    static Transport open(final Map<String, String> env, final Context ctx)
     {
         final int worldSize = requiredInt(env, Configuration.WORLD_SIZE_ENV);
         final int rank = requiredInt(env, Configuration.RANK_ENV);
@@ -91,7 +91,7 @@ final class EnvironmentTransports
         final String termLength = Configuration.lookup(env, Configuration.TERM_LENGTH_ENV);
         if (null != termLength)
         {
-            transportCtx.termLength((int)Communicator.Context.parseSize(Configuration.TERM_LENGTH_ENV, termLength));
+            transportCtx.termLength((int)Context.parseSize(Configuration.TERM_LENGTH_ENV, termLength));
         }
         if (media == AeronMedia.UDP)
         {
@@ -104,7 +104,7 @@ final class EnvironmentTransports
             transportCtx.udpEndpoints(endpoints.split(","));
             final String mtu = Configuration.lookup(env, Configuration.UDP_MTU_ENV);
             transportCtx.mtuLength(null == mtu ? Configuration.UDP_MTU_DEFAULT :
-                (int)Communicator.Context.parseLong(Configuration.UDP_MTU_ENV, mtu));
+                (int)Context.parseLong(Configuration.UDP_MTU_ENV, mtu));
         }
 
         try
@@ -128,7 +128,7 @@ final class EnvironmentTransports
 
     private static Transport openShm(
         final Map<String, String> env,
-        final Communicator.Context ctx,
+        final Context ctx,
         final int rank,
         final int worldSize,
         final String jobDir,
@@ -145,7 +145,7 @@ final class EnvironmentTransports
         final String windowBytes = Configuration.lookup(env, Configuration.SHM_WINDOW_BYTES_ENV);
         if (null != windowBytes)
         {
-            shmCtx.windowLength(Communicator.Context.parseSize(Configuration.SHM_WINDOW_BYTES_ENV, windowBytes));
+            shmCtx.windowLength(Context.parseSize(Configuration.SHM_WINDOW_BYTES_ENV, windowBytes));
         }
         checkShmSpace(env, worldSize, jobDirectory, -1);
         try
@@ -171,7 +171,7 @@ final class EnvironmentTransports
     static int shmSlotCount(final Map<String, String> env, final int worldSize, final int slotLength)
     {
         final String slots = Configuration.lookup(env, Configuration.SHM_SLOT_COUNT_ENV);
-        return null != slots ? (int)Communicator.Context.parseLong(Configuration.SHM_SLOT_COUNT_ENV, slots) :
+        return null != slots ? (int)Context.parseLong(Configuration.SHM_SLOT_COUNT_ENV, slots) :
             ShmTransport.defaultSlotCount(worldSize, slotLength);
     }
 
@@ -183,7 +183,7 @@ final class EnvironmentTransports
     {
         final String slotLength = Configuration.lookup(env, Configuration.SHM_SLOT_LENGTH_ENV);
         return null != slotLength ?
-            (int)Communicator.Context.parseSize(Configuration.SHM_SLOT_LENGTH_ENV, slotLength) :
+            (int)Context.parseSize(Configuration.SHM_SLOT_LENGTH_ENV, slotLength) :
             (int)org.agrona.BitUtil.align(chunkBytes + 128L, 64);
     }
 
@@ -200,10 +200,10 @@ final class EnvironmentTransports
         final int chunkBytes;
         final String chunk = Configuration.lookup(env, Configuration.CHUNK_BYTES_ENV);
         chunkBytes = null == chunk ? Configuration.CHUNK_BYTES_DEFAULT :
-            (int)Communicator.Context.parseSize(Configuration.CHUNK_BYTES_ENV, chunk);
+            (int)Context.parseSize(Configuration.CHUNK_BYTES_ENV, chunk);
         final String window = Configuration.lookup(env, Configuration.SHM_WINDOW_BYTES_ENV);
         final long windowBytes = null == window ? ShmTransport.WINDOW_LENGTH_DEFAULT :
-            Communicator.Context.parseSize(Configuration.SHM_WINDOW_BYTES_ENV, window);
+            Context.parseSize(Configuration.SHM_WINDOW_BYTES_ENV, window);
         final int slotLength = shmSlotLength(env, chunkBytes);
         final int slotCount = shmSlotCount(env, worldSize, slotLength);
         if (slotCount < 1 || slotLength < 1 || windowBytes < 0)

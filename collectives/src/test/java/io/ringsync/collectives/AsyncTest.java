@@ -209,7 +209,7 @@ class AsyncTest
     void aFailedAsyncCallFailsItsRequestAndEveryLaterCall() throws Exception
     {
         final List<LocalCluster.Outcome<Void>> outcomes = LocalCluster.run(2, 1 << 20,
-            new Communicator.Context().timeoutNs(TimeUnit.MILLISECONDS.toNanos(500)), comm ->
+            new Context().timeoutNs(TimeUnit.MILLISECONDS.toNanos(500)), comm ->
             {
                 if (comm.rank() == 1)
                 {

@@ -32,7 +32,7 @@ class LocalAllReduceTest
      * The ring for every size: small vectors would otherwise take {@link SmallAllReduce}, which sums in rank
      * order ({@code SmallAllReduceTest} covers it and the switch).
      */
-    private static final Communicator.Context RING_ONLY = new Communicator.Context()
+    private static final Context RING_ONLY = new Context()
         .timeoutNs(TimeUnit.SECONDS.toNanos(20))
         .smallMaxBytes(0);
 
@@ -157,7 +157,7 @@ class LocalAllReduceTest
         // together, so only the ring's flow control keeps it moving
         final int count = 50_000;
         final List<LocalCluster.Outcome<float[]>> outcomes = LocalCluster.run(n, 4096,
-            new Communicator.Context().timeoutNs(TimeUnit.SECONDS.toNanos(60)), comm ->
+            new Context().timeoutNs(TimeUnit.SECONDS.toNanos(60)), comm ->
             {
                 final float[] v = new float[count];
                 Arrays.fill(v, 1f);

@@ -43,24 +43,24 @@ final class LocalCluster
     }
 
     static <T> List<Outcome<T>> run(
-        final int size, final int linkCapacity, final Communicator.Context template, final RankBody<T> body)
+        final int size, final int linkCapacity, final Context template, final RankBody<T> body)
         throws Exception
     {
         return run(size, linkCapacity, (rank) -> template, body);
     }
 
     /**
-     * As {@link #run(int, int, Communicator.Context, RankBody)} with settings per rank, e.g. to give ranks
+     * As {@link #run(int, int, Context, RankBody)} with settings per rank, e.g. to give ranks
      * settings that disagree.
      */
     static <T> List<Outcome<T>> run(
         final int size,
         final int linkCapacity,
-        final java.util.function.IntFunction<Communicator.Context> templates,
+        final java.util.function.IntFunction<Context> templates,
         final RankBody<T> body)
         throws Exception
     {
-        final Communicator.Context template = templates.apply(0);
+        final Context template = templates.apply(0);
         final LocalTransport[] transports = LocalTransport.createJob(size, linkCapacity);
         final ExecutorService pool = Executors.newFixedThreadPool(size);
         try
@@ -71,8 +71,8 @@ final class LocalCluster
                 final int r = rank;
                 futures.add(pool.submit(() ->
                 {
-                    final Communicator.Context settings = templates.apply(r);
-                    final Communicator.Context ctx = new Communicator.Context()
+                    final Context settings = templates.apply(r);
+                    final Context ctx = new Context()
                         .timeoutNs(settings.timeoutNs())
                         .chunkBytes(settings.chunkBytes())
                         .idle(settings.idle())
@@ -109,7 +109,7 @@ final class LocalCluster
 
     static <T> List<Outcome<T>> run(final int size, final RankBody<T> body) throws Exception
     {
-        return run(size, LocalTransport.LINK_CAPACITY_DEFAULT, new Communicator.Context().timeoutNs(
+        return run(size, LocalTransport.LINK_CAPACITY_DEFAULT, new Context().timeoutNs(
             TimeUnit.SECONDS.toNanos(20)), body);
     }
 
@@ -118,13 +118,13 @@ final class LocalCluster
      */
     static <T> List<T> runAll(final int size, final RankBody<T> body) throws Exception
     {
-        return runAll(size, new Communicator.Context().timeoutNs(TimeUnit.SECONDS.toNanos(20)), body);
+        return runAll(size, new Context().timeoutNs(TimeUnit.SECONDS.toNanos(20)), body);
     }
 
     /**
      * As {@link #runAll(int, RankBody)} with the given settings and default links.
      */
-    static <T> List<T> runAll(final int size, final Communicator.Context template, final RankBody<T> body)
+    static <T> List<T> runAll(final int size, final Context template, final RankBody<T> body)
         throws Exception
     {
         final List<T> values = new ArrayList<>();

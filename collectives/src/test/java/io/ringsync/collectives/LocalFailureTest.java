@@ -18,7 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class LocalFailureTest
 {
-    private static final Communicator.Context FAST = new Communicator.Context().timeoutNs(
+    private static final Context FAST = new Context().timeoutNs(
         TimeUnit.MILLISECONDS.toNanos(1500));
 
     @Test
@@ -200,7 +200,7 @@ class LocalFailureTest
     void overlappingCallsFromTwoThreadsAreRefused() throws Exception
     {
         final List<LocalCluster.Outcome<Object>> outcomes = LocalCluster.run(2, 1 << 18,
-            new Communicator.Context().timeoutNs(TimeUnit.SECONDS.toNanos(5)), comm ->
+            new Context().timeoutNs(TimeUnit.SECONDS.toNanos(5)), comm ->
             {
                 if (comm.rank() == 0)
                 {

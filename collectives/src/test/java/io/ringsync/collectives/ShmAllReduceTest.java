@@ -356,7 +356,7 @@ class ShmAllReduceTest
                         .rank(r)
                         .worldSize(n)
                         .connectTimeoutNs(TimeUnit.MILLISECONDS.toNanos(TIMEOUT_MS))));
-                    try (Communicator comm = Communicator.connect(transport, new Communicator.Context()
+                    try (Communicator comm = Communicator.connect(transport, new Context()
                         .jobId(jobId)
                         .statusDirectory(dir)
                         .timeoutNs(TimeUnit.MILLISECONDS.toNanos(timeoutMs))))

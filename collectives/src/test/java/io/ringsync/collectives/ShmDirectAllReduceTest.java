@@ -547,7 +547,7 @@ class ShmDirectAllReduceTest
                         .worldSize(n)
                         .windowLength(windowLength)
                         .connectTimeoutNs(TimeUnit.MILLISECONDS.toNanos(TIMEOUT_MS)));
-                    try (Communicator comm = Communicator.connect(transport, new Communicator.Context()
+                    try (Communicator comm = Communicator.connect(transport, new Context()
                         .jobId(jobId)
                         .chunkBytes(8192)
                         .smallMaxBytes(0)

@@ -26,7 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class SmallAllReduceTest
 {
     private static final int SWITCH_BYTES = 2048;
-    private static final Communicator.Context FAST = new Communicator.Context()
+    private static final Context FAST = new Context()
         .timeoutNs(TimeUnit.MILLISECONDS.toNanos(1500));
 
     static List<Arguments> shapes()
@@ -112,7 +112,7 @@ class SmallAllReduceTest
         final int[] floatCounts = counts(n, 4);
         final int[] doubleCounts = counts(n, 8);
         final List<List<Object>> results = LocalCluster.runAll(n,
-            new Communicator.Context().timeoutNs(TimeUnit.SECONDS.toNanos(20)).chunkBytes(chunkBytes)
+            new Context().timeoutNs(TimeUnit.SECONDS.toNanos(20)).chunkBytes(chunkBytes)
                 .smallMaxBytes(SWITCH_BYTES),
             comm ->
             {
@@ -211,7 +211,7 @@ class SmallAllReduceTest
     void ranksWithDifferentSwitchPointsFailWithAMismatchNamingTheSetting() throws Exception
     {
         final List<LocalCluster.Outcome<Object>> outcomes = LocalCluster.run(3, 1 << 18,
-            (rank) -> new Communicator.Context().timeoutNs(FAST.timeoutNs()).smallMaxBytes(rank == 1 ? 0 : 4096),
+            (rank) -> new Context().timeoutNs(FAST.timeoutNs()).smallMaxBytes(rank == 1 ? 0 : 4096),
             comm ->
             {
                 comm.allReduce(new float[100], ReduceOp.SUM);
@@ -305,7 +305,7 @@ class SmallAllReduceTest
         Assumptions.assumeTrue(threads instanceof com.sun.management.ThreadMXBean, "no allocation counter");
         final com.sun.management.ThreadMXBean counter = (com.sun.management.ThreadMXBean)threads;
         final List<Long> fewest = LocalCluster.runAll(3,
-            new Communicator.Context().timeoutNs(TimeUnit.SECONDS.toNanos(20)).chunkBytes(1024), comm ->
+            new Context().timeoutNs(TimeUnit.SECONDS.toNanos(20)).chunkBytes(1024), comm ->
             {
                 final long threadId = Thread.currentThread().getId();
                 final float[] f = new float[1000];

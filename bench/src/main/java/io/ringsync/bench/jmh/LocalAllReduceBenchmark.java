@@ -1,6 +1,7 @@
 package io.ringsync.bench.jmh;
 
 import io.ringsync.collectives.Communicator;
+import io.ringsync.collectives.Context;
 import io.ringsync.collectives.ReduceOp;
 import io.ringsync.transport.LocalTransport;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -56,7 +57,7 @@ public class LocalAllReduceBenchmark
         final CompletableFuture<Communicator> rank1 = new CompletableFuture<>();
         partner = partnerThread.submit(() ->
         {
-            try (Communicator comm = Communicator.connect(transports[1], new Communicator.Context()))
+            try (Communicator comm = Communicator.connect(transports[1], new Context()))
             {
                 rank1.complete(comm);
                 final float[] v = new float[bytes / 4];
@@ -69,7 +70,7 @@ public class LocalAllReduceBenchmark
             }
             return null;
         });
-        rank0 = Communicator.connect(transports[0], new Communicator.Context());
+        rank0 = Communicator.connect(transports[0], new Context());
         rank1.get(30, TimeUnit.SECONDS);
         vector = new float[bytes / 4];
     }
