@@ -58,6 +58,39 @@ public interface Transport extends AutoCloseable
     }
 
     /**
+     * Open a mesh of its own among some ranks of this one, for a sub-communicator: new links, so that the
+     * two meshes can be used at the same time from different threads and closed independently. Shared
+     * resources (an Aeron client, a media driver, a listening socket) are shared and released with the
+     * last mesh that uses them. Like {@link #close()}, it is called by each member for itself; it does
+     * not wait for the other members (the layer above handshakes with a deadline).
+     *
+     * @param meshId  identical on every member and unique among the meshes of the job: it keeps the
+     *                messages, files or streams of different meshes apart.
+     * @param members ranks of this transport, in the new mesh's rank order; this rank is one of them.
+     * @return the new mesh, whose {@link #rank()} is this rank's index in {@code members}.
+     * @throws UnsupportedOperationException when the transport cannot open meshes.
+     */
+    default Transport openMesh(final long meshId, final int[] members)
+    {
+        throw new UnsupportedOperationException(name() + " transport cannot open sub-meshes");
+    }
+
+    /**
+     * A feature of this transport beyond links, asked for by its type: for example the shared-memory
+     * windows that the shm transport offers for reading peers' memory in place. The layer above asks
+     * for what it can use and falls back when the answer is null, instead of testing the transport's
+     * class.
+     *
+     * @param type of the feature.
+     * @param <T>  the feature.
+     * @return the feature, or null when this transport does not offer it.
+     */
+    default <T> T capability(final Class<T> type)
+    {
+        return null;
+    }
+
+    /**
      * Release every link and resource, in reverse order of creation; never throws for a peer that is gone.
      */
     void close();
