@@ -132,7 +132,7 @@ public final class SweepWorker
         this.stats = new double[STATS_PER_RANK * comm.size()];
         this.driverPid = driverPid;
         this.out = out;
-        final String jobDir = System.getenv(Configuration.JOB_DIR_ENV);
+        final String jobDir = Configuration.jobDirectory(System.getenv());
         this.jobDirectory = null == jobDir ? null : Path.of(jobDir);
         this.machine = ProcessStats.cpuModel().replace(',', ' ') + "," + ProcessStats.jdk().replace(',', ' ');
     }
@@ -442,7 +442,7 @@ public final class SweepWorker
      */
     public static String algorithm(final Communicator comm, final long bytes)
     {
-        return comm.allReduceAlgorithm((int)Math.min(Integer.MAX_VALUE, bytes / 4), DataType.FLOAT32);
+        return comm.allReducePath((int)Math.min(Integer.MAX_VALUE, bytes / 4), DataType.FLOAT32).label();
     }
 
     /**

@@ -1,18 +1,17 @@
 package io.ringsync.cli;
 
+import io.ringsync.collectives.Configuration;
+
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 
 /**
- * Byte counts as people write them: {@code 4}, {@code 512B}, {@code 64KiB}, {@code 1MiB}, {@code 1GiB}
- * (powers of 1024) and {@code 1KB}, {@code 1MB}, {@code 1GB} (powers of 1000). Suffixes ignore case.
+ * Byte counts on the command line, in the grammar the ranks use for their variables
+ * ({@link Configuration#parseSize}): {@code 4}, {@code 512B}, {@code 64k}, {@code 64KiB}, {@code 1m}, {@code 1MiB},
+ * {@code 1GiB} (powers of 1024; letters in any case). {@code 1MB} is refused as ambiguous.
  */
 public final class ByteSizes
 {
-    private static final String[] SUFFIXES = { "kib", "mib", "gib", "kb", "mb", "gb", "b" };
-    private static final long[] MULTIPLIERS = { 1L << 10, 1L << 20, 1L << 30, 1000L, 1000_000L, 1000_000_000L, 1L };
-
     private ByteSizes()
     {
     }
@@ -20,42 +19,16 @@ public final class ByteSizes
     /**
      * @param text e.g. {@code 64KiB}.
      * @return the number of bytes.
-     * @throws IllegalArgumentException when it is not a non-negative whole number with a known suffix.
+     * @throws IllegalArgumentException when it is not a size, with the accepted forms.
      */
     public static long parse(final String text)
     {
-        final String value = text.trim();
-        final String lower = value.toLowerCase(Locale.ROOT);
-        long multiplier = 1;
-        String digits = value;
-        for (int i = 0; i < SUFFIXES.length; i++)
+        final String problem = Configuration.sizeProblem(text);
+        if (null != problem)
         {
-            if (lower.endsWith(SUFFIXES[i]))
-            {
-                multiplier = MULTIPLIERS[i];
-                digits = value.substring(0, value.length() - SUFFIXES[i].length()).trim();
-                break;
-            }
+            throw new IllegalArgumentException("'" + text.trim() + "' " + problem);
         }
-        final long number;
-        try
-        {
-            number = Long.parseLong(digits);
-        }
-        catch (final NumberFormatException ex)
-        {
-            throw new IllegalArgumentException("'" + text + "' is not a size; write a whole number of bytes, " +
-                "optionally with B, KiB, MiB, GiB (1024-based) or KB, MB, GB (1000-based), e.g. 64KiB", ex);
-        }
-        if (number < 0)
-        {
-            throw new IllegalArgumentException("size '" + text + "' is negative");
-        }
-        if (number > Long.MAX_VALUE / multiplier)
-        {
-            throw new IllegalArgumentException("size '" + text + "' is too large");
-        }
-        return number * multiplier;
+        return Configuration.parseSize("size", text);
     }
 
     /**

@@ -1,6 +1,6 @@
 package io.ringsync.cli;
 
-import io.ringsync.transport.shm.RankStatusBoard;
+import io.ringsync.collectives.status.RankStatusBoard;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

@@ -1,8 +1,9 @@
 package io.ringsync.cli;
 
 import io.ringsync.collectives.Configuration;
+import io.ringsync.collectives.ConfigurationException;
+import io.ringsync.collectives.status.StatusDescriptor;
 import io.ringsync.transport.aeron.MediaDriverHost;
-import io.ringsync.transport.shm.StatusDescriptor;
 
 import java.io.File;
 import java.io.IOException;
@@ -14,6 +15,7 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -347,11 +349,9 @@ public final class Launcher
         }
         else if (transport == LaunchTransport.SHM)
         {
-            final Map<String, String> childEnv = new LinkedHashMap<>(System.getenv());
-            childEnv.putAll(extraEnv);
             try
             {
-                Configuration.checkShmSpace(childEnv, np, jobDir.toFile(), shmUsableBytes);
+                Configuration.checkShmSpace(childEnv(), np, jobDir.toFile(), shmUsableBytes);
             }
             catch (final RuntimeException ex)
             {
@@ -373,18 +373,13 @@ public final class Launcher
 
     private long ipcTermLength() throws LaunchException
     {
-        final String value = childEnvValue(Configuration.TERM_LENGTH_ENV);
-        if (null == value || value.isBlank())
-        {
-            return Configuration.TERM_LENGTH_DEFAULT;
-        }
         try
         {
-            return ByteSizes.parse(value);
+            return Configuration.termLength(childEnv());
         }
-        catch (final IllegalArgumentException ex)
+        catch (final ConfigurationException ex)
         {
-            throw new LaunchException(Configuration.TERM_LENGTH_ENV + "=" + value + " is not a byte count", ex);
+            throw new LaunchException(ex.getMessage(), ex);
         }
     }
 
@@ -577,32 +572,26 @@ public final class Launcher
         {
             return timeoutMs;
         }
-        final String value = childEnvValue(Configuration.TIMEOUT_MS_ENV);
-        if (null != value)
+        try
         {
-            try
-            {
-                final long parsed = Long.parseLong(value.trim());
-                if (parsed > 0)
-                {
-                    return parsed;
-                }
-            }
-            catch (final NumberFormatException ignore)
-            {
-                // the ranks will report it; the launcher just keeps the default grace
-            }
+            final long parsed = Configuration.timeoutMs(childEnv());
+            return parsed > 0 ? parsed : Configuration.TIMEOUT_MS_DEFAULT;
         }
-        return Configuration.TIMEOUT_MS_DEFAULT;
+        catch (final ConfigurationException ignore)
+        {
+            // the ranks will report it, naming the variable; the launcher just keeps the default grace
+            return Configuration.TIMEOUT_MS_DEFAULT;
+        }
     }
 
     /**
-     * @return the value the ranks will see for a variable the launcher does not set itself.
+     * @return the variables the ranks will see for what the launcher does not set itself.
      */
-    private String childEnvValue(final String name)
+    private Map<String, String> childEnv()
     {
-        final String extra = extraEnv.get(name);
-        return null != extra ? extra : System.getenv(name);
+        final Map<String, String> env = new HashMap<>(System.getenv());
+        env.putAll(extraEnv);
+        return env;
     }
 
     private List<Integer> runningRanks()

@@ -128,10 +128,14 @@ class CommandLineTest
     }
 
     @Test
-    void sizesParseBinaryAndDecimalUnits()
+    void sizesParseTheRanksGrammarAndRefuseAmbiguousDecimalUnits()
     {
-        assertEquals(List.of(4L, 65536L, 1L << 20, 16L << 20, 1000L, 2_000_000L, 1L << 30, 512L),
-            ByteSizes.parseList("4,64KiB, 1MiB,16mib,1KB,2MB,1GiB,512B"));
+        assertEquals(List.of(4L, 65536L, 1L << 20, 16L << 20, 4096L, 1L << 20, 1L << 30, 512L),
+            ByteSizes.parseList("4,64KiB, 1MiB,16mib,4k,1m,1GiB,512B"));
+        final IllegalArgumentException ambiguous = assertThrows(IllegalArgumentException.class,
+            () -> ByteSizes.parse("2MB"));
+        assertTrue(ambiguous.getMessage().contains("ambiguous") && ambiguous.getMessage().contains("1m"),
+            ambiguous.getMessage());
         assertThrows(IllegalArgumentException.class, () -> ByteSizes.parse("-4"));
         assertThrows(IllegalArgumentException.class, () -> ByteSizes.parse("1.5MiB"));
         assertThrows(IllegalArgumentException.class, () -> ByteSizes.parseList(","));

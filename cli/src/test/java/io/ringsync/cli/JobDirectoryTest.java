@@ -27,11 +27,11 @@ class JobDirectoryTest
         final Path live = root.resolve(JobDirectory.PREFIX + "test-live-" + ProcessHandle.current().pid());
         final Path noPid = root.resolve(JobDirectory.PREFIX + "test-nopid-" + ProcessHandle.current().pid());
         final Path orphans = root.resolve(JobDirectory.PREFIX + "test-orphans-" + ProcessHandle.current().pid());
-        io.ringsync.transport.shm.RankStatusBoard orphan = null;
+        io.ringsync.collectives.status.RankStatusBoard orphan = null;
         try
         {
             makeJobDir(orphans, deadPid());
-            orphan = io.ringsync.transport.shm.RankStatusBoard.create(orphans.toFile(), 0, 2, 7);
+            orphan = io.ringsync.collectives.status.RankStatusBoard.create(orphans.toFile(), 0, 2, 7);
             makeJobDir(stale, deadPid());
             Files.createDirectories(stale.resolve("aeron"));
             Files.writeString(stale.resolve("aeron").resolve("cnc.dat"), "x");

@@ -3,7 +3,6 @@ package io.ringsync.collectives;
 import io.ringsync.codecs.ChunkDecoder;
 import io.ringsync.transport.OutboundLink;
 import org.agrona.DirectBuffer;
-import org.agrona.MutableDirectBuffer;
 
 /**
  * Pipelined chain broadcast along the ring: the root sends the vector in P pieces to root + 1, every rank
@@ -19,9 +18,12 @@ import org.agrona.MutableDirectBuffer;
  * The chain has no cycle of data dependencies (the last rank only consumes), so plain back pressure is
  * deadlock-free here.
  */
-final class ChainBroadcast extends Algorithm
+final class ChainBroadcast implements Algorithm
 {
-    private final Communicator comm;
+    private final Group group;
+    private final FlowControl flow;
+    private final ChunkSender sender;
+    private final Faults faults;
     private final Partition partition = new Partition();
     private final int rank;
     private final int n;
@@ -30,7 +32,7 @@ final class ChainBroadcast extends Algorithm
 
     private Object base;
     private long address;
-    private int elementShift;
+    private int shift;
     private int frameLength;
     private boolean isRoot;
     private boolean isLast;
@@ -41,68 +43,56 @@ final class ChainBroadcast extends Algorithm
     private boolean endReceived;
     private boolean endSent;
 
-    ChainBroadcast(final Communicator comm)
+    ChainBroadcast(final Group group, final FlowControl flow, final ChunkSender sender, final Faults faults)
     {
-        this.comm = comm;
-        this.rank = comm.rank();
-        this.n = comm.size();
-        this.left = (rank - 1 + n) % n;
-        this.right = comm.transport().outbound((rank + 1) % n);
+        this.group = group;
+        this.flow = flow;
+        this.sender = sender;
+        this.faults = faults;
+        this.rank = group.rank;
+        this.n = group.size;
+        this.left = group.left;
+        this.right = group.outbound(group.right);
     }
 
-    ChainBroadcast start(
-        final DataType type, final int root, final Object base, final long address, final int count,
-        final int maxPieceElements)
+    public void start(final Request call)
     {
-        this.base = base;
-        this.address = address;
-        this.elementShift = type == DataType.FLOAT32 ? 2 : 3;
-        partition.reset(count, 1, maxPieceElements);
-        this.frameLength = Wire.CHUNK_HEADER_LENGTH + (partition.longestPiece() << elementShift);
-        this.isRoot = rank == root;
-        this.lastRank = (root - 1 + n) % n;
+        this.base = call.base;
+        this.address = call.address;
+        this.shift = call.type.shift();
+        partition.reset(call.count, 1, flow.maxPieceElements(call.type));
+        this.frameLength = Wire.CHUNK_HEADER_LENGTH + (partition.longestPiece() << shift);
+        this.isRoot = rank == call.root;
+        this.lastRank = (call.root - 1 + n) % n;
         this.isLast = rank == lastRank;
         this.injected = 0;
         this.received = 0;
         this.endReceived = false;
         this.endSent = false;
-        return this;
     }
 
-    int doWork()
+    public int doWork()
     {
         int work = 0;
         if (isRoot)
         {
             while (injected < partition.pieces())
             {
-                final long offset = right.tryClaim(frameLength);
-                if (offset < 0)
+                final int start = partition.pieceStart(0, injected);
+                if (!sender.sendCopy(right, frameLength, 0, injected, start, partition.pieceLength(0, injected), 0,
+                    base, address + ((long)start << shift), shift))
                 {
                     break;
                 }
-                final int start = partition.pieceStart(0, injected);
-                final int length = partition.pieceLength(0, injected);
-                final MutableDirectBuffer out = right.buffer();
-                comm.wire().writeChunkHeader(out, (int)offset, 0, injected, start, length, 0);
-                Kernels.copy(base, address + ((long)start << elementShift),
-                    out.byteArray(), out.addressOffset() + offset + Wire.CHUNK_HEADER_LENGTH,
-                    (long)length << elementShift);
-                right.commit();
                 injected++;
                 work++;
             }
         }
-        if (!endSent && mustSendEnd())
+        if (!endSent && mustSendEnd() && sender.claim(right, Wire.CHUNK_HEADER_LENGTH, 1, 0, 0, 0, 0))
         {
-            final long offset = right.tryClaim(Wire.CHUNK_HEADER_LENGTH);
-            if (offset >= 0)
-            {
-                comm.wire().writeChunkHeader(right.buffer(), (int)offset, 1, 0, 0, 0, 0);
-                right.commit();
-                endSent = true;
-                work++;
-            }
+            sender.commit();
+            endSent = true;
+            work++;
         }
         return work;
     }
@@ -120,63 +110,52 @@ final class ChainBroadcast extends Algorithm
         return endReceived && (rank + 1) % n != lastRank;
     }
 
-    boolean onChunk(final ChunkDecoder decoder, final DirectBuffer buffer, final int payloadOffset)
+    public boolean onChunk(final ChunkDecoder decoder, final DirectBuffer buffer, final int payloadOffset)
     {
-        final int sender = decoder.senderRank();
+        final int from = decoder.senderRank();
         final int step = decoder.step();
         final int piece = decoder.piece();
-        if (sender != left)
+        if (from != left)
         {
-            return comm.reject("broadcast chunk from rank " + sender + ", expected rank " + left, sender);
+            return faults.reject("broadcast chunk from rank " + from + ", expected rank " + left, from);
         }
         if (step == 1)
         {
             if (isLast || endReceived || piece != 0 || (!isRoot && received != partition.pieces()))
             {
-                return comm.reject("unexpected end-of-broadcast message from rank " + sender + " at rank " + rank +
-                    " (" + received + "/" + partition.pieces() + " pieces received)", sender);
+                return faults.reject("unexpected end-of-broadcast message from rank " + from + " at rank " + rank +
+                    " (" + received + "/" + partition.pieces() + " pieces received)", from);
             }
             endReceived = true;
             return true;
         }
         if (isRoot)
         {
-            return comm.reject("root " + rank + " got broadcast data (piece " + piece + ") from rank " + sender, sender);
+            return faults.reject("root " + rank + " got broadcast data (piece " + piece + ") from rank " + from, from);
         }
         if (step != 0 || piece != received)
         {
-            return comm.reject("broadcast piece " + piece + " step " + step + " from rank " + sender +
-                ", expected piece " + received + " of step 0", sender);
+            return faults.reject("broadcast" + " step " + step + " from rank " + from +
+                ", expected piece " + received + " of step 0", from);
         }
         final int start = partition.pieceStart(0, piece);
         final int length = partition.pieceLength(0, piece);
-        if (decoder.chunkOffset() != start || decoder.chunkCount() != length)
+        if (!faults.expectRange(decoder, start, length, "broadcast"))
         {
-            return comm.reject("rank " + sender + " sent broadcast elements [" + decoder.chunkOffset() +
-                ", +" + decoder.chunkCount() + "), rank " + rank + " expected [" + start + ", +" + length + ")", sender);
+            return false;
         }
         final Object inBase = buffer.byteArray();
         final long inAddr = buffer.addressOffset() + payloadOffset;
-        final long bytes = (long)length << elementShift;
-        if (!isLast)
+        if (!isLast && !sender.sendCopy(right, frameLength, 0, piece, start, length, 0, inBase, inAddr, shift))
         {
-            final long offset = right.tryClaim(frameLength);
-            if (offset < 0)
-            {
-                return false;
-            }
-            final MutableDirectBuffer out = right.buffer();
-            comm.wire().writeChunkHeader(out, (int)offset, 0, piece, start, length, 0);
-            Kernels.copy(inBase, inAddr, out.byteArray(), out.addressOffset() + offset + Wire.CHUNK_HEADER_LENGTH,
-                bytes);
-            right.commit();
+            return false;
         }
-        Kernels.copy(inBase, inAddr, base, address + ((long)start << elementShift), bytes);
+        Kernels.copy(inBase, inAddr, base, address + ((long)start << shift), (long)length << shift);
         received++;
         return true;
     }
 
-    boolean isDone()
+    public boolean isDone()
     {
         if (isLast)
         {
@@ -186,7 +165,7 @@ final class ChainBroadcast extends Algorithm
         return haveData && endReceived && (endSent || !mustSendEnd());
     }
 
-    int awaitedPeer()
+    public int awaitedPeer()
     {
         if (isLast)
         {
@@ -195,15 +174,16 @@ final class ChainBroadcast extends Algorithm
         return endReceived ? -1 : left;
     }
 
-    int chunksReceived()
+    public int chunksReceived()
     {
         return received;
     }
 
-    String progress()
+    public String progress()
     {
         return (isRoot ? "root, " + injected + "/" + partition.pieces() + " pieces sent" :
-            received + "/" + partition.pieces() + " pieces received from rank " + left) + ", end message " +
-            (isLast ? (endSent ? "sent" : "not sent") : (endReceived ? "received" : "awaited from rank " + left));
+            received + "/" + partition.pieces() + " pieces received from " + group.name(left)) + ", end message " +
+            (isLast ? (endSent ? "sent" : "not sent") : (endReceived ? "received" : "awaited from " +
+            group.name(left)));
     }
 }

@@ -1,11 +1,25 @@
 package io.ringsync.collectives;
 
+import io.ringsync.transport.aeron.AeronTransport;
+import io.ringsync.transport.shm.ShmTransport;
+
+import java.util.Locale;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
- * Every knob of a communicator in one place: its environment variable (what {@code ringsync launch}
- * sets and {@link Communicator#fromEnvironment()} reads), the system property that overrides it, and
- * its default. Environment names are a public contract: extend, never rename.
+ * Every knob of ringsync in one place, the Aeron way: its environment variable (what {@code ringsync launch}
+ * sets and {@link Communicator#fromEnvironment()} reads; a system property of the same name in lower case with
+ * dots, {@code ringsync.timeout.ms}, overrides it), its default, and a getter that reads it from an environment
+ * and says which variable is wrong when it cannot be read. {@link Context#fromEnvironment(Map)} is made of these
+ * getters, and the launcher reads the knobs it needs through them too, so ranks and launcher can never parse a
+ * value differently. Environment names are a public contract: extend, never rename.
+ * <p>
+ * Byte counts share one grammar ({@link #parseSize}): {@code 4096}, {@code 4k}, {@code 4KiB}, {@code 1m},
+ * {@code 1MiB}, {@code 1g}, {@code 1GiB} (powers of 1024; a trailing {@code B} is allowed, letters in any case).
+ * {@code 1MB} or {@code 1KB} are refused: half the world reads them as powers of 1000, the other half as powers of
+ * 1024, and a wrong guess here would silently resize a buffer.
  */
 public final class Configuration
 {
@@ -38,8 +52,14 @@ public final class Configuration
     public static final String JOB_ID_ENV = "RINGSYNC_JOB_ID";
 
     /**
-     * Directory for the job's files (Aeron directories of embedded drivers). The launcher makes one under
-     * {@code /dev/shm} and removes it when the job ends.
+     * Default job id of ranks started by hand without one.
+     */
+    public static final long JOB_ID_DEFAULT = 0;
+
+    /**
+     * Directory for the job's files (shm links and windows, status files, Aeron directories of embedded
+     * drivers). The launcher makes one under {@code /dev/shm} and removes it when the job ends; without it a
+     * rank uses {@code /dev/shm/ringsync-<job id>} and the last rank out removes it.
      */
     public static final String JOB_DIR_ENV = "RINGSYNC_JOB_DIR";
 
@@ -64,7 +84,7 @@ public final class Configuration
     /**
      * Default UDP mtu: fits a 1500-byte Ethernet frame without IP fragmentation (Aeron's default).
      */
-    public static final int UDP_MTU_DEFAULT = 1408;
+    public static final int UDP_MTU_DEFAULT = AeronTransport.UDP_MTU_LENGTH_DEFAULT;
 
     /**
      * Aeron term length per link in bytes (power of two, at least 512 KiB for IPC).
@@ -74,7 +94,7 @@ public final class Configuration
     /**
      * Default term length: the spikes saw no difference from 1 to 64 MiB, so keep the /dev/shm footprint small.
      */
-    public static final int TERM_LENGTH_DEFAULT = 1024 * 1024;
+    public static final int TERM_LENGTH_DEFAULT = AeronTransport.TERM_LENGTH_DEFAULT;
 
     /**
      * For {@code shm}: slots per link (one chunk each), at least 2; default 32, fewer for jobs of more than 6 ranks
@@ -83,16 +103,30 @@ public final class Configuration
     public static final String SHM_SLOT_COUNT_ENV = "RINGSYNC_SHM_SLOT_COUNT";
 
     /**
+     * Default slot count: derived from the world size ({@link ShmTransport#defaultSlotCount(int, int)}).
+     */
+    public static final int SHM_SLOT_COUNT_DEFAULT = ShmTransport.SLOT_COUNT_FROM_WORLD_SIZE;
+
+    /**
      * For {@code shm}: bytes per slot, a multiple of 64; default the chunk size plus 128 bytes of headers.
      */
     public static final String SHM_SLOT_LENGTH_ENV = "RINGSYNC_SHM_SLOT_LENGTH";
 
     /**
-     * For {@code shm}: data bytes of each rank's direct-mode window (accepts KiB/MiB suffixes), default 4 MiB.
-     * Vectors larger than a window stream through it in rounds, so /dev/shm needs about n windows whatever the
-     * vector size.
+     * Bytes a slot holds beyond its chunk's payload: the slot header and the chunk header, 64 each.
+     */
+    public static final int SHM_SLOT_OVERHEAD = 128;
+
+    /**
+     * For {@code shm}: data bytes of each rank's direct-mode window, default 4 MiB. Vectors larger than a window
+     * stream through it in rounds, so /dev/shm needs about n windows whatever the vector size.
      */
     public static final String SHM_WINDOW_BYTES_ENV = "RINGSYNC_SHM_WINDOW_BYTES";
+
+    /**
+     * Default window data per rank.
+     */
+    public static final long SHM_WINDOW_BYTES_DEFAULT = ShmTransport.WINDOW_LENGTH_DEFAULT;
 
     /**
      * For {@code shm}: AllReduce calls of at least this many bytes read peers' windows directly instead of
@@ -120,7 +154,8 @@ public final class Configuration
     public static final long TIMEOUT_MS_DEFAULT = 30_000;
 
     /**
-     * Largest payload of one chunk message in bytes (capped by what the transport carries unfragmented).
+     * Largest payload of one chunk message in bytes (capped by what the transport carries unfragmented), 64 to
+     * {@link #CHUNK_BYTES_MAX}.
      */
     public static final String CHUNK_BYTES_ENV = "RINGSYNC_CHUNK_BYTES";
 
@@ -128,6 +163,11 @@ public final class Configuration
      * Default chunk payload: 16-64 KiB performed alike in the spikes; 32 KiB keeps many chunks in flight.
      */
     public static final int CHUNK_BYTES_DEFAULT = 32 * 1024;
+
+    /**
+     * Largest chunk payload accepted: Aeron's largest message (16 MiB); no transport carries more in one piece.
+     */
+    public static final int CHUNK_BYTES_MAX = 16 * 1024 * 1024;
 
     /**
      * Share of each link's window that the ring AllReduce keeps free for forwarded chunks: a new chunk (step 0)
@@ -138,22 +178,28 @@ public final class Configuration
     public static final String RING_RESERVE_ENV = "RINGSYNC_RING_RESERVE";
 
     /**
-     * Default share kept for forwards.
+     * Default share kept for forwards: half the window, measured faster than one message.
      */
     public static final double RING_RESERVE_DEFAULT = 0.5;
 
     /**
      * Largest allReduce, in bytes (count x element size), that takes the small-vector path (every rank sends
      * its whole vector to every other rank and folds all of them in rank order) instead of the ring; {@code 0}
-     * always takes the ring. Accepts {@code KiB} suffixes; at most 1 MiB. Must be the same on every rank: the
-     * two paths sum in different orders, and ranks that chose differently fail with a mismatch.
+     * always takes the ring. At most {@link #SMALL_MAX_BYTES_LIMIT}. Must be the same on every rank: the two
+     * paths sum in different orders, and ranks that chose differently fail with a mismatch.
      */
     public static final String SMALL_MAX_BYTES_ENV = "RINGSYNC_SMALL_MAX_BYTES";
 
     /**
-     * Default switch point, measured (perf-results/2026-11-26-small-vector): see {@link #SMALL_MAX_BYTES_ENV}.
+     * Default switch point, measured (perf-results/2026-11-25-small-vector): see {@link #SMALL_MAX_BYTES_ENV}.
      */
     public static final int SMALL_MAX_BYTES_DEFAULT = 16 * 1024;
+
+    /**
+     * Upper bound of {@link #SMALL_MAX_BYTES_ENV}: beyond this the n/2 times larger traffic loses to the ring on
+     * any machine, and the small path's accumulator stays small.
+     */
+    public static final int SMALL_MAX_BYTES_LIMIT = 1024 * 1024;
 
     /**
      * How a waiting rank idles: {@code backoff} (spin, yield, then park: right when ranks may outnumber
@@ -166,8 +212,281 @@ public final class Configuration
      */
     public static final String IDLE_DEFAULT = "backoff";
 
+    private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*(?:([kmg])(?:ib)?|b)?", Pattern.CASE_INSENSITIVE);
+    private static final Pattern DECIMAL_SIZE = Pattern.compile("\\d+\\s*[kmg]b", Pattern.CASE_INSENSITIVE);
+    private static final String SIZE_FORMS = "a whole number of bytes, optionally with k/KiB, m/MiB or g/GiB " +
+        "(powers of 1024), e.g. 4096, 64KiB, 1m";
+
     private Configuration()
     {
+    }
+
+    /**
+     * @param env variables to read.
+     * @return {@link #RANK_ENV}.
+     * @throws ConfigurationException when it is missing or not a whole number.
+     */
+    public static int rank(final Map<String, String> env)
+    {
+        return requiredInt(env, RANK_ENV);
+    }
+
+    /**
+     * @param env variables to read.
+     * @return {@link #WORLD_SIZE_ENV}.
+     * @throws ConfigurationException when it is missing or not a whole number.
+     */
+    public static int worldSize(final Map<String, String> env)
+    {
+        return requiredInt(env, WORLD_SIZE_ENV);
+    }
+
+    /**
+     * @param env variables to read.
+     * @return {@link #TRANSPORT_ENV} in lower case when set; otherwise what the other variables imply: endpoints
+     * mean a job across hosts (udp), a media driver's directory a job sharing that driver (ipc), anything else a
+     * job on this host, which gets the default.
+     */
+    public static String transport(final Map<String, String> env)
+    {
+        final String name = lookup(env, TRANSPORT_ENV);
+        if (null != name)
+        {
+            return name.toLowerCase(Locale.ROOT);
+        }
+        if (null != lookup(env, UDP_ENDPOINTS_ENV))
+        {
+            return "udp";
+        }
+        return null != lookup(env, AERON_DIR_ENV) ? "ipc" : TRANSPORT_DEFAULT;
+    }
+
+    /**
+     * @param env variables to read.
+     * @return {@link #JOB_ID_ENV}, decimal or {@code 0x} hex, else {@link #JOB_ID_DEFAULT}.
+     */
+    public static long jobId(final Map<String, String> env)
+    {
+        final String value = lookup(env, JOB_ID_ENV);
+        return null == value ? JOB_ID_DEFAULT : parseLong(JOB_ID_ENV, value);
+    }
+
+    /**
+     * @param env variables to read.
+     * @return {@link #JOB_DIR_ENV}, or null.
+     */
+    public static String jobDirectory(final Map<String, String> env)
+    {
+        return lookup(env, JOB_DIR_ENV);
+    }
+
+    /**
+     * @param env variables to read.
+     * @return {@link #AERON_DIR_ENV}, or null.
+     */
+    public static String aeronDirectory(final Map<String, String> env)
+    {
+        return lookup(env, AERON_DIR_ENV);
+    }
+
+    /**
+     * @param env variables to read.
+     * @return {@link #UDP_ENDPOINTS_ENV} split at commas, or null.
+     */
+    public static String[] udpEndpoints(final Map<String, String> env)
+    {
+        final String value = lookup(env, UDP_ENDPOINTS_ENV);
+        return null == value ? null : value.split(",");
+    }
+
+    /**
+     * @param env variables to read.
+     * @return {@link #UDP_MTU_ENV}, else {@link #UDP_MTU_DEFAULT}.
+     */
+    public static int udpMtu(final Map<String, String> env)
+    {
+        return intSize(env, UDP_MTU_ENV, UDP_MTU_DEFAULT);
+    }
+
+    /**
+     * @param env variables to read.
+     * @return {@link #TERM_LENGTH_ENV}, else {@link #TERM_LENGTH_DEFAULT}.
+     */
+    public static int termLength(final Map<String, String> env)
+    {
+        return intSize(env, TERM_LENGTH_ENV, TERM_LENGTH_DEFAULT);
+    }
+
+    /**
+     * @param env variables to read.
+     * @return {@link #SHM_SLOT_COUNT_ENV}, else {@link #SHM_SLOT_COUNT_DEFAULT} (derive it from the world size).
+     */
+    public static int shmSlotCount(final Map<String, String> env)
+    {
+        final String value = lookup(env, SHM_SLOT_COUNT_ENV);
+        return null == value ? SHM_SLOT_COUNT_DEFAULT : toInt(SHM_SLOT_COUNT_ENV, value, parseLong(SHM_SLOT_COUNT_ENV,
+            value));
+    }
+
+    /**
+     * @param env variables to read.
+     * @return {@link #SHM_SLOT_LENGTH_ENV}, else 0 (one chunk of {@link #CHUNK_BYTES_ENV} and its headers).
+     */
+    public static int shmSlotLength(final Map<String, String> env)
+    {
+        return intSize(env, SHM_SLOT_LENGTH_ENV, 0);
+    }
+
+    /**
+     * @param env variables to read.
+     * @return {@link #SHM_WINDOW_BYTES_ENV}, else {@link #SHM_WINDOW_BYTES_DEFAULT}.
+     */
+    public static long shmWindowBytes(final Map<String, String> env)
+    {
+        final String value = lookup(env, SHM_WINDOW_BYTES_ENV);
+        return null == value ? SHM_WINDOW_BYTES_DEFAULT : parseSize(SHM_WINDOW_BYTES_ENV, value);
+    }
+
+    /**
+     * @param env variables to read.
+     * @return {@link #SHM_DIRECT_MIN_BYTES_ENV} (a size, or -1 for never), else
+     * {@link #SHM_DIRECT_MIN_BYTES_DEFAULT}.
+     */
+    public static long shmDirectMinBytes(final Map<String, String> env)
+    {
+        final String value = lookup(env, SHM_DIRECT_MIN_BYTES_ENV);
+        if (null == value)
+        {
+            return SHM_DIRECT_MIN_BYTES_DEFAULT;
+        }
+        return "-1".equals(value) ? -1 : parseSize(SHM_DIRECT_MIN_BYTES_ENV, value);
+    }
+
+    /**
+     * @param env variables to read.
+     * @return {@link #TIMEOUT_MS_ENV}, else {@link #TIMEOUT_MS_DEFAULT}.
+     */
+    public static long timeoutMs(final Map<String, String> env)
+    {
+        final String value = lookup(env, TIMEOUT_MS_ENV);
+        return null == value ? TIMEOUT_MS_DEFAULT : parseLong(TIMEOUT_MS_ENV, value);
+    }
+
+    /**
+     * @param env variables to read.
+     * @return {@link #CHUNK_BYTES_ENV}, else {@link #CHUNK_BYTES_DEFAULT}.
+     */
+    public static int chunkBytes(final Map<String, String> env)
+    {
+        return intSize(env, CHUNK_BYTES_ENV, CHUNK_BYTES_DEFAULT);
+    }
+
+    /**
+     * @param env variables to read.
+     * @return {@link #RING_RESERVE_ENV}, else {@link #RING_RESERVE_DEFAULT}.
+     */
+    public static double ringReserve(final Map<String, String> env)
+    {
+        final String value = lookup(env, RING_RESERVE_ENV);
+        if (null == value)
+        {
+            return RING_RESERVE_DEFAULT;
+        }
+        try
+        {
+            return Double.parseDouble(value);
+        }
+        catch (final NumberFormatException ex)
+        {
+            throw new ConfigurationException(RING_RESERVE_ENV + "=" + value + " is not a number; use a share of " +
+                "the window from 0 to below 1, such as 0.5", -1, ex);
+        }
+    }
+
+    /**
+     * @param env variables to read.
+     * @return {@link #SMALL_MAX_BYTES_ENV}, else {@link #SMALL_MAX_BYTES_DEFAULT}.
+     */
+    public static int smallMaxBytes(final Map<String, String> env)
+    {
+        return intSize(env, SMALL_MAX_BYTES_ENV, SMALL_MAX_BYTES_DEFAULT);
+    }
+
+    /**
+     * @param env variables to read.
+     * @return {@link #IDLE_ENV} in lower case, else {@link #IDLE_DEFAULT}.
+     */
+    public static String idle(final Map<String, String> env)
+    {
+        final String value = lookup(env, IDLE_ENV);
+        return null == value ? IDLE_DEFAULT : value.toLowerCase(Locale.ROOT);
+    }
+
+    /**
+     * A byte count in the one grammar ranks and launcher share: a whole number, optionally followed by
+     * {@code k}/{@code KiB}, {@code m}/{@code MiB} or {@code g}/{@code GiB} (powers of 1024) and an optional
+     * {@code B}, in any case. Decimal units ({@code KB}, {@code MB}, {@code GB}) are refused as ambiguous.
+     *
+     * @param name  of the setting, for the message ({@code RINGSYNC_CHUNK_BYTES}, {@code --sizes}).
+     * @param value as written.
+     * @return the bytes, >= 0.
+     * @throws ConfigurationException naming the setting and the accepted forms.
+     */
+    public static long parseSize(final String name, final String value)
+    {
+        final String problem = sizeProblem(value);
+        if (null != problem)
+        {
+            throw new ConfigurationException(name + "=" + value + " " + problem, -1);
+        }
+        final Matcher matcher = SIZE.matcher(value.trim());
+        matcher.matches();
+        final String unit = matcher.group(2);
+        return Long.parseLong(matcher.group(1)) << (null == unit ? 0 : unitShift(unit));
+    }
+
+    /**
+     * The rule of {@link #parseSize}, for callers that phrase their own message (the command line).
+     *
+     * @param value as written.
+     * @return null when it is a size, else what is wrong with it and the accepted forms.
+     */
+    public static String sizeProblem(final String value)
+    {
+        final String text = value.trim();
+        final Matcher matcher = SIZE.matcher(text);
+        if (!matcher.matches())
+        {
+            return (DECIMAL_SIZE.matcher(text).matches() ? "is ambiguous (powers of 1000 or of 1024?): write " :
+                "is not a size: write ") + SIZE_FORMS;
+        }
+        final String unit = matcher.group(2);
+        final int shift = null == unit ? 0 : unitShift(unit);
+        try
+        {
+            return Long.parseLong(matcher.group(1)) > (Long.MAX_VALUE >> shift) ? "is too large" : null;
+        }
+        catch (final NumberFormatException ex)
+        {
+            return "is too large";
+        }
+    }
+
+    private static int unitShift(final String unit)
+    {
+        return 10 * (1 + "kmg".indexOf(Character.toLowerCase(unit.charAt(0))));
+    }
+
+    /**
+     * The system property that overrides an environment variable: {@code RINGSYNC_JOB_ID} is
+     * {@code ringsync.job.id}.
+     *
+     * @param envName of the variable.
+     * @return the property name.
+     */
+    public static String propertyName(final String envName)
+    {
+        return envName.toLowerCase(Locale.ROOT).replace('_', '.');
     }
 
     /**
@@ -185,25 +504,14 @@ public final class Configuration
     public static void checkShmSpace(
         final Map<String, String> env, final int worldSize, final java.io.File directory, final long usableBytes)
     {
-        EnvironmentTransports.checkShmSpace(env, worldSize, directory, usableBytes);
-    }
-
-    /**
-     * The system property that overrides an environment variable: {@code RINGSYNC_JOB_ID} is
-     * {@code ringsync.job.id}.
-     *
-     * @param envName of the variable.
-     * @return the property name.
-     */
-    public static String propertyName(final String envName)
-    {
-        return envName.toLowerCase(java.util.Locale.ROOT).replace('_', '.');
+        final Context ctx = Context.fromEnvironment(env).worldSize(worldSize).conclude();
+        ShmSpace.check(ctx, directory, usableBytes);
     }
 
     /**
      * @param env     environment to read.
      * @param envName variable.
-     * @return the system property if set, else the environment value, else null.
+     * @return the system property if set, else the environment value, else null; trimmed.
      */
     static String lookup(final Map<String, String> env, final String envName)
     {
@@ -214,5 +522,59 @@ public final class Configuration
         }
         final String value = env.get(envName);
         return null == value || value.isBlank() ? null : value.trim();
+    }
+
+    /**
+     * @return a whole number, decimal or {@code 0x} hex.
+     * @throws ConfigurationException naming the variable.
+     */
+    static long parseLong(final String name, final String value)
+    {
+        try
+        {
+            if (value.startsWith("0x") || value.startsWith("0X"))
+            {
+                return Long.parseUnsignedLong(value.substring(2), 16);
+            }
+            return Long.parseLong(value);
+        }
+        catch (final NumberFormatException ex)
+        {
+            throw new ConfigurationException(name + "=" + value + " is not a whole number", -1, ex);
+        }
+    }
+
+    private static int intSize(final Map<String, String> env, final String name, final int defaultValue)
+    {
+        final String value = lookup(env, name);
+        return null == value ? defaultValue : toInt(name, value, parseSize(name, value));
+    }
+
+    private static int toInt(final String name, final String value, final long number)
+    {
+        if (number > Integer.MAX_VALUE || number < Integer.MIN_VALUE)
+        {
+            throw new ConfigurationException(name + "=" + value + " is too large (at most " + Integer.MAX_VALUE +
+                ")", -1);
+        }
+        return (int)number;
+    }
+
+    private static int requiredInt(final Map<String, String> env, final String name)
+    {
+        final String value = lookup(env, name);
+        if (null == value)
+        {
+            throw new ConfigurationException(name + " is not set: start every rank with `bin/ringsync launch --np N " +
+                "-- <command>`, which sets it, or set it yourself (see README, \"Environment\")", -1);
+        }
+        try
+        {
+            return Integer.parseInt(value);
+        }
+        catch (final NumberFormatException ex)
+        {
+            throw new ConfigurationException(name + "=" + value + " is not a whole number", -1, ex);
+        }
     }
 }

@@ -1,160 +1,167 @@
 package io.ringsync.collectives;
 
+import io.ringsync.transport.aeron.AeronTransport;
+import io.ringsync.transport.shm.ShmLinkDescriptor;
+import io.ringsync.transport.shm.ShmTransport;
+import org.agrona.BitUtil;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.BusySpinIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.YieldingIdleStrategy;
 
+import java.io.File;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Settings of a communicator, validated once by {@link #conclude()}.
+ * Every setting of a communicator and of the transport {@link Communicator#fromEnvironment()} opens for it:
+ * fluent, Aeron style ({@code ctx.timeoutNs(5_000_000_000L)} / {@code ctx.timeoutNs()}), filled from the
+ * environment by {@link #fromEnvironment(Map)} and checked once, all of it, by {@link #conclude()}, whose
+ * messages name the environment variable and the method of each bad value. Defaults and variables are in
+ * {@link Configuration}.
  */
 public final class Context
 {
     private static final int BACKOFF_SPINS = 100;
     private static final int BACKOFF_YIELDS = 10_000;
 
+    private boolean isConcluded;
+
     private long timeoutNs = TimeUnit.MILLISECONDS.toNanos(Configuration.TIMEOUT_MS_DEFAULT);
     private int chunkBytes = Configuration.CHUNK_BYTES_DEFAULT;
     private String idle = Configuration.IDLE_DEFAULT;
     private double ringReserve = Configuration.RING_RESERVE_DEFAULT;
-    private java.io.File statusDirectory;
     private int smallMaxBytes = Configuration.SMALL_MAX_BYTES_DEFAULT;
-    private long jobId;
-    private int epoch;
     private long directMinBytes = Configuration.SHM_DIRECT_MIN_BYTES_DEFAULT;
+    private long jobId = Configuration.JOB_ID_DEFAULT;
+    private int epoch;
+    private File statusDirectory;
+
+    private String transport = Configuration.TRANSPORT_DEFAULT;
+    private int rank = -1;
+    private int worldSize;
+    private File jobDirectory;
+    private String aeronDirectory;
+    private String[] udpEndpoints;
+    private int udpMtu = Configuration.UDP_MTU_DEFAULT;
+    private int termLength = Configuration.TERM_LENGTH_DEFAULT;
+    private int shmSlotCount = Configuration.SHM_SLOT_COUNT_DEFAULT;
+    private int shmSlotLength;
+    private long shmWindowBytes = Configuration.SHM_WINDOW_BYTES_DEFAULT;
 
     /**
-     * Read every setting from the environment (and system properties), as {@code ringsync launch} sets it.
+     * Read every setting from the environment (and system properties), as {@code ringsync launch} sets it. Rank
+     * and world size are read when set; opening a transport needs them.
      *
-     * @param env variables.
-     * @return a context.
+     * @param env variables, named as in {@link Configuration}.
+     * @return a context, not yet concluded.
+     * @throws ConfigurationException naming a variable whose value cannot be read.
      */
     public static Context fromEnvironment(final Map<String, String> env)
     {
-        final Context ctx = new Context();
-        final String jobId = Configuration.lookup(env, Configuration.JOB_ID_ENV);
-        if (null != jobId)
+        final Context ctx = new Context()
+            .transport(Configuration.transport(env))
+            .jobId(Configuration.jobId(env))
+            .timeoutNs(TimeUnit.MILLISECONDS.toNanos(Configuration.timeoutMs(env)))
+            .chunkBytes(Configuration.chunkBytes(env))
+            .smallMaxBytes(Configuration.smallMaxBytes(env))
+            .idle(Configuration.idle(env))
+            .ringReserve(Configuration.ringReserve(env))
+            .directMinBytes(Configuration.shmDirectMinBytes(env))
+            .aeronDirectory(Configuration.aeronDirectory(env))
+            .udpEndpoints(Configuration.udpEndpoints(env))
+            .udpMtu(Configuration.udpMtu(env))
+            .termLength(Configuration.termLength(env))
+            .shmSlotCount(Configuration.shmSlotCount(env))
+            .shmSlotLength(Configuration.shmSlotLength(env))
+            .shmWindowBytes(Configuration.shmWindowBytes(env));
+        final String jobDir = Configuration.jobDirectory(env);
+        if (null != jobDir)
         {
-            ctx.jobId(parseLong(Configuration.JOB_ID_ENV, jobId));
+            ctx.jobDirectory(new File(jobDir));
         }
-        final String timeout = Configuration.lookup(env, Configuration.TIMEOUT_MS_ENV);
-        if (null != timeout)
+        if (null != Configuration.lookup(env, Configuration.RANK_ENV))
         {
-            ctx.timeoutNs(TimeUnit.MILLISECONDS.toNanos(parseLong(Configuration.TIMEOUT_MS_ENV, timeout)));
+            ctx.rank(Configuration.rank(env));
         }
-        final String chunk = Configuration.lookup(env, Configuration.CHUNK_BYTES_ENV);
-        if (null != chunk)
+        if (null != Configuration.lookup(env, Configuration.WORLD_SIZE_ENV))
         {
-            ctx.chunkBytes((int)parseSize(Configuration.CHUNK_BYTES_ENV, chunk));
-        }
-        final String small = Configuration.lookup(env, Configuration.SMALL_MAX_BYTES_ENV);
-        if (null != small)
-        {
-            final long bytes = parseSize(Configuration.SMALL_MAX_BYTES_ENV, small);
-            ctx.smallMaxBytes(bytes > Integer.MAX_VALUE ? Integer.MAX_VALUE : (int)bytes);
-        }
-        final String idle = Configuration.lookup(env, Configuration.IDLE_ENV);
-        if (null != idle)
-        {
-            ctx.idle(idle);
-        }
-        final String reserve = Configuration.lookup(env, Configuration.RING_RESERVE_ENV);
-        if (null != reserve)
-        {
-            try
-            {
-                ctx.ringReserve(Double.parseDouble(reserve));
-            }
-            catch (final NumberFormatException ex)
-            {
-                throw new ConfigurationException(Configuration.RING_RESERVE_ENV + "=" + reserve +
-                    " is not a number; use a share of the window such as 0.5", -1, ex);
-            }
-        }
-        final String directMin = Configuration.lookup(env, Configuration.SHM_DIRECT_MIN_BYTES_ENV);
-        if (null != directMin)
-        {
-            ctx.directMinBytes(directMin.trim().startsWith("-") ?
-                parseLong(Configuration.SHM_DIRECT_MIN_BYTES_ENV, directMin.trim()) :
-                parseSize(Configuration.SHM_DIRECT_MIN_BYTES_ENV, directMin));
+            ctx.worldSize(Configuration.worldSize(env));
         }
         return ctx;
     }
 
     /**
-     * A byte count: a whole number, optionally with a binary suffix k/K/KiB, m/M/MiB, g/G/GiB.
-     */
-    static long parseSize(final String name, final String value)
-    {
-        final String v = value.trim();
-        long scale = 1;
-        String digits = v;
-        final String lower = v.toLowerCase(java.util.Locale.ROOT);
-        for (final String[] suffix : new String[][]{ { "kib", "10" }, { "mib", "20" }, { "gib", "30" },
-            { "k", "10" }, { "m", "20" }, { "g", "30" } })
-        {
-            if (lower.endsWith(suffix[0]))
-            {
-                scale = 1L << Integer.parseInt(suffix[1]);
-                digits = v.substring(0, v.length() - suffix[0].length());
-                break;
-            }
-        }
-        return Math.multiplyExact(parseLong(name, digits.trim()), scale);
-    }
-
-    static long parseLong(final String name, final String value)
-    {
-        try
-        {
-            if (value.startsWith("0x") || value.startsWith("0X"))
-            {
-                return Long.parseUnsignedLong(value.substring(2), 16);
-            }
-            return Long.parseLong(value);
-        }
-        catch (final NumberFormatException ex)
-        {
-            throw new ConfigurationException(name + "=" + value + " is not a number", -1, ex);
-        }
-    }
-
-    /**
-     * Check every setting; called by {@link Communicator#connect}.
+     * Check every setting and fill in the derived ones (the shm slot length from the chunk size). Called by
+     * {@link Communicator#connect}; calling it again does nothing.
      *
      * @return this.
+     * @throws ConfigurationException naming the first bad setting, its variable and its value.
      */
     public Context conclude()
     {
-        if (timeoutNs <= 0)
+        if (isConcluded)
         {
-            throw new ConfigurationException(Configuration.TIMEOUT_MS_ENV + " must be positive, got " +
-                TimeUnit.NANOSECONDS.toMillis(timeoutNs) + " ms", -1);
+            return this;
         }
-        if (chunkBytes < 64)
+        require(timeoutNs > 0, Configuration.TIMEOUT_MS_ENV, "timeoutNs",
+            TimeUnit.NANOSECONDS.toMillis(timeoutNs) + " ms", "must be positive");
+        require(chunkBytes >= 64 && chunkBytes <= Configuration.CHUNK_BYTES_MAX, Configuration.CHUNK_BYTES_ENV,
+            "chunkBytes", chunkBytes, "must be from 64 to " + Configuration.CHUNK_BYTES_MAX);
+        require(ringReserve >= 0 && ringReserve < 1, Configuration.RING_RESERVE_ENV, "ringReserve", ringReserve,
+            "must be at least 0 and below 1");
+        require(smallMaxBytes >= 0 && smallMaxBytes <= Configuration.SMALL_MAX_BYTES_LIMIT,
+            Configuration.SMALL_MAX_BYTES_ENV, "smallMaxBytes", smallMaxBytes,
+            "must be from 0 (never) to " + Configuration.SMALL_MAX_BYTES_LIMIT);
+        require(directMinBytes >= -1, Configuration.SHM_DIRECT_MIN_BYTES_ENV, "directMinBytes", directMinBytes,
+            "must be a size, or -1 for never");
+        idleStrategy(1);
+        require("shm".equals(transport) || "ipc".equals(transport) || "udp".equals(transport),
+            Configuration.TRANSPORT_ENV, "transport", transport,
+            "is not a transport of this version: use shm (one host, no driver, the default), ipc (one host, Aeron " +
+            "media driver) or udp (across hosts)");
+        require(null == udpEndpoints || 0 == worldSize || udpEndpoints.length == worldSize,
+            Configuration.UDP_ENDPOINTS_ENV, "udpEndpoints", null == udpEndpoints ? 0 : udpEndpoints.length +
+            " endpoints", "must have one host:port per rank, " + worldSize + " in all");
+        problem(AeronTransport.mtuLengthProblem(udpMtu), Configuration.UDP_MTU_ENV, "udpMtu", udpMtu);
+        problem(AeronTransport.termLengthProblem(termLength, "udp".equals(transport) ? udpMtu :
+            AeronTransport.IPC_MTU_LENGTH), Configuration.TERM_LENGTH_ENV, "termLength", termLength);
+        if (0 == shmSlotLength)
         {
-            throw new ConfigurationException(Configuration.CHUNK_BYTES_ENV + " must be at least 64, got " +
-                chunkBytes, -1);
+            shmSlotLength = (int)BitUtil.align(chunkBytes + (long)Configuration.SHM_SLOT_OVERHEAD, 64);
         }
-        if (!(ringReserve >= 0 && ringReserve < 1))
+        problem(ShmLinkDescriptor.slotLengthProblem(shmSlotLength), Configuration.SHM_SLOT_LENGTH_ENV,
+            "shmSlotLength", shmSlotLength);
+        if (Configuration.SHM_SLOT_COUNT_DEFAULT != shmSlotCount)
         {
-            throw new ConfigurationException(Configuration.RING_RESERVE_ENV + " must be at least 0 and below 1, " +
-                "got " + ringReserve, -1);
+            problem(ShmLinkDescriptor.slotCountProblem(shmSlotCount, shmSlotLength), Configuration.SHM_SLOT_COUNT_ENV,
+                "shmSlotCount", shmSlotCount);
         }
-        if (smallMaxBytes < 0 || smallMaxBytes > SmallAllReduce.MAX_BYTES_LIMIT)
-        {
-            throw new ConfigurationException(Configuration.SMALL_MAX_BYTES_ENV + " must be 0 (never) to " +
-                SmallAllReduce.MAX_BYTES_LIMIT + " bytes, got " + smallMaxBytes, -1);
-        }
-        idleStrategy();
+        problem(ShmTransport.windowLengthProblem(shmWindowBytes), Configuration.SHM_WINDOW_BYTES_ENV,
+            "shmWindowBytes", shmWindowBytes);
+        isConcluded = true;
         return this;
     }
 
     /**
-     * @param timeoutNs deadline of every blocking call.
+     * A new context with the same settings, not concluded: what a sub-communicator starts from.
+     *
+     * @return the copy.
+     */
+    Context copy()
+    {
+        final Context copy = new Context()
+            .timeoutNs(timeoutNs).chunkBytes(chunkBytes).idle(idle).ringReserve(ringReserve)
+            .smallMaxBytes(smallMaxBytes).directMinBytes(directMinBytes).jobId(jobId).epoch(epoch)
+            .statusDirectory(statusDirectory).transport(transport).rank(rank).worldSize(worldSize)
+            .jobDirectory(jobDirectory).aeronDirectory(aeronDirectory).udpEndpoints(udpEndpoints).udpMtu(udpMtu)
+            .termLength(termLength).shmSlotCount(shmSlotCount).shmSlotLength(shmSlotLength)
+            .shmWindowBytes(shmWindowBytes);
+        return copy;
+    }
+
+    /**
+     * @param timeoutNs deadline of every blocking call ({@link Configuration#TIMEOUT_MS_ENV}).
      * @return this.
      */
     public Context timeoutNs(final long timeoutNs)
@@ -172,7 +179,7 @@ public final class Context
     }
 
     /**
-     * @param chunkBytes largest chunk payload; the transport may lower it.
+     * @param chunkBytes largest chunk payload ({@link Configuration#CHUNK_BYTES_ENV}); the transport may lower it.
      * @return this.
      */
     public Context chunkBytes(final int chunkBytes)
@@ -195,15 +202,23 @@ public final class Context
      *                        default) publishes nothing. {@code fromEnvironment} sets it for jobs on one host.
      * @return this.
      */
-    public Context statusDirectory(final java.io.File statusDirectory)
+    public Context statusDirectory(final File statusDirectory)
     {
         this.statusDirectory = statusDirectory;
         return this;
     }
 
     /**
+     * @return the directory of the ranks' status files, or null.
+     */
+    public File statusDirectory()
+    {
+        return statusDirectory;
+    }
+
+    /**
      * @param smallMaxBytes largest allReduce in bytes that takes the small-vector path, 0 for never; the
-     *                      same on every rank.
+     *                      same on every rank ({@link Configuration#SMALL_MAX_BYTES_ENV}).
      * @return this.
      */
     public Context smallMaxBytes(final int smallMaxBytes)
@@ -213,17 +228,17 @@ public final class Context
     }
 
     /**
-     * @return the directory of the ranks' status files, or null.
+     * @return largest allReduce in bytes that takes the small-vector path, 0 for never.
      */
-    public java.io.File statusDirectory()
+    public int smallMaxBytes()
     {
-        return statusDirectory;
+        return smallMaxBytes;
     }
 
     /**
      * @param ringReserve share of each link's window that the ring's new chunks leave free for forwarded ones,
-     *                    0 (one message, the least that keeps the ring deadlock-free) to below 1; see
-     *                    {@link Configuration#RING_RESERVE_ENV}.
+     *                    0 (one message, the least that keeps the ring deadlock-free) to below 1
+     *                    ({@link Configuration#RING_RESERVE_ENV}).
      * @return this.
      */
     public Context ringReserve(final double ringReserve)
@@ -241,15 +256,7 @@ public final class Context
     }
 
     /**
-     * @return largest allReduce in bytes that takes the small-vector path, 0 for never.
-     */
-    public int smallMaxBytes()
-    {
-        return smallMaxBytes;
-    }
-
-    /**
-     * @param idle backoff, yield or spin.
+     * @param idle backoff, yield or spin ({@link Configuration#IDLE_ENV}).
      * @return this.
      */
     public Context idle(final String idle)
@@ -267,7 +274,7 @@ public final class Context
     }
 
     /**
-     * @param jobId identical on every rank of a job.
+     * @param jobId identical on every rank of a job ({@link Configuration#JOB_ID_ENV}).
      * @return this.
      */
     public Context jobId(final long jobId)
@@ -285,7 +292,8 @@ public final class Context
     }
 
     /**
-     * @param epoch communicator generation, identical on every rank.
+     * @param epoch the communicator's id within the job, identical on every member: 0 for the job's own group, a
+     *              value derived from the split for a sub-communicator. Every message carries it.
      * @return this.
      */
     public Context epoch(final int epoch)
@@ -305,7 +313,7 @@ public final class Context
     /**
      * @param directMinBytes over the shm transport, AllReduce calls of at least this many bytes run in direct
      *                       mode ({@link DirectAllReduce}), smaller ones as a ring of messages; 0 for always,
-     *                       -1 for never. Must be the same on every rank.
+     *                       -1 for never ({@link Configuration#SHM_DIRECT_MIN_BYTES_ENV}). The same on every rank.
      * @return this.
      */
     public Context directMinBytes(final long directMinBytes)
@@ -323,28 +331,231 @@ public final class Context
     }
 
     /**
-     * A new idle strategy for a waiting rank. Backoff spins briefly, then yields up to 10,000 times (a few
-     * milliseconds) and only then parks, 1 us growing to 100 us. Measured with {@code ringsync bench --np 2}
-     * over ipc (AMD EPYC, 2 vCPUs): parking after 32 yields put every 4 KiB call at 14-18 us p50, yielding
-     * brought it to 1.4-2.7 us (Open MPI: 1.4 us); pure spinning starved the media driver (1 MiB: 4.3 ms
-     * instead of 0.4 ms) and any rank sharing a core. A yield hands the core to a runnable peer, so four
-     * ranks on two cores still progress; the final parking keeps a rank whose peer is really late from
-     * burning a core.
-     *
-     * @return the strategy named by {@link #idle()}.
+     * @param transport shm, ipc or udp ({@link Configuration#TRANSPORT_ENV}): what {@code fromEnvironment} opens.
+     * @return this.
      */
-    IdleStrategy idleStrategy()
+    public Context transport(final String transport)
     {
-        return idleStrategy(1);
+        this.transport = transport;
+        return this;
     }
 
     /**
-     * As {@link #idleStrategy()}, for a rank that shares its host with {@code ranksOnHost - 1} others. When
-     * ranks outnumber the cores, backoff yields at once instead of spinning first: a spinning rank holds the
-     * core its peer needs to answer. Measured with {@code ringsync bench --transport shm}, 4 ranks on 2
-     * vCPUs (perf-results/2026-11-25-small-vector): 4 KiB p50 28 us (small-vector path) and 34 us (ring)
-     * after 100 spins, 10-21 us and 19-21 us yielding at once; with 2 ranks on 2 cores spinning first stays
-     * better (ring 4 KiB 1.1 us vs 4.0 us yielding at once).
+     * @return the transport's name.
+     */
+    public String transport()
+    {
+        return transport;
+    }
+
+    /**
+     * @param rank this process' rank ({@link Configuration#RANK_ENV}).
+     * @return this.
+     */
+    public Context rank(final int rank)
+    {
+        this.rank = rank;
+        return this;
+    }
+
+    /**
+     * @return this process' rank, -1 when not set.
+     */
+    public int rank()
+    {
+        return rank;
+    }
+
+    /**
+     * @param worldSize ranks in the job ({@link Configuration#WORLD_SIZE_ENV}).
+     * @return this.
+     */
+    public Context worldSize(final int worldSize)
+    {
+        this.worldSize = worldSize;
+        return this;
+    }
+
+    /**
+     * @return ranks in the job, 0 when not set.
+     */
+    public int worldSize()
+    {
+        return worldSize;
+    }
+
+    /**
+     * @param jobDirectory the job's directory on this host ({@link Configuration#JOB_DIR_ENV}), or null for
+     *                     {@code /dev/shm/ringsync-<job id>}, removed by the last rank out.
+     * @return this.
+     */
+    public Context jobDirectory(final File jobDirectory)
+    {
+        this.jobDirectory = jobDirectory;
+        return this;
+    }
+
+    /**
+     * @return the job directory, or null when it is derived from the job id.
+     */
+    public File jobDirectory()
+    {
+        return jobDirectory;
+    }
+
+    /**
+     * @param aeronDirectory of the media driver the job's ranks share ({@link Configuration#AERON_DIR_ENV}).
+     * @return this.
+     */
+    public Context aeronDirectory(final String aeronDirectory)
+    {
+        this.aeronDirectory = aeronDirectory;
+        return this;
+    }
+
+    /**
+     * @return the media driver's directory, or null.
+     */
+    public String aeronDirectory()
+    {
+        return aeronDirectory;
+    }
+
+    /**
+     * @param udpEndpoints one {@code host:port} per rank, in rank order ({@link Configuration#UDP_ENDPOINTS_ENV}).
+     * @return this.
+     */
+    public Context udpEndpoints(final String... udpEndpoints)
+    {
+        this.udpEndpoints = null == udpEndpoints ? null : udpEndpoints.clone();
+        return this;
+    }
+
+    /**
+     * @return the UDP endpoints, or null.
+     */
+    public String[] udpEndpoints()
+    {
+        return null == udpEndpoints ? null : udpEndpoints.clone();
+    }
+
+    /**
+     * @param udpMtu largest UDP datagram in bytes ({@link Configuration#UDP_MTU_ENV}).
+     * @return this.
+     */
+    public Context udpMtu(final int udpMtu)
+    {
+        this.udpMtu = udpMtu;
+        return this;
+    }
+
+    /**
+     * @return the UDP mtu.
+     */
+    public int udpMtu()
+    {
+        return udpMtu;
+    }
+
+    /**
+     * @param termLength Aeron term length per link ({@link Configuration#TERM_LENGTH_ENV}).
+     * @return this.
+     */
+    public Context termLength(final int termLength)
+    {
+        this.termLength = termLength;
+        return this;
+    }
+
+    /**
+     * @return the Aeron term length.
+     */
+    public int termLength()
+    {
+        return termLength;
+    }
+
+    /**
+     * @param shmSlotCount slots per shm link, or {@link Configuration#SHM_SLOT_COUNT_DEFAULT} to derive it from the
+     *                     world size ({@link Configuration#SHM_SLOT_COUNT_ENV}).
+     * @return this.
+     */
+    public Context shmSlotCount(final int shmSlotCount)
+    {
+        this.shmSlotCount = shmSlotCount;
+        return this;
+    }
+
+    /**
+     * @return slots per shm link, {@link Configuration#SHM_SLOT_COUNT_DEFAULT} when derived from the world size.
+     */
+    public int shmSlotCount()
+    {
+        return shmSlotCount;
+    }
+
+    /**
+     * @param worldSize ranks of the job.
+     * @return the slots per shm link a job of {@code worldSize} ranks gets with these settings.
+     */
+    int shmSlotCountFor(final int worldSize)
+    {
+        return Configuration.SHM_SLOT_COUNT_DEFAULT != shmSlotCount ? shmSlotCount :
+            ShmTransport.defaultSlotCount(worldSize, shmSlotLength);
+    }
+
+    /**
+     * @param shmSlotLength bytes per shm slot, 0 for one chunk plus its headers
+     *                      ({@link Configuration#SHM_SLOT_LENGTH_ENV}).
+     * @return this.
+     */
+    public Context shmSlotLength(final int shmSlotLength)
+    {
+        this.shmSlotLength = shmSlotLength;
+        return this;
+    }
+
+    /**
+     * @return bytes per shm slot (derived from the chunk size once concluded, unless set).
+     */
+    public int shmSlotLength()
+    {
+        return shmSlotLength;
+    }
+
+    /**
+     * @param shmWindowBytes data bytes of each rank's direct-mode window
+     *                       ({@link Configuration#SHM_WINDOW_BYTES_ENV}).
+     * @return this.
+     */
+    public Context shmWindowBytes(final long shmWindowBytes)
+    {
+        this.shmWindowBytes = shmWindowBytes;
+        return this;
+    }
+
+    /**
+     * @return data bytes of each rank's direct-mode window.
+     */
+    public long shmWindowBytes()
+    {
+        return shmWindowBytes;
+    }
+
+    /**
+     * A new idle strategy for a waiting rank that shares its host with {@code ranksOnHost - 1} others. Backoff
+     * spins briefly, then yields up to 10,000 times (a few milliseconds) and only then parks, 1 us growing to
+     * 100 us. Measured with {@code ringsync bench --np 2} over ipc (AMD EPYC, 2 vCPUs): parking after 32 yields
+     * put every 4 KiB call at 14-18 us p50, yielding brought it to 1.4-2.7 us (Open MPI: 1.4 us); pure spinning
+     * starved the media driver (1 MiB: 4.3 ms instead of 0.4 ms) and any rank sharing a core. A yield hands the
+     * core to a runnable peer, so four ranks on two cores still progress; the final parking keeps a rank whose
+     * peer is really late from burning a core.
+     * <p>
+     * When ranks outnumber the cores, backoff yields at once instead of spinning first: a spinning rank holds the
+     * core its peer needs to answer. Measured with {@code ringsync bench --transport shm}, 4 ranks on 2 vCPUs
+     * (perf-results/2026-11-25-small-vector): 4 KiB p50 28 us (small-vector path) and 34 us (ring) after 100
+     * spins, 10-21 us and 19-21 us yielding at once; with 2 ranks on 2 cores spinning first stays better (ring
+     * 4 KiB 1.1 us vs 4.0 us yielding at once).
      *
      * @param ranksOnHost ranks of the job on this host, this one included.
      * @return the strategy named by {@link #idle()}.
@@ -362,8 +573,25 @@ public final class Context
             case "spin":
                 return new BusySpinIdleStrategy();
             default:
-                throw new ConfigurationException(Configuration.IDLE_ENV + "=" + idle +
-                    " is not one of backoff, yield, spin", -1);
+                throw new ConfigurationException(Configuration.IDLE_ENV + "=" + idle + " is not one of backoff, " +
+                    "yield, spin (Context.idle)", -1);
+        }
+    }
+
+    private static void require(
+        final boolean valid, final String variable, final String method, final Object value, final String rule)
+    {
+        if (!valid)
+        {
+            throw new ConfigurationException(variable + "=" + value + " " + rule + " (Context." + method + ")", -1);
+        }
+    }
+
+    private static void problem(final String problem, final String variable, final String method, final Object value)
+    {
+        if (null != problem)
+        {
+            throw new ConfigurationException(variable + "=" + value + " " + problem + " (Context." + method + ")", -1);
         }
     }
 }

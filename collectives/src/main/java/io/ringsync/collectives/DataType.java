@@ -22,4 +22,12 @@ public enum DataType
     {
         return byteSize;
     }
+
+    /**
+     * @return log2 of {@link #byteSize()}: element index to byte offset is {@code index << shift()}.
+     */
+    int shift()
+    {
+        return this == FLOAT32 ? 2 : 3;
+    }
 }

@@ -42,13 +42,14 @@ import java.util.Arrays;
  * communicator's: this class never blocks, it reports the peer it waits on and the loop keeps the deadline and
  * watches the peers.
  */
-final class DirectAllReduce extends Algorithm
+final class DirectAllReduce implements Algorithm
 {
     private static final int PHASE_ACKS = 0;
     private static final int PHASE_RUN = 1;
     private static final int PHASE_DONE = 2;
 
-    private final Communicator comm;
+    private final Group group;
+    private final Faults faults;
     private final ShmWindows windows;
     private final ShmWindow window;
     private final Partition partition = new Partition();
@@ -89,14 +90,20 @@ final class DirectAllReduce extends Algorithm
     private int awaited;
     private int chunksRead;
 
-    DirectAllReduce(final Communicator comm, final ShmWindows windows, final int chunkBytes)
+    /**
+     * @param windows    the shared windows the transport offers; this rank's own is created here.
+     * @param chunkBytes the chunk size the flags are cut for (at least {@link ShmWindows#MIN_CHUNK_BYTES}).
+     * @throws IllegalStateException when this rank's window cannot be created (/dev/shm full).
+     */
+    DirectAllReduce(final Group group, final ShmWindows windows, final int chunkBytes, final Faults faults)
     {
-        this.comm = comm;
+        this.group = group;
+        this.faults = faults;
         this.windows = windows;
         this.window = windows.window();
-        this.rank = comm.rank();
-        this.n = comm.size();
-        this.left = (rank - 1 + n) % n;
+        this.rank = group.rank;
+        this.n = group.size;
+        this.left = group.left;
         this.ownSegment = (rank + 1) % n;
         this.chunkBytes = Math.max(ShmWindows.MIN_CHUNK_BYTES, chunkBytes);
         this.packedOffset = new long[n];
@@ -107,35 +114,24 @@ final class DirectAllReduce extends Algorithm
     }
 
     /**
-     * Prepare a call and publish its descriptor; the vector is reduced in place.
+     * Prepare a call and publish its descriptor; the vector is reduced in place. A weighted average's vector is
+     * already scaled by this rank's weight, published in the descriptor; the owner of segment k divides by the
+     * weights summed in the ring's order for k (w_k + w_k+1 + ...), as {@link RingAllReduce} does, so the bits are
+     * the ring's.
      */
-    DirectAllReduce start(
-        final long sequence, final DataType type, final ReduceOp op, final Object base, final long address,
-        final int count)
+    public void start(final Request call)
     {
-        return start(sequence, type, op, base, address, count, false, 0);
-    }
-
-    /**
-     * Prepare a call, a weighted average when {@code weighted}: the vector is already scaled by this rank's
-     * {@code weight}, published in the descriptor; the owner of segment k divides by the weights summed in the
-     * ring's order for k (w_k + w_k+1 + ...), as {@link RingAllReduce} does, so the bits are the ring's.
-     */
-    DirectAllReduce start(
-        final long sequence, final DataType type, final ReduceOp op, final Object base, final long address,
-        final int count, final boolean weighted, final double weight)
-    {
-        this.weighted = weighted;
-        this.reduction = weighted ? Reduction.WEIGHTED_AVG : Wire.reduction(op);
+        this.weighted = call.kind == CallKind.WEIGHTED_AVERAGE;
+        this.reduction = weighted ? Reduction.WEIGHTED_AVG : Wire.reduction(call.op);
         Arrays.fill(weights, 0);
-        weights[rank] = weighted ? weight : 0;
-        this.sequence = sequence;
-        this.type = type;
-        this.op = op;
-        this.base = base;
-        this.address = address;
-        this.count = count;
-        this.shift = type == DataType.FLOAT32 ? 2 : 3;
+        weights[rank] = weighted ? call.weight : 0;
+        this.sequence = call.sequence;
+        this.type = call.type;
+        this.op = call.op;
+        this.base = call.base;
+        this.address = call.address;
+        this.count = call.count;
+        this.shift = type.shift();
 
         final ShmWindow allocation = null == base ? windows.allocationHolding(address, (long)count << shift) : null;
         this.inPlace = null != allocation;
@@ -150,7 +146,6 @@ final class DirectAllReduce extends Algorithm
         verified[rank] = true;
         chunksRead = 0;
         beginRound(0, firstRound);
-        return this;
     }
 
     /**
@@ -205,7 +200,7 @@ final class DirectAllReduce extends Algorithm
         phase = PHASE_ACKS;
     }
 
-    int doWork()
+    public int doWork()
     {
         awaited = -1;
         int work = 0;
@@ -270,8 +265,8 @@ final class DirectAllReduce extends Algorithm
         final long userElement = partition.pieceStart(segment, round);
         while (staged < chunksPerSegment)
         {
-            final int lo = staged * chunkElements;
-            final int elements = Math.max(0, Math.min(chunkElements, length - lo));
+            final int lo = Partition.cutStart(length, chunksPerSegment, staged);
+            final int elements = Partition.cutLength(length, chunksPerSegment, staged);
             if (!inPlace)
             {
                 Kernels.copy(base, address + ((userElement + lo) << shift),
@@ -301,8 +296,8 @@ final class DirectAllReduce extends Algorithm
                 return work;
             }
             final int length = partition.pieceLength(segment, round);
-            final int lo = chunk * chunkElements;
-            final int elements = Math.max(0, Math.min(chunkElements, length - lo));
+            final int lo = Partition.cutStart(length, chunksPerSegment, chunk);
+            final int elements = Partition.cutLength(length, chunksPerSegment, chunk);
             final long userElement = partition.pieceStart(segment, round) + lo;
             final long src = region(left, from, segment) + ((long)lo << shift);
             final long local = address + (userElement << shift);
@@ -366,8 +361,8 @@ final class DirectAllReduce extends Algorithm
                     }
                     break;
                 }
-                final int lo = c * chunkElements;
-                final int elements = Math.max(0, Math.min(chunkElements, length - lo));
+                final int lo = Partition.cutStart(length, chunksPerSegment, c);
+                final int elements = Partition.cutLength(length, chunksPerSegment, c);
                 Kernels.copy(null, src + ((long)lo << shift), base, address + ((start + lo) << shift),
                     (long)elements << shift);
                 gatherChunk[segment] = c + 1;
@@ -417,10 +412,18 @@ final class DirectAllReduce extends Algorithm
     }
 
     /**
+     * @return the weights summed in the ring's order for segment 0, as the ring reports it.
+     */
+    public double weightSum()
+    {
+        return weightSum(0);
+    }
+
+    /**
      * @param segment a segment.
      * @return the weights summed in the ring's order for that segment: from rank {@code segment} on.
      */
-    double weightSum(final int segment)
+    private double weightSum(final int segment)
     {
         double sum = 0;
         for (int hop = 0; hop < n; hop++)
@@ -503,29 +506,29 @@ final class DirectAllReduce extends Algorithm
         return true;
     }
 
-    boolean onChunk(final ChunkDecoder decoder, final DirectBuffer buffer, final int payloadOffset)
+    public boolean onChunk(final ChunkDecoder decoder, final DirectBuffer buffer, final int payloadOffset)
     {
-        return comm.reject("rank " + decoder.senderRank() + " runs allReduce #" + sequence + " (" + count + " x " +
+        return faults.reject("rank " + decoder.senderRank() + " runs allReduce #" + sequence + " (" + count + " x " +
             type + ") as a ring of messages, rank " + rank + " in direct mode over shared windows: start every " +
             "rank with the same " + Configuration.SHM_DIRECT_MIN_BYTES_ENV, decoder.senderRank());
     }
 
-    boolean isDone()
+    public boolean isDone()
     {
         return PHASE_DONE == phase;
     }
 
-    int awaitedPeer()
+    public int awaitedPeer()
     {
         return PHASE_DONE == phase ? -1 : awaited;
     }
 
-    int chunksReceived()
+    public int chunksReceived()
     {
         return chunksRead;
     }
 
-    String progress()
+    public String progress()
     {
         return "direct round " + (round + 1) + " of " + rounds + (PHASE_ACKS == phase ? ", waiting for peers to " +
             "finish reading the previous round" : ", reduce-scatter step " + Math.min(step, n - 2) + " of 0.." +

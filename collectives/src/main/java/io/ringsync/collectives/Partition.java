@@ -78,9 +78,7 @@ final class Partition
      */
     int segmentStart(final int segment)
     {
-        final int base = count / segments;
-        final int extra = count % segments;
-        return segment * base + Math.min(segment, extra);
+        return cutStart(count, segments, segment);
     }
 
     /**
@@ -89,7 +87,7 @@ final class Partition
      */
     int segmentLength(final int segment)
     {
-        return count / segments + (segment < count % segments ? 1 : 0);
+        return cutLength(count, segments, segment);
     }
 
     /**
@@ -99,8 +97,7 @@ final class Partition
      */
     int pieceStart(final int segment, final int piece)
     {
-        final int length = segmentLength(segment);
-        return segmentStart(segment) + piece * (length / pieces) + Math.min(piece, length % pieces);
+        return segmentStart(segment) + cutStart(segmentLength(segment), pieces, piece);
     }
 
     /**
@@ -110,7 +107,32 @@ final class Partition
      */
     int pieceLength(final int segment, final int piece)
     {
-        final int length = segmentLength(segment);
-        return length / pieces + (piece < length % pieces ? 1 : 0);
+        return cutLength(segmentLength(segment), pieces, piece);
+    }
+
+    /**
+     * The cut every level uses: {@code length} elements in {@code parts} runs of near-equal length, the first
+     * {@code length % parts} one element longer. Segments of a vector, pieces of a segment, and the chunks the
+     * direct mode flags inside a piece are all cut by it.
+     *
+     * @param length elements to cut, >= 0.
+     * @param parts  runs, >= 1.
+     * @param index  0 to parts - 1.
+     * @return offset of run {@code index} from the start.
+     */
+    static int cutStart(final int length, final int parts, final int index)
+    {
+        return index * (length / parts) + Math.min(index, length % parts);
+    }
+
+    /**
+     * @param length elements to cut, >= 0.
+     * @param parts  runs, >= 1.
+     * @param index  0 to parts - 1.
+     * @return elements in run {@code index}, possibly 0.
+     */
+    static int cutLength(final int length, final int parts, final int index)
+    {
+        return length / parts + (index < length % parts ? 1 : 0);
     }
 }

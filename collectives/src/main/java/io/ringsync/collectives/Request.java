@@ -1,5 +1,7 @@
 package io.ringsync.collectives;
 
+import org.agrona.concurrent.BackoffIdleStrategy;
+
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -31,10 +33,10 @@ public final class Request
 
     private static final int AWAIT_SPINS = 200;
     private static final int AWAIT_YIELDS = 200;
-    private static final long AWAIT_PARK_NS = TimeUnit.MICROSECONDS.toNanos(500);
+    private static final long AWAIT_MAX_PARK_NS = TimeUnit.MICROSECONDS.toNanos(500);
 
     // the call, written by the issuing thread before the request is queued
-    int kind;
+    CallKind kind;
     Object base;
     long address;
     int count;
@@ -44,6 +46,10 @@ public final class Request
     double weight;
     long timeoutNs;
 
+    // set by the engine when the call starts
+    long sequence;
+    double requestedWeight;
+
     // the outcome, written by the thread that ran the call before the state turns DONE
     double weightSum;
     RuntimeException failure;
@@ -51,6 +57,9 @@ public final class Request
     private volatile int state = IDLE;
     private volatile Thread waiter;
     private volatile CompletableFuture<Request> future;
+    // a waiter spins, yields, then parks until the thread running the call unparks it
+    private final BackoffIdleStrategy awaitIdle = new BackoffIdleStrategy(
+        AWAIT_SPINS, AWAIT_YIELDS, TimeUnit.MICROSECONDS.toNanos(1), AWAIT_MAX_PARK_NS);
 
     /**
      * A request to pass to the async calls that take one, reusable once each call is done and awaited.
@@ -169,42 +178,31 @@ public final class Request
 
     private boolean waitForDone(final long timeoutNs)
     {
-        final Thread me = Thread.currentThread();
         final long startNs = System.nanoTime();
-        int idles = 0;
-        while (state != DONE)
+        awaitIdle.reset();
+        waiter = Thread.currentThread();
+        try
         {
-            final long waitedNs = System.nanoTime() - startNs;
-            if (waitedNs >= timeoutNs)
+            while (state != DONE)
             {
-                return false;
-            }
-            if (idles < AWAIT_SPINS)
-            {
-                Thread.onSpinWait();
-            }
-            else if (idles < AWAIT_SPINS + AWAIT_YIELDS)
-            {
-                Thread.yield();
-            }
-            else
-            {
-                waiter = me;
-                if (state != DONE)
+                if (System.nanoTime() - startNs >= timeoutNs)
                 {
-                    LockSupport.parkNanos(this, Math.min(AWAIT_PARK_NS, timeoutNs - waitedNs));
+                    return false;
                 }
-                waiter = null;
+                awaitIdle.idle();
             }
-            idles++;
+            return true;
         }
-        return true;
+        finally
+        {
+            waiter = null;
+        }
     }
 
     /**
      * Called by the issuing thread before the request is queued or run.
      */
-    void begin(final int kind)
+    void begin(final CallKind kind)
     {
         if (state == IN_FLIGHT)
         {

@@ -3,7 +3,6 @@ package io.ringsync.collectives;
 import io.ringsync.codecs.ChunkDecoder;
 import io.ringsync.transport.OutboundLink;
 import org.agrona.DirectBuffer;
-import org.agrona.MutableDirectBuffer;
 
 /**
  * Pipelined ring AllReduce: reduce-scatter, then allgather, every rank sending only to its right
@@ -28,7 +27,7 @@ import org.agrona.MutableDirectBuffer;
  * Flow control: a step-0 injection is the only send not triggered by a receive. If injections could fill
  * the links, every rank could end up holding a received piece it cannot forward, waiting on a neighbour in
  * the same state. So an injection is made only while the right link keeps at least {@code reserve} bytes
- * free after it ({@link Communicator#ringReserve(long)}). A forward takes one message from a link and puts one
+ * free after it ({@link FlowControl#reserve(long)}). A forward takes one message from a link and puts one
  * in the next, and the last step takes one out, so only injections raise the number of messages in the ring;
  * each leaves its link at least one message short of full, so the n links never all fill up at once. While
  * one link has room, its writer can forward (or, with nothing to forward from an empty inbound link, the rank
@@ -38,51 +37,60 @@ import org.agrona.MutableDirectBuffer;
  * keeps injections from crowding forwards out: with half the window, measured faster than one message. All
  * messages of a call have the same length (the longest piece) so the count of messages is exact.
  * <p>
- * The same machinery runs the halves alone: {@link #REDUCE_SCATTER} stops after step n-2, {@link #ALL_GATHER}
- * starts at step n-1 by injecting the rank's own segment. Both rotate the segments by one so that rank
- * {@code r} owns segment {@code r}, the block layout users expect.
+ * The same machinery runs the halves alone, named by {@link Span}: {@link Span#REDUCE_SCATTER} stops after step
+ * n-2, {@link Span#ALL_GATHER} starts at step n-1 by injecting the rank's own segment. Both rotate the segments by
+ * one so that rank {@code r} owns segment {@code r}, the block layout users expect.
  * <p>
- * Weighted average: each rank scales its input by its weight before the call (the Communicator does it), the
+ * Weighted average: each rank scales its input by its weight before the call ({@link WeightedAverages}), the
  * ring sums, and every message carries in its header the sum of the weights of the ranks its piece has passed
  * through. The owner of a segment thus learns the total weight W with its last reduce-scatter piece and
  * divides by it, and the allgather hands W on with the final values.
  */
-final class RingAllReduce extends Algorithm
+final class RingAllReduce implements Algorithm
 {
     /**
-     * Reduce-scatter then allgather: everyone gets the whole reduced vector.
+     * Which steps of the ring a call runs.
      */
-    static final int ALL_REDUCE = 0;
+    enum Span
+    {
+        /**
+         * Reduce-scatter then allgather: everyone gets the whole reduced vector.
+         */
+        ALL_REDUCE,
 
-    /**
-     * Reduce-scatter only: rank r gets the reduced segment r.
-     */
-    static final int REDUCE_SCATTER = 1;
+        /**
+         * Reduce-scatter only: rank r gets the reduced segment r.
+         */
+        REDUCE_SCATTER,
 
-    /**
-     * Allgather only: rank r contributes segment r, everyone gets all.
-     */
-    static final int ALL_GATHER = 2;
+        /**
+         * Allgather only: rank r contributes segment r, everyone gets all.
+         */
+        ALL_GATHER
+    }
 
-    private final Communicator comm;
+    private final Group group;
+    private final FlowControl flow;
+    private final ChunkSender sender;
+    private final Faults faults;
+    private final Span span;
     private final Partition partition = new Partition();
     private final int rank;
     private final int n;
     private final int left;
     private final OutboundLink right;
+    private final int rotation;
+    private final int firstStep;
+    private final int lastStep;
 
     private DataType type;
     private ReduceOp op;
     private Object base;
     private long address;
-    private int elementShift;
+    private int shift;
     private int frameLength;
     private int framedLength;
     private long reserve;
-    private int mode;
-    private int rotation;
-    private int firstStep;
-    private int lastStep;
     private boolean weighted;
     private double weight;
     private double weightSum;
@@ -91,106 +99,81 @@ final class RingAllReduce extends Algorithm
     private int received;
     private int expected;
 
-    RingAllReduce(final Communicator comm)
+    RingAllReduce(
+        final Group group, final FlowControl flow, final ChunkSender sender, final Faults faults, final Span span)
     {
-        this.comm = comm;
-        this.rank = comm.rank();
-        this.n = comm.size();
-        this.left = (rank - 1 + n) % n;
-        this.right = comm.transport().outbound((rank + 1) % n);
+        this.group = group;
+        this.flow = flow;
+        this.sender = sender;
+        this.faults = faults;
+        this.span = span;
+        this.rank = group.rank;
+        this.n = group.size;
+        this.left = group.left;
+        this.right = group.outbound(group.right);
+        this.rotation = span == Span.ALL_REDUCE ? 0 : n - 1;
+        this.firstStep = span == Span.ALL_GATHER ? n - 1 : 0;
+        this.lastStep = span == Span.REDUCE_SCATTER ? n - 2 : 2 * n - 3;
     }
 
     /**
-     * Prepare an AllReduce; the vector is reduced in place.
+     * Prepare a call: its vector is reduced in place; a weighted average's vector is already scaled by this
+     * rank's weight, which the chunks carry on. An allgather ignores the op.
      */
-    RingAllReduce start(
-        final DataType type, final ReduceOp op, final Object base, final long address, final int count,
-        final int maxPieceElements)
+    public void start(final Request call)
     {
-        return start(ALL_REDUCE, type, op, base, address, count, maxPieceElements, false, 0);
-    }
-
-    /**
-     * Prepare a call of any mode.
-     *
-     * @param mode             {@link #ALL_REDUCE}, {@link #REDUCE_SCATTER} or {@link #ALL_GATHER}.
-     * @param op               reduction, ignored by {@link #ALL_GATHER}; AVG when {@code weighted}.
-     * @param weighted         true for a weighted average: the vector is already scaled by {@code weight}.
-     * @param weight           this rank's weight, when {@code weighted}.
-     * @return this.
-     */
-    RingAllReduce start(
-        final int mode, final DataType type, final ReduceOp op, final Object base, final long address, final int count,
-        final int maxPieceElements, final boolean weighted, final double weight)
-    {
-        this.mode = mode;
-        this.type = type;
-        this.op = op;
-        this.base = base;
-        this.address = address;
-        this.elementShift = type == DataType.FLOAT32 ? 2 : 3;
-        this.rotation = mode == ALL_REDUCE ? 0 : n - 1;
-        this.firstStep = mode == ALL_GATHER ? n - 1 : 0;
-        this.lastStep = mode == REDUCE_SCATTER ? n - 2 : 2 * n - 3;
-        this.weighted = weighted;
-        this.weight = weighted ? weight : 0;
+        this.type = call.type;
+        this.op = span == Span.ALL_GATHER ? ReduceOp.SUM : call.op;
+        this.base = call.base;
+        this.address = call.address;
+        this.shift = type.shift();
+        this.weighted = call.kind == CallKind.WEIGHTED_AVERAGE;
+        this.weight = weighted ? call.weight : 0;
         this.weightSum = 0;
-        partition.reset(count, n, maxPieceElements);
-        this.frameLength = Wire.CHUNK_HEADER_LENGTH + (partition.longestPiece() << elementShift);
+        partition.reset(call.count, n, flow.maxPieceElements(type));
+        this.frameLength = Wire.CHUNK_HEADER_LENGTH + (partition.longestPiece() << shift);
         this.framedLength = right.framedLength(frameLength);
-        this.reserve = comm.ringReserve(framedLength);
+        this.reserve = flow.reserve(framedLength);
         this.injected = 0;
         this.received = 0;
         this.expected = (lastStep - firstStep + 1) * partition.pieces();
-        return this;
     }
 
     /**
      * @return after a weighted average: the sum of all ranks' weights, as carried by segment 0 (the same value
      * on every rank).
      */
-    double weightSum()
+    public double weightSum()
     {
         return weightSum;
     }
 
-    int doWork()
+    public int doWork()
     {
         int work = 0;
-        final int pieces = partition.pieces();
-        while (injected < pieces && right.availableWindow() >= reserve + framedLength)
+        final int segment = span == Span.ALL_GATHER ? rank : (rank + rotation) % n;
+        while (injected < partition.pieces() && right.availableWindow() >= reserve + framedLength)
         {
-            final long offset = right.tryClaim(frameLength);
-            if (offset < 0)
+            final int start = partition.pieceStart(segment, injected);
+            if (!sender.sendCopy(right, frameLength, firstStep, injected, start, partition.pieceLength(segment,
+                injected), weight, base, address + ((long)start << shift), shift))
             {
                 break;
             }
-            final int piece = injected;
-            final int segment = mode == ALL_GATHER ? rank : (rank + rotation) % n;
-            final int start = partition.pieceStart(segment, piece);
-            final int length = partition.pieceLength(segment, piece);
-            final MutableDirectBuffer out = right.buffer();
-            final int at = (int)offset;
-            comm.wire().writeChunkHeader(out, at, firstStep, piece, start, length, weight);
-            Kernels.copy(
-                base, address + ((long)start << elementShift),
-                out.byteArray(), out.addressOffset() + at + Wire.CHUNK_HEADER_LENGTH,
-                (long)length << elementShift);
-            right.commit();
             injected++;
             work++;
         }
         return work;
     }
 
-    boolean onChunk(final ChunkDecoder decoder, final DirectBuffer buffer, final int payloadOffset)
+    public boolean onChunk(final ChunkDecoder decoder, final DirectBuffer buffer, final int payloadOffset)
     {
         final int sender = decoder.senderRank();
         final int step = decoder.step();
         final int piece = decoder.piece();
         if (sender != left || step < firstStep || step > lastStep || piece < 0 || piece >= partition.pieces())
         {
-            return comm.reject("unexpected chunk from rank " + sender + " (step " + step + ", piece " + piece +
+            return faults.reject("unexpected chunk from rank " + sender + " (step " + step + ", piece " + piece +
                 ") in a ring expecting rank " + left + ", steps " + firstStep + ".." + lastStep + ", pieces 0.." +
                 (partition.pieces() - 1), sender);
         }
@@ -200,16 +183,14 @@ final class RingAllReduce extends Algorithm
             Math.floorMod(rank - 1 - step + rotation, n) : Math.floorMod(rank - (step - (n - 1)) + rotation, n);
         final int start = partition.pieceStart(segment, piece);
         final int length = partition.pieceLength(segment, piece);
-        if (decoder.chunkOffset() != start || decoder.chunkCount() != length)
+        if (!faults.expectRange(decoder, start, length, "ring"))
         {
-            return comm.reject("rank " + sender + " sent elements [" + decoder.chunkOffset() + ", +" +
-                decoder.chunkCount() + ") for step " + step + " piece " + piece + ", rank " + rank + " expected [" +
-                start + ", +" + length + ")", sender);
+            return false;
         }
 
         final Object inBase = buffer.byteArray();
         final long inAddr = buffer.addressOffset() + payloadOffset;
-        final long localAddr = address + ((long)start << elementShift);
+        final long localAddr = address + ((long)start << shift);
         final boolean forward = step < lastStep;
 
         final double carried = reducing && weighted ? decoder.weight() + weight : decoder.weight();
@@ -218,20 +199,16 @@ final class RingAllReduce extends Algorithm
             weightSum = carried;
         }
 
-        MutableDirectBuffer out = null;
+        Object outBase = null;
         long outAddr = 0;
-        int at = 0;
         if (forward)
         {
-            final long offset = right.tryClaim(frameLength);
-            if (offset < 0)
+            if (!this.sender.claim(right, frameLength, step + 1, piece, start, length, carried))
             {
                 return false;
             }
-            out = right.buffer();
-            at = (int)offset;
-            outAddr = out.addressOffset() + at + Wire.CHUNK_HEADER_LENGTH;
-            comm.wire().writeChunkHeader(out, at, step + 1, piece, start, length, carried);
+            outBase = this.sender.payloadBase();
+            outAddr = this.sender.payloadAddress();
         }
 
         if (reducing)
@@ -239,62 +216,52 @@ final class RingAllReduce extends Algorithm
             if (step < n - 2)
             {
                 // partial sum: received + local, straight into the outgoing claim
-                Kernels.reduce(type, op, false, n, inBase, inAddr, base, localAddr,
-                    out.byteArray(), outAddr, null, 0, length);
+                Kernels.reduce(type, op, false, n, inBase, inAddr, base, localAddr, outBase, outAddr, null, 0, length);
             }
             else
             {
                 // this rank owns the segment: final value into the result, and sent on as allgather step 0
-                final double divisor = weighted ? carried : n;
-                if (forward)
-                {
-                    Kernels.reduce(type, op, true, divisor, inBase, inAddr, base, localAddr,
-                        base, localAddr, out.byteArray(), outAddr, length);
-                }
-                else
-                {
-                    Kernels.reduce(type, op, true, divisor, inBase, inAddr, base, localAddr,
-                        base, localAddr, null, 0, length);
-                }
+                Kernels.reduce(type, op, true, weighted ? carried : n, inBase, inAddr, base, localAddr,
+                    base, localAddr, outBase, outAddr, length);
             }
         }
         else
         {
-            final long bytes = (long)length << elementShift;
+            final long bytes = (long)length << shift;
             Kernels.copy(inBase, inAddr, base, localAddr, bytes);
             if (forward)
             {
-                Kernels.copy(inBase, inAddr, out.byteArray(), outAddr, bytes);
+                Kernels.copy(inBase, inAddr, outBase, outAddr, bytes);
             }
         }
 
         if (forward)
         {
-            right.commit();
+            this.sender.commit();
         }
         received++;
         return true;
     }
 
-    boolean isDone()
+    public boolean isDone()
     {
         return received == expected && injected == partition.pieces();
     }
 
-    int awaitedPeer()
+    public int awaitedPeer()
     {
         return received < expected ? left : -1;
     }
 
-    int chunksReceived()
+    public int chunksReceived()
     {
         return received;
     }
 
-    String progress()
+    public String progress()
     {
-        return "ring step " + (n > 1 ? Math.min(firstStep + received / partition.pieces(), lastStep) : 0) + " of " +
-            firstStep + ".." + lastStep + ", " + received + "/" + expected + " chunks received from rank " + left + ", " + injected +
-            "/" + partition.pieces() + " injected";
+        return "ring step " + Math.min(firstStep + received / partition.pieces(), lastStep) + " of " +
+            firstStep + ".." + lastStep + ", " + received + "/" + expected + " chunks received from " +
+            group.name(left) + ", " + injected + "/" + partition.pieces() + " injected";
     }
 }

@@ -4,7 +4,6 @@ import io.ringsync.codecs.ChunkDecoder;
 import io.ringsync.transport.OutboundLink;
 import org.agrona.BufferUtil;
 import org.agrona.DirectBuffer;
-import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.util.Arrays;
@@ -36,7 +35,7 @@ import java.util.Arrays;
  * the caller's vector, and rank 1 folds rank 0's piece with its own in one pass, so at np = 2 a call is one copy
  * into each outgoing message and one reduce pass into the result.
  */
-final class SmallAllReduce extends Algorithm
+final class SmallAllReduce implements Algorithm
 {
     /**
      * Upper bound of {@link Configuration#SMALL_MAX_BYTES_ENV}: beyond this the n/2 times larger traffic
@@ -44,7 +43,9 @@ final class SmallAllReduce extends Algorithm
      */
     static final int MAX_BYTES_LIMIT = 1024 * 1024;
 
-    private final Communicator comm;
+    private final FlowControl flow;
+    private final ChunkSender sender;
+    private final Faults faults;
     private final int rank;
     private final int n;
     private final OutboundLink[] links;
@@ -71,27 +72,29 @@ final class SmallAllReduce extends Algorithm
     private double weight;
 
     /**
-     * @param comm          whose links and wire to use.
-     * @param maxBytes      largest vector this path takes, in bytes.
-     * @param minPieceBytes the chunk payload the communicator chose, which sizes the per-piece state.
+     * @param maxBytes largest vector this path takes, in bytes; with the chunk size it sizes the per-piece state.
      */
-    SmallAllReduce(final Communicator comm, final int maxBytes, final int minPieceBytes)
+    SmallAllReduce(
+        final Group group, final FlowControl flow, final ChunkSender sender, final Faults faults, final int maxBytes)
     {
-        this.comm = comm;
-        this.rank = comm.rank();
-        this.n = comm.size();
+        this.flow = flow;
+        this.sender = sender;
+        this.faults = faults;
+        this.rank = group.rank;
+        this.n = group.size;
         this.links = new OutboundLink[n];
         for (int peer = 0; peer < n; peer++)
         {
             if (peer != rank)
             {
-                links[peer] = comm.transport().outbound(peer);
+                links[peer] = group.outbound(peer);
             }
         }
+        final int minPieceBytes = Math.max(1, flow.chunkBytes());
         final int capacity = Math.max(64, (maxBytes + 63) & ~63);
         this.accumulator = new UnsafeBuffer(BufferUtil.allocateDirectAligned(capacity, 64));
         this.accAddress = accumulator.addressOffset();
-        final int maxPieces = Math.max(1, (maxBytes + minPieceBytes - 1) / Math.max(1, minPieceBytes));
+        final int maxPieces = Math.max(1, (maxBytes + minPieceBytes - 1) / minPieceBytes);
         this.folded = new int[maxPieces];
         this.resultInAccumulator = new boolean[maxPieces];
         this.sent = new int[n];
@@ -100,33 +103,22 @@ final class SmallAllReduce extends Algorithm
     }
 
     /**
-     * Prepare a call; the vector is reduced in place.
+     * Prepare a call, a weighted average when the call is one: the vector is already scaled by this rank's
+     * weight, which travels in every header; the last fold divides by the weights summed in rank order.
      */
-    SmallAllReduce start(
-        final DataType type, final ReduceOp op, final Object base, final long address, final int count,
-        final int maxPieceElements)
+    public void start(final Request call)
     {
-        return start(type, op, base, address, count, maxPieceElements, false, 0);
-    }
-
-    /**
-     * Prepare a call, a weighted average when {@code weighted}: the vector is already scaled by this rank's
-     * {@code weight}, which travels in every header; the last fold divides by the weights summed in rank order.
-     */
-    SmallAllReduce start(
-        final DataType type, final ReduceOp op, final Object base, final long address, final int count,
-        final int maxPieceElements, final boolean weighted, final double weight)
-    {
-        this.weighted = weighted;
-        this.weight = weighted ? weight : 0;
+        this.weighted = call.kind == CallKind.WEIGHTED_AVERAGE;
+        this.weight = weighted ? call.weight : 0;
         Arrays.fill(weights, 0);
         weights[rank] = this.weight;
-        this.type = type;
-        this.op = op;
-        this.base = base;
-        this.address = address;
-        this.elementShift = type == DataType.FLOAT32 ? 2 : 3;
-        partition.reset(count, 1, maxPieceElements);
+        this.type = call.type;
+        this.op = call.op;
+        this.base = call.base;
+        this.address = call.address;
+        final int count = call.count;
+        this.elementShift = type.shift();
+        partition.reset(count, 1, flow.maxPieceElements(type));
         this.pieces = partition.pieces();
         if (pieces > folded.length || ((long)count << elementShift) > accumulator.capacity())
         {
@@ -150,10 +142,9 @@ final class SmallAllReduce extends Algorithm
             Arrays.fill(folded, 0, pieces, 1);
             foldsLeft -= pieces;
         }
-        return this;
     }
 
-    int doWork()
+    public int doWork()
     {
         int work = 0;
         if (sendsLeft > 0)
@@ -197,22 +188,13 @@ final class SmallAllReduce extends Algorithm
         int work = 0;
         while (sent[peer] < pieces)
         {
-            final long offset = link.tryClaim(frameLength);
-            if (offset < 0)
+            final int piece = sent[peer];
+            final int start = partition.pieceStart(0, piece);
+            if (!sender.sendCopy(link, frameLength, 0, piece, start, partition.pieceLength(0, piece), weight, base,
+                address + ((long)start << elementShift), elementShift))
             {
                 break;
             }
-            final int piece = sent[peer];
-            final int start = partition.pieceStart(0, piece);
-            final int length = partition.pieceLength(0, piece);
-            final MutableDirectBuffer out = link.buffer();
-            final int at = (int)offset;
-            comm.wire().writeChunkHeader(out, at, 0, piece, start, length, weight);
-            Kernels.copy(
-                base, address + ((long)start << elementShift),
-                out.byteArray(), out.addressOffset() + at + Wire.CHUNK_HEADER_LENGTH,
-                (long)length << elementShift);
-            link.commit();
             sent[peer]++;
             sendsLeft--;
             work++;
@@ -220,24 +202,21 @@ final class SmallAllReduce extends Algorithm
         return work;
     }
 
-    boolean onChunk(final ChunkDecoder decoder, final DirectBuffer buffer, final int payloadOffset)
+    public boolean onChunk(final ChunkDecoder decoder, final DirectBuffer buffer, final int payloadOffset)
     {
         final int sender = decoder.senderRank();
         final int step = decoder.step();
         final int piece = decoder.piece();
         if (sender < 0 || sender >= n || sender == rank || step != 0 || piece != received[sender])
         {
-            return comm.reject("unexpected small-vector chunk from rank " + sender + " (step " + step + ", piece " +
+            return faults.reject("unexpected small-vector chunk from rank " + sender + " (step " + step + ", piece " +
                 piece + "); rank " + rank + " expected step 0, piece " +
                 (sender >= 0 && sender < n ? received[sender] : 0) + " of 0.." + (pieces - 1), sender);
         }
-        final int start = partition.pieceStart(0, piece);
-        final int length = partition.pieceLength(0, piece);
-        if (decoder.chunkOffset() != start || decoder.chunkCount() != length)
+        if (!faults.expectRange(decoder, partition.pieceStart(0, piece), partition.pieceLength(0, piece),
+            "small-vector"))
         {
-            return comm.reject("rank " + sender + " sent elements [" + decoder.chunkOffset() + ", +" +
-                decoder.chunkCount() + ") for piece " + piece + ", rank " + rank + " expected [" + start + ", +" +
-                length + ")", sender);
+            return false;
         }
         weights[sender] = decoder.weight();
         if (folded[piece] != sender)
@@ -318,7 +297,7 @@ final class SmallAllReduce extends Algorithm
         foldsLeft -= contributors;
     }
 
-    boolean isDone()
+    public boolean isDone()
     {
         return copiedOut;
     }
@@ -327,7 +306,7 @@ final class SmallAllReduce extends Algorithm
      * @return the weights of ranks 0 .. n-1 summed in that order: complete once the first piece of every rank was
      * seen, which the last fold of any piece guarantees.
      */
-    double weightSum()
+    public double weightSum()
     {
         double sum = 0;
         for (int r = 0; r < n; r++)
@@ -337,7 +316,7 @@ final class SmallAllReduce extends Algorithm
         return sum;
     }
 
-    int awaitedPeer()
+    public int awaitedPeer()
     {
         for (int peer = 0; peer < n; peer++)
         {
@@ -356,13 +335,13 @@ final class SmallAllReduce extends Algorithm
         return -1;
     }
 
-    int chunksReceived()
+    public int chunksReceived()
     {
         final int awaited = awaitedPeer();
         return awaited >= 0 ? received[awaited] : foldsLeft == 0 ? (n - 1) * pieces : 0;
     }
 
-    String progress()
+    public String progress()
     {
         return "small-vector path, " + (n * pieces - foldsLeft) + "/" + (n * pieces) + " pieces folded in rank " +
             "order; pieces received per rank " + Arrays.toString(received) + ", sent per rank " +

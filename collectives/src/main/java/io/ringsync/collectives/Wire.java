@@ -173,7 +173,7 @@ final class Wire
     {
         final boolean weighted = collective == Collective.ALL_REDUCE && reduction == Reduction.WEIGHTED_AVG;
         final StringBuilder sb = new StringBuilder(weighted ? "weightedAverage" : callName(collective)).append('(');
-        if (collective != Collective.BARRIER && collective != Collective.CLOSE)
+        if (collective != Collective.BARRIER && collective != Collective.CLOSE && collective != Collective.SPLIT)
         {
             sb.append(count).append(" x ").append(type);
             if (collective == Collective.BROADCAST)
@@ -209,6 +209,8 @@ final class Wire
                 return "reduceScatter";
             case ALL_GATHER:
                 return "allGather";
+            case SPLIT:
+                return "split";
             default:
                 return String.valueOf(collective);
         }

@@ -18,9 +18,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -65,43 +62,23 @@ class AeronEnvironmentTest
 
     private List<float[]> runRanks(final List<Map<String, String>> envs, final int count) throws Exception
     {
-        final ExecutorService pool = Executors.newFixedThreadPool(envs.size());
-        try
-        {
-            final List<Future<float[]>> futures = new ArrayList<>();
-            for (final Map<String, String> env : envs)
+        return RankThreads.values(RankThreads.run(envs.size(), 60_000,
+            (rank) -> Communicator.fromEnvironment(envs.get(rank)), (comm) ->
             {
-                futures.add(pool.submit(() ->
+                final Random random = new Random(comm.rank());
+                final float[] v = new float[count];
+                for (int i = 0; i < count; i++)
                 {
-                    try (Communicator comm = Communicator.fromEnvironment(env))
-                    {
-                        final Random random = new Random(comm.rank());
-                        final float[] v = new float[count];
-                        for (int i = 0; i < count; i++)
-                        {
-                            v[i] = random.nextFloat();
-                        }
-                        comm.broadcast(v, 0);
-                        for (int i = 0; i < count; i++)
-                        {
-                            v[i] += comm.rank();
-                        }
-                        comm.allReduce(v, ReduceOp.AVG);
-                        return v;
-                    }
-                }));
-            }
-            final List<float[]> results = new ArrayList<>();
-            for (final Future<float[]> future : futures)
-            {
-                results.add(future.get(60, TimeUnit.SECONDS));
-            }
-            return results;
-        }
-        finally
-        {
-            pool.shutdownNow();
-        }
+                    v[i] = random.nextFloat();
+                }
+                comm.broadcast(v, 0);
+                for (int i = 0; i < count; i++)
+                {
+                    v[i] += comm.rank();
+                }
+                comm.allReduce(v, ReduceOp.AVG);
+                return v;
+            }));
     }
 
     private static void assertIdenticalAcrossRanks(final List<float[]> results, final int n, final int count)
@@ -209,7 +186,7 @@ class AeronEnvironmentTest
 
         final Map<String, String> badTimeout = env(0, 2, "ipc");
         badTimeout.put(Configuration.TIMEOUT_MS_ENV, "soon");
-        assertMessage(badTimeout, "RINGSYNC_TIMEOUT_MS=soon is not a number");
+        assertMessage(badTimeout, "RINGSYNC_TIMEOUT_MS=soon is not a whole number");
     }
 
     @Test
@@ -217,23 +194,26 @@ class AeronEnvironmentTest
     {
         final Map<String, String> env = new HashMap<>();
         assertEquals("shm", Configuration.TRANSPORT_DEFAULT);
-        assertEquals("shm", EnvironmentTransports.transportName(env));
+        assertEquals("shm", Configuration.transport(env));
         env.put(Configuration.AERON_DIR_ENV, "/dev/shm/some-driver");
-        assertEquals("ipc", EnvironmentTransports.transportName(env), "a driver's directory means ipc");
+        assertEquals("ipc", Configuration.transport(env), "a driver's directory means ipc");
         env.put(Configuration.UDP_ENDPOINTS_ENV, "a:1,b:2");
-        assertEquals("udp", EnvironmentTransports.transportName(env), "endpoints mean udp");
+        assertEquals("udp", Configuration.transport(env), "endpoints mean udp");
         env.put(Configuration.TRANSPORT_ENV, "SHM");
-        assertEquals("shm", EnvironmentTransports.transportName(env), "an explicit setting wins");
+        assertEquals("shm", Configuration.transport(env), "an explicit setting wins");
     }
 
     @Test
     void aShmJobTooBigForDevShmIsRefusedBeforeAnyFileIsMade() throws Exception
     {
         final Map<String, String> env = env(0, 300, "shm");
-        // 300 x 299 links of 1 GiB: more than any /dev/shm
-        env.put(Configuration.SHM_SLOT_COUNT_ENV, "4096");
+        // 300 x 299 links of 256 MiB: more than any /dev/shm
+        env.put(Configuration.SHM_SLOT_COUNT_ENV, "1024");
         env.put(Configuration.SHM_SLOT_LENGTH_ENV, "256KiB");
         assertMessage(env, "a 300-rank shm job needs ");
+        // a single link above the layout's 1 GiB is refused as a bad setting, naming it
+        env.put(Configuration.SHM_SLOT_COUNT_ENV, "4096");
+        assertMessage(env, "RINGSYNC_SHM_SLOT_COUNT=4096 with slots of 262144 bytes makes a link file of ");
         assertFalse(Files.exists(jobDir.resolve("link-0-1.shm")), "no file may be made before the check");
 
         final Map<String, String> small = env(0, 4, "shm");

@@ -26,14 +26,16 @@ public final class LocalTransport implements Transport
 
     private static final int MSG_TYPE_ID = 1;
 
+    private final Job job;
     private final int rank;
     private final int worldSize;
     private final Outbound[] outbound;
     private final Inbound[] inbound;
     private final int maxMessageLength;
 
-    private LocalTransport(final int rank, final int worldSize, final Link[][] links)
+    private LocalTransport(final Job job, final int rank, final int worldSize, final Link[][] links)
     {
+        this.job = job;
         this.rank = rank;
         this.worldSize = worldSize;
         this.outbound = new Outbound[worldSize];
@@ -68,23 +70,42 @@ public final class LocalTransport implements Transport
         {
             throw new IllegalArgumentException("linkCapacity must be a power of two >= 1024: " + linkCapacity);
         }
-        final Link[][] links = new Link[worldSize][worldSize];
-        for (int from = 0; from < worldSize; from++)
-        {
-            for (int to = 0; to < worldSize; to++)
-            {
-                if (from != to)
-                {
-                    links[from][to] = new Link(from, to, linkCapacity);
-                }
-            }
-        }
+        final Job job = new Job(linkCapacity);
+        final Link[][] links = job.links(worldSize);
         final LocalTransport[] transports = new LocalTransport[worldSize];
         for (int rank = 0; rank < worldSize; rank++)
         {
-            transports[rank] = new LocalTransport(rank, worldSize, links);
+            transports[rank] = new LocalTransport(job, rank, worldSize, links);
         }
         return transports;
+    }
+
+    /**
+     * A mesh of its own among some ranks of this one: the first member to open it creates its links, the others
+     * find them by {@code meshId}.
+     *
+     * @param meshId  identical on every member.
+     * @param members ranks of this transport in the new mesh's order; this rank is one of them.
+     * @return the new mesh.
+     */
+    public Transport openMesh(final long meshId, final int[] members)
+    {
+        int newRank = -1;
+        for (int i = 0; i < members.length; i++)
+        {
+            if (members[i] < 0 || members[i] >= worldSize)
+            {
+                throw new IllegalArgumentException("member " + members[i] + " is not a rank of this " + worldSize +
+                    "-rank mesh");
+            }
+            newRank = members[i] == rank ? i : newRank;
+        }
+        if (newRank < 0)
+        {
+            throw new IllegalArgumentException("rank " + rank + " is not among the members " +
+                java.util.Arrays.toString(members));
+        }
+        return new LocalTransport(job, newRank, members.length, job.mesh(meshId, members.length));
     }
 
     /**
@@ -146,6 +167,57 @@ public final class LocalTransport implements Transport
             {
                 end.link.closed = true;
             }
+        }
+    }
+
+    /**
+     * The links of every mesh of one in-JVM job, so that members opening the same mesh on their own threads find
+     * the same links.
+     */
+    static final class Job
+    {
+        private final int linkCapacity;
+        private final java.util.concurrent.ConcurrentHashMap<Long, Link[][]> meshes =
+            new java.util.concurrent.ConcurrentHashMap<>();
+        private final java.util.concurrent.ConcurrentHashMap<Long, Integer> opened =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
+        Job(final int linkCapacity)
+        {
+            this.linkCapacity = linkCapacity;
+        }
+
+        Link[][] links(final int size)
+        {
+            final Link[][] links = new Link[size][size];
+            for (int from = 0; from < size; from++)
+            {
+                for (int to = 0; to < size; to++)
+                {
+                    if (from != to)
+                    {
+                        links[from][to] = new Link(from, to, linkCapacity);
+                    }
+                }
+            }
+            return links;
+        }
+
+        Link[][] mesh(final long meshId, final int size)
+        {
+            final Link[][] links = meshes.computeIfAbsent(meshId, (id) -> links(size));
+            if (links.length != size)
+            {
+                throw new IllegalArgumentException("mesh " + Long.toHexString(meshId) + " was opened with " +
+                    links.length + " members, now with " + size);
+            }
+            // once every member holds the links the job need not: the mesh goes when its transports do
+            if (opened.merge(meshId, 1, Integer::sum) == size)
+            {
+                opened.remove(meshId);
+                meshes.remove(meshId);
+            }
+            return links;
         }
     }
 

@@ -33,6 +33,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
 /**
@@ -113,12 +114,10 @@ public final class AeronTransport implements Transport
     private final int maxMessageLength;
     private final Outbound[] outbound;
     private final Inbound[] inbound;
-    private final ErrorRecorder errors;
-    private final MediaDriverHost embeddedDriver;
-    private final Aeron aeron;
+    private final Connection connection;
     private final AtomicBoolean isClosed = new AtomicBoolean();
 
-    private AeronTransport(final Context ctx)
+    private AeronTransport(final Context ctx, final Connection shared)
     {
         this.ctx = ctx;
         this.rank = ctx.rank();
@@ -127,33 +126,10 @@ public final class AeronTransport implements Transport
         this.maxMessageLength = computeMaxMessageLength(ctx.mtuLength(), ctx.termLength());
         this.outbound = new Outbound[worldSize];
         this.inbound = new Inbound[worldSize];
-        this.errors = new ErrorRecorder(ctx.errorHandler());
-
-        // only UDP gets here without an Aeron directory (IPC ranks must share the launcher's driver)
-        final MediaDriverHost driverHost = null != ctx.aeronDirectoryName() ? null :
-            MediaDriverHost.launch(new MediaDriverHost.Context()
-                .aeronDirectory(ctx.embeddedDriverDirectory())
-                .media(ctx.media())
-                .ipcTermLength(Math.max(ctx.termLength(), MediaDriverHost.IPC_TERM_LENGTH_MIN))
-                .socketBufferLength(ctx.socketBufferLength())
-                .threadingMode(ctx.embeddedDriverThreadingMode())
-                .idleStrategySupplier(ctx.embeddedDriverIdleStrategySupplier())
-                .errorHandler(errors));
-        final String aeronDir = null != driverHost ? driverHost.aeronDirectoryName() : ctx.aeronDirectoryName();
-
-        Aeron client = null;
+        this.connection = null != shared ? shared : Connection.open(ctx, rank);
         try
         {
-            client = Aeron.connect(new Aeron.Context()
-                .aeronDirectoryName(aeronDir)
-                .clientName("ringsync-" + Long.toHexString(ctx.jobId()) + "-rank-" + rank)
-                .driverTimeoutMs(ctx.driverTimeoutMs())
-                .useConductorAgentInvoker(false)
-                .idleStrategy(new SleepingMillisIdleStrategy(CLIENT_IDLE_SLEEP_MS))
-                .errorHandler(errors)
-                // Aeron's default would swallow an exception thrown by a message handler and drop the message
-                .subscriberErrorHandler(RethrowingErrorHandler.INSTANCE));
-
+            final Aeron client = connection.aeron;
             // subscriptions first, so that peers' publications find them as soon as they are added
             final String subscriptionChannel = subscriptionChannel(ctx);
             for (int peer = 0; peer < worldSize; peer++)
@@ -180,12 +156,10 @@ public final class AeronTransport implements Transport
         }
         catch (final RuntimeException | LinkageError ex)
         {
-            closeAll(client, driverHost);
+            closeLinks();
+            connection.release();
             throw connectFailure(ctx, ex);
         }
-
-        this.embeddedDriver = driverHost;
-        this.aeron = client;
     }
 
     /**
@@ -199,7 +173,58 @@ public final class AeronTransport implements Transport
      */
     public static AeronTransport connect(final Context ctx)
     {
-        return new AeronTransport(ctx.conclude());
+        return new AeronTransport(ctx.conclude(), null);
+    }
+
+    /**
+     * A mesh of its own among some ranks of this one, for a sub-communicator: new publications and subscriptions
+     * through the same Aeron client and media driver (released with the last mesh that uses them), on a block of
+     * stream ids derived from the job and {@code meshId}; over UDP on the members' own endpoints.
+     *
+     * @param meshId  identical on every member.
+     * @param members ranks of this transport in the new mesh's order; this rank is one of them.
+     * @return the new mesh.
+     */
+    public Transport openMesh(final long meshId, final int[] members)
+    {
+        int newRank = -1;
+        final String[] endpoints = null == ctx.udpEndpoints() ? null : new String[members.length];
+        for (int i = 0; i < members.length; i++)
+        {
+            if (members[i] < 0 || members[i] >= worldSize)
+            {
+                throw new IllegalArgumentException("member " + members[i] + " is not a rank of this " + worldSize +
+                    "-rank mesh");
+            }
+            newRank = members[i] == rank ? i : newRank;
+            if (null != endpoints)
+            {
+                endpoints[i] = ctx.udpEndpoints()[members[i]];
+            }
+        }
+        if (newRank < 0)
+        {
+            throw new IllegalArgumentException("rank " + rank + " is not among the members " +
+                java.util.Arrays.toString(members));
+        }
+        final Context meshCtx = new Context()
+            .rank(newRank)
+            .worldSize(members.length)
+            .jobId(ctx.jobId())
+            .media(ctx.media())
+            .aeronDirectoryName(connection.aeronDirectoryName)
+            .jobDirectory(ctx.jobDirectory())
+            .udpEndpoints(endpoints)
+            .termLength(ctx.termLength())
+            .socketBufferLength(ctx.socketBufferLength())
+            .driverTimeoutMs(ctx.driverTimeoutMs())
+            .streamIdBase(Context.defaultStreamIdBase(ctx.jobId() ^ Long.rotateLeft(meshId, 17)))
+            .errorHandler(ctx.errorHandler());
+        if (AeronMedia.UDP == ctx.media())
+        {
+            meshCtx.mtuLength(ctx.mtuLength());
+        }
+        return new AeronTransport(meshCtx.conclude(), connection.retain());
     }
 
     /**
@@ -213,6 +238,46 @@ public final class AeronTransport implements Transport
     public static int computeMaxMessageLength(final int mtuLength, final int termLength)
     {
         return Math.min(mtuLength - FRAME_HEADER_LENGTH, FrameDescriptor.computeMaxMessageLength(termLength));
+    }
+
+    /**
+     * The rule a UDP mtu must follow, for every layer that takes one from a user.
+     *
+     * @param mtuLength bytes of the largest datagram.
+     * @return null when it is valid, else what is wrong ("must be a multiple of 32 from ...").
+     */
+    public static String mtuLengthProblem(final int mtuLength)
+    {
+        if (mtuLength <= FRAME_HEADER_LENGTH || mtuLength > IPC_MTU_LENGTH ||
+            0 != (mtuLength & (FrameDescriptor.FRAME_ALIGNMENT - 1)))
+        {
+            return "must be a multiple of " + FrameDescriptor.FRAME_ALIGNMENT + " from " + (2 * FRAME_HEADER_LENGTH) +
+                " to " + IPC_MTU_LENGTH;
+        }
+        return null;
+    }
+
+    /**
+     * The rule a term length must follow, for every layer that takes one from a user.
+     *
+     * @param termLength bytes of each term of a link's log.
+     * @param mtuLength  of the link, which a message of the term must hold.
+     * @return null when it is valid, else what is wrong.
+     */
+    public static String termLengthProblem(final int termLength, final int mtuLength)
+    {
+        if (!BitUtil.isPowerOfTwo(termLength) ||
+            termLength < LogBufferDescriptor.TERM_MIN_LENGTH || termLength > LogBufferDescriptor.TERM_MAX_LENGTH)
+        {
+            return "must be a power of two from " + LogBufferDescriptor.TERM_MIN_LENGTH + " to " +
+                LogBufferDescriptor.TERM_MAX_LENGTH;
+        }
+        if (FrameDescriptor.computeMaxMessageLength(termLength) < mtuLength)
+        {
+            return "is too small for mtuLength=" + mtuLength + ": Aeron caps a message at term/8, so it must be at " +
+                "least " + BitUtil.findNextPositivePowerOfTwo(8 * mtuLength);
+        }
+        return null;
     }
 
     /**
@@ -271,7 +336,7 @@ public final class AeronTransport implements Transport
      */
     public int doWork()
     {
-        return null != embeddedDriver ? embeddedDriver.doWork() : 0;
+        return connection.doWork();
     }
 
     /**
@@ -279,7 +344,7 @@ public final class AeronTransport implements Transport
      */
     public MediaDriverHost embeddedDriver()
     {
-        return embeddedDriver;
+        return connection.driver;
     }
 
     /**
@@ -317,7 +382,7 @@ public final class AeronTransport implements Transport
      */
     public String aeronDirectoryName()
     {
-        return null != embeddedDriver ? embeddedDriver.aeronDirectoryName() : ctx.aeronDirectoryName();
+        return connection.aeronDirectoryName;
     }
 
     /**
@@ -326,7 +391,7 @@ public final class AeronTransport implements Transport
      */
     public Throwable lastError()
     {
-        return errors.lastError();
+        return connection.errors.lastError();
     }
 
     /**
@@ -334,7 +399,7 @@ public final class AeronTransport implements Transport
      */
     public long errorCount()
     {
-        return errors.errorCount();
+        return connection.errors.errorCount();
     }
 
     /**
@@ -345,25 +410,29 @@ public final class AeronTransport implements Transport
     {
         if (isClosed.compareAndSet(false, true))
         {
-            final List<AutoCloseable> closeables = new ArrayList<>(2 * worldSize + 2);
-            for (final Outbound link : outbound)
-            {
-                if (null != link)
-                {
-                    closeables.add(link.publication);
-                }
-            }
-            for (final Inbound link : inbound)
-            {
-                if (null != link)
-                {
-                    closeables.add(link.subscription);
-                }
-            }
-            closeables.add(aeron);
-            closeables.add(embeddedDriver);
-            CloseHelper.quietCloseAll(closeables);
+            closeLinks();
+            connection.release();
         }
+    }
+
+    private void closeLinks()
+    {
+        final List<AutoCloseable> closeables = new ArrayList<>(2 * worldSize);
+        for (final Outbound link : outbound)
+        {
+            if (null != link)
+            {
+                closeables.add(link.publication);
+            }
+        }
+        for (final Inbound link : inbound)
+        {
+            if (null != link && null != link.subscription)
+            {
+                closeables.add(link.subscription);
+            }
+        }
+        CloseHelper.quietCloseAll(closeables);
     }
 
     /**
@@ -402,10 +471,97 @@ public final class AeronTransport implements Transport
             "|so-sndbuf=" + ctx.socketBufferLength();
     }
 
-    private static void closeAll(final Aeron client, final MediaDriverHost driverHost)
+    /**
+     * What the meshes of one rank share: the Aeron client, the embedded media driver if there is one, and the record
+     * of their errors; closed with the last mesh. An embedded driver of the invoker kind runs its duty cycle on the
+     * threads of the meshes that wait, one at a time: meshes used from different threads take turns, and a thread
+     * that finds the driver busy moves on, since another is running it.
+     */
+    static final class Connection
     {
-        // closing the client releases every publication and subscription it added
-        CloseHelper.quietCloseAll(client, driverHost);
+        final ErrorRecorder errors;
+        final MediaDriverHost driver;
+        final Aeron aeron;
+        final String aeronDirectoryName;
+        private final AtomicInteger users = new AtomicInteger(1);
+        private final java.util.concurrent.locks.ReentrantLock dutyCycle = new java.util.concurrent.locks.ReentrantLock();
+
+        private Connection(final ErrorRecorder errors, final MediaDriverHost driver, final Aeron aeron,
+            final String aeronDirectoryName)
+        {
+            this.errors = errors;
+            this.driver = driver;
+            this.aeron = aeron;
+            this.aeronDirectoryName = aeronDirectoryName;
+        }
+
+        static Connection open(final Context ctx, final int rank)
+        {
+            final ErrorRecorder errors = new ErrorRecorder(ctx.errorHandler());
+            // only UDP gets here without an Aeron directory (IPC ranks must share the launcher's driver)
+            MediaDriverHost driverHost = null;
+            Aeron client = null;
+            try
+            {
+                driverHost = null != ctx.aeronDirectoryName() ? null :
+                    MediaDriverHost.launch(new MediaDriverHost.Context()
+                        .aeronDirectory(ctx.embeddedDriverDirectory())
+                        .media(ctx.media())
+                        .ipcTermLength(Math.max(ctx.termLength(), MediaDriverHost.IPC_TERM_LENGTH_MIN))
+                        .socketBufferLength(ctx.socketBufferLength())
+                        .threadingMode(ctx.embeddedDriverThreadingMode())
+                        .idleStrategySupplier(ctx.embeddedDriverIdleStrategySupplier())
+                        .errorHandler(errors));
+                final String aeronDir = null != driverHost ? driverHost.aeronDirectoryName() :
+                    ctx.aeronDirectoryName();
+                client = Aeron.connect(new Aeron.Context()
+                    .aeronDirectoryName(aeronDir)
+                    .clientName("ringsync-" + Long.toHexString(ctx.jobId()) + "-rank-" + rank)
+                    .driverTimeoutMs(ctx.driverTimeoutMs())
+                    .useConductorAgentInvoker(false)
+                    .idleStrategy(new SleepingMillisIdleStrategy(CLIENT_IDLE_SLEEP_MS))
+                    .errorHandler(errors)
+                    // Aeron's default would swallow an exception thrown by a message handler and drop the message
+                    .subscriberErrorHandler(RethrowingErrorHandler.INSTANCE));
+                return new Connection(errors, driverHost, client, aeronDir);
+            }
+            catch (final RuntimeException | LinkageError ex)
+            {
+                CloseHelper.quietCloseAll(client, driverHost);
+                throw connectFailure(ctx, ex);
+            }
+        }
+
+        Connection retain()
+        {
+            users.incrementAndGet();
+            return this;
+        }
+
+        void release()
+        {
+            if (0 == users.decrementAndGet())
+            {
+                // closing the client releases every publication and subscription it added
+                CloseHelper.quietCloseAll(aeron, driver);
+            }
+        }
+
+        int doWork()
+        {
+            if (null == driver || !dutyCycle.tryLock())
+            {
+                return 0;
+            }
+            try
+            {
+                return driver.doWork();
+            }
+            finally
+            {
+                dutyCycle.unlock();
+            }
+        }
     }
 
     private static RuntimeException connectFailure(final Context ctx, final Throwable ex)
@@ -657,19 +813,11 @@ public final class AeronTransport implements Transport
                 concludeUdp();
             }
 
-            if (!BitUtil.isPowerOfTwo(termLength) ||
-                termLength < LogBufferDescriptor.TERM_MIN_LENGTH || termLength > LogBufferDescriptor.TERM_MAX_LENGTH)
+            final String termProblem = termLengthProblem(termLength, mtuLength);
+            if (null != termProblem)
             {
-                throw new IllegalArgumentException("termLength=" + termLength + " must be a power of two from " +
-                    LogBufferDescriptor.TERM_MIN_LENGTH + " to " + LogBufferDescriptor.TERM_MAX_LENGTH +
+                throw new IllegalArgumentException("termLength=" + termLength + " " + termProblem +
                     ": set termLength(int), e.g. " + TERM_LENGTH_DEFAULT);
-            }
-
-            if (FrameDescriptor.computeMaxMessageLength(termLength) < mtuLength)
-            {
-                throw new IllegalArgumentException("termLength=" + termLength + " is too small for mtuLength=" +
-                    mtuLength + ": Aeron caps a message at term/8, so set termLength(int) to at least " +
-                    BitUtil.findNextPositivePowerOfTwo(8 * mtuLength));
             }
 
             if (driverTimeoutMs <= 0)
@@ -734,11 +882,10 @@ public final class AeronTransport implements Transport
                 mtuLength = UDP_MTU_LENGTH_DEFAULT;
             }
 
-            if (mtuLength <= FRAME_HEADER_LENGTH || mtuLength > IPC_MTU_LENGTH ||
-                0 != (mtuLength & (FrameDescriptor.FRAME_ALIGNMENT - 1)))
+            final String mtuProblem = mtuLengthProblem(mtuLength);
+            if (null != mtuProblem)
             {
-                throw new IllegalArgumentException("mtuLength=" + mtuLength + " must be a multiple of " +
-                    FrameDescriptor.FRAME_ALIGNMENT + " from " + (2 * FRAME_HEADER_LENGTH) + " to " + IPC_MTU_LENGTH +
+                throw new IllegalArgumentException("mtuLength=" + mtuLength + " " + mtuProblem +
                     ": set mtuLength(int), e.g. " + UDP_MTU_LENGTH_DEFAULT + " for 1500-byte Ethernet");
             }
 

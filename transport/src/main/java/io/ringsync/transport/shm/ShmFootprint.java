@@ -6,45 +6,34 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * How much of /dev/shm a shm job takes, and a check against the free space, made before any file is created:
- * link and status pages are touched when they are made, and a page that tmpfs cannot supply kills the process
- * with SIGBUS instead of failing with a message.
+ * How much of /dev/shm the shm transport's files take, as figures: link files, direct-mode windows, and what a
+ * directory already holds or has free. The layer above adds its own files and turns a shortfall into advice; it
+ * must check before any file is created: pages are touched when files are made, and a page that tmpfs cannot
+ * supply kills the process with SIGBUS instead of failing with a message.
  * <p>
- * A job of n ranks holds n (n - 1) link files (a full mesh: every algorithm may use any link), n status files,
- * and one direct-mode window of {@link #WINDOW_BYTES_ENV} data per rank, whether or not it is in use (vectors
- * a user allocates in shared memory come on top). Every figure is fixed by the settings, never by a vector's size: vectors stream through.
- * With the defaults a 4-rank job needs well under the 64 MiB /dev/shm a container gets by default.
+ * A job of n ranks holds n (n - 1) link files (a full mesh: every algorithm may use any link) and one direct-mode
+ * window per rank, whether or not it is in use (vectors a user allocates in shared memory come on top). Every
+ * figure is fixed by the settings, never by a vector's size: vectors stream through.
  */
 public final class ShmFootprint
 {
     /**
-     * Variable with the bytes of /dev/shm each rank may map as windows of the direct mode.
+     * Bytes of a page: every file takes whole pages of tmpfs.
      */
-    public static final String WINDOW_BYTES_ENV = "RINGSYNC_SHM_WINDOW_BYTES";
-
-    /**
-     * Default window data per rank: {@link ShmTransport#WINDOW_LENGTH_DEFAULT}.
-     */
-    public static final long WINDOW_BYTES_DEFAULT = ShmTransport.WINDOW_LENGTH_DEFAULT;
-
-    private static final long PAGE = 4096;
+    public static final long PAGE = 4096;
 
     private ShmFootprint()
     {
     }
 
     /**
-     * @param worldSize   ranks in the job.
-     * @param slotCount   slots per link.
-     * @param slotLength  bytes per slot.
-     * @param windowBytes window allowance per rank.
-     * @return the bytes of /dev/shm the whole job takes at most.
+     * @param slotCount  slots per link.
+     * @param slotLength bytes per slot.
+     * @return the bytes of one link file, in whole pages.
      */
-    public static long jobBytes(final int worldSize, final int slotCount, final int slotLength, final long windowBytes)
+    public static long linkFileBytes(final int slotCount, final int slotLength)
     {
-        final long link = pages(ShmLinkDescriptor.fileLength(slotCount, slotLength));
-        return (long)worldSize * (worldSize - 1) * link + worldSize * (pages(StatusDescriptor.FILE_LENGTH) +
-            windowFileBytes(worldSize, windowBytes));
+        return pages(ShmLinkDescriptor.fileLength(slotCount, slotLength));
     }
 
     /**
@@ -61,6 +50,19 @@ public final class ShmFootprint
         }
         final int flags = (int)(windowBytes / ShmWindows.MIN_CHUNK_BYTES) + 2 * worldSize;
         return pages(ShmWindow.fileLength(flags, windowBytes));
+    }
+
+    /**
+     * @param worldSize   ranks in the job.
+     * @param slotCount   slots per link.
+     * @param slotLength  bytes per slot.
+     * @param windowBytes window allowance per rank.
+     * @return the bytes of /dev/shm the transport's files of the whole job take at most.
+     */
+    public static long jobBytes(final int worldSize, final int slotCount, final int slotLength, final long windowBytes)
+    {
+        return (long)worldSize * (worldSize - 1) * linkFileBytes(slotCount, slotLength) +
+            worldSize * windowFileBytes(worldSize, windowBytes);
     }
 
     /**
@@ -107,55 +109,11 @@ public final class ShmFootprint
     }
 
     /**
-     * Compare what a job needs with what is free.
-     *
-     * @param directory   the job directory, for the message.
-     * @param worldSize   ranks in the job.
-     * @param slotCount   slots per link.
-     * @param slotLength  bytes per slot.
-     * @param windowBytes window allowance per rank.
-     * @param present     bytes of the job's files that exist already (free space no longer counts them).
-     * @param usable      free bytes, -1 when unknown (then there is nothing to say).
-     * @return null when the job fits, else a message with the figures and what to do.
+     * @param bytes of a file.
+     * @return the bytes of the whole pages it takes.
      */
-    public static String shortfall(
-        final File directory,
-        final int worldSize,
-        final int slotCount,
-        final int slotLength,
-        final long windowBytes,
-        final long present,
-        final long usable)
-    {
-        final long needed = jobBytes(worldSize, slotCount, slotLength, windowBytes);
-        if (usable < 0 || needed - present <= usable)
-        {
-            return null;
-        }
-        final long links = (long)worldSize * (worldSize - 1) * pages(ShmLinkDescriptor.fileLength(slotCount, slotLength));
-        return "a " + worldSize + "-rank shm job needs " + mib(needed) + " in " + directory.getParent() + " (" +
-            worldSize * (worldSize - 1) + " links of " + slotCount + " slots x " + slotLength + " bytes = " + mib(links) +
-            ", plus " + mib(worldSize * windowFileBytes(worldSize, windowBytes)) + " of direct-mode windows, " + WINDOW_BYTES_ENV + "=" + windowBytes +
-            " per rank), but only " + mib(usable) + " is free" + (present > 0 ? " besides the job's " + mib(present) : "") +
-            ". Give it more room (docker run --shm-size=" + suggestedShmSize(needed) + "m ...), lower " +
-            "RINGSYNC_SHM_SLOT_COUNT or RINGSYNC_SHM_SLOT_LENGTH (or RINGSYNC_CHUNK_BYTES), or use --transport ipc " +
-            "(RINGSYNC_TRANSPORT=ipc)";
-    }
-
-    private static long suggestedShmSize(final long needed)
-    {
-        // round up to a multiple of 64 MiB with a quarter spare, the sizes people pass to docker
-        final long mib = (needed + (needed >> 2) + (1 << 20) - 1) >> 20;
-        return (mib + 63) / 64 * 64;
-    }
-
-    private static long pages(final long bytes)
+    public static long pages(final long bytes)
     {
         return (bytes + PAGE - 1) / PAGE * PAGE;
-    }
-
-    private static String mib(final long bytes)
-    {
-        return String.format(java.util.Locale.ROOT, "%.1f MiB", bytes / (1024.0 * 1024.0));
     }
 }

@@ -229,12 +229,28 @@ public final class ShmLinkDescriptor
      */
     public static void checkSlotLength(final int slotLength)
     {
+        final String problem = slotLengthProblem(slotLength);
+        if (null != problem)
+        {
+            throw new IllegalArgumentException("slotLength=" + slotLength + " " + problem +
+                ": set slotLength(int), e.g. " + ShmTransport.SLOT_LENGTH_DEFAULT);
+        }
+    }
+
+    /**
+     * The rule a slot length must follow, for every layer that takes one from a user.
+     *
+     * @param slotLength bytes per slot.
+     * @return null when it is valid, else what is wrong.
+     */
+    public static String slotLengthProblem(final int slotLength)
+    {
         if (slotLength < SLOT_LENGTH_MIN || 0 != (slotLength & (SLOT_ALIGNMENT - 1)))
         {
-            throw new IllegalArgumentException("slotLength=" + slotLength + " must be a multiple of " +
-                SLOT_ALIGNMENT + " of at least " + SLOT_LENGTH_MIN + " (a " + SLOT_HEADER_LENGTH +
-                "-byte slot header and the message): set slotLength(int), e.g. " + ShmTransport.SLOT_LENGTH_DEFAULT);
+            return "must be a multiple of " + SLOT_ALIGNMENT + " of at least " + SLOT_LENGTH_MIN + " (a " +
+                SLOT_HEADER_LENGTH + "-byte slot header and the message)";
         }
+        return null;
     }
 
     /**
@@ -247,17 +263,33 @@ public final class ShmLinkDescriptor
      */
     public static void checkSlotCount(final int slotCount, final int slotLength)
     {
+        final String problem = slotCountProblem(slotCount, slotLength);
+        if (null != problem)
+        {
+            throw new IllegalArgumentException("slotCount=" + slotCount + " " + problem +
+                ": set slotCount(int) (and slotLength(int))");
+        }
+    }
+
+    /**
+     * The rule a slot count must follow, for every layer that takes one from a user.
+     *
+     * @param slotCount  slots in the link.
+     * @param slotLength bytes per slot, already valid.
+     * @return null when it is valid, else what is wrong.
+     */
+    public static String slotCountProblem(final int slotCount, final int slotLength)
+    {
         if (slotCount < SLOT_COUNT_MIN)
         {
-            throw new IllegalArgumentException("slotCount=" + slotCount + " must be at least " + SLOT_COUNT_MIN +
-                ": set slotCount(int)");
+            return "must be at least " + SLOT_COUNT_MIN;
         }
         if (fileLength(slotCount, slotLength) > FILE_LENGTH_MAX)
         {
-            throw new IllegalArgumentException("slotCount=" + slotCount + " x slotLength=" + slotLength +
-                " makes a link file of " + fileLength(slotCount, slotLength) + " bytes, above the limit of " +
-                FILE_LENGTH_MAX + ": set a smaller slotCount(int) or slotLength(int)");
+            return "with slots of " + slotLength + " bytes makes a link file of " + fileLength(slotCount, slotLength) +
+                " bytes, above the limit of " + FILE_LENGTH_MAX;
         }
+        return null;
     }
 
     /**

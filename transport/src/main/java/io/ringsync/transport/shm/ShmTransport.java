@@ -129,10 +129,12 @@ public final class ShmTransport implements Transport
     private final ShmInboundLink[] inbound;
     private final AtomicBoolean isClosed = new AtomicBoolean();
     private final ShmWindows windows;
+    private final boolean removeDirectoryOnClose;
     private int waitingInbound;
 
-    private ShmTransport(final Context ctx)
+    private ShmTransport(final Context ctx, final boolean removeDirectoryOnClose)
     {
+        this.removeDirectoryOnClose = removeDirectoryOnClose;
         this.ctx = ctx;
         this.rank = ctx.rank();
         this.worldSize = ctx.worldSize();
@@ -180,7 +182,7 @@ public final class ShmTransport implements Transport
      */
     public static ShmTransport connect(final Context ctx)
     {
-        return new ShmTransport(ctx.conclude());
+        return new ShmTransport(ctx.conclude(), false);
     }
 
     /**
@@ -197,6 +199,21 @@ public final class ShmTransport implements Transport
         final long links = Math.max(1L, (long)worldSize * (worldSize - 1));
         final long affordable = LINKS_BUDGET_DEFAULT / (links * ShmLinkDescriptor.fileLength(1, slotLength));
         return (int)Math.max(SLOT_COUNT_DEFAULT_MIN, Math.min(SLOT_COUNT_DEFAULT, affordable));
+    }
+
+    /**
+     * The rule a direct-mode window length must follow, for every layer that takes one from a user.
+     *
+     * @param windowLength data bytes of a window.
+     * @return null when it is valid, else what is wrong.
+     */
+    public static String windowLengthProblem(final long windowLength)
+    {
+        if (windowLength < WINDOW_LENGTH_MIN || windowLength > WINDOW_LENGTH_MAX || 0 != (windowLength & 63))
+        {
+            return "must be a multiple of 64 from " + WINDOW_LENGTH_MIN + " to " + WINDOW_LENGTH_MAX;
+        }
+        return null;
     }
 
     /**
@@ -311,6 +328,56 @@ public final class ShmTransport implements Transport
     }
 
     /**
+     * A mesh of its own among some ranks of this one, for a sub-communicator: the same settings, its files in a
+     * directory of its own inside this mesh's, {@code mesh-<meshId in hex>}, created owner-only here and removed
+     * by the last member to close.
+     *
+     * @param meshId  identical on every member.
+     * @param members ranks of this transport in the new mesh's order; this rank is one of them.
+     * @return the new mesh.
+     */
+    public Transport openMesh(final long meshId, final int[] members)
+    {
+        int newRank = -1;
+        for (int i = 0; i < members.length; i++)
+        {
+            if (members[i] < 0 || members[i] >= worldSize)
+            {
+                throw new IllegalArgumentException("member " + members[i] + " is not a rank of this " + worldSize +
+                    "-rank mesh");
+            }
+            newRank = members[i] == rank ? i : newRank;
+        }
+        if (newRank < 0)
+        {
+            throw new IllegalArgumentException("rank " + rank + " is not among the members " +
+                java.util.Arrays.toString(members));
+        }
+        final Context meshCtx = new Context()
+            .rank(newRank)
+            .worldSize(members.length)
+            .jobId(ctx.jobId())
+            .directory(new File(ctx.directory(), String.format("mesh-%016x", meshId)))
+            .slotCount(ctx.slotCount())
+            .slotLength(ctx.slotLength())
+            .connectTimeoutNs(ctx.connectTimeoutNs())
+            .windowLength(ctx.windowLength());
+        return new ShmTransport(meshCtx.conclude(), true);
+    }
+
+    /**
+     * Offers {@link ShmWindows}: the direct mode's shared windows.
+     *
+     * @param type of the feature.
+     * @param <T>  the feature.
+     * @return the windows when asked for {@link ShmWindows}, else null.
+     */
+    public <T> T capability(final Class<T> type)
+    {
+        return type == ShmWindows.class ? type.cast(windows) : null;
+    }
+
+    /**
      * The mapped windows of the direct mode: this rank's own (created on first use) and its peers'.
      *
      * @return the windows, closed with the transport.
@@ -350,6 +417,17 @@ public final class ShmTransport implements Transport
                 if (null != link)
                 {
                     link.close();
+                }
+            }
+            if (removeDirectoryOnClose)
+            {
+                try
+                {
+                    Files.deleteIfExists(ctx.directory().toPath());
+                }
+                catch (final IOException ignore)
+                {
+                    // another member still has its files there; the last one out removes it
                 }
             }
         }
@@ -453,11 +531,11 @@ public final class ShmTransport implements Transport
                     " must be > 0: set connectTimeoutNs(long), e.g. " + CONNECT_TIMEOUT_NS_DEFAULT);
             }
 
-            if (windowLength < WINDOW_LENGTH_MIN || windowLength > WINDOW_LENGTH_MAX || 0 != (windowLength & 63))
+            final String windowProblem = windowLengthProblem(windowLength);
+            if (null != windowProblem)
             {
-                throw new IllegalArgumentException("windowLength=" + windowLength + " must be a multiple of 64 in [" +
-                    WINDOW_LENGTH_MIN + ", " + WINDOW_LENGTH_MAX + "]: set windowLength(long), e.g. " +
-                    WINDOW_LENGTH_DEFAULT);
+                throw new IllegalArgumentException("windowLength=" + windowLength + " " + windowProblem +
+                    ": set windowLength(long), e.g. " + WINDOW_LENGTH_DEFAULT);
             }
 
             return this;

@@ -1,4 +1,4 @@
-package io.ringsync.transport.shm;
+package io.ringsync.collectives.status;
 
 import org.agrona.concurrent.AtomicBuffer;
 
@@ -62,6 +62,11 @@ public final class StatusDescriptor
     public static final String FILE_PREFIX = "status-";
 
     /**
+     * Suffix of a status file, as of the shm transport's own files: the job directory's memory-backed files.
+     */
+    public static final String FILE_SUFFIX = ".shm";
+
+    /**
      * Prefix of the file a launcher writes into the job directory when a rank exits with a failure, holding the
      * exit code in decimal: it tells the other ranks about a rank that died before it could publish anything.
      */
@@ -86,7 +91,7 @@ public final class StatusDescriptor
      */
     public static String fileName(final int rank)
     {
-        return FILE_PREFIX + rank + ShmLinkDescriptor.FILE_SUFFIX;
+        return FILE_PREFIX + rank + FILE_SUFFIX;
     }
 
     static void initialise(

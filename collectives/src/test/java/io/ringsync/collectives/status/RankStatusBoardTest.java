@@ -1,4 +1,4 @@
-package io.ringsync.transport.shm;
+package io.ringsync.collectives.status;
 
 import org.agrona.IoUtil;
 import org.junit.jupiter.api.AfterEach;

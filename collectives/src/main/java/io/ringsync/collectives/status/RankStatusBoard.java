@@ -1,4 +1,4 @@
-package io.ringsync.transport.shm;
+package io.ringsync.collectives.status;
 
 import org.agrona.IoUtil;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -110,7 +110,8 @@ public final class RankStatusBoard implements AutoCloseable
             }
             mapped = IoUtil.mapExistingFile(temp.toFile(), "ringsync status " + file);
             final UnsafeBuffer buffer = new UnsafeBuffer(mapped);
-            StatusDescriptor.initialise(buffer, jobId, rank, worldSize, self.pid(), ShmTransport.startTimeMs(self),
+            final long startMs = self.info().startInstant().map(Instant::toEpochMilli).orElse(0L);
+            StatusDescriptor.initialise(buffer, jobId, rank, worldSize, self.pid(), startMs,
                 System.currentTimeMillis());
             Files.move(temp, file.toPath(), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             return new RankStatusBoard(directory, rank, worldSize, jobId, file, mapped);
@@ -143,7 +144,7 @@ public final class RankStatusBoard implements AutoCloseable
     public static int liveRanks(final File directory)
     {
         final File[] files = directory.listFiles((d, name) -> name.startsWith(StatusDescriptor.FILE_PREFIX) &&
-            name.endsWith(ShmLinkDescriptor.FILE_SUFFIX));
+            name.endsWith(StatusDescriptor.FILE_SUFFIX));
         int live = 0;
         if (null != files)
         {

@@ -1,0 +1,106 @@
+package io.ringsync.collectives;
+
+import io.ringsync.transport.OutboundLink;
+import org.agrona.MutableDirectBuffer;
+
+/**
+ * Sends one piece of a call as one chunk message, the way every algorithm does: claim the message in the link,
+ * write the chunk header, fill the payload in place (a copy, or a reduction computed straight into the claim),
+ * commit. A claim left open because filling it failed is aborted by the engine's failure path
+ * ({@link #abortOpenClaim()}), so a failed call never leaves a half-written message blocking a link.
+ */
+final class ChunkSender
+{
+    private final Wire wire;
+    private OutboundLink open;
+    private MutableDirectBuffer buffer;
+    private int offset;
+
+    ChunkSender(final Wire wire)
+    {
+        this.wire = wire;
+    }
+
+    /**
+     * Claim a message and write its header; the payload then goes at {@link #payloadBase()} /
+     * {@link #payloadAddress()}, and {@link #commit()} publishes it.
+     *
+     * @param frameLength of the whole message, header included.
+     * @param start       index of the piece's first element in the vector.
+     * @param length      elements in the piece.
+     * @param weight      the weight field (weighted averages), else 0.
+     * @return false when the link is full (or not connected): nothing was claimed, try again later.
+     */
+    boolean claim(
+        final OutboundLink link, final int frameLength, final int step, final int piece, final int start,
+        final int length, final double weight)
+    {
+        final long at = link.tryClaim(frameLength);
+        if (at < 0)
+        {
+            return false;
+        }
+        open = link;
+        buffer = link.buffer();
+        offset = (int)at;
+        wire.writeChunkHeader(buffer, offset, step, piece, start, length, weight);
+        return true;
+    }
+
+    /**
+     * @return base object of the claimed payload (null off heap).
+     */
+    Object payloadBase()
+    {
+        return buffer.byteArray();
+    }
+
+    /**
+     * @return address of the claimed payload's first byte.
+     */
+    long payloadAddress()
+    {
+        return buffer.addressOffset() + offset + Wire.CHUNK_HEADER_LENGTH;
+    }
+
+    /**
+     * Publish the claimed message.
+     */
+    void commit()
+    {
+        final OutboundLink link = open;
+        open = null;
+        link.commit();
+    }
+
+    /**
+     * Claim, copy {@code length} elements from the source, commit: a piece sent as it is.
+     *
+     * @return false when the link is full; nothing was sent.
+     */
+    boolean sendCopy(
+        final OutboundLink link, final int frameLength, final int step, final int piece, final int start,
+        final int length, final double weight, final Object srcBase, final long srcAddress, final int shift)
+    {
+        if (!claim(link, frameLength, step, piece, start, length, weight))
+        {
+            return false;
+        }
+        Kernels.copy(srcBase, srcAddress, payloadBase(), payloadAddress(), (long)length << shift);
+        commit();
+        return true;
+    }
+
+    /**
+     * Give back a claim whose filling threw; nothing when no claim is open.
+     */
+    void abortOpenClaim()
+    {
+        final OutboundLink link = open;
+        if (null != link)
+        {
+            open = null;
+            link.abort();
+        }
+    }
+}

@@ -1,0 +1,184 @@
+package io.ringsync.collectives;
+
+import io.ringsync.codecs.AbortDecoder;
+import io.ringsync.codecs.ChunkDecoder;
+import io.ringsync.codecs.ElementType;
+import io.ringsync.codecs.HelloDecoder;
+import io.ringsync.codecs.MessageHeaderDecoder;
+import io.ringsync.transport.MessageHandler;
+import org.agrona.DirectBuffer;
+
+/**
+ * Reads every message of every link of one communicator: chunks of the current call go to its algorithm, chunks
+ * of a later call wait in their link (declined, read in place later), chunks of other jobs, other communicators
+ * or earlier calls are dropped and counted, aborts fail the call, hellos go to the handshake. It never throws
+ * through a transport's poll: what it finds wrong it records in {@link Faults} and declines.
+ */
+final class Dispatcher implements MessageHandler
+{
+    private final Wire wire;
+    private final Faults faults;
+    private final int rank;
+    private final int size;
+
+    private Handshake handshake;
+    private Algorithm current;
+    private long sequence;
+    private String callName = "connect";
+    private long dropped;
+
+    Dispatcher(final Wire wire, final Faults faults, final int rank, final int size)
+    {
+        this.wire = wire;
+        this.faults = faults;
+        this.rank = rank;
+        this.size = size;
+    }
+
+    /**
+     * @param handshake to hand hellos to while connecting, null afterwards (a late hello is then dropped).
+     */
+    void handshake(final Handshake handshake)
+    {
+        this.handshake = handshake;
+    }
+
+    /**
+     * Route the chunks of call {@code sequence} to {@code algorithm} from now on.
+     */
+    void beginCall(final Algorithm algorithm, final long sequence, final String callName)
+    {
+        this.current = algorithm;
+        this.sequence = sequence;
+        this.callName = callName;
+    }
+
+    /**
+     * No call is in progress: chunks wait in their links.
+     */
+    void endCall()
+    {
+        current = null;
+    }
+
+    /**
+     * @return messages dropped because they belonged to another job, communicator or an earlier call.
+     */
+    long droppedMessages()
+    {
+        return dropped;
+    }
+
+    public boolean onMessage(final DirectBuffer buffer, final int offset, final int length)
+    {
+        final int templateId = wire.wrapHeader(buffer, offset, length);
+        if (templateId == ChunkDecoder.TEMPLATE_ID)
+        {
+            return onChunk(buffer, offset, length);
+        }
+        if (templateId == AbortDecoder.TEMPLATE_ID)
+        {
+            return onAbort(buffer, offset);
+        }
+        if (templateId == HelloDecoder.TEMPLATE_ID)
+        {
+            return onHello(buffer, offset);
+        }
+        dropped++;
+        return true;
+    }
+
+    private boolean onChunk(final DirectBuffer buffer, final int offset, final int length)
+    {
+        final MessageHeaderDecoder header = wire.headerDecoder;
+        final ChunkDecoder chunk = wire.chunkDecoder;
+        if (header.blockLength() != ChunkDecoder.BLOCK_LENGTH || length < Wire.CHUNK_HEADER_LENGTH)
+        {
+            dropped++;
+            return true;
+        }
+        chunk.wrap(buffer, offset + MessageHeaderDecoder.ENCODED_LENGTH, header.blockLength(), header.version());
+        if (chunk.jobId() != wire.jobId() || chunk.epoch() != wire.epoch())
+        {
+            dropped++;
+            return true;
+        }
+        final long chunkSequence = chunk.sequence();
+        if (null == current || chunkSequence > sequence)
+        {
+            return false;
+        }
+        if (chunkSequence < sequence)
+        {
+            dropped++;
+            return true;
+        }
+        final String mismatch = wire.describeMismatch(callName, rank);
+        if (null != mismatch)
+        {
+            faults.record(new CollectiveMismatchException("rank " + rank + ": " + mismatch, chunk.senderRank()), false);
+            return false;
+        }
+        final int elementSize = chunk.elementType() == ElementType.FLOAT64 ? 8 : 4;
+        if (chunk.chunkCount() < 0 || Wire.CHUNK_HEADER_LENGTH + (long)chunk.chunkCount() * elementSize > length)
+        {
+            return faults.reject("rank " + chunk.senderRank() + " sent a chunk of " + length + " bytes claiming " +
+                chunk.chunkCount() + " elements", chunk.senderRank());
+        }
+        return current.onChunk(chunk, buffer, offset + Wire.CHUNK_HEADER_LENGTH);
+    }
+
+    private boolean onAbort(final DirectBuffer buffer, final int offset)
+    {
+        final AbortDecoder abort = wire.abortDecoder;
+        abort.wrap(buffer, offset + MessageHeaderDecoder.ENCODED_LENGTH, wire.headerDecoder.blockLength(),
+            wire.headerDecoder.version());
+        if (abort.jobId() != wire.jobId() || abort.epoch() != wire.epoch())
+        {
+            dropped++;
+            return true;
+        }
+        final int sender = abort.senderRank();
+        final int suspect = abort.suspectRank();
+        final String message = "rank " + rank + " received an abort from rank " + sender + " during " + callName +
+            " #" + sequence + ": " + abort.reason();
+        switch (abort.kind())
+        {
+            case MISMATCH:
+                faults.record(new CollectiveMismatchException(message, suspect), true);
+                break;
+            case PEER_FAILED:
+                faults.record(new PeerFailedException(message, suspect), true);
+                break;
+            case TIMEOUT:
+                faults.record(new CollectiveTimeoutException(message, suspect), true);
+                break;
+            default:
+                faults.record(new RemoteAbortException(message, suspect), true);
+                break;
+        }
+        return false;
+    }
+
+    private boolean onHello(final DirectBuffer buffer, final int offset)
+    {
+        final HelloDecoder hello = wire.helloDecoder;
+        hello.wrap(buffer, offset + MessageHeaderDecoder.ENCODED_LENGTH, wire.headerDecoder.blockLength(),
+            wire.headerDecoder.version());
+        if (hello.jobId() != wire.jobId() || hello.epoch() != wire.epoch() || null == handshake)
+        {
+            dropped++;
+            return true;
+        }
+        final int sender = hello.senderRank();
+        if (hello.worldSize() != size || sender < 0 || sender >= size)
+        {
+            faults.record(new ConfigurationException("rank " + sender + " was started with " +
+                Configuration.WORLD_SIZE_ENV + "=" + hello.worldSize() + " but rank " + rank + " with " + size +
+                "; start every rank with the same world size", sender), false);
+            return false;
+        }
+        handshake.onHello(sender, hello.pid(), hello.host());
+        return true;
+    }
+}

@@ -1,0 +1,250 @@
+package io.ringsync.collectives;
+
+import org.agrona.CloseHelper;
+import org.agrona.concurrent.AgentInvoker;
+import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.IdleStrategy;
+
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * Decides on which thread the {@link CallEngine} runs and lets callers wait for their calls. Until the first async
+ * call, a blocking call runs the engine's duty cycle on the caller's thread through an {@link AgentInvoker}, idling
+ * with the communicator's idle strategy. The first async call starts an {@link AgentRunner} thread; from then on
+ * every call is queued to it, in issue order, and a blocking caller waits on its {@link Request}.
+ */
+final class EngineDriver
+{
+    private static final long BETWEEN_CALLS_MAX_PARK_NS = TimeUnit.MILLISECONDS.toNanos(1);
+
+    private final CallEngine engine;
+    private final int rank;
+    private final IdleStrategy idle;
+    private final AgentInvoker invoker;
+    private final IdleStrategy runnerIdle;
+    private final AtomicBoolean busy = new AtomicBoolean();
+    private volatile AgentRunner runner;
+
+    /**
+     * @param idle        how a waiting caller idles (and the progress thread, during a call).
+     * @param runnerIdle  a second strategy of the same kind for the progress thread.
+     * @param rank        of this communicator, for messages.
+     */
+    EngineDriver(final CallEngine engine, final int rank, final IdleStrategy idle, final IdleStrategy runnerIdle)
+    {
+        this.engine = engine;
+        this.rank = rank;
+        this.idle = idle;
+        this.runnerIdle = runnerIdle;
+        this.invoker = new AgentInvoker(EngineDriver::onUnexpected, null, engine);
+        invoker.start();
+    }
+
+    /**
+     * Run a blocking call and wait for it.
+     *
+     * @throws IllegalStateException       when another thread is in a call on this communicator.
+     * @throws CommunicatorClosedException when it is closed or failed.
+     * @throws RuntimeException            the call's failure.
+     */
+    void blocking(final Request request)
+    {
+        enter();
+        try
+        {
+            perform(request);
+        }
+        finally
+        {
+            busy.set(false);
+        }
+    }
+
+    /**
+     * Issue a call without waiting for it: to the progress thread, started now if need be; a communicator of one
+     * rank completes it at once.
+     *
+     * @param alone whether the communicator has one rank.
+     * @return the request.
+     */
+    Request async(final Request request, final boolean alone)
+    {
+        enter();
+        try
+        {
+            request.begin(request.kind);
+            try
+            {
+                if (alone)
+                {
+                    runInline(request);
+                }
+                else
+                {
+                    submitToRunner(request);
+                }
+            }
+            catch (final RuntimeException ex)
+            {
+                request.abandon();
+                throw ex;
+            }
+        }
+        finally
+        {
+            busy.set(false);
+        }
+        return request;
+    }
+
+    /**
+     * Close: run the closing barrier (when the communicator is still open; its failure is ignored, the peers were
+     * told), stop the progress thread, then {@code release} the resources, whatever happened. Does nothing once
+     * closed.
+     *
+     * @param barrier the close call.
+     * @param release what the communicator frees last.
+     * @throws IllegalStateException when another thread is in a call.
+     */
+    void close(final Request barrier, final Runnable release)
+    {
+        if (engine.isClosed())
+        {
+            return;
+        }
+        if (!busy.compareAndSet(false, true))
+        {
+            throw new IllegalStateException("rank " + rank + ": close() while another thread is in a call");
+        }
+        try
+        {
+            if (engine.isOpen())
+            {
+                try
+                {
+                    perform(barrier);
+                }
+                catch (final RingsyncException ignore)
+                {
+                    // the peers were told by the abort this failure sent; closing goes on regardless
+                }
+            }
+            CloseHelper.quietClose(runner);
+        }
+        finally
+        {
+            engine.close();
+            release.run();
+            busy.set(false);
+        }
+    }
+
+    private void enter()
+    {
+        if (!busy.compareAndSet(false, true))
+        {
+            throw new IllegalStateException("rank " + rank + ": a collective call is already in progress on this " +
+                "communicator (called from another thread?); calls must not overlap");
+        }
+        if (!engine.isOpen())
+        {
+            busy.set(false);
+            throw engine.closedException();
+        }
+    }
+
+    /**
+     * Run a call and wait for it: on this thread while no progress thread runs, else behind the calls already
+     * issued to it.
+     */
+    private void perform(final Request request)
+    {
+        request.begin(request.kind);
+        if (null == runner)
+        {
+            runInline(request);
+        }
+        else
+        {
+            submitToRunner(request);
+        }
+        request.await();
+    }
+
+    private void runInline(final Request request)
+    {
+        engine.submit(request);
+        idle.reset();
+        while (!request.isDone())
+        {
+            idle.idle(invoker.invoke());
+        }
+    }
+
+    private void submitToRunner(final Request request)
+    {
+        AgentRunner agentRunner = runner;
+        if (null == agentRunner)
+        {
+            // between calls the thread parks up to a millisecond; the unpark below wakes it for the next one
+            final IdleStrategy between = new BackoffIdleStrategy(100, 1_000, TimeUnit.MICROSECONDS.toNanos(1),
+                BETWEEN_CALLS_MAX_PARK_NS);
+            agentRunner = new AgentRunner(new CallAwareIdleStrategy(engine, runnerIdle, between),
+                EngineDriver::onUnexpected, null, engine);
+            // named after the engine's role by the runner; a daemon, so a forgotten close() does not hold the JVM
+            AgentRunner.startOnThread(agentRunner, (runnable) ->
+            {
+                final Thread thread = new Thread(runnable);
+                thread.setDaemon(true);
+                return thread;
+            });
+            runner = agentRunner;
+        }
+        engine.submit(request);
+        LockSupport.unpark(agentRunner.thread());
+    }
+
+    private static void onUnexpected(final Throwable throwable)
+    {
+        // the engine completes every call with its own failure; what reaches here is a bug worth seeing
+        System.err.println("ringsync: unexpected error in the call engine: " + throwable);
+        throwable.printStackTrace();
+    }
+
+    /**
+     * The progress thread's idle strategy: the communicator's own while a call runs or waits, a longer park
+     * between calls so an idle communicator costs no core.
+     */
+    private static final class CallAwareIdleStrategy implements IdleStrategy
+    {
+        private final CallEngine engine;
+        private final IdleStrategy inCall;
+        private final IdleStrategy betweenCalls;
+
+        CallAwareIdleStrategy(final CallEngine engine, final IdleStrategy inCall, final IdleStrategy betweenCalls)
+        {
+            this.engine = engine;
+            this.inCall = inCall;
+            this.betweenCalls = betweenCalls;
+        }
+
+        public void idle(final int workCount)
+        {
+            (engine.isBusy() ? inCall : betweenCalls).idle(workCount);
+        }
+
+        public void idle()
+        {
+            (engine.isBusy() ? inCall : betweenCalls).idle();
+        }
+
+        public void reset()
+        {
+            inCall.reset();
+            betweenCalls.reset();
+        }
+    }
+}

@@ -1,0 +1,82 @@
+package io.ringsync.collectives;
+
+/**
+ * The one place that decides which algorithm runs a call: every call of the engine and every report (the
+ * bench's algorithm column) asks {@link #choose}.
+ * <p>
+ * AllReduce and weighted averages: up to {@link Context#smallMaxBytes()} the small-vector path, from
+ * {@link Context#directMinBytes()} the shm direct mode where the transport offers shared windows, the ring in
+ * between. The switch depends on the vector's size in bytes only, so ranks making the same call choose alike.
+ * The other collectives have one path each.
+ */
+final class PathChooser
+{
+    private final int size;
+    private final int smallMaxBytes;
+    private final long directMinBytes;
+    private final boolean directAvailable;
+
+    /**
+     * @param size            ranks of the communicator.
+     * @param smallMaxBytes   largest AllReduce of the small-vector path, 0 for never.
+     * @param directMinBytes  smallest AllReduce of the direct mode, -1 for never.
+     * @param directAvailable whether the transport offers the shared windows the direct mode reads.
+     */
+    PathChooser(final int size, final int smallMaxBytes, final long directMinBytes, final boolean directAvailable)
+    {
+        this.size = size;
+        this.smallMaxBytes = smallMaxBytes;
+        this.directMinBytes = directMinBytes;
+        this.directAvailable = directAvailable && directMinBytes >= 0;
+    }
+
+    /**
+     * @param kind  of the call.
+     * @param count elements of the vector.
+     * @param type  of the elements (null for calls without a vector).
+     * @return the path the call runs.
+     */
+    Path choose(final CallKind kind, final int count, final DataType type)
+    {
+        if (size == 1)
+        {
+            return Path.LOCAL;
+        }
+        switch (kind)
+        {
+            case ALL_REDUCE:
+            case WEIGHTED_AVERAGE:
+                final long bytes = (long)count * type.byteSize();
+                if (smallMaxBytes > 0 && bytes <= smallMaxBytes)
+                {
+                    return Path.SMALL;
+                }
+                return directAvailable && bytes >= directMinBytes ? Path.DIRECT : Path.RING;
+
+            case REDUCE_SCATTER:
+                return Path.RING_REDUCE_SCATTER;
+
+            case ALL_GATHER:
+            case SPLIT:
+                return Path.RING_ALL_GATHER;
+
+            case BROADCAST:
+                return Path.CHAIN_BROADCAST;
+
+            case BARRIER:
+            case CLOSE:
+                return Path.BARRIER;
+
+            default:
+                throw new IllegalArgumentException("no path for " + kind);
+        }
+    }
+
+    /**
+     * @return whether large AllReduce calls may take the direct mode.
+     */
+    boolean directAvailable()
+    {
+        return directAvailable;
+    }
+}

@@ -1,0 +1,171 @@
+package io.ringsync.collectives;
+
+import io.ringsync.transport.Transport;
+import io.ringsync.transport.aeron.AeronMedia;
+import io.ringsync.transport.aeron.AeronTransport;
+import io.ringsync.transport.shm.ShmTransport;
+import org.agrona.CloseHelper;
+
+import java.io.File;
+
+/**
+ * Opens the transport a concluded {@link Context} describes, for {@link Communicator#fromEnvironment()}, and
+ * turns every problem of opening it into a {@link ConfigurationException} that says which variable to set.
+ */
+final class Transports
+{
+    private static final String LAUNCH_HINT = "start every rank with `bin/ringsync launch --np N -- <command>`, " +
+        "which sets it, or set it yourself (see README, \"Environment\")";
+
+    private Transports()
+    {
+    }
+
+    /**
+     * Open the transport the settings describe and connect over it: what {@link Communicator#fromEnvironment()}
+     * does. Ranks on this host publish their liveness in the job directory; without a launcher, which removes the
+     * directory when the job ends, the last rank out removes it.
+     *
+     * @param ctx concluded settings with rank and world size.
+     * @return the connected communicator.
+     */
+    static Communicator connect(final Context ctx)
+    {
+        final File jobDirectory = jobDirectory(ctx);
+        if (null != ctx.jobDirectory() || "shm".equals(ctx.transport()))
+        {
+            ctx.statusDirectory(jobDirectory);
+        }
+        final Transport transport = open(ctx, jobDirectory);
+        try
+        {
+            return Communicator.connect(transport, ctx, null, null, 0, null != ctx.jobDirectory() ? null : jobDirectory);
+        }
+        catch (final RuntimeException ex)
+        {
+            CloseHelper.quietClose(transport);
+            throw ex;
+        }
+    }
+
+    /**
+     * @param ctx concluded settings.
+     * @return the job directory: {@link Context#jobDirectory()}, else {@code ringsync-<job id>} under /dev/shm (or
+     * the temporary directory where there is no /dev/shm).
+     */
+    static File jobDirectory(final Context ctx)
+    {
+        if (null != ctx.jobDirectory())
+        {
+            return ctx.jobDirectory();
+        }
+        final File shm = new File("/dev/shm");
+        final File parent = shm.isDirectory() ? shm : new File(System.getProperty("java.io.tmpdir"));
+        return new File(parent, String.format("ringsync-%016x", ctx.jobId()));
+    }
+
+    /**
+     * @param ctx          concluded settings with rank and world size.
+     * @param jobDirectory from {@link #jobDirectory(Context)}.
+     * @return this rank's mesh; it does not wait for peers.
+     */
+    private static Transport open(final Context ctx, final File jobDirectory)
+    {
+        final int rank = ctx.rank();
+        final int worldSize = ctx.worldSize();
+        if (worldSize < 1)
+        {
+            throw new ConfigurationException(0 == worldSize ? Configuration.WORLD_SIZE_ENV + " is not set: " +
+                LAUNCH_HINT : Configuration.WORLD_SIZE_ENV + "=" + worldSize + " must be at least 1", -1);
+        }
+        if (rank < 0 || rank >= worldSize)
+        {
+            throw new ConfigurationException(rank < 0 ? Configuration.RANK_ENV + " is not set: " + LAUNCH_HINT :
+                Configuration.RANK_ENV + "=" + rank + " is out of range: with " + Configuration.WORLD_SIZE_ENV + "=" +
+                worldSize + " ranks are 0.." + (worldSize - 1), rank);
+        }
+        return "shm".equals(ctx.transport()) ? openShm(ctx, jobDirectory) : openAeron(ctx, jobDirectory);
+    }
+
+    private static Transport openShm(final Context ctx, final File jobDirectory)
+    {
+        final ShmTransport.Context shmCtx = new ShmTransport.Context()
+            .rank(ctx.rank())
+            .worldSize(ctx.worldSize())
+            .jobId(ctx.jobId())
+            .directory(jobDirectory)
+            .connectTimeoutNs(ctx.timeoutNs())
+            .slotLength(ctx.shmSlotLength())
+            .slotCount(ctx.shmSlotCountFor(ctx.worldSize()))
+            .windowLength(ctx.shmWindowBytes());
+        ShmSpace.check(ctx, jobDirectory, -1);
+        try
+        {
+            return ShmTransport.connect(shmCtx);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw new ConfigurationException("rank " + ctx.rank() + ": bad shm transport setting: " + ex.getMessage(),
+                -1, ex);
+        }
+        catch (final RuntimeException ex)
+        {
+            throw new ConfigurationException("rank " + ctx.rank() + ": could not open the shm transport in " +
+                jobDirectory + ": " + ex.getMessage(), -1, ex);
+        }
+    }
+
+    private static Transport openAeron(final Context ctx, final File jobDirectory)
+    {
+        final String name = ctx.transport();
+        final AeronMedia media = "ipc".equals(name) ? AeronMedia.IPC : AeronMedia.UDP;
+        final String aeronDir = ctx.aeronDirectory();
+        if (media == AeronMedia.IPC)
+        {
+            if (null == aeronDir)
+            {
+                throw new ConfigurationException(Configuration.AERON_DIR_ENV + " is not set: ipc ranks share one " +
+                    "Aeron media driver; " + LAUNCH_HINT + ", e.g. the directory `bin/ringsync driver` prints", -1);
+            }
+            if (!new File(aeronDir, "cnc.dat").exists())
+            {
+                throw new ConfigurationException("no media driver runs in " + Configuration.AERON_DIR_ENV + "=" +
+                    aeronDir + " (no cnc.dat there): start one with `bin/ringsync driver --dir " + aeronDir + "`, or " +
+                    "use `bin/ringsync launch`, which hosts it", -1);
+            }
+        }
+        final AeronTransport.Context transportCtx = new AeronTransport.Context()
+            .rank(ctx.rank())
+            .worldSize(ctx.worldSize())
+            .jobId(ctx.jobId())
+            .media(media)
+            .aeronDirectoryName(aeronDir)
+            .termLength(ctx.termLength())
+            .driverTimeoutMs(Math.max(10_000, ctx.timeoutNs() / 1_000_000));
+        transportCtx.jobDirectory(jobDirectory);
+        if (media == AeronMedia.UDP)
+        {
+            if (null == ctx.udpEndpoints())
+            {
+                throw new ConfigurationException(Configuration.UDP_ENDPOINTS_ENV + " is not set: udp needs one " +
+                    "host:port per rank, comma-separated in rank order, identical on every rank; " + LAUNCH_HINT, -1);
+            }
+            transportCtx.udpEndpoints(ctx.udpEndpoints()).mtuLength(ctx.udpMtu());
+        }
+        try
+        {
+            return AeronTransport.connect(transportCtx);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw new ConfigurationException("rank " + ctx.rank() + ": bad " + name + " transport setting: " +
+                ex.getMessage(), -1, ex);
+        }
+        catch (final RuntimeException ex)
+        {
+            throw new ConfigurationException("rank " + ctx.rank() + ": could not open the " + name + " transport" +
+                (null != aeronDir ? " through the media driver in " + aeronDir : "") + ": " + ex.getMessage() +
+                ". Is the driver (or the launcher hosting it) still running?", -1, ex);
+        }
+    }
+}
