@@ -161,27 +161,26 @@ class AsyncTest
     @Test
     void aSecondThreadIssuingWhileABlockingCallWaitsIsRefused() throws Exception
     {
-        final CountDownLatch rank0Blocked = new CountDownLatch(1);
         final CountDownLatch checked = new CountDownLatch(1);
         LocalCluster.runAll(2, comm ->
         {
             final float[] v = {1};
             if (comm.rank() == 0)
             {
-                comm.allReduceAsync(new float[1], ReduceOp.SUM).await(0, TimeUnit.SECONDS); // starts the agent
+                comm.allReduceAsync(new float[1], ReduceOp.SUM).await(); // starts the progress thread: call #1
+                final CompletableFuture<Throwable> refused = new CompletableFuture<>();
                 final Thread other = new Thread(() ->
                 {
                     try
                     {
-                        assertTrue(rank0Blocked.await(30, TimeUnit.SECONDS));
-                        Thread.sleep(50); // let the blocking call below enter
-                        final IllegalStateException ex = assertThrows(IllegalStateException.class,
-                            () -> comm.allReduceAsync(new float[1], ReduceOp.SUM));
-                        assertTrue(ex.getMessage().contains("already in progress"), ex.getMessage());
+                        // call #2, the blocking one below, has started on the progress thread: its caller waits
+                        awaitSequence(comm, 2);
+                        comm.allReduceAsync(new float[1], ReduceOp.SUM);
+                        refused.complete(null);
                     }
-                    catch (final InterruptedException ex)
+                    catch (final Throwable t)
                     {
-                        throw new AssertionError(ex);
+                        refused.complete(t);
                     }
                     finally
                     {
@@ -189,14 +188,15 @@ class AsyncTest
                     }
                 });
                 other.start();
-                rank0Blocked.countDown();
                 comm.allReduce(v, ReduceOp.SUM);
                 other.join(30_000);
+                final Throwable ex = refused.get(30, TimeUnit.SECONDS);
+                assertInstanceOf(IllegalStateException.class, ex);
+                assertTrue(ex.getMessage().contains("already in progress"), ex.getMessage());
             }
             else
             {
-                final float[] first = new float[1];
-                comm.allReduce(first, ReduceOp.SUM);
+                comm.allReduce(new float[1], ReduceOp.SUM);
                 assertTrue(checked.await(30, TimeUnit.SECONDS));
                 comm.allReduce(v, ReduceOp.SUM);
             }
@@ -205,26 +205,52 @@ class AsyncTest
         });
     }
 
+    /**
+     * Wait (bounded) until {@code comm} has started call {@code sequence}.
+     */
+    static void awaitSequence(final Communicator comm, final long sequence)
+    {
+        final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (comm.sequence() < sequence)
+        {
+            if (System.nanoTime() - deadlineNs > 0)
+            {
+                throw new AssertionError("call #" + sequence + " never started; at #" + comm.sequence());
+            }
+            Thread.onSpinWait();
+        }
+    }
+
     @Test
     void aFailedAsyncCallFailsItsRequestAndEveryLaterCall() throws Exception
     {
-        final List<LocalCluster.Outcome<Void>> outcomes = LocalCluster.run(2, 1 << 20,
+        final CountDownLatch rank0Done = new CountDownLatch(1);
+        final List<RankThreads.Outcome<Void>> outcomes = LocalCluster.run(2, 1 << 20,
             new Context().timeoutNs(TimeUnit.MILLISECONDS.toNanos(500)), comm ->
             {
                 if (comm.rank() == 1)
                 {
                     // never makes the call; waits until rank 0 has failed
-                    Thread.sleep(1_500);
+                    assertTrue(rank0Done.await(30, TimeUnit.SECONDS));
                     return null;
                 }
-                final Request first = comm.allReduceAsync(new float[10], ReduceOp.SUM);
-                final Request second = comm.allReduceAsync(new float[10], ReduceOp.SUM);
-                final RingsyncException ex = assertThrows(RingsyncException.class, first::await);
-                assertInstanceOf(CollectiveTimeoutException.class, ex);
-                assertEquals(1, ex.suspectRank());
-                assertInstanceOf(CommunicatorClosedException.class, assertThrows(RingsyncException.class, second::await));
-                assertThrows(CommunicatorClosedException.class, () -> comm.allReduceAsync(new float[1], ReduceOp.SUM));
-                return null;
+                try
+                {
+                    final Request first = comm.allReduceAsync(new float[10], ReduceOp.SUM);
+                    final Request second = comm.allReduceAsync(new float[10], ReduceOp.SUM);
+                    final RingsyncException ex = assertThrows(RingsyncException.class, first::await);
+                    assertInstanceOf(CollectiveTimeoutException.class, ex);
+                    assertEquals(1, ex.suspectRank());
+                    assertInstanceOf(CommunicatorClosedException.class,
+                        assertThrows(RingsyncException.class, second::await));
+                    assertThrows(CommunicatorClosedException.class,
+                        () -> comm.allReduceAsync(new float[1], ReduceOp.SUM));
+                    return null;
+                }
+                finally
+                {
+                    rank0Done.countDown();
+                }
             });
         assertNull(outcomes.get(0).error, () -> String.valueOf(outcomes.get(0).error));
     }

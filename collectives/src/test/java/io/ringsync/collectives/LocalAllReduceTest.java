@@ -156,7 +156,7 @@ class LocalAllReduceTest
         // 4 KiB links hold only a few 64-byte chunks: the vector is hundreds of times larger than all links
         // together, so only the ring's flow control keeps it moving
         final int count = 50_000;
-        final List<LocalCluster.Outcome<float[]>> outcomes = LocalCluster.run(n, 4096,
+        final List<RankThreads.Outcome<float[]>> outcomes = LocalCluster.run(n, 4096,
             new Context().timeoutNs(TimeUnit.SECONDS.toNanos(60)), comm ->
             {
                 final float[] v = new float[count];
@@ -169,7 +169,7 @@ class LocalAllReduceTest
                 comm.allReduce(v, ReduceOp.SUM);
                 return v;
             });
-        for (final LocalCluster.Outcome<float[]> outcome : outcomes)
+        for (final RankThreads.Outcome<float[]> outcome : outcomes)
         {
             if (null != outcome.error)
             {

@@ -5,11 +5,13 @@ import org.junit.jupiter.api.Timeout;
 
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -24,13 +26,13 @@ class LocalFailureTest
     @Test
     void lengthMismatchFailsEveryRankNamingBothLengths() throws Exception
     {
-        final List<LocalCluster.Outcome<Object>> outcomes = LocalCluster.run(4, 1 << 18, FAST, comm ->
+        final List<RankThreads.Outcome<Object>> outcomes = LocalCluster.run(4, 1 << 18, FAST, comm ->
         {
             comm.allReduce(new float[10], ReduceOp.SUM);
             comm.allReduce(new float[comm.rank() == 2 ? 1000 : 1001], ReduceOp.SUM);
             return null;
         });
-        for (final LocalCluster.Outcome<Object> outcome : outcomes)
+        for (final RankThreads.Outcome<Object> outcome : outcomes)
         {
             assertNotNull(outcome.error, "rank " + outcome.rank + " must fail");
             assertTrue(outcome.error instanceof CollectiveMismatchException,
@@ -50,7 +52,7 @@ class LocalFailureTest
         };
         for (final Object[] c : cases)
         {
-            final List<LocalCluster.Outcome<Object>> outcomes = LocalCluster.run(3, 1 << 18, FAST, comm ->
+            final List<RankThreads.Outcome<Object>> outcomes = LocalCluster.run(3, 1 << 18, FAST, comm ->
             {
                 final Object v = comm.rank() == 1 ? c[1] : c[0];
                 if (v instanceof float[])
@@ -63,19 +65,19 @@ class LocalFailureTest
                 }
                 return null;
             });
-            for (final LocalCluster.Outcome<Object> outcome : outcomes)
+            for (final RankThreads.Outcome<Object> outcome : outcomes)
             {
                 assertTrue(outcome.error instanceof CollectiveMismatchException, "rank " + outcome.rank + ": " +
                     outcome.error);
                 assertTrue(outcome.error.getMessage().contains((String)c[2]), outcome.error.getMessage());
             }
         }
-        final List<LocalCluster.Outcome<Object>> ops = LocalCluster.run(2, 1 << 18, FAST, comm ->
+        final List<RankThreads.Outcome<Object>> ops = LocalCluster.run(2, 1 << 18, FAST, comm ->
         {
             comm.allReduce(new float[7], comm.rank() == 0 ? ReduceOp.SUM : ReduceOp.MAX);
             return null;
         });
-        for (final LocalCluster.Outcome<Object> outcome : ops)
+        for (final RankThreads.Outcome<Object> outcome : ops)
         {
             assertTrue(outcome.error instanceof CollectiveMismatchException);
             assertTrue(outcome.error.getMessage().contains("SUM") && outcome.error.getMessage().contains("MAX"));
@@ -85,7 +87,7 @@ class LocalFailureTest
     @Test
     void differentCollectivesOrRootsAreCaught() throws Exception
     {
-        final List<LocalCluster.Outcome<Object>> outcomes = LocalCluster.run(3, 1 << 18, FAST, comm ->
+        final List<RankThreads.Outcome<Object>> outcomes = LocalCluster.run(3, 1 << 18, FAST, comm ->
         {
             if (comm.rank() == 0)
             {
@@ -97,19 +99,19 @@ class LocalFailureTest
             }
             return null;
         });
-        for (final LocalCluster.Outcome<Object> outcome : outcomes)
+        for (final RankThreads.Outcome<Object> outcome : outcomes)
         {
             assertTrue(outcome.error instanceof CollectiveMismatchException, "rank " + outcome.rank + ": " +
                 outcome.error);
             assertTrue(outcome.error.getMessage().contains("broadcast(100 x FLOAT32, root 0)"),
                 outcome.error.getMessage());
         }
-        final List<LocalCluster.Outcome<Object>> roots = LocalCluster.run(3, 1 << 18, FAST, comm ->
+        final List<RankThreads.Outcome<Object>> roots = LocalCluster.run(3, 1 << 18, FAST, comm ->
         {
             comm.broadcast(new double[10], comm.rank() == 2 ? 1 : 0);
             return null;
         });
-        for (final LocalCluster.Outcome<Object> outcome : roots)
+        for (final RankThreads.Outcome<Object> outcome : roots)
         {
             assertTrue(outcome.error instanceof CollectiveMismatchException, "rank " + outcome.rank + ": " +
                 outcome.error);
@@ -121,7 +123,7 @@ class LocalFailureTest
     {
         final CountDownLatch othersDone = new CountDownLatch(2);
         final long start = System.nanoTime();
-        final List<LocalCluster.Outcome<Object>> outcomes = LocalCluster.run(3, 1 << 18, FAST, comm ->
+        final List<RankThreads.Outcome<Object>> outcomes = LocalCluster.run(3, 1 << 18, FAST, comm ->
         {
             if (comm.rank() == 1)
             {
@@ -151,7 +153,7 @@ class LocalFailureTest
     @Test
     void callsAfterCloseOrFailureAreRefusedClearly() throws Exception
     {
-        final List<LocalCluster.Outcome<Object>> outcomes = LocalCluster.run(2, 1 << 18, FAST, comm ->
+        final List<RankThreads.Outcome<Object>> outcomes = LocalCluster.run(2, 1 << 18, FAST, comm ->
         {
             try
             {
@@ -170,7 +172,7 @@ class LocalFailureTest
             assertTrue(closed.getMessage().contains("closed"));
             return null;
         });
-        for (final LocalCluster.Outcome<Object> outcome : outcomes)
+        for (final RankThreads.Outcome<Object> outcome : outcomes)
         {
             if (null != outcome.error)
             {
@@ -199,46 +201,48 @@ class LocalFailureTest
     @Test
     void overlappingCallsFromTwoThreadsAreRefused() throws Exception
     {
-        final List<LocalCluster.Outcome<Object>> outcomes = LocalCluster.run(2, 1 << 18,
+        final CountDownLatch intruderRefused = new CountDownLatch(1);
+        final List<RankThreads.Outcome<Object>> outcomes = LocalCluster.run(2, 1 << 18,
             new Context().timeoutNs(TimeUnit.SECONDS.toNanos(5)), comm ->
             {
                 if (comm.rank() == 0)
                 {
-                    final Throwable[] seen = new Throwable[1];
-                    final Thread intruder = new Thread(() ->
+                    final CompletableFuture<Throwable> callerOutcome = new CompletableFuture<>();
+                    // rank 1 joins this call only once the intruder was refused, so the caller is inside it
+                    final Thread caller = new Thread(() ->
                     {
                         try
                         {
-                            comm.allReduce(new float[1], ReduceOp.SUM);
+                            comm.allReduce(new float[10], ReduceOp.SUM);
+                            callerOutcome.complete(null);
                         }
                         catch (final Throwable t)
                         {
-                            seen[0] = t;
+                            callerOutcome.complete(t);
                         }
                     });
-                    // rank 1 is slow to join this call, so rank 0 is inside allReduce when the intruder calls
-                    final Thread caller = new Thread(() -> comm.allReduce(new float[10], ReduceOp.SUM));
                     caller.start();
-                    Thread.sleep(300);
-                    intruder.start();
-                    intruder.join();
-                    caller.join();
-                    assertTrue(seen[0] instanceof IllegalStateException, String.valueOf(seen[0]));
-                    assertTrue(seen[0].getMessage().contains("already in progress"));
+                    AsyncTest.awaitSequence(comm, 1);
+                    try
+                    {
+                        final IllegalStateException seen = assertThrows(IllegalStateException.class,
+                            () -> comm.allReduce(new float[1], ReduceOp.SUM));
+                        assertTrue(seen.getMessage().contains("already in progress"), seen.getMessage());
+                    }
+                    finally
+                    {
+                        intruderRefused.countDown();
+                    }
+                    caller.join(30_000);
+                    assertNull(callerOutcome.get(30, TimeUnit.SECONDS), "the caller's own call completes");
                 }
                 else
                 {
-                    Thread.sleep(1000);
+                    assertTrue(intruderRefused.await(30, TimeUnit.SECONDS));
                     comm.allReduce(new float[10], ReduceOp.SUM);
                 }
                 return null;
             });
-        for (final LocalCluster.Outcome<Object> outcome : outcomes)
-        {
-            if (null != outcome.error)
-            {
-                throw new AssertionError("rank " + outcome.rank, outcome.error);
-            }
-        }
+        RankThreads.values(outcomes);
     }
 }

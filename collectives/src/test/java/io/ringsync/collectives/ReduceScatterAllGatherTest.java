@@ -120,13 +120,13 @@ class ReduceScatterAllGatherTest
     @Test
     void blocksThatDoNotFitAreRefusedAndMismatchedBlocksFailEveryRank() throws Exception
     {
-        final List<LocalCluster.Outcome<Void>> outcomes = LocalCluster.run(2, comm ->
+        final List<RankThreads.Outcome<Void>> outcomes = LocalCluster.run(2, comm ->
         {
             assertThrows(IndexOutOfBoundsException.class, () -> comm.allGather(new float[5], 3));
             comm.allGather(new float[comm.rank() == 0 ? 8 : 10], comm.rank() == 0 ? 4 : 5);
             return null;
         });
-        for (final LocalCluster.Outcome<Void> outcome : outcomes)
+        for (final RankThreads.Outcome<Void> outcome : outcomes)
         {
             assertInstanceOf(CollectiveMismatchException.class, outcome.error, "rank " + outcome.rank);
             assertTrue(outcome.error.getMessage().contains("allGather(8 x FLOAT32)"), outcome.error.getMessage());

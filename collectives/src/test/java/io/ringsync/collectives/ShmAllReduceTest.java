@@ -14,9 +14,6 @@ import java.io.File;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
@@ -244,7 +241,7 @@ class ShmAllReduceTest
         runRanks(n, jobId, UnaryOperator.identity(), (comm, transport) ->
         {
             final java.nio.file.Path status = dir.toPath().resolve(
-                io.ringsync.transport.shm.StatusDescriptor.fileName(comm.rank()));
+                io.ringsync.collectives.status.StatusDescriptor.fileName(comm.rank()));
             try
             {
                 assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
@@ -323,7 +320,7 @@ class ShmAllReduceTest
 
     private interface RankBody<T>
     {
-        T run(Communicator comm, ShmTransport transport);
+        T run(Communicator comm, ShmTransport transport) throws Exception;
     }
 
     private <T> List<T> runRanks(
@@ -341,44 +338,23 @@ class ShmAllReduceTest
         final RankBody<T> body)
         throws Exception
     {
-        final ExecutorService pool = Executors.newFixedThreadPool(n);
-        try
-        {
-            final List<Future<T>> futures = new ArrayList<>();
-            for (int rank = 0; rank < n; rank++)
+        final List<T> results = RankThreads.values(RankThreads.run(n, TIMEOUT_MS * 3, (rank) ->
+            Communicator.connect(ShmTransport.connect(settings.apply(new ShmTransport.Context()
+                .directory(dir)
+                .jobId(jobId)
+                .rank(rank)
+                .worldSize(n)
+                .connectTimeoutNs(TimeUnit.MILLISECONDS.toNanos(TIMEOUT_MS)))), new Context()
+                .jobId(jobId)
+                .statusDirectory(dir)
+                .timeoutNs(TimeUnit.MILLISECONDS.toNanos(timeoutMs))),
+            (comm) ->
             {
-                final int r = rank;
-                futures.add(pool.submit(() ->
-                {
-                    final ShmTransport transport = ShmTransport.connect(settings.apply(new ShmTransport.Context()
-                        .directory(dir)
-                        .jobId(jobId)
-                        .rank(r)
-                        .worldSize(n)
-                        .connectTimeoutNs(TimeUnit.MILLISECONDS.toNanos(TIMEOUT_MS))));
-                    try (Communicator comm = Communicator.connect(transport, new Context()
-                        .jobId(jobId)
-                        .statusDirectory(dir)
-                        .timeoutNs(TimeUnit.MILLISECONDS.toNanos(timeoutMs))))
-                    {
-                        assertEquals("shm", comm.transportName());
-                        return body.run(comm, transport);
-                    }
-                }));
-            }
-            final List<T> results = new ArrayList<>();
-            for (final Future<T> future : futures)
-            {
-                results.add(future.get(TIMEOUT_MS * 3, TimeUnit.MILLISECONDS));
-            }
-            final String[] left = dir.list();
-            assertTrue(null == left || 0 == left.length, "files left behind: " + String.join(", ", left));
-            return results;
-        }
-        finally
-        {
-            pool.shutdownNow();
-            pool.awaitTermination(10, TimeUnit.SECONDS);
-        }
+                assertEquals("shm", comm.transportName());
+                return body.run(comm, (ShmTransport)comm.transport());
+            }));
+        final String[] left = dir.list();
+        assertTrue(null == left || 0 == left.length, "files left behind: " + String.join(", ", left));
+        return results;
     }
 }

@@ -19,9 +19,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.UUID;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
@@ -148,7 +146,7 @@ class ShmDirectAllReduceTest
     void weightedAveragesAreBitwiseTheRings(final int n) throws Exception
     {
         final int count = 300_007;
-        final RankBody<Object[]> body = (comm) ->
+        final RankThreads.RankBody<Object[]> body = (comm) ->
         {
             final int r = comm.rank();
             final double weight = r == 1 ? 0 : r + 0.25;
@@ -295,13 +293,13 @@ class ShmDirectAllReduceTest
     void mismatchedCallsFailEveryRank(final int n) throws Exception
     {
         final long jobId = ThreadLocalRandom.current().nextLong();
-        final List<Outcome<Void>> outcomes = runRanksCatching(n, jobId, SMALL_WINDOW, 0, 5_000, (comm) ->
+        final List<RankThreads.Outcome<Void>> outcomes = runRanksCatching(n, jobId, SMALL_WINDOW, 0, 5_000, (comm) ->
         {
             comm.allReduce(new float[5000], ReduceOp.SUM);
             comm.allReduce(new float[comm.rank() == n - 1 ? 5001 : 5000], ReduceOp.SUM);
             return null;
         });
-        for (final Outcome<Void> outcome : outcomes)
+        for (final RankThreads.Outcome<Void> outcome : outcomes)
         {
             assertNotNull(outcome.error, "rank " + outcome.rank + " did not fail");
             assertInstanceOf(CollectiveMismatchException.class, outcome.error, () -> "rank " + outcome.rank);
@@ -310,13 +308,13 @@ class ShmDirectAllReduceTest
         assertTrue(messages.contains("allReduce(5001 x FLOAT32, SUM)") && messages.contains("5000 x FLOAT32"),
             messages);
 
-        final List<Outcome<Void>> ops = runRanksCatching(n, ThreadLocalRandom.current().nextLong(), SMALL_WINDOW, 0,
+        final List<RankThreads.Outcome<Void>> ops = runRanksCatching(n, ThreadLocalRandom.current().nextLong(), SMALL_WINDOW, 0,
             5_000, (comm) ->
             {
                 comm.allReduce(new double[3000], comm.rank() == 0 ? ReduceOp.MAX : ReduceOp.SUM);
                 return null;
             });
-        for (final Outcome<Void> outcome : ops)
+        for (final RankThreads.Outcome<Void> outcome : ops)
         {
             assertInstanceOf(CollectiveMismatchException.class, outcome.error, () -> "rank " + outcome.rank);
         }
@@ -325,14 +323,14 @@ class ShmDirectAllReduceTest
     @Test
     void aRankInTheRingWhileOthersRunDirectIsAMismatchNotAHang() throws Exception
     {
-        final List<Outcome<Void>> outcomes = runRanksCatching(3, ThreadLocalRandom.current().nextLong(), SMALL_WINDOW,
+        final List<RankThreads.Outcome<Void>> outcomes = runRanksCatching(3, ThreadLocalRandom.current().nextLong(), SMALL_WINDOW,
             1 << 20, 5_000, (comm) ->
             {
                 // 1 MiB runs direct, 16 bytes as a ring
                 comm.allReduce(new float[comm.rank() == 1 ? 4 : 1 << 18], ReduceOp.SUM);
                 return null;
             });
-        for (final Outcome<Void> outcome : outcomes)
+        for (final RankThreads.Outcome<Void> outcome : outcomes)
         {
             assertInstanceOf(CollectiveMismatchException.class, outcome.error, () -> "rank " + outcome.rank + ": " +
                 outcome.error);
@@ -347,19 +345,19 @@ class ShmDirectAllReduceTest
     void aDeadRankIsNamedOnEverySurvivor(final int n) throws Exception
     {
         final int dead = n - 1;
-        final List<Outcome<Void>> outcomes = runRanksCatching(n, ThreadLocalRandom.current().nextLong(), SMALL_WINDOW,
+        final List<RankThreads.Outcome<Void>> outcomes = runRanksCatching(n, ThreadLocalRandom.current().nextLong(), SMALL_WINDOW,
             0, 10_000, (comm) ->
             {
                 comm.allReduce(new float[100_000], ReduceOp.SUM);
                 if (comm.rank() == dead)
                 {
-                    EnvironmentTransports.shmOf(comm.transport()).close();
+                    comm.transport().close();
                     return null;
                 }
                 comm.allReduce(new float[100_000], ReduceOp.SUM);
                 return null;
             });
-        for (final Outcome<Void> outcome : outcomes)
+        for (final RankThreads.Outcome<Void> outcome : outcomes)
         {
             if (outcome.rank == dead)
             {
@@ -377,16 +375,24 @@ class ShmDirectAllReduceTest
     @Test
     void aStalledRankTimesOutItsPeers() throws Exception
     {
-        final List<Outcome<Void>> outcomes = runRanksCatching(2, ThreadLocalRandom.current().nextLong(), SMALL_WINDOW,
-            0, 1_000, (comm) ->
+        final CountDownLatch rank0Done = new CountDownLatch(1);
+        final List<RankThreads.Outcome<Void>> outcomes = runRanksCatching(2, ThreadLocalRandom.current().nextLong(),
+            SMALL_WINDOW, 0, 1_000, (comm) ->
             {
                 if (comm.rank() == 0)
                 {
-                    comm.allReduce(new float[10_000], ReduceOp.SUM);
+                    try
+                    {
+                        comm.allReduce(new float[10_000], ReduceOp.SUM);
+                    }
+                    finally
+                    {
+                        rank0Done.countDown();
+                    }
                 }
                 else
                 {
-                    Thread.sleep(3_000);
+                    assertTrue(rank0Done.await(30, TimeUnit.SECONDS));
                 }
                 return null;
             });
@@ -478,103 +484,47 @@ class ShmDirectAllReduceTest
         }
     }
 
-    private static <T> String messages(final List<Outcome<T>> outcomes)
+    private static <T> String messages(final List<RankThreads.Outcome<T>> outcomes)
     {
         final StringBuilder sb = new StringBuilder();
-        for (final Outcome<T> outcome : outcomes)
+        for (final RankThreads.Outcome<T> outcome : outcomes)
         {
             sb.append(outcome.rank).append(": ").append(outcome.error).append('\n');
         }
         return sb.toString();
     }
 
-    private interface RankBody<T>
-    {
-        T run(Communicator comm) throws Exception;
-    }
-
-    private static final class Outcome<T>
-    {
-        final int rank;
-        final T value;
-        final Throwable error;
-
-        Outcome(final int rank, final T value, final Throwable error)
-        {
-            this.rank = rank;
-            this.value = value;
-            this.error = error;
-        }
-    }
-
     private <T> List<T> runRanks(
-        final int n, final long jobId, final long windowLength, final long directMinBytes, final RankBody<T> body)
+        final int n, final long jobId, final long windowLength, final long directMinBytes,
+        final RankThreads.RankBody<T> body)
         throws Exception
     {
-        final List<T> values = new ArrayList<>();
-        for (final Outcome<T> outcome : runRanksCatching(n, jobId, windowLength, directMinBytes, TIMEOUT_MS, body))
-        {
-            if (null != outcome.error)
-            {
-                throw new AssertionError("rank " + outcome.rank + " failed", outcome.error);
-            }
-            values.add(outcome.value);
-        }
-        return values;
+        return RankThreads.values(runRanksCatching(n, jobId, windowLength, directMinBytes, TIMEOUT_MS, body));
     }
 
-    private <T> List<Outcome<T>> runRanksCatching(
+    private <T> List<RankThreads.Outcome<T>> runRanksCatching(
         final int n,
         final long jobId,
         final long windowLength,
         final long directMinBytes,
         final long timeoutMs,
-        final RankBody<T> body) throws Exception
+        final RankThreads.RankBody<T> body) throws Exception
     {
-        final ExecutorService pool = Executors.newFixedThreadPool(n);
-        try
-        {
-            final List<Future<Outcome<T>>> futures = new ArrayList<>();
-            for (int rank = 0; rank < n; rank++)
-            {
-                final int r = rank;
-                futures.add(pool.submit(() ->
-                {
-                    final ShmTransport transport = ShmTransport.connect(new ShmTransport.Context()
-                        .directory(dir)
-                        .jobId(jobId)
-                        .rank(r)
-                        .worldSize(n)
-                        .windowLength(windowLength)
-                        .connectTimeoutNs(TimeUnit.MILLISECONDS.toNanos(TIMEOUT_MS)));
-                    try (Communicator comm = Communicator.connect(transport, new Context()
-                        .jobId(jobId)
-                        .chunkBytes(8192)
-                        .smallMaxBytes(0)
-                        .directMinBytes(directMinBytes)
-                        .timeoutNs(TimeUnit.MILLISECONDS.toNanos(timeoutMs))))
-                    {
-                        return new Outcome<>(r, body.run(comm), null);
-                    }
-                    catch (final Throwable t)
-                    {
-                        return new Outcome<T>(r, null, t);
-                    }
-                }));
-            }
-            final List<Outcome<T>> outcomes = new ArrayList<>();
-            for (final Future<Outcome<T>> future : futures)
-            {
-                outcomes.add(future.get(TIMEOUT_MS * 3, TimeUnit.MILLISECONDS));
-            }
-            final String[] left = dir.list();
-            assertTrue(null == left || 0 == left.length, "files left behind: " + String.join(", ", left));
-            return outcomes;
-        }
-        finally
-        {
-            pool.shutdownNow();
-            pool.awaitTermination(10, TimeUnit.SECONDS);
-        }
+        final List<RankThreads.Outcome<T>> outcomes = RankThreads.run(n, TIMEOUT_MS * 3, (rank) ->
+            Communicator.connect(ShmTransport.connect(new ShmTransport.Context()
+                .directory(dir)
+                .jobId(jobId)
+                .rank(rank)
+                .worldSize(n)
+                .windowLength(windowLength)
+                .connectTimeoutNs(TimeUnit.MILLISECONDS.toNanos(TIMEOUT_MS))), new Context()
+                .jobId(jobId)
+                .chunkBytes(8192)
+                .smallMaxBytes(0)
+                .directMinBytes(directMinBytes)
+                .timeoutNs(TimeUnit.MILLISECONDS.toNanos(timeoutMs))), body);
+        final String[] left = dir.list();
+        assertTrue(null == left || 0 == left.length, "files left behind: " + String.join(", ", left));
+        return outcomes;
     }
 }

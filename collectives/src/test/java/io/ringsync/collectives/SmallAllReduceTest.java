@@ -10,6 +10,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -210,14 +211,14 @@ class SmallAllReduceTest
     @Test
     void ranksWithDifferentSwitchPointsFailWithAMismatchNamingTheSetting() throws Exception
     {
-        final List<LocalCluster.Outcome<Object>> outcomes = LocalCluster.run(3, 1 << 18,
+        final List<RankThreads.Outcome<Object>> outcomes = LocalCluster.run(3, 1 << 18,
             (rank) -> new Context().timeoutNs(FAST.timeoutNs()).smallMaxBytes(rank == 1 ? 0 : 4096),
             comm ->
             {
                 comm.allReduce(new float[100], ReduceOp.SUM);
                 return null;
             });
-        for (final LocalCluster.Outcome<Object> outcome : outcomes)
+        for (final RankThreads.Outcome<Object> outcome : outcomes)
         {
             assertTrue(outcome.error instanceof CollectiveMismatchException, "rank " + outcome.rank + ": " +
                 outcome.error);
@@ -230,13 +231,13 @@ class SmallAllReduceTest
     @Test
     void lengthMismatchOnTheSmallPathFailsEveryRank() throws Exception
     {
-        final List<LocalCluster.Outcome<Object>> outcomes = LocalCluster.run(4, 1 << 18, FAST, comm ->
+        final List<RankThreads.Outcome<Object>> outcomes = LocalCluster.run(4, 1 << 18, FAST, comm ->
         {
             comm.allReduce(new double[3], ReduceOp.MAX);
             comm.allReduce(new float[comm.rank() == 3 ? 11 : 10], ReduceOp.SUM);
             return null;
         });
-        for (final LocalCluster.Outcome<Object> outcome : outcomes)
+        for (final RankThreads.Outcome<Object> outcome : outcomes)
         {
             assertTrue(outcome.error instanceof CollectiveMismatchException, "rank " + outcome.rank + ": " +
                 outcome.error);
@@ -250,16 +251,24 @@ class SmallAllReduceTest
     void aStalledRankIsNamedByEverySurvivor() throws Exception
     {
         final long start = System.nanoTime();
-        final List<LocalCluster.Outcome<Object>> outcomes = LocalCluster.run(4, 1 << 18, FAST, comm ->
+        final CountDownLatch survivorsDone = new CountDownLatch(3);
+        final List<RankThreads.Outcome<Object>> outcomes = LocalCluster.run(4, 1 << 18, FAST, comm ->
         {
             if (comm.rank() == 2)
             {
                 // alive and connected, but never makes the call
-                Thread.sleep(4000);
+                assertTrue(survivorsDone.await(30, TimeUnit.SECONDS));
                 return null;
             }
-            comm.allReduce(new float[64], ReduceOp.SUM);
-            return null;
+            try
+            {
+                comm.allReduce(new float[64], ReduceOp.SUM);
+                return null;
+            }
+            finally
+            {
+                survivorsDone.countDown();
+            }
         });
         assertTrue(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start) < 15_000);
         for (final int survivor : new int[]{ 0, 1, 3 })
@@ -273,7 +282,7 @@ class SmallAllReduceTest
     @Test
     void aRankWhoseLinksGoAwayIsNamedAsFailed() throws Exception
     {
-        final List<LocalCluster.Outcome<Object>> outcomes = LocalCluster.run(4, 1 << 18, FAST, comm ->
+        final List<RankThreads.Outcome<Object>> outcomes = LocalCluster.run(4, 1 << 18, FAST, comm ->
         {
             final float[] v = new float[256];
             for (int call = 0; call < 10_000; call++)

@@ -170,7 +170,7 @@ class WeightedAverageTest
     @Test
     void allWeightsZeroFailsOnEveryRankAndTheCommunicatorStaysUsable() throws Exception
     {
-        final List<LocalCluster.Outcome<float[]>> outcomes = LocalCluster.run(3, comm ->
+        final List<RankThreads.Outcome<float[]>> outcomes = LocalCluster.run(3, comm ->
         {
             final float[] v = {1, 2, 3};
             final IllegalArgumentException ex = org.junit.jupiter.api.Assertions.assertThrows(
@@ -180,7 +180,7 @@ class WeightedAverageTest
             comm.allReduce(after, ReduceOp.SUM);
             return after;
         });
-        for (final LocalCluster.Outcome<float[]> outcome : outcomes)
+        for (final RankThreads.Outcome<float[]> outcome : outcomes)
         {
             assertNull(outcome.error, () -> "rank " + outcome.rank + ": " + outcome.error);
             assertArrayEquals(new float[]{3, 3, 6}, outcome.value);
@@ -192,7 +192,7 @@ class WeightedAverageTest
     {
         for (final double bad : new double[]{-1, Double.NaN, Double.POSITIVE_INFINITY})
         {
-            final List<LocalCluster.Outcome<String>> outcomes = LocalCluster.run(3, comm ->
+            final List<RankThreads.Outcome<String>> outcomes = LocalCluster.run(3, comm ->
             {
                 final float[] v = {1, 2, 3};
                 try
@@ -207,7 +207,7 @@ class WeightedAverageTest
                     return ex.getMessage();
                 }
             });
-            for (final LocalCluster.Outcome<String> outcome : outcomes)
+            for (final RankThreads.Outcome<String> outcome : outcomes)
             {
                 assertNull(outcome.error, () -> "rank " + outcome.rank + ": " + outcome.error);
                 assertNotNull(outcome.value, "rank " + outcome.rank + " did not fail for weight " + bad);
@@ -220,7 +220,7 @@ class WeightedAverageTest
     @Test
     void mismatchWithAPlainAverageIsReported() throws Exception
     {
-        final List<LocalCluster.Outcome<Void>> outcomes = LocalCluster.run(2, comm ->
+        final List<RankThreads.Outcome<Void>> outcomes = LocalCluster.run(2, comm ->
         {
             final float[] v = new float[100];
             if (comm.rank() == 0)
@@ -233,7 +233,7 @@ class WeightedAverageTest
             }
             return null;
         });
-        for (final LocalCluster.Outcome<Void> outcome : outcomes)
+        for (final RankThreads.Outcome<Void> outcome : outcomes)
         {
             assertInstanceOf(RingsyncException.class, outcome.error, "rank " + outcome.rank);
             assertTrue(outcome.error.getMessage().contains("weightedAverage(100 x FLOAT32)"),
