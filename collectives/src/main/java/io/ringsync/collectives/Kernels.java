@@ -66,7 +66,7 @@ final class Kernels
     static final boolean VECTORIZED = vectorKernelsUsable();
 
     /**
-     * Whether calls with every operand off heap skip staging ({@link VectorKernels.Segments}): JDK 22+ with
+     * Whether calls with every operand off heap skip staging ({@link SegmentKernels}): JDK 22+ with
      * native access enabled.
      */
     static final boolean SEGMENTS = VECTORIZED && segmentsUsable();
@@ -105,7 +105,7 @@ final class Kernels
     {
         try
         {
-            return VectorKernels.Segments.AVAILABLE;
+            return SegmentKernels.AVAILABLE;
         }
         catch (final LinkageError ex)
         {

@@ -3,13 +3,8 @@ package io.ringsync.collectives;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
-import org.agrona.LangUtil;
 import org.agrona.UnsafeApi;
 
-import java.lang.invoke.MethodHandle;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.MethodType;
-import java.nio.ByteOrder;
 
 /**
  * Vector API ({@code jdk.incubator.vector}) versions of the {@link Kernels#reduce} loops. Only {@link Kernels}
@@ -20,7 +15,7 @@ import java.nio.ByteOrder;
  * <ul>
  *     <li>a {@code float[]} (FLOAT32) or {@code double[]} (FLOAT64) in place, with {@code fromArray}/{@code intoArray};
  *     </li>
- *     <li>when all three operands are off heap and {@link Segments#AVAILABLE} (JDK 22+ with native access):
+ *     <li>when all three operands are off heap and {@link SegmentKernels#AVAILABLE} (JDK 22+ with native access):
  *     straight from memory through a segment spanning the address space;</li>
  *     <li>otherwise (off-heap memory, a {@code byte[]}) staged through a per-thread scratch array with
  *     {@link UnsafeApi#copyMemory}, one L1-sized block at a time. The JDK 17 Vector API loads off-heap data only
@@ -41,8 +36,8 @@ import java.nio.ByteOrder;
  */
 final class VectorKernels
 {
-    private static final VectorSpecies<Float> FLOATS = FloatVector.SPECIES_PREFERRED;
-    private static final VectorSpecies<Double> DOUBLES = DoubleVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Float> FLOATS = FloatVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Double> DOUBLES = DoubleVector.SPECIES_PREFERRED;
 
     /**
      * Bytes staged per block: three blocks (two inputs, one output) stay well inside a 32 KiB L1 data cache.
@@ -85,8 +80,8 @@ final class VectorKernels
     /**
      * Same contract as {@link Kernels#reduce}.
      *
-     * @param segments true to run calls whose operands are all off-heap through {@link Segments} (only when
-     *                 {@link Segments#AVAILABLE}); false stages them like any other off-heap operand.
+     * @param segments true to run calls whose operands are all off-heap through {@link SegmentKernels} (only when
+     *                 {@link SegmentKernels#AVAILABLE}); false stages them like any other off-heap operand.
      */
     static void reduce(
         final DataType type,
@@ -108,7 +103,7 @@ final class VectorKernels
         final int kind = Kernels.kind(op, finish);
         if (segments && null == aBase && null == bBase && null == dBase)
         {
-            Segments.reduce(type, kind, divisor, aAddr, bAddr, dAddr, d2Base, d2Addr, count);
+            SegmentKernels.reduce(type, kind, divisor, aAddr, bAddr, dAddr, d2Base, d2Addr, count);
         }
         else if (type == DataType.FLOAT32)
         {
@@ -490,260 +485,6 @@ final class VectorKernels
         for (; i < n; i++)
         {
             d[di + i] = (a[ai + i] + b[bi + i]) / divisor;
-        }
-    }
-
-    /**
-     * Off-heap vector loads and stores without staging, on JDK 22+: one {@code MemorySegment} spanning the whole
-     * address space, so an absolute address is its own offset and nothing is allocated per call. The classes exist
-     * only at run time (this code is compiled for release 17), hence the method handles; held in static finals
-     * they are constants to C2 and inline completely.
-     * <p>
-     * Making that segment calls the restricted {@code MemorySegment.reinterpret}: it is done only when native
-     * access is enabled for this code ({@code --enable-native-access=ALL-UNNAMED} on the class path), so the JVM
-     * never prints its restricted-method warning; otherwise all-off-heap calls are staged like the rest. The
-     * segment lends no more power than the {@link UnsafeApi} accesses of the scalar loops.
-     */
-    static final class Segments
-    {
-        /**
-         * True when the segment and the handles below could be made.
-         */
-        static final boolean AVAILABLE;
-
-        private static final MethodHandle LOAD_FLOAT;
-        private static final MethodHandle STORE_FLOAT;
-        private static final MethodHandle LOAD_DOUBLE;
-        private static final MethodHandle STORE_DOUBLE;
-
-        static
-        {
-            MethodHandle loadFloat = null;
-            MethodHandle storeFloat = null;
-            MethodHandle loadDouble = null;
-            MethodHandle storeDouble = null;
-            try
-            {
-                final MethodHandles.Lookup lookup = MethodHandles.lookup();
-                final Class<?> segmentClass = Class.forName("java.lang.foreign.MemorySegment");
-                final boolean nativeAccess = (boolean)lookup
-                    .findVirtual(Module.class, "isNativeAccessEnabled", MethodType.methodType(boolean.class))
-                    .invokeExact(Segments.class.getModule());
-                if (nativeAccess)
-                {
-                    final Object nullSegment = lookup.findStaticGetter(segmentClass, "NULL", segmentClass).invoke();
-                    final Object everything = lookup
-                        .findVirtual(segmentClass, "reinterpret", MethodType.methodType(segmentClass, long.class))
-                        .invoke(nullSegment, Long.MAX_VALUE);
-
-                    loadFloat = loader(lookup, FloatVector.class, FLOATS, segmentClass, everything);
-                    storeFloat = storer(lookup, FloatVector.class, segmentClass, everything);
-                    loadDouble = loader(lookup, DoubleVector.class, DOUBLES, segmentClass, everything);
-                    storeDouble = storer(lookup, DoubleVector.class, segmentClass, everything);
-                }
-            }
-            catch (final Throwable ignore)
-            {
-                // before JDK 22 (no MemorySegment, no Module.isNativeAccessEnabled) or a Vector API without
-                // segment loads: staging it is
-                loadFloat = null;
-            }
-
-            AVAILABLE = null != loadFloat;
-            LOAD_FLOAT = loadFloat;
-            STORE_FLOAT = storeFloat;
-            LOAD_DOUBLE = loadDouble;
-            STORE_DOUBLE = storeDouble;
-        }
-
-        private Segments()
-        {
-        }
-
-        /**
-         * {@code fromMemorySegment(species, everything, address, LITTLE_ENDIAN)} as {@code (long)V}.
-         */
-        private static MethodHandle loader(
-            final MethodHandles.Lookup lookup,
-            final Class<?> vectorClass,
-            final VectorSpecies<?> species,
-            final Class<?> segmentClass,
-            final Object everything) throws ReflectiveOperationException
-        {
-            final MethodHandle load = lookup.findStatic(vectorClass, "fromMemorySegment", MethodType.methodType(
-                vectorClass, VectorSpecies.class, segmentClass, long.class, ByteOrder.class));
-            return MethodHandles.insertArguments(
-                MethodHandles.insertArguments(load, 3, ByteOrder.LITTLE_ENDIAN), 0, species, everything);
-        }
-
-        /**
-         * {@code vector.intoMemorySegment(everything, address, LITTLE_ENDIAN)} as {@code (V, long)void}.
-         */
-        private static MethodHandle storer(
-            final MethodHandles.Lookup lookup,
-            final Class<?> vectorClass,
-            final Class<?> segmentClass,
-            final Object everything) throws ReflectiveOperationException
-        {
-            final MethodHandle store = lookup.findVirtual(vectorClass, "intoMemorySegment", MethodType.methodType(
-                void.class, segmentClass, long.class, ByteOrder.class));
-            return MethodHandles.insertArguments(
-                MethodHandles.insertArguments(store, 3, ByteOrder.LITTLE_ENDIAN), 1, everything);
-        }
-
-        /**
-         * {@link VectorKernels#reduce} with every operand off heap (the second output may be anywhere). Without a
-         * second output the whole range is one pass; with one, each block is copied out while it is still in L1.
-         */
-        static void reduce(
-            final DataType type,
-            final int kind,
-            final double divisor,
-            final long aAddr,
-            final long bAddr,
-            final long dAddr,
-            final Object d2Base, final long d2Addr,
-            final int count)
-        {
-            final boolean second = null != d2Base || 0 != d2Addr;
-            final int shift = type == DataType.FLOAT32 ? 2 : 3;
-            final int block = second ? BLOCK_BYTES >> shift : count;
-            try
-            {
-                for (int done = 0; done < count; done += block)
-                {
-                    final int length = Math.min(block, count - done);
-                    final long offset = (long)done << shift;
-                    if (type == DataType.FLOAT32)
-                    {
-                        floats(kind, divisor, aAddr + offset, bAddr + offset, dAddr + offset, length);
-                    }
-                    else
-                    {
-                        doubles(kind, divisor, aAddr + offset, bAddr + offset, dAddr + offset, length);
-                    }
-                    if (second)
-                    {
-                        UnsafeApi.copyMemory(null, dAddr + offset, d2Base, d2Addr + offset, (long)length << shift);
-                    }
-                }
-            }
-            catch (final Throwable ex)
-            {
-                LangUtil.rethrowUnchecked(ex);
-            }
-        }
-
-        private static void floats(
-            final int kind, final double divisor, final long a, final long b, final long d, final int n) throws Throwable
-        {
-            final int bound = FLOATS.loopBound(n);
-            final int step = FLOATS.length();
-            int i = 0;
-            switch (kind)
-            {
-                case Kernels.SUM:
-                    for (; i < bound; i += step)
-                    {
-                        final long at = (long)i << 2;
-                        final FloatVector x = (FloatVector)LOAD_FLOAT.invokeExact(a + at);
-                        final FloatVector y = (FloatVector)LOAD_FLOAT.invokeExact(b + at);
-                        STORE_FLOAT.invokeExact(x.add(y), d + at);
-                    }
-                    break;
-
-                case Kernels.MIN:
-                    for (; i < bound; i += step)
-                    {
-                        final long at = (long)i << 2;
-                        final FloatVector x = (FloatVector)LOAD_FLOAT.invokeExact(a + at);
-                        final FloatVector y = (FloatVector)LOAD_FLOAT.invokeExact(b + at);
-                        STORE_FLOAT.invokeExact(x.min(y), d + at);
-                    }
-                    break;
-
-                case Kernels.MAX:
-                    for (; i < bound; i += step)
-                    {
-                        final long at = (long)i << 2;
-                        final FloatVector x = (FloatVector)LOAD_FLOAT.invokeExact(a + at);
-                        final FloatVector y = (FloatVector)LOAD_FLOAT.invokeExact(b + at);
-                        STORE_FLOAT.invokeExact(x.max(y), d + at);
-                    }
-                    break;
-
-                default:
-                    final FloatVector divisors = FloatVector.broadcast(FLOATS, (float)divisor);
-                    for (; i < bound; i += step)
-                    {
-                        final long at = (long)i << 2;
-                        final FloatVector x = (FloatVector)LOAD_FLOAT.invokeExact(a + at);
-                        final FloatVector y = (FloatVector)LOAD_FLOAT.invokeExact(b + at);
-                        STORE_FLOAT.invokeExact(x.add(y).div(divisors), d + at);
-                    }
-                    break;
-            }
-            if (i < n)
-            {
-                final long at = (long)i << 2;
-                Kernels.scalarReduceFloats(kind, divisor, null, a + at, null, b + at, null, d + at, n - i);
-            }
-        }
-
-        private static void doubles(
-            final int kind, final double divisor, final long a, final long b, final long d, final int n) throws Throwable
-        {
-            final int bound = DOUBLES.loopBound(n);
-            final int step = DOUBLES.length();
-            int i = 0;
-            switch (kind)
-            {
-                case Kernels.SUM:
-                    for (; i < bound; i += step)
-                    {
-                        final long at = (long)i << 3;
-                        final DoubleVector x = (DoubleVector)LOAD_DOUBLE.invokeExact(a + at);
-                        final DoubleVector y = (DoubleVector)LOAD_DOUBLE.invokeExact(b + at);
-                        STORE_DOUBLE.invokeExact(x.add(y), d + at);
-                    }
-                    break;
-
-                case Kernels.MIN:
-                    for (; i < bound; i += step)
-                    {
-                        final long at = (long)i << 3;
-                        final DoubleVector x = (DoubleVector)LOAD_DOUBLE.invokeExact(a + at);
-                        final DoubleVector y = (DoubleVector)LOAD_DOUBLE.invokeExact(b + at);
-                        STORE_DOUBLE.invokeExact(x.min(y), d + at);
-                    }
-                    break;
-
-                case Kernels.MAX:
-                    for (; i < bound; i += step)
-                    {
-                        final long at = (long)i << 3;
-                        final DoubleVector x = (DoubleVector)LOAD_DOUBLE.invokeExact(a + at);
-                        final DoubleVector y = (DoubleVector)LOAD_DOUBLE.invokeExact(b + at);
-                        STORE_DOUBLE.invokeExact(x.max(y), d + at);
-                    }
-                    break;
-
-                default:
-                    final DoubleVector divisors = DoubleVector.broadcast(DOUBLES, (double)divisor);
-                    for (; i < bound; i += step)
-                    {
-                        final long at = (long)i << 3;
-                        final DoubleVector x = (DoubleVector)LOAD_DOUBLE.invokeExact(a + at);
-                        final DoubleVector y = (DoubleVector)LOAD_DOUBLE.invokeExact(b + at);
-                        STORE_DOUBLE.invokeExact(x.add(y).div(divisors), d + at);
-                    }
-                    break;
-            }
-            if (i < n)
-            {
-                final long at = (long)i << 3;
-                Kernels.scalarReduceDoubles(kind, divisor, null, a + at, null, b + at, null, d + at, n - i);
-            }
         }
     }
 

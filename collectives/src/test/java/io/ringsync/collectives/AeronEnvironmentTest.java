@@ -8,12 +8,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.io.File;
-import java.io.IOException;
 import java.net.DatagramSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -33,19 +31,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class AeronEnvironmentTest
 {
-    private final Path jobDir = Path.of(new File("/dev/shm").isDirectory() ? "/dev/shm" :
-        System.getProperty("java.io.tmpdir"), "ringsync-test-" + ProcessHandle.current().pid() + "-" + System.nanoTime());
+    private final Path jobDir = TestJobDirectory.fresh("test").toPath();
 
     @AfterEach
-    void removeJobDirectory() throws IOException
+    void removeJobDirectory()
     {
-        if (Files.exists(jobDir))
-        {
-            try (Stream<Path> paths = Files.walk(jobDir))
-            {
-                paths.sorted(Comparator.reverseOrder()).map(Path::toFile).forEach(File::delete);
-            }
-        }
+        org.agrona.IoUtil.delete(jobDir.toFile(), true);
     }
 
     private Map<String, String> env(final int rank, final int size, final String transport)

@@ -13,7 +13,6 @@ import org.junit.jupiter.params.provider.ValueSource;
 import java.io.File;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
@@ -50,9 +49,7 @@ class ShmAllReduceTest
     @BeforeEach
     void setUp()
     {
-        final File shm = new File("/dev/shm");
-        final File parent = shm.isDirectory() ? shm : new File(System.getProperty("java.io.tmpdir"));
-        dir = new File(parent, "ringsync-shm-allreduce-test-" + UUID.randomUUID());
+        dir = TestJobDirectory.fresh("shm-allreduce-test");
     }
 
     @AfterEach

@@ -18,7 +18,6 @@ import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
-import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -47,9 +46,7 @@ class ShmDirectAllReduceTest
     @BeforeEach
     void setUp()
     {
-        final File shm = new File("/dev/shm");
-        final File parent = shm.isDirectory() ? shm : new File(System.getProperty("java.io.tmpdir"));
-        dir = new File(parent, "ringsync-shm-direct-test-" + UUID.randomUUID());
+        dir = TestJobDirectory.fresh("shm-direct-test");
     }
 
     @AfterEach

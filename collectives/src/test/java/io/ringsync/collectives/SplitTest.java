@@ -10,13 +10,11 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.File;
-import java.io.IOException;
 import java.net.DatagramSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -44,19 +42,12 @@ class SplitTest
 {
     private static final Context RING_ONLY = new Context().timeoutNs(TimeUnit.SECONDS.toNanos(20)).smallMaxBytes(0);
 
-    private final Path jobDir = Path.of(new File("/dev/shm").isDirectory() ? "/dev/shm" :
-        System.getProperty("java.io.tmpdir"), "ringsync-split-" + ProcessHandle.current().pid() + "-" + System.nanoTime());
+    private final Path jobDir = TestJobDirectory.fresh("split").toPath();
 
     @AfterEach
-    void removeJobDirectory() throws IOException
+    void removeJobDirectory()
     {
-        if (Files.exists(jobDir))
-        {
-            try (Stream<Path> paths = Files.walk(jobDir))
-            {
-                paths.sorted(Comparator.reverseOrder()).map(Path::toFile).forEach(File::delete);
-            }
-        }
+        org.agrona.IoUtil.delete(jobDir.toFile(), true);
     }
 
     /**

@@ -76,6 +76,40 @@ public interface Transport extends AutoCloseable
     }
 
     /**
+     * Check the members {@link #openMesh} is given and find this rank among them: the one rule every transport's
+     * {@code openMesh} applies.
+     *
+     * @param members   ranks of a mesh of {@code worldSize}, in the new mesh's order.
+     * @param rank      this rank in that mesh.
+     * @param worldSize of that mesh.
+     * @return this rank's index in {@code members}, its rank in the new mesh.
+     * @throws IllegalArgumentException when a member is not a rank, appears twice, or this rank is not one.
+     */
+    static int rankInMesh(final int[] members, final int rank, final int worldSize)
+    {
+        final boolean[] seen = new boolean[worldSize];
+        int newRank = -1;
+        for (int i = 0; i < members.length; i++)
+        {
+            final int member = members[i];
+            if (member < 0 || member >= worldSize || seen[member])
+            {
+                throw new IllegalArgumentException("members " + java.util.Arrays.toString(members) + ": " + member +
+                    (member < 0 || member >= worldSize ? " is not a rank of this " + worldSize + "-rank mesh" :
+                    " appears twice"));
+            }
+            seen[member] = true;
+            newRank = member == rank ? i : newRank;
+        }
+        if (newRank < 0)
+        {
+            throw new IllegalArgumentException("rank " + rank + " is not among the members " +
+                java.util.Arrays.toString(members));
+        }
+        return newRank;
+    }
+
+    /**
      * A feature of this transport beyond links, asked for by its type: for example the shared-memory
      * windows that the shm transport offers for reading peers' memory in place. The layer above asks
      * for what it can use and falls back when the answer is null, instead of testing the transport's

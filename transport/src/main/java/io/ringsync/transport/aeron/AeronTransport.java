@@ -187,25 +187,11 @@ public final class AeronTransport implements Transport
      */
     public Transport openMesh(final long meshId, final int[] members)
     {
-        int newRank = -1;
+        final int newRank = Transport.rankInMesh(members, rank, worldSize);
         final String[] endpoints = null == ctx.udpEndpoints() ? null : new String[members.length];
-        for (int i = 0; i < members.length; i++)
+        for (int i = 0; null != endpoints && i < members.length; i++)
         {
-            if (members[i] < 0 || members[i] >= worldSize)
-            {
-                throw new IllegalArgumentException("member " + members[i] + " is not a rank of this " + worldSize +
-                    "-rank mesh");
-            }
-            newRank = members[i] == rank ? i : newRank;
-            if (null != endpoints)
-            {
-                endpoints[i] = ctx.udpEndpoints()[members[i]];
-            }
-        }
-        if (newRank < 0)
-        {
-            throw new IllegalArgumentException("rank " + rank + " is not among the members " +
-                java.util.Arrays.toString(members));
+            endpoints[i] = ctx.udpEndpoints()[members[i]];
         }
         final Context meshCtx = new Context()
             .rank(newRank)

@@ -338,21 +338,7 @@ public final class ShmTransport implements Transport
      */
     public Transport openMesh(final long meshId, final int[] members)
     {
-        int newRank = -1;
-        for (int i = 0; i < members.length; i++)
-        {
-            if (members[i] < 0 || members[i] >= worldSize)
-            {
-                throw new IllegalArgumentException("member " + members[i] + " is not a rank of this " + worldSize +
-                    "-rank mesh");
-            }
-            newRank = members[i] == rank ? i : newRank;
-        }
-        if (newRank < 0)
-        {
-            throw new IllegalArgumentException("rank " + rank + " is not among the members " +
-                java.util.Arrays.toString(members));
-        }
+        final int newRank = Transport.rankInMesh(members, rank, worldSize);
         final Context meshCtx = new Context()
             .rank(newRank)
             .worldSize(members.length)
