@@ -324,8 +324,17 @@ public final class Configuration
     public static int shmSlotCount(final Map<String, String> env)
     {
         final String value = lookup(env, SHM_SLOT_COUNT_ENV);
-        return null == value ? SHM_SLOT_COUNT_DEFAULT : toInt(SHM_SLOT_COUNT_ENV, value, parseLong(SHM_SLOT_COUNT_ENV,
-            value));
+        if (null == value)
+        {
+            return SHM_SLOT_COUNT_DEFAULT;
+        }
+        final int count = toInt(SHM_SLOT_COUNT_ENV, value, parseLong(SHM_SLOT_COUNT_ENV, value));
+        if (count < 2)
+        {
+            throw new ConfigurationException(SHM_SLOT_COUNT_ENV + "=" + value + " must be at least 2 (leave it unset " +
+                "for the default, which depends on the number of ranks)", -1);
+        }
+        return count;
     }
 
     /**

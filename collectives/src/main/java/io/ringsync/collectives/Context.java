@@ -104,8 +104,8 @@ public final class Context
         {
             return this;
         }
-        require(timeoutNs > 0, Configuration.TIMEOUT_MS_ENV, "timeoutNs",
-            TimeUnit.NANOSECONDS.toMillis(timeoutNs) + " ms", "must be positive");
+        require(timeoutNs > 0, Configuration.TIMEOUT_MS_ENV, "timeoutNs", TimeUnit.NANOSECONDS.toMillis(timeoutNs),
+            "must be positive (milliseconds)");
         require(chunkBytes >= 64 && chunkBytes <= Configuration.CHUNK_BYTES_MAX, Configuration.CHUNK_BYTES_ENV,
             "chunkBytes", chunkBytes, "must be from 64 to " + Configuration.CHUNK_BYTES_MAX);
         require(ringReserve >= 0 && ringReserve < 1, Configuration.RING_RESERVE_ENV, "ringReserve", ringReserve,
