@@ -2,6 +2,7 @@ package io.ringsync.cli;
 
 import io.ringsync.collectives.Configuration;
 import io.ringsync.collectives.ConfigurationException;
+import io.ringsync.collectives.ShmSpace;
 import io.ringsync.collectives.status.StatusDescriptor;
 import io.ringsync.transport.aeron.MediaDriverHost;
 
@@ -351,7 +352,7 @@ public final class Launcher
         {
             try
             {
-                Configuration.checkShmSpace(childEnv(), np, jobDir.toFile(), shmUsableBytes);
+                ShmSpace.check(childEnv(), np, jobDir.toFile(), shmUsableBytes);
             }
             catch (final RuntimeException ex)
             {

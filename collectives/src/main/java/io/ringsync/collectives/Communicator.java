@@ -120,7 +120,8 @@ public final class Communicator implements AutoCloseable
      */
     public static Communicator fromEnvironment(final Map<String, String> env)
     {
-        return Transports.connect(Context.fromEnvironment(env).conclude());
+        final Context ctx = Context.fromEnvironment(env).conclude();
+        return connectClosingOnFailure(Transports.open(ctx), ctx, null, null, 0, Transports.directoryToRemove(ctx));
     }
 
     /**
@@ -134,15 +135,23 @@ public final class Communicator implements AutoCloseable
      */
     public static Communicator connect(final Transport transport, final Context ctx)
     {
-        return connect(transport, ctx, null, null, 0, null);
+        return new Communicator(transport, ctx.conclude(), null, null, 0, new File[0]);
     }
 
-    static Communicator connect(
+    private static Communicator connectClosingOnFailure(
         final Transport transport, final Context ctx, final int[] jobRanks, final ProcessHandle[] knownProcesses,
         final long meshId, final File removeIfEmptyOnClose)
     {
-        return new Communicator(transport, ctx.conclude(), jobRanks, knownProcesses, meshId,
-            null == removeIfEmptyOnClose ? new File[0] : new File[]{ removeIfEmptyOnClose });
+        try
+        {
+            return new Communicator(transport, ctx.conclude(), jobRanks, knownProcesses, meshId,
+                null == removeIfEmptyOnClose ? new File[0] : new File[]{ removeIfEmptyOnClose });
+        }
+        catch (final RuntimeException ex)
+        {
+            CloseHelper.quietClose(transport);
+            throw ex;
+        }
     }
 
     /**
@@ -702,7 +711,10 @@ public final class Communicator implements AutoCloseable
     {
         final double[] table = SubGroups.table(group.rank, group.size, color, key);
         driver.blocking(describe(CallKind.SPLIT, table, DOUBLE_ARRAY_BASE, table.length, DataType.FLOAT64, null, -1, 0));
-        return SubGroups.open(table, color, blockingRequest.sequence, meshId, group, ctx, peerProcesses);
+        final SubGroups.Member member = SubGroups.join(table, color, blockingRequest.sequence, meshId, group, ctx,
+            peerProcesses);
+        return null == member ? null : connectClosingOnFailure(member.mesh, member.ctx, member.jobRanks,
+            member.knownProcesses, member.meshId, member.ctx.statusDirectory());
     }
 
     /**

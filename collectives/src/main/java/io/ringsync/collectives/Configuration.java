@@ -499,25 +499,6 @@ public final class Configuration
     }
 
     /**
-     * The pre-flight check of a shm job, as {@code ringsync launch} and {@link Communicator#fromEnvironment()}
-     * make it before creating any file: the most the job's files in {@code directory} take (links, status files
-     * and the direct-mode window allowance of every rank, from the settings in {@code env}) against the free space
-     * of its file system.
-     *
-     * @param env         the ranks' environment (system properties override it, as for the ranks).
-     * @param worldSize   ranks in the job.
-     * @param directory   the job directory, which may not exist yet.
-     * @param usableBytes free bytes to assume, or -1 to ask the file system (statvfs).
-     * @throws ConfigurationException with the figures and what to do when the job does not fit.
-     */
-    public static void checkShmSpace(
-        final Map<String, String> env, final int worldSize, final java.io.File directory, final long usableBytes)
-    {
-        final Context ctx = Context.fromEnvironment(env).worldSize(worldSize).conclude();
-        ShmSpace.check(ctx, directory, usableBytes);
-    }
-
-    /**
      * @param env     environment to read.
      * @param envName variable.
      * @return the system property if set, else the environment value, else null; trimmed.

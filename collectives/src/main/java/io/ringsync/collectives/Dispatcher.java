@@ -11,7 +11,7 @@ import org.agrona.DirectBuffer;
 /**
  * Reads every message of every link of one communicator: chunks of the current call go to its algorithm, chunks
  * of a later call wait in their link (declined, read in place later), chunks of other jobs, other communicators
- * or earlier calls are dropped and counted, aborts fail the call, hellos go to the handshake. It never throws
+ * or earlier calls are dropped and counted, aborts fail the call, hellos go to the handshake while it runs. It never throws
  * through a transport's poll: what it finds wrong it records in {@link Faults} and declines.
  */
 final class Dispatcher implements MessageHandler
@@ -21,7 +21,7 @@ final class Dispatcher implements MessageHandler
     private final int rank;
     private final int size;
 
-    private Handshake handshake;
+    private HelloHandler hellos;
     private Algorithm current;
     private long sequence;
     private String callName = "connect";
@@ -36,11 +36,26 @@ final class Dispatcher implements MessageHandler
     }
 
     /**
-     * @param handshake to hand hellos to while connecting, null afterwards (a late hello is then dropped).
+     * Takes the hellos of a communicator's peers while it connects.
      */
-    void handshake(final Handshake handshake)
+    interface HelloHandler
     {
-        this.handshake = handshake;
+        /**
+         * A peer's hello arrived.
+         *
+         * @param sender its rank.
+         * @param pid    its process id.
+         * @param host   its host identity.
+         */
+        void onHello(int sender, long pid, String host);
+    }
+
+    /**
+     * @param hellos to hand hellos to while connecting, null afterwards (a late hello is then dropped).
+     */
+    void hellos(final HelloHandler hellos)
+    {
+        this.hellos = hellos;
     }
 
     /**
@@ -165,7 +180,7 @@ final class Dispatcher implements MessageHandler
         final HelloDecoder hello = wire.helloDecoder;
         hello.wrap(buffer, offset + MessageHeaderDecoder.ENCODED_LENGTH, wire.headerDecoder.blockLength(),
             wire.headerDecoder.version());
-        if (hello.jobId() != wire.jobId() || hello.epoch() != wire.epoch() || null == handshake)
+        if (hello.jobId() != wire.jobId() || hello.epoch() != wire.epoch() || null == hellos)
         {
             dropped++;
             return true;
@@ -178,7 +193,7 @@ final class Dispatcher implements MessageHandler
                 "; start every rank with the same world size", sender), false);
             return false;
         }
-        handshake.onHello(sender, hello.pid(), hello.host());
+        hellos.onHello(sender, hello.pid(), hello.host());
         return true;
     }
 }

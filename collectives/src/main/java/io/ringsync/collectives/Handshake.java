@@ -18,7 +18,7 @@ import java.util.concurrent.TimeUnit;
  * rank, when one is known to be gone before it said hello: its process exited (a status file says so, the
  * launcher reported its exit, or a parent communicator knew its process), rather than at the deadline.
  */
-final class Handshake
+final class Handshake implements Dispatcher.HelloHandler
 {
     private static final int POLL_LIMIT = 16;
     private static final long CHECK_INTERVAL_NS = TimeUnit.MILLISECONDS.toNanos(20);
@@ -79,7 +79,7 @@ final class Handshake
         helloSent[rank] = true;
         helloReceived[rank] = true;
         long nextCheckNs = System.nanoTime();
-        dispatcher.handshake(this);
+        dispatcher.hellos(this);
         idle.reset();
         try
         {
@@ -125,7 +125,7 @@ final class Handshake
         }
         finally
         {
-            dispatcher.handshake(null);
+            dispatcher.hellos(null);
             faults.clear();
         }
         for (int peer = 0; peer < size; peer++)
@@ -140,7 +140,7 @@ final class Handshake
     /**
      * A peer's hello arrived.
      */
-    void onHello(final int sender, final long pid, final String host)
+    public void onHello(final int sender, final long pid, final String host)
     {
         peerPids[sender] = pid;
         peerHosts[sender] = host;

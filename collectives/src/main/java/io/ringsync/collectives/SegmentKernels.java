@@ -160,7 +160,7 @@ final class SegmentKernels
         int i = 0;
         switch (kind)
         {
-            case Kernels.SUM:
+            case ScalarKernels.SUM:
                 for (; i < bound; i += step)
                 {
                     final long at = (long)i << 2;
@@ -170,7 +170,7 @@ final class SegmentKernels
                 }
                 break;
 
-            case Kernels.MIN:
+            case ScalarKernels.MIN:
                 for (; i < bound; i += step)
                 {
                     final long at = (long)i << 2;
@@ -180,7 +180,7 @@ final class SegmentKernels
                 }
                 break;
 
-            case Kernels.MAX:
+            case ScalarKernels.MAX:
                 for (; i < bound; i += step)
                 {
                     final long at = (long)i << 2;
@@ -204,7 +204,7 @@ final class SegmentKernels
         if (i < n)
         {
             final long at = (long)i << 2;
-            Kernels.scalarReduceFloats(kind, divisor, null, a + at, null, b + at, null, d + at, n - i);
+            ScalarKernels.floats(kind, divisor, null, a + at, null, b + at, null, d + at, n - i);
         }
     }
 
@@ -216,7 +216,7 @@ final class SegmentKernels
         int i = 0;
         switch (kind)
         {
-            case Kernels.SUM:
+            case ScalarKernels.SUM:
                 for (; i < bound; i += step)
                 {
                     final long at = (long)i << 3;
@@ -226,7 +226,7 @@ final class SegmentKernels
                 }
                 break;
 
-            case Kernels.MIN:
+            case ScalarKernels.MIN:
                 for (; i < bound; i += step)
                 {
                     final long at = (long)i << 3;
@@ -236,7 +236,7 @@ final class SegmentKernels
                 }
                 break;
 
-            case Kernels.MAX:
+            case ScalarKernels.MAX:
                 for (; i < bound; i += step)
                 {
                     final long at = (long)i << 3;
@@ -260,7 +260,7 @@ final class SegmentKernels
         if (i < n)
         {
             final long at = (long)i << 3;
-            Kernels.scalarReduceDoubles(kind, divisor, null, a + at, null, b + at, null, d + at, n - i);
+            ScalarKernels.doubles(kind, divisor, null, a + at, null, b + at, null, d + at, n - i);
         }
     }
 }

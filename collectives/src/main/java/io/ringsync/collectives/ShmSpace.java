@@ -5,16 +5,34 @@ import io.ringsync.transport.shm.ShmFootprint;
 
 import java.io.File;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * The pre-flight check of a shm job, made by every rank and by the launcher before any file is created: the most
  * the job's files take (the transport's links and windows from {@link ShmFootprint}, plus a status file per rank)
  * against the free space of the file system, and, when it does not fit, the figures and which settings to change.
  */
-final class ShmSpace
+public final class ShmSpace
 {
     private ShmSpace()
     {
+    }
+
+    /**
+     * The pre-flight check as {@code ringsync launch} makes it before it starts a shm job, from the environment its
+     * ranks will get (system properties override it, as for the ranks).
+     *
+     * @param env         the ranks' environment.
+     * @param worldSize   ranks in the job.
+     * @param directory   the job directory, which may not exist yet.
+     * @param usableBytes free bytes to assume, or -1 to ask the file system (statvfs).
+     * @throws ConfigurationException with the figures and what to do when the job does not fit, or naming a bad
+     *                                setting.
+     */
+    public static void check(
+        final Map<String, String> env, final int worldSize, final File directory, final long usableBytes)
+    {
+        check(Context.fromEnvironment(env).worldSize(worldSize).conclude(), directory, usableBytes);
     }
 
     /**

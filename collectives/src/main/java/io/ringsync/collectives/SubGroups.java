@@ -1,7 +1,6 @@
 package io.ringsync.collectives;
 
 import io.ringsync.transport.Transport;
-import org.agrona.CloseHelper;
 
 import java.io.File;
 import java.io.IOException;
@@ -76,7 +75,31 @@ final class SubGroups
     }
 
     /**
-     * Open this rank's group after the split's exchange.
+     * What this rank needs to connect its group after the split's exchange: the group's own mesh (opened here) and
+     * its settings.
+     */
+    static final class Member
+    {
+        final Transport mesh;
+        final Context ctx;
+        final int[] jobRanks;
+        final ProcessHandle[] knownProcesses;
+        final long meshId;
+
+        Member(final Transport mesh, final Context ctx, final int[] jobRanks, final ProcessHandle[] knownProcesses,
+            final long meshId)
+        {
+            this.mesh = mesh;
+            this.ctx = ctx;
+            this.jobRanks = jobRanks;
+            this.knownProcesses = knownProcesses;
+            this.meshId = meshId;
+        }
+    }
+
+    /**
+     * Join this rank's group after the split's exchange: open its mesh and derive its settings; its status
+     * directory (where the parent has one) is made here and removed, once empty, when the group closes.
      *
      * @param table           the gathered colours and keys.
      * @param color           this rank's colour; negative for no group.
@@ -85,9 +108,9 @@ final class SubGroups
      * @param parent          the parent's ranks and links.
      * @param parentCtx       the parent's settings, which the group inherits.
      * @param parentProcesses the parent's peers on this host, by parent rank.
-     * @return the connected sub-communicator, or null for a negative colour.
+     * @return what to connect, or null for a negative colour.
      */
-    static Communicator open(
+    static Member join(
         final double[] table, final int color, final long splitSequence, final long parentMeshId, final Group parent,
         final Context parentCtx, final ProcessHandle[] parentProcesses)
     {
@@ -108,30 +131,20 @@ final class SubGroups
         final File statusDirectory = null == parentCtx.statusDirectory() ? null :
             new File(parentCtx.statusDirectory(), String.format("comm-%016x", meshId));
         ctx.statusDirectory(statusDirectory);
-        final Transport mesh;
         try
         {
-            mesh = parent.transport().openMesh(meshId, members);
             if (null != statusDirectory)
             {
                 Files.createDirectories(statusDirectory.toPath(), PosixFilePermissions.asFileAttribute(
                     PosixFilePermissions.fromString("rwx------")));
             }
+            return new Member(parent.transport().openMesh(meshId, members), ctx, jobRanks, known, meshId);
         }
         catch (final UnsupportedOperationException | IOException ex)
         {
             throw new ConfigurationException("rank " + parent.rank + ": split cannot open a mesh for the group of " +
                 "colour " + color + " (" + members.length + " ranks) over " + parent.transport().name() + ": " + ex,
                 -1, ex);
-        }
-        try
-        {
-            return Communicator.connect(mesh, ctx, jobRanks, known, meshId, statusDirectory);
-        }
-        catch (final RuntimeException ex)
-        {
-            CloseHelper.quietClose(mesh);
-            throw ex;
         }
     }
 

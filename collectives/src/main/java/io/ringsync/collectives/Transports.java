@@ -4,7 +4,6 @@ import io.ringsync.transport.Transport;
 import io.ringsync.transport.aeron.AeronMedia;
 import io.ringsync.transport.aeron.AeronTransport;
 import io.ringsync.transport.shm.ShmTransport;
-import org.agrona.CloseHelper;
 
 import java.io.File;
 
@@ -22,30 +21,30 @@ final class Transports
     }
 
     /**
-     * Open the transport the settings describe and connect over it: what {@link Communicator#fromEnvironment()}
-     * does. Ranks on this host publish their liveness in the job directory; without a launcher, which removes the
-     * directory when the job ends, the last rank out removes it.
+     * Open the transport the settings describe, for {@link Communicator#fromEnvironment()}: ranks on this host
+     * also publish their liveness in the job directory, which this sets as the status directory.
      *
      * @param ctx concluded settings with rank and world size.
-     * @return the connected communicator.
+     * @return this rank's mesh; it does not wait for peers.
      */
-    static Communicator connect(final Context ctx)
+    static Transport open(final Context ctx)
     {
         final File jobDirectory = jobDirectory(ctx);
         if (null != ctx.jobDirectory() || "shm".equals(ctx.transport()))
         {
             ctx.statusDirectory(jobDirectory);
         }
-        final Transport transport = open(ctx, jobDirectory);
-        try
-        {
-            return Communicator.connect(transport, ctx, null, null, 0, null != ctx.jobDirectory() ? null : jobDirectory);
-        }
-        catch (final RuntimeException ex)
-        {
-            CloseHelper.quietClose(transport);
-            throw ex;
-        }
+        return open(ctx, jobDirectory);
+    }
+
+    /**
+     * @param ctx concluded settings.
+     * @return the job directory to remove when the communicator closes, if empty: the one derived from the job
+     * id when no launcher (which removes its own when the job ends) named one; else null.
+     */
+    static File directoryToRemove(final Context ctx)
+    {
+        return null == ctx.jobDirectory() ? jobDirectory(ctx) : null;
     }
 
     /**

@@ -100,7 +100,7 @@ final class VectorKernels
             return;
         }
 
-        final int kind = Kernels.kind(op, finish);
+        final int kind = ScalarKernels.kind(op, finish);
         if (segments && null == aBase && null == bBase && null == dBase)
         {
             SegmentKernels.reduce(type, kind, divisor, aAddr, bAddr, dAddr, d2Base, d2Addr, count);
@@ -215,13 +215,13 @@ final class VectorKernels
 
             switch (kind)
             {
-                case Kernels.SUM:
+                case ScalarKernels.SUM:
                     sumFloats(x, xi, y, yi, z, zi, length);
                     break;
-                case Kernels.MIN:
+                case ScalarKernels.MIN:
                     minFloats(x, xi, y, yi, z, zi, length);
                     break;
-                case Kernels.MAX:
+                case ScalarKernels.MAX:
                     maxFloats(x, xi, y, yi, z, zi, length);
                     break;
                 default:
@@ -257,7 +257,7 @@ final class VectorKernels
         if (aIndex < 0 && bIndex < 0 && dIndex < 0)
         {
             // three staging copies cost more than vectors save on doubles: 0.63-0.77x the scalar loop (JDK 17)
-            Kernels.scalarReduceDoubles(kind, divisor, aBase, aAddr, bBase, bAddr, dBase, dAddr, count);
+            ScalarKernels.doubles(kind, divisor, aBase, aAddr, bBase, bAddr, dBase, dAddr, count);
             if (second)
             {
                 UnsafeApi.copyMemory(dBase, dAddr, d2Base, d2Addr, (long)count << 3);
@@ -320,13 +320,13 @@ final class VectorKernels
 
             switch (kind)
             {
-                case Kernels.SUM:
+                case ScalarKernels.SUM:
                     sumDoubles(x, xi, y, yi, z, zi, length);
                     break;
-                case Kernels.MIN:
+                case ScalarKernels.MIN:
                     minDoubles(x, xi, y, yi, z, zi, length);
                     break;
-                case Kernels.MAX:
+                case ScalarKernels.MAX:
                     maxDoubles(x, xi, y, yi, z, zi, length);
                     break;
                 default:

@@ -209,10 +209,10 @@ class AeronEnvironmentTest
 
         final Map<String, String> small = env(0, 4, "shm");
         final ConfigurationException ex = assertThrows(ConfigurationException.class,
-            () -> Configuration.checkShmSpace(small, 4, jobDir.toFile(), 8L << 20));
+            () -> ShmSpace.check(small, 4, jobDir.toFile(), 8L << 20));
         assertTrue(ex.getMessage().contains("only 8.0 MiB is free") && ex.getMessage().contains("--shm-size="),
             ex.getMessage());
-        Configuration.checkShmSpace(small, 4, jobDir.toFile(), 64L << 20);
+        ShmSpace.check(small, 4, jobDir.toFile(), 64L << 20);
     }
 
     private static void assertMessage(final Map<String, String> env, final String expected)
