@@ -71,8 +71,8 @@ final class BenchCommand implements Callable<Integer>
     String transport;
 
     @Option(names = "--sizes", paramLabel = "LIST",
-        description = "Vector sizes in bytes, comma-separated; suffixes B, KiB, MiB, GiB (1024-based) and KB, MB, " +
-            "GB (1000-based) (default: 4 B, or 8 B for float64, then powers of 4 from 16 B to 64 MiB).")
+        description = "Vector sizes in bytes, comma-separated; suffixes k/KiB, m/MiB, g/GiB (1024-based; KB, MB, " +
+            "GB are refused as ambiguous) (default: 4 B, or 8 B for float64, then powers of 4 from 16 B to 64 MiB).")
     String sizes;
 
     @Option(names = "--type", paramLabel = "float32|float64|all", defaultValue = "float32",
