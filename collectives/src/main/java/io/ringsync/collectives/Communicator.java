@@ -14,7 +14,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A group of ranks that reduce and broadcast vectors together: the entry point of ringsync.
@@ -52,7 +51,6 @@ public final class Communicator implements AutoCloseable
 
     private static final long FLOAT_ARRAY_BASE = BufferUtil.ARRAY_BASE_OFFSET;
     private static final long DOUBLE_ARRAY_BASE = UnsafeApi.arrayBaseOffset(double[].class);
-    private static final long CLOSE_TIMEOUT_CAP_NS = TimeUnit.SECONDS.toNanos(10);
 
     private final Context ctx;
     private final Group group;
@@ -64,8 +62,6 @@ public final class Communicator implements AutoCloseable
     private final EngineDriver driver;
     private final SharedVectors sharedVectors;
     private final File[] removeIfEmptyOnClose;
-    private final Request blockingRequest = new Request();
-    private final Request closeRequest = new Request();
     private final UnsafeBuffer userView = new UnsafeBuffer(0, 0);
 
     private Communicator(
@@ -89,7 +85,7 @@ public final class Communicator implements AutoCloseable
                 transport.capability(ShmWindows.class));
             this.sharedVectors = new SharedVectors(group.rank, engine.sharedWindows());
             final int ranksOnHost = handshake.ranksOnThisHost();
-            this.driver = new EngineDriver(engine, group.rank, ctx.idleStrategy(ranksOnHost),
+            this.driver = new EngineDriver(engine, group.rank, ctx.timeoutNs(), ctx.idleStrategy(ranksOnHost),
                 ctx.idleStrategy(ranksOnHost));
         }
         catch (final RuntimeException ex)
@@ -473,8 +469,8 @@ public final class Communicator implements AutoCloseable
     {
         Arguments.requireVector(vector);
         Arguments.requireOp(op);
-        driver.blocking(describe(CallKind.REDUCE_SCATTER, vector, FLOAT_ARRAY_BASE,
-            Arguments.blocks(vector.length, blockCount, group.rank, group.size), DataType.FLOAT32, op, -1, 0));
+        driver.call(CallKind.REDUCE_SCATTER, vector, FLOAT_ARRAY_BASE,
+            Arguments.blocks(vector.length, blockCount, group.rank, group.size), DataType.FLOAT32, op, -1, 0);
     }
 
     /**
@@ -488,8 +484,8 @@ public final class Communicator implements AutoCloseable
     {
         Arguments.requireVector(vector);
         Arguments.requireOp(op);
-        driver.blocking(describe(CallKind.REDUCE_SCATTER, vector, DOUBLE_ARRAY_BASE,
-            Arguments.blocks(vector.length, blockCount, group.rank, group.size), DataType.FLOAT64, op, -1, 0));
+        driver.call(CallKind.REDUCE_SCATTER, vector, DOUBLE_ARRAY_BASE,
+            Arguments.blocks(vector.length, blockCount, group.rank, group.size), DataType.FLOAT64, op, -1, 0);
     }
 
     /**
@@ -502,8 +498,8 @@ public final class Communicator implements AutoCloseable
     public void allGather(final float[] vector, final int blockCount)
     {
         Arguments.requireVector(vector);
-        driver.blocking(describe(CallKind.ALL_GATHER, vector, FLOAT_ARRAY_BASE,
-            Arguments.blocks(vector.length, blockCount, group.rank, group.size), DataType.FLOAT32, null, -1, 0));
+        driver.call(CallKind.ALL_GATHER, vector, FLOAT_ARRAY_BASE,
+            Arguments.blocks(vector.length, blockCount, group.rank, group.size), DataType.FLOAT32, null, -1, 0);
     }
 
     /**
@@ -515,8 +511,8 @@ public final class Communicator implements AutoCloseable
     public void allGather(final double[] vector, final int blockCount)
     {
         Arguments.requireVector(vector);
-        driver.blocking(describe(CallKind.ALL_GATHER, vector, DOUBLE_ARRAY_BASE,
-            Arguments.blocks(vector.length, blockCount, group.rank, group.size), DataType.FLOAT64, null, -1, 0));
+        driver.call(CallKind.ALL_GATHER, vector, DOUBLE_ARRAY_BASE,
+            Arguments.blocks(vector.length, blockCount, group.rank, group.size), DataType.FLOAT64, null, -1, 0);
     }
 
     /**
@@ -690,7 +686,7 @@ public final class Communicator implements AutoCloseable
      */
     public void barrier()
     {
-        driver.blocking(describe(CallKind.BARRIER, null, 0, 0, DataType.FLOAT32, null, -1, 0));
+        driver.call(CallKind.BARRIER, null, 0, 0, DataType.FLOAT32, null, -1, 0);
     }
 
     /**
@@ -710,9 +706,9 @@ public final class Communicator implements AutoCloseable
     public Communicator split(final int color, final int key)
     {
         final double[] table = SubGroups.table(group.rank, group.size, color, key);
-        driver.blocking(describe(CallKind.SPLIT, table, DOUBLE_ARRAY_BASE, table.length, DataType.FLOAT64, null, -1, 0));
-        final SubGroups.Member member = SubGroups.join(table, color, blockingRequest.sequence, meshId, group, ctx,
-            peerProcesses);
+        final long sequence = driver.call(CallKind.SPLIT, table, DOUBLE_ARRAY_BASE, table.length, DataType.FLOAT64,
+            null, -1, 0);
+        final SubGroups.Member member = SubGroups.join(table, color, sequence, meshId, group, ctx, peerProcesses);
         return null == member ? null : connectClosingOnFailure(member.mesh, member.ctx, member.jobRanks,
             member.knownProcesses, member.meshId, member.ctx.statusDirectory());
     }
@@ -766,9 +762,7 @@ public final class Communicator implements AutoCloseable
      */
     public void close()
     {
-        fill(closeRequest, CallKind.CLOSE, null, 0, 0, DataType.FLOAT32, null, -1, 0).timeoutNs =
-            Math.min(ctx.timeoutNs(), CLOSE_TIMEOUT_CAP_NS);
-        driver.close(closeRequest, this::release);
+        driver.close(this::release);
     }
 
     private void release()
@@ -790,57 +784,25 @@ public final class Communicator implements AutoCloseable
     private void allReduce(final Object base, final long address, final int count, final DataType type, final ReduceOp op)
     {
         Arguments.requireOp(op);
-        driver.blocking(describe(CallKind.ALL_REDUCE, base, address, count, type, op, -1, 0));
+        driver.call(CallKind.ALL_REDUCE, base, address, count, type, op, -1, 0);
     }
 
     private void broadcast(final Object base, final long address, final int count, final DataType type, final int root)
     {
         Arguments.checkRoot(root, group.rank, group.size);
-        driver.blocking(describe(CallKind.BROADCAST, base, address, count, type, null, root, 0));
+        driver.call(CallKind.BROADCAST, base, address, count, type, null, root, 0);
     }
 
     private double weightedAverage(
         final Object base, final long address, final int count, final DataType type, final double weight)
     {
-        driver.blocking(describe(CallKind.WEIGHTED_AVERAGE, base, address, count, type, ReduceOp.AVG, -1, weight));
-        return blockingRequest.weightSum;
-    }
-
-    private Request describe(
-        final CallKind kind, final Object base, final long address, final int count, final DataType type,
-        final ReduceOp op, final int root, final double weight)
-    {
-        return fill(blockingRequest, kind, base, address, count, type, op, root, weight);
-    }
-
-    private Request fill(
-        final Request request, final CallKind kind, final Object base, final long address, final int count,
-        final DataType type, final ReduceOp op, final int root, final double weight)
-    {
-        request.kind = kind;
-        request.base = base;
-        request.address = address;
-        request.count = count;
-        request.type = type;
-        request.op = op;
-        request.root = root;
-        request.weight = weight;
-        request.timeoutNs = ctx.timeoutNs();
-        return request;
+        return driver.weightedAverage(base, address, count, type, weight);
     }
 
     private Request async(
         final Request request, final CallKind kind, final Object base, final long address, final int count,
         final DataType type, final ReduceOp op, final int root, final double weight)
     {
-        if (null == request)
-        {
-            throw new NullPointerException("request");
-        }
-        if (request.isInFlight())
-        {
-            throw new IllegalStateException("this request is still in flight: wait for it before reusing it");
-        }
-        return driver.async(fill(request, kind, base, address, count, type, op, root, weight), group.size == 1);
+        return driver.async(request, group.size == 1, kind, base, address, count, type, op, root, weight);
     }
 }

@@ -20,11 +20,19 @@ final class EngineDriver
 {
     private static final long BETWEEN_CALLS_MAX_PARK_NS = TimeUnit.MILLISECONDS.toNanos(1);
 
+    /**
+     * Longest wait of the barrier close() runs: no rank tears its links down while a peer still reads them, but a
+     * job whose peers are gone does not wait a whole deadline to close.
+     */
+    private static final long CLOSE_TIMEOUT_CAP_NS = TimeUnit.SECONDS.toNanos(10);
+
     private final CallEngine engine;
     private final int rank;
     private final IdleStrategy idle;
     private final AgentInvoker invoker;
     private final IdleStrategy runnerIdle;
+    private final long timeoutNs;
+    private final Request blocking = new Request();
     private final AtomicBoolean busy = new AtomicBoolean();
     private volatile AgentRunner runner;
 
@@ -32,11 +40,15 @@ final class EngineDriver
      * @param idle        how a waiting caller idles (and the progress thread, during a call).
      * @param runnerIdle  a second strategy of the same kind for the progress thread.
      * @param rank        of this communicator, for messages.
+     * @param timeoutNs   deadline of every call.
      */
-    EngineDriver(final CallEngine engine, final int rank, final IdleStrategy idle, final IdleStrategy runnerIdle)
+    EngineDriver(
+        final CallEngine engine, final int rank, final long timeoutNs, final IdleStrategy idle,
+        final IdleStrategy runnerIdle)
     {
         this.engine = engine;
         this.rank = rank;
+        this.timeoutNs = timeoutNs;
         this.idle = idle;
         this.runnerIdle = runnerIdle;
         this.invoker = new AgentInvoker(EngineDriver::onUnexpected, null, engine);
@@ -44,18 +56,44 @@ final class EngineDriver
     }
 
     /**
-     * Run a blocking call and wait for it.
+     * Run a blocking call and wait for it. The call is described in this driver's own request only once this thread
+     * holds the communicator, so a thread refused for overlapping never touches the call in progress.
      *
+     * @return the call's sequence number.
      * @throws IllegalStateException       when another thread is in a call on this communicator.
      * @throws CommunicatorClosedException when it is closed or failed.
      * @throws RuntimeException            the call's failure.
      */
-    void blocking(final Request request)
+    long call(
+        final CallKind kind, final Object base, final long address, final int count, final DataType type,
+        final ReduceOp op, final int root, final double weight)
     {
         enter();
         try
         {
-            perform(request);
+            perform(fill(blocking, kind, base, address, count, type, op, root, weight, timeoutNs));
+            return blocking.sequence;
+        }
+        finally
+        {
+            busy.set(false);
+        }
+    }
+
+    /**
+     * Run a blocking weighted average and wait for it.
+     *
+     * @return the sum of all ranks' weights.
+     */
+    double weightedAverage(
+        final Object base, final long address, final int count, final DataType type, final double weight)
+    {
+        enter();
+        try
+        {
+            perform(fill(blocking, CallKind.WEIGHTED_AVERAGE, base, address, count, type, ReduceOp.AVG, -1, weight,
+                timeoutNs));
+            return blocking.weightSum;
         }
         finally
         {
@@ -67,15 +105,23 @@ final class EngineDriver
      * Issue a call without waiting for it: to the progress thread, started now if need be; a communicator of one
      * rank completes it at once.
      *
-     * @param alone whether the communicator has one rank.
+     * @param request the caller's request, which must not be in flight.
+     * @param alone   whether the communicator has one rank.
      * @return the request.
      */
-    Request async(final Request request, final boolean alone)
+    Request async(
+        final Request request, final boolean alone, final CallKind kind, final Object base, final long address,
+        final int count, final DataType type, final ReduceOp op, final int root, final double weight)
     {
+        if (null == request)
+        {
+            throw new NullPointerException("request");
+        }
         enter();
         try
         {
-            request.begin(request.kind);
+            request.begin(kind);
+            fill(request, kind, base, address, count, type, op, root, weight, timeoutNs);
             try
             {
                 if (alone)
@@ -101,15 +147,14 @@ final class EngineDriver
     }
 
     /**
-     * Close: run the closing barrier (when the communicator is still open; its failure is ignored, the peers were
-     * told), stop the progress thread, then {@code release} the resources, whatever happened. Does nothing once
-     * closed.
+     * Close: run the closing barrier (when the communicator is still open, with a deadline of at most
+     * {@link #CLOSE_TIMEOUT_CAP_NS}; its failure is ignored, the peers were told), stop the progress thread, then
+     * {@code release} the resources, whatever happened. Does nothing once closed.
      *
-     * @param barrier the close call.
      * @param release what the communicator frees last.
      * @throws IllegalStateException when another thread is in a call.
      */
-    void close(final Request barrier, final Runnable release)
+    void close(final Runnable release)
     {
         if (engine.isClosed())
         {
@@ -125,7 +170,8 @@ final class EngineDriver
             {
                 try
                 {
-                    perform(barrier);
+                    perform(fill(blocking, CallKind.CLOSE, null, 0, 0, DataType.FLOAT32, null, -1, 0,
+                        Math.min(timeoutNs, CLOSE_TIMEOUT_CAP_NS)));
                 }
                 catch (final RingsyncException ignore)
                 {
@@ -140,6 +186,22 @@ final class EngineDriver
             release.run();
             busy.set(false);
         }
+    }
+
+    private static Request fill(
+        final Request request, final CallKind kind, final Object base, final long address, final int count,
+        final DataType type, final ReduceOp op, final int root, final double weight, final long timeoutNs)
+    {
+        request.kind = kind;
+        request.base = base;
+        request.address = address;
+        request.count = count;
+        request.type = type;
+        request.op = op;
+        request.root = root;
+        request.weight = weight;
+        request.timeoutNs = timeoutNs;
+        return request;
     }
 
     private void enter()
