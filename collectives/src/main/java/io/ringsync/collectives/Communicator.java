@@ -55,6 +55,8 @@ import java.util.concurrent.locks.LockSupport;
  */
 public final class Communicator implements AutoCloseable
 {
+    static { io.ringsync.transport.RuntimeRequirements.check(); } // before anything touches Agrona
+
     private static final int POLL_LIMIT = 16;
     private static final long LIVENESS_INTERVAL_NS = TimeUnit.MILLISECONDS.toNanos(20);
     private static final long ABORT_SEND_BUDGET_NS = TimeUnit.MILLISECONDS.toNanos(200);
