@@ -2,6 +2,7 @@ package io.ringsync.cli;
 
 import io.ringsync.bench.SweepWorker;
 import io.ringsync.collectives.Configuration;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -18,6 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * on stderr, so its stdout is a clean CSV.
  */
 @Timeout(value = 90, unit = TimeUnit.SECONDS)
+@Tag("process") // runs the bench sweep as jobs of JVM ranks
 class BenchCommandTest
 {
     @Test

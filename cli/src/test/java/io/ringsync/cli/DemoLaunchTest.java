@@ -4,6 +4,7 @@ import io.ringsync.examples.KMeansDemo;
 import io.ringsync.examples.SgdDemo;
 import io.ringsync.examples.SparseShard;
 import io.ringsync.examples.SyntheticText;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -33,6 +34,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * blobs must come within 10% of the inertia of the true centres.
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
+@Tag("process") // launches the demos as jobs of JVM ranks
 class DemoLaunchTest
 {
     private static final double MIN_ACCURACY = 0.78;

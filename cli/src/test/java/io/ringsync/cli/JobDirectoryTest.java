@@ -1,5 +1,6 @@
 package io.ringsync.cli;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -17,6 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * A launcher removes the job directories of launchers that died without cleaning up, and only those.
  */
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
+@Tag("process") // starts launcher JVMs and kills one
 class JobDirectoryTest
 {
     @Test

@@ -1,5 +1,6 @@
 package io.ringsync.cli;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -20,6 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * bitwise identical results on every rank.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
+@Tag("process") // launches jobs of JVM ranks
 class LaunchAllReduceTest
 {
     /**

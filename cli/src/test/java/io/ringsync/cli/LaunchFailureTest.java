@@ -1,5 +1,6 @@
 package io.ringsync.cli;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -18,6 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * A job whose ranks fail ends quickly, non-zero, with every rank saying why, and leaves nothing behind.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
+@Tag("process") // launches jobs of JVM ranks
 class LaunchFailureTest
 {
     @ParameterizedTest(name = "{0} {1}")

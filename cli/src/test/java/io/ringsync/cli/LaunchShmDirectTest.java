@@ -1,5 +1,6 @@
 package io.ringsync.cli;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -23,6 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * of rounds; a killed rank and a mismatch fail every rank as over the ring, and no file is left.
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
+@Tag("process") // launches jobs of JVM ranks
 class LaunchShmDirectTest
 {
     @ParameterizedTest(name = "np={0}")

@@ -1,5 +1,6 @@
 package io.ringsync.cli;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -16,6 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Sub-communicators across processes, through the launcher: each group gets the exact sum of its members on every
  * transport, and a process that dies inside a group is named by the survivors of that group.
  */
+@Tag("process")
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class LaunchSplitTest
 {

@@ -1,6 +1,7 @@
 package io.ringsync.cli;
 
 import io.ringsync.collectives.Configuration;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -23,6 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * stopping ranks that outlive a failure, and its job directory.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
+@Tag("process") // launches jobs of shell ranks
 class LauncherTest
 {
     private static List<String> sh(final String script)

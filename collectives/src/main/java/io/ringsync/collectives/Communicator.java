@@ -43,6 +43,8 @@ import java.util.Map;
  */
 public final class Communicator implements AutoCloseable
 {
+    static { io.ringsync.transport.RuntimeRequirements.check(); } // before anything touches Agrona
+
     /**
      * The colour of a rank that joins no group in {@link #split(int, int)} (as {@code MPI_UNDEFINED}); any
      * negative colour means the same.

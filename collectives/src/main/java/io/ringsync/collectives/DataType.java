@@ -5,7 +5,14 @@ package io.ringsync.collectives;
  */
 public enum DataType
 {
+    /**
+     * IEEE 754 binary32, 4 bytes.
+     */
     FLOAT32(4),
+
+    /**
+     * IEEE 754 binary64, 8 bytes.
+     */
     FLOAT64(8);
 
     private final int byteSize;

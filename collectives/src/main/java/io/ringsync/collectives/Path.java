@@ -1,7 +1,7 @@
 package io.ringsync.collectives;
 
 /**
- * The algorithm a call runs. Chosen by {@link Communicator#path} from the call's kind and its size in bytes,
+ * The algorithm a call runs. Chosen from the call's kind and its size in bytes,
  * never from the transport alone, so every rank of a matching call takes the same path and, since each path
  * fixes its own summation order, a given call gives the same bits on every transport.
  */

@@ -6,8 +6,23 @@ package io.ringsync.collectives;
  */
 public enum ReduceOp
 {
+    /**
+     * The sum.
+     */
     SUM,
+
+    /**
+     * The smallest value.
+     */
     MIN,
+
+    /**
+     * The largest value.
+     */
     MAX,
+
+    /**
+     * The sum divided by the number of ranks.
+     */
     AVG
 }

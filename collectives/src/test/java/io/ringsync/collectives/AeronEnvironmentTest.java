@@ -4,6 +4,7 @@ import io.ringsync.transport.aeron.AeronMedia;
 import io.ringsync.transport.aeron.MediaDriverHost;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -29,6 +30,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * settings the launcher passes, and the messages a user gets when one is missing or wrong.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
+@Tag("process") // media drivers (ipc, udp) for ranks as threads, seconds
 class AeronEnvironmentTest
 {
     private final Path jobDir = TestJobDirectory.fresh("test").toPath();

@@ -3,6 +3,7 @@ package io.ringsync.collectives;
 import org.agrona.BufferUtil;
 import org.agrona.UnsafeApi;
 import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -191,6 +192,7 @@ class KernelsTest
      * A JVM started without {@code --add-modules jdk.incubator.vector} runs the scalar loops and never trips over
      * the vector classes.
      */
+    @Tag("process") // starts a JVM without the vector module
     @Test
     void scalarFallbackWithoutTheVectorModule() throws Exception
     {

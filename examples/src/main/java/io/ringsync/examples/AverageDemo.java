@@ -78,8 +78,7 @@ public final class AverageDemo
         }
         catch (final RuntimeException ex)
         {
-            System.err.println((rank >= 0 ? "rank " + rank + ": " : "") + "demo failed: " + ex.getMessage());
-            ex.printStackTrace();
+            DemoSupport.reportFailure("average", rank, ex);
             System.exit(1);
         }
     }

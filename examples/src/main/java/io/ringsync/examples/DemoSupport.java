@@ -2,11 +2,13 @@ package io.ringsync.examples;
 
 import io.ringsync.collectives.Communicator;
 import io.ringsync.collectives.ReduceOp;
+import io.ringsync.collectives.RingsyncException;
 import org.HdrHistogram.Histogram;
 
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * What the demos share: shard paths, sync latency percentiles, the final "same bits everywhere" check and
@@ -24,8 +26,96 @@ final class DemoSupport
      */
     static final String RANK_PLACEHOLDER = "{rank}";
 
+    /**
+     * How long a rank that failed only because another rank did waits before it says so: the rank where the failure
+     * started reports first, so the job's merged output leads with the cause, not with its echoes.
+     */
+    static final long ECHO_DELAY_MS = 500;
+
     private DemoSupport()
     {
+    }
+
+    /**
+     * Load this rank's data; a bad data file is reported on stderr here and now, as {@code file:line: what was
+     * wrong}, before the exception leaves and the communicator is closed: closing is what tells the other ranks,
+     * so their failures can only come after this line.
+     *
+     * @param load reads the rank's data.
+     * @param <T>  what it reads.
+     * @return what it read.
+     * @throws ReportedFailure carrying the {@link DataFileException}, already reported.
+     */
+    static <T> T loadReportingDataErrors(final Supplier<T> load)
+    {
+        try
+        {
+            return load.get();
+        }
+        catch (final DataFileException ex)
+        {
+            System.err.println(ex.getMessage());
+            System.err.flush();
+            throw new ReportedFailure(ex);
+        }
+    }
+
+    /**
+     * Say on stderr why this rank's demo failed, the real cause first: a bad data file as {@code file:line: what
+     * was wrong} (once: not again if {@link #loadReportingDataErrors} said it); a failure caused by another rank
+     * (it closed, aborted, died, stalled or disagreed) in one line, after {@link #ECHO_DELAY_MS}, since that rank
+     * is saying why; anything else, a bug, with its stack trace.
+     *
+     * @param demo its name, for the message.
+     * @param rank this rank, or -1 before it is known.
+     * @param ex   the failure.
+     */
+    static void reportFailure(final String demo, final int rank, final RuntimeException ex)
+    {
+        if (ex instanceof ReportedFailure)
+        {
+            return;
+        }
+        if (ex instanceof DataFileException)
+        {
+            System.err.println(ex.getMessage());
+            return;
+        }
+        final String message = (rank >= 0 ? "rank " + rank + ": " : "") + "demo " + demo + " failed: " +
+            ex.getMessage();
+        if (ex instanceof RingsyncException && causedByAnotherRank((RingsyncException)ex, rank))
+        {
+            try
+            {
+                Thread.sleep(ECHO_DELAY_MS);
+            }
+            catch (final InterruptedException ignore)
+            {
+                Thread.currentThread().interrupt();
+            }
+            System.err.println(message);
+            return;
+        }
+        System.err.println(message);
+        ex.printStackTrace();
+    }
+
+    private static boolean causedByAnotherRank(final RingsyncException ex, final int rank)
+    {
+        return ex.suspectRank() >= 0 && ex.suspectRank() != rank;
+    }
+
+    /**
+     * A failure whose cause this rank has reported already.
+     */
+    static final class ReportedFailure extends RuntimeException
+    {
+        private static final long serialVersionUID = 1L;
+
+        ReportedFailure(final RuntimeException cause)
+        {
+            super(cause.getMessage(), cause);
+        }
     }
 
     /**

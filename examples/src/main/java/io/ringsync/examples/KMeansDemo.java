@@ -120,8 +120,7 @@ public final class KMeansDemo
         }
         catch (final RuntimeException ex)
         {
-            System.err.println((rank >= 0 ? "rank " + rank + ": " : "") + "demo kmeans failed: " + ex.getMessage());
-            ex.printStackTrace();
+            DemoSupport.reportFailure("kmeans", rank, ex);
             exitCode = 1;
         }
         System.exit(exitCode);
@@ -170,7 +169,7 @@ public final class KMeansDemo
         long syncs = 0;
         try (comm)
         {
-            final DensePoints[] data = load(rank);
+            final DensePoints[] data = DemoSupport.loadReportingDataErrors(() -> load(rank));
             train = data[0];
             holdout = data[1];
             d = train.dimension();

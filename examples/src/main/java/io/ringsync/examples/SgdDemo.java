@@ -136,8 +136,7 @@ public final class SgdDemo
         }
         catch (final RuntimeException ex)
         {
-            System.err.println((rank >= 0 ? "rank " + rank + ": " : "") + "demo sgd failed: " + ex.getMessage());
-            ex.printStackTrace();
+            DemoSupport.reportFailure("sgd", rank, ex);
             return 1;
         }
     }
@@ -187,7 +186,7 @@ public final class SgdDemo
         String asyncNote = "";
         try (comm)
         {
-            final SparseShard[] data = load(rank);
+            final SparseShard[] data = DemoSupport.loadReportingDataErrors(() -> load(rank));
             train = data[0];
             holdout = data[1];
             loadSeconds = (System.nanoTime() - runStartNs) / 1e9;

@@ -19,6 +19,8 @@ import java.util.Objects;
  */
 public final class LocalTransport implements Transport
 {
+    static { RuntimeRequirements.check(); } // before anything touches Agrona
+
     /**
      * Default capacity of one directed link: 256 KiB gives 32 KiB messages (Agrona allows capacity / 8).
      */

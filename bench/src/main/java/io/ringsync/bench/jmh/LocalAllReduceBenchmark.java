@@ -88,8 +88,9 @@ public class LocalAllReduceBenchmark
     {
         vector[0] = STOP;
         rank0.allReduce(vector, ReduceOp.SUM);
-        partner.get(30, TimeUnit.SECONDS);
+        // close() is collective: both ranks close together, so rank 0 closes before it waits for the partner
         rank0.close();
+        partner.get(30, TimeUnit.SECONDS);
         partnerThread.shutdownNow();
     }
 }

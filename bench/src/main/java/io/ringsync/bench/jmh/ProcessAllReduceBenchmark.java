@@ -32,6 +32,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
@@ -61,6 +62,8 @@ public class ProcessAllReduceBenchmark
 
     private static final int LOOPBACK_UDP_MTU = 65504;
 
+    private static final String JOB_DIR_PREFIX = "ringsync-jmh-";
+
     @Param({ "4096", "65536", "1048576", "16777216" })
     public int bytes;
 
@@ -72,7 +75,8 @@ public class ProcessAllReduceBenchmark
 
     private File jobDir;
     private MediaDriverHost driver;
-    private final List<Process> peers = new ArrayList<>();
+    private final List<Process> peers = new CopyOnWriteArrayList<>();
+    private Thread stopPeersOnExit;
     private Communicator rank0;
     private float[] vector;
 
@@ -93,7 +97,8 @@ public class ProcessAllReduceBenchmark
 
     private void start() throws IOException
     {
-        jobDir = new File("/dev/shm", "ringsync-jmh-" + ProcessHandle.current().pid() + "-" + System.nanoTime());
+        removeStaleJobDirectories();
+        jobDir = new File("/dev/shm", JOB_DIR_PREFIX + ProcessHandle.current().pid() + "-" + System.nanoTime());
         Files.createDirectory(jobDir.toPath(),
             PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
 
@@ -122,6 +127,15 @@ public class ProcessAllReduceBenchmark
                 throw new IllegalArgumentException("transport " + transport + ": use ipc, udp or shm");
         }
 
+        // a JVM that exits without tearing down (System.exit, SIGTERM) still stops its peers (which also watch it
+        // and leave when it is gone, even after a SIGKILL) and removes the job directory
+        final File dir = jobDir;
+        stopPeersOnExit = new Thread(() ->
+        {
+            destroyPeers();
+            IoUtil.delete(dir, true);
+        }, "stop-allreduce-peers");
+        Runtime.getRuntime().addShutdownHook(stopPeersOnExit);
         final String java = new File(System.getProperty("java.home"), "bin/java").getAbsolutePath();
         for (int rank = 1; rank < np; rank++)
         {
@@ -160,12 +174,21 @@ public class ProcessAllReduceBenchmark
             {
                 vector[0] = AllReducePeer.STOP;
                 rank0.allReduce(vector, ReduceOp.SUM);
+                // close() is collective (the ranks leave together): close while the peers close, not after they
+                // exit, or each peer waits out the close deadline for rank 0
+                rank0.close();
+                rank0 = null;
             }
             for (final Process peer : peers)
             {
                 if (!peer.waitFor(30, TimeUnit.SECONDS))
                 {
                     throw new IllegalStateException("peer " + peer.pid() + " did not stop");
+                }
+                if (peer.exitValue() != 0)
+                {
+                    throw new IllegalStateException("peer " + peer.pid() + " exited with code " + peer.exitValue() +
+                        " (its stderr is above)");
                 }
             }
         }
@@ -177,9 +200,18 @@ public class ProcessAllReduceBenchmark
 
     private void cleanUp()
     {
-        for (final Process peer : peers)
+        destroyPeers();
+        if (null != stopPeersOnExit)
         {
-            peer.destroyForcibly();
+            try
+            {
+                Runtime.getRuntime().removeShutdownHook(stopPeersOnExit);
+            }
+            catch (final IllegalStateException ignore)
+            {
+                // the JVM is already shutting down: the hook runs anyway
+            }
+            stopPeersOnExit = null;
         }
         peers.clear();
         CloseHelper.quietCloseAll(rank0, driver);
@@ -188,6 +220,40 @@ public class ProcessAllReduceBenchmark
         if (null != jobDir)
         {
             IoUtil.delete(jobDir, true);
+        }
+    }
+
+    /**
+     * A benchmark JVM that was killed (SIGKILL) could not remove its job directory: remove those of JVMs that are
+     * gone, named {@code ringsync-jmh-PID-...}.
+     */
+    private static void removeStaleJobDirectories()
+    {
+        final File[] dirs = new File("/dev/shm").listFiles((dir, name) -> name.startsWith(JOB_DIR_PREFIX));
+        for (final File dir : null == dirs ? new File[0] : dirs)
+        {
+            final String rest = dir.getName().substring(JOB_DIR_PREFIX.length());
+            final int dash = rest.indexOf('-');
+            try
+            {
+                final long pid = Long.parseLong(dash < 0 ? rest : rest.substring(0, dash));
+                if (ProcessHandle.of(pid).isEmpty())
+                {
+                    IoUtil.delete(dir, true);
+                }
+            }
+            catch (final NumberFormatException ignore)
+            {
+                // not one of ours
+            }
+        }
+    }
+
+    private void destroyPeers()
+    {
+        for (final Process peer : peers)
+        {
+            peer.destroyForcibly();
         }
     }
 

@@ -59,6 +59,8 @@ import java.util.function.Supplier;
  */
 public final class AeronTransport implements Transport
 {
+    static { io.ringsync.transport.RuntimeRequirements.check(); } // before anything touches Agrona
+
     /**
      * IPC mtu: Aeron's largest frame, so one claim holds up to 65472 bytes.
      */

@@ -43,6 +43,8 @@ import java.util.function.Supplier;
  */
 public final class MediaDriverHost implements AutoCloseable
 {
+    static { io.ringsync.transport.RuntimeRequirements.check(); } // before anything touches Agrona
+
     /**
      * The IPC mtu: Aeron's largest frame, so messages up to 65472 bytes are claimed whole.
      */

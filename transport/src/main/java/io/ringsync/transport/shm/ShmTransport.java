@@ -48,6 +48,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 public final class ShmTransport implements Transport
 {
+    static { io.ringsync.transport.RuntimeRequirements.check(); } // before anything touches Agrona
+
     /**
      * Name in {@code RINGSYNC_TRANSPORT}.
      */

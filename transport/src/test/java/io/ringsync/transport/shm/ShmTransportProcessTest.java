@@ -5,6 +5,7 @@ import io.ringsync.transport.OutboundLink;
 import org.agrona.CloseHelper;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -30,6 +31,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * the death of the other process is noticed from its pid.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
+@Tag("process") // starts a peer JVM
 class ShmTransportProcessTest
 {
     private static final int MESSAGES = 20_000;

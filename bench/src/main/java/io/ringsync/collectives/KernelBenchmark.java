@@ -1,7 +1,5 @@
-package io.ringsync.bench.jmh;
+package io.ringsync.collectives;
 
-import io.ringsync.collectives.DataType;
-import io.ringsync.collectives.ReduceOp;
 import org.agrona.BufferUtil;
 import org.agrona.IoUtil;
 import org.agrona.UnsafeApi;
@@ -20,18 +18,19 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 import java.io.File;
-import java.lang.invoke.MethodHandle;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.MethodType;
 import java.nio.ByteBuffer;
 import java.nio.MappedByteBuffer;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The AllReduce element kernel alone, SUM through the package-private {@code Kernels.reduce} (the vector kernels
- * when the JVM has {@code jdk.incubator.vector}) or {@code Kernels.scalarReduce} (the scalar loops), reached with a
- * private lookup since the kernels are not public API.
+ * The AllReduce element kernel alone, SUM through the package-private {@link Kernels#reduce} (the vector kernels
+ * when the JVM has {@code jdk.incubator.vector}) or {@link Kernels#scalarReduce} (the scalar loops).
+ * <p>
+ * It lives in the kernels' own package, in the bench module, like a test: it calls them directly, so javac checks
+ * every call against their current signatures, while the kernels stay package-private (they take raw addresses,
+ * and a wrong one crashes the JVM). Both jars are on one class path wherever it runs (the JMH runner
+ * {@code benchmarks.jar} holds both), which is what makes them one runtime package.
  * <p>
  * Layouts: {@code heap}, {@code direct}, {@code mapped}: {@code b[i] = a[i] + b[i]} with both vectors in
  * {@code float[]}/{@code double[]}, in one direct buffer, or in one file mapped from {@code /dev/shm} as transport
@@ -50,32 +49,6 @@ import java.util.concurrent.TimeUnit;
     "--enable-native-access=ALL-UNNAMED" })
 public class KernelBenchmark
 {
-    private static final MethodHandle REDUCE;
-    private static final MethodHandle SCALAR_REDUCE;
-    private static final MethodHandle VECTORIZED;
-    private static final MethodHandle IMPLEMENTATION;
-
-    static
-    {
-        try
-        {
-            final Class<?> kernels = Class.forName("io.ringsync.collectives.Kernels");
-            final MethodHandles.Lookup lookup = MethodHandles.privateLookupIn(kernels, MethodHandles.lookup());
-            final MethodType reduceType = MethodType.methodType(
-                void.class, DataType.class, ReduceOp.class, boolean.class, int.class,
-                Object.class, long.class, Object.class, long.class, Object.class, long.class, Object.class, long.class,
-                int.class);
-            REDUCE = lookup.findStatic(kernels, "reduce", reduceType);
-            SCALAR_REDUCE = lookup.findStatic(kernels, "scalarReduce", reduceType);
-            VECTORIZED = lookup.findStaticGetter(kernels, "VECTORIZED", boolean.class);
-            IMPLEMENTATION = lookup.findStatic(kernels, "implementation", MethodType.methodType(String.class));
-        }
-        catch (final ReflectiveOperationException ex)
-        {
-            throw new ExceptionInInitializerError(ex);
-        }
-    }
-
     @Param({ "FLOAT32", "FLOAT64" })
     public DataType type;
 
@@ -102,15 +75,14 @@ public class KernelBenchmark
     private ByteBuffer direct;
 
     @Setup(Level.Trial)
-    public void setUp() throws Throwable
+    public void setUp()
     {
         vector = "vector".equals(kernel);
-        if (vector && !(boolean)VECTORIZED.invokeExact())
+        if (vector && !Kernels.VECTORIZED)
         {
-            throw new IllegalStateException("vector kernels requested but not active: " +
-                (String)IMPLEMENTATION.invokeExact());
+            throw new IllegalStateException("vector kernels requested but not active: " + Kernels.implementation());
         }
-        System.out.println("kernels: " + (vector ? (String)IMPLEMENTATION.invokeExact() : "scalar"));
+        System.out.println("kernels: " + (vector ? Kernels.implementation() : "scalar"));
 
         count = bytes / type.byteSize();
         final long arrayBase = type == DataType.FLOAT32 ?
@@ -176,17 +148,17 @@ public class KernelBenchmark
     }
 
     @Benchmark
-    public void sum() throws Throwable
+    public void sum()
     {
+        // SUM on a step that is not the finishing one: the divisor (2 ranks) is not used
         if (vector)
         {
-            REDUCE.invokeExact(type, ReduceOp.SUM, false, 2,
-                aBase, aAddr, bBase, bAddr, dBase, dAddr, (Object)null, 0L, count);
+            Kernels.reduce(type, ReduceOp.SUM, false, 2.0, aBase, aAddr, bBase, bAddr, dBase, dAddr, null, 0L, count);
         }
         else
         {
-            SCALAR_REDUCE.invokeExact(type, ReduceOp.SUM, false, 2,
-                aBase, aAddr, bBase, bAddr, dBase, dAddr, (Object)null, 0L, count);
+            Kernels.scalarReduce(
+                type, ReduceOp.SUM, false, 2.0, aBase, aAddr, bBase, bAddr, dBase, dAddr, null, 0L, count);
         }
     }
 
