@@ -4,7 +4,7 @@
 # round in one session, each run under the exclusive lock /tmp/ringsync-bench.lock.
 #
 #   bench/cluster/compare-netns.sh --np 2,4 --sizes 4KiB,64KiB,1MiB,16MiB --rounds 3 \
-#       [--systems tcp,udp,gloo] [--budget 2] [--mtu 1500] [--rate 10gbit] [--out DIR]
+#       [--systems tcp,udp,gloo] [--budget 2] [--mtu 1500] [--rate 10gbit] [--out DIR] [--quiet-wait 300]
 #
 # Systems: tcp (TcpTransport, the engine's own idle strategy), tcp-epoll (TcpTransport, waiting in its InboundWaiter
 # after 64 idle rounds: see NetBench), udp (AeronTransport UDP, embedded invoker driver), gloo (torch.distributed,
@@ -14,7 +14,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-nps=2 sizes=4KiB,64KiB,1MiB,16MiB rounds=3 systems=tcp,udp,gloo budget=2 mtu=1500 rate="" out=""
+nps=2 sizes=4KiB,64KiB,1MiB,16MiB rounds=3 systems=tcp,udp,gloo budget=2 mtu=1500 rate="" out="" quiet_wait=300
 while [ $# -gt 0 ]; do
   case "$1" in
     --np) nps=$2; shift 2 ;;
@@ -25,6 +25,7 @@ while [ $# -gt 0 ]; do
     --mtu) mtu=$2; shift 2 ;;
     --rate) rate=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
+    --quiet-wait) quiet_wait=$2; shift 2 ;;
     *) echo "compare-netns.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -52,6 +53,24 @@ trap cleanup EXIT
   echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 } > "$out/machine.txt"
 
+# Other work on a shared machine turns every wait into a scheduler time slice: before each run, wait (up to
+# --quiet-wait seconds) until the CPUs were at least 85 % idle over one second, and record what was found.
+cpu_idle_percent() {
+  local a b
+  read -r -a a < <(grep '^cpu ' /proc/stat); sleep 1; read -r -a b < <(grep '^cpu ' /proc/stat)
+  local total=0 i
+  for i in 1 2 3 4 5 6 7 8; do total=$((total + b[i] - a[i])); done
+  echo $(( total > 0 ? 100 * (b[4] - a[4] + b[5] - a[5]) / total : 0 ))
+}
+wait_quiet() {
+  local deadline=$((SECONDS + quiet_wait)) idle
+  while :; do
+    idle=$(cpu_idle_percent)
+    if [ "$idle" -ge 85 ] || [ "$SECONDS" -ge "$deadline" ]; then echo "$idle"; return; fi
+    sleep 4
+  done
+}
+
 run_id=0
 run() {  # np round system
   local n=$1 round=$2 system=$3 port ep="" r pids=() status=0
@@ -59,6 +78,9 @@ run() {  # np round system
   port=$((41000 + run_id * 10))
   for r in $(seq 0 $((n - 1))); do ep+="${ep:+,}10.77.0.$((r + 1)):$port"; done
   local base="$out/raw/np$n-round$round-$system"
+  local idle
+  idle=$(wait_quiet)
+  echo "cpu idle before the run: $idle %" > "$base.stderr"
   for r in $(seq $((n - 1)) -1 0); do
     local host=ringsync-h$((r + 1)) cmd
     case "$system" in
@@ -71,7 +93,7 @@ run() {  # np round system
       *) echo "unknown system $system" >&2; return 1 ;;
     esac
     if [ "$r" = 0 ]; then
-      timeout 900 ip netns exec "$host" "${cmd[@]}" > "$base.csv" 2> "$base.stderr" || status=$?
+      timeout 900 ip netns exec "$host" "${cmd[@]}" > "$base.csv" 2>> "$base.stderr" || status=$?
     else
       timeout 900 ip netns exec "$host" "${cmd[@]}" > /dev/null 2>> "$base.stderr" &
       pids+=($!)
@@ -79,7 +101,7 @@ run() {  # np round system
   done
   for pid in "${pids[@]}"; do wait "$pid" || status=$?; done
   rm -rf /dev/shm/ringsync-netns-"$run_id"-* 2>/dev/null || true
-  echo "np $n round $round $system: exit $status, $(grep -c '^[0-9]' "$base.csv" || true) rows" >&2
+  echo "np $n round $round $system: exit $status, $(grep -c '^[0-9]' "$base.csv" || true) rows, cpu idle before $idle %" >&2
   return 0
 }
 exec 9>>"$lock"

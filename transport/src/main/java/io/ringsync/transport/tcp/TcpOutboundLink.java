@@ -53,6 +53,7 @@ final class TcpOutboundLink implements OutboundLink
     private final ByteBuffer writeView;
     private final UnsafeBuffer buffer;
     private final ByteBuffer credits;
+    private final long giveUpAtNs;
 
     private int state = CONNECTING;
     private SocketChannel channel;
@@ -72,8 +73,14 @@ final class TcpOutboundLink implements OutboundLink
     private boolean isClosed;
 
     TcpOutboundLink(
-        final int peer, final int peerRank, final String endpoint, final int windowLength, final int maxMessageLength)
+        final int peer,
+        final int peerRank,
+        final String endpoint,
+        final int windowLength,
+        final int maxMessageLength,
+        final long giveUpAtNs)
     {
+        this.giveUpAtNs = giveUpAtNs;
         this.peer = peer;
         this.peerRank = peerRank;
         this.endpoint = endpoint;
@@ -323,11 +330,13 @@ final class TcpOutboundLink implements OutboundLink
     }
 
     /**
-     * @return true when the socket should be watched for credits: bytes are in flight.
+     * @return true when the socket should be watched for credits: more than a quarter of the window is in flight.
+     * Below that the window limits no claim of the ring (which keeps half of it for forwards), and waking for every
+     * credit would only cost context switches; a claim that meets back pressure reads credits itself.
      */
     boolean awaitsCredits()
     {
-        return CONNECTED == state && credited != committed;
+        return CONNECTED == state && committed - credited > capacity >> 2;
     }
 
     /**
@@ -533,6 +542,12 @@ final class TcpOutboundLink implements OutboundLink
         {
             state = ENDED;
             endReason = failed;
+        }
+        else if (System.nanoTime() - giveUpAtNs >= 0)
+        {
+            // the endpoint's thread gives up at the connect deadline; this is the backstop should it have died
+            state = ENDED;
+            endReason = "not connected well past the connect timeout; last attempt: " + dialStatus;
         }
         return false;
     }

@@ -181,7 +181,8 @@ public final class TcpTransport implements Transport
                 final String peerEndpoint = ctx.endpoints()[peerRank];
                 inbound[peer] = new TcpInboundLink(
                     peer, peerRank, peerEndpoint, windowLength, maxMessageLength, ctx.connectTimeoutNs(), nowNs);
-                outbound[peer] = new TcpOutboundLink(peer, peerRank, peerEndpoint, windowLength, maxMessageLength);
+                outbound[peer] = new TcpOutboundLink(peer, peerRank, peerEndpoint, windowLength, maxMessageLength,
+                    nowNs + ctx.connectTimeoutNs() + ctx.handshakeTimeoutNs() + TimeUnit.SECONDS.toNanos(1));
             }
         }
         endpoint.register(this);
