@@ -26,18 +26,19 @@ import java.util.concurrent.TimeUnit;
  * {@code ringsync bench}. Run one per (simulated) host, e.g. by {@code bench/cluster/compare-netns.sh}.
  * <pre>
  * NetBench --transport tcp|udp --rank R --np N --endpoints host:port,host:port,... [--sizes 4KiB,1MiB]
- *          [--budget 2] [--job-id ID] [--wait none|epoll] [--window BYTES] [--job-dir DIR]
+ *          [--budget 2] [--job-id ID] [--wait none|epoll] [--window BYTES] [--socket-buffer BYTES] [--job-dir DIR]
  * </pre>
  * Settings of the communicator come from the environment as for {@code Communicator.fromEnvironment}
  * ({@code RINGSYNC_CHUNK_BYTES}, {@code RINGSYNC_IDLE}, ...). {@code --wait epoll} runs the tcp transport behind a
  * stand-in for the idle strategy the collectives do not have yet: once a rank made no progress for
- * {@value #EPOLL_AFTER_IDLE_ROUNDS} rounds in a row, {@link Transport#doWork()} blocks in the transport's
+ * {@code EPOLL_AFTER_IDLE_ROUNDS} rounds in a row (64, or the system property
+ * {@code ringsync.bench.epollAfterIdleRounds}), {@link Transport#doWork()} blocks in the transport's
  * {@link InboundWaiter} for up to {@value #EPOLL_WAIT_US} us.
  */
 public final class NetBench
 {
     static final String HEADER = "bytes,type,np,transport,algorithm,iters,p50_us,p99_us,mean_us,algbw_GBps,busbw_GBps";
-    static final int EPOLL_AFTER_IDLE_ROUNDS = 64;
+    static final int EPOLL_AFTER_IDLE_ROUNDS = Integer.getInteger("ringsync.bench.epollAfterIdleRounds", 64);
     static final long EPOLL_WAIT_US = 1000;
 
     private NetBench()
@@ -56,6 +57,7 @@ public final class NetBench
         String wait = "none";
         int window = 0;
         String jobDir = null;
+        int socketBuffer = 0;
         for (int i = 0; i < args.length; i++)
         {
             final String value = i + 1 < args.length ? args[i + 1] : null;
@@ -71,6 +73,7 @@ public final class NetBench
                 case "--wait": wait = value; i++; break;
                 case "--window": window = Integer.parseInt(value); i++; break;
                 case "--job-dir": jobDir = value; i++; break;
+                case "--socket-buffer": socketBuffer = Integer.parseInt(value); i++; break;
                 default: throw new IllegalArgumentException("unknown argument " + args[i] + "; see the class javadoc");
             }
         }
@@ -87,6 +90,7 @@ public final class NetBench
             case "tcp":
                 final TcpTransport tcp = TcpTransport.connect(new TcpTransport.Context()
                     .rank(rank).worldSize(np).jobId(jobId).endpoints(hosts).windowLength(window)
+                    .socketSendBufferLength(socketBuffer).socketReceiveBufferLength(socketBuffer)
                     .connectTimeoutNs(TimeUnit.SECONDS.toNanos(60)));
                 transport = tcp;
                 if ("epoll".equals(wait))
@@ -204,7 +208,7 @@ public final class NetBench
 
     /**
      * A stand-in for an idle strategy that ends in an epoll wait: counts the progress its links make (messages
-     * polled, messages committed) and, after {@value #EPOLL_AFTER_IDLE_ROUNDS} calls of {@link #doWork()} in a row
+     * polled, messages committed) and, after {@code EPOLL_AFTER_IDLE_ROUNDS} calls of {@link #doWork()} in a row
      * without any, blocks in the transport's {@link InboundWaiter}. The communicator calls {@code doWork()} once per
      * round of its wait loop, so this sits where the idle strategy's park would.
      */
