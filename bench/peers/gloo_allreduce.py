@@ -68,7 +68,7 @@ def run_rank(args):
 
     torch.set_num_threads(1)
     rank, n = args.rank, args.np
-    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{args.port}", rank=rank, world_size=n,
+    dist.init_process_group("gloo", init_method=f"tcp://{args.master}:{args.port}", rank=rank, world_size=n,
                             timeout=datetime.timedelta(seconds=args.timeout))
     dtype = torch.float64 if args.type == "float64" else torch.float32
     element = 8 if args.type == "float64" else 4
@@ -185,6 +185,9 @@ def main():
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds a collective may wait (default 120)")
     parser.add_argument("--deadline", type=float, default=900.0, help="seconds the whole run may take (default 900)")
     parser.add_argument("--port", type=int, default=0, help="rendezvous port on 127.0.0.1 (default: a free one)")
+    parser.add_argument("--master", default="127.0.0.1",
+                        help="rendezvous address, rank 0's (default 127.0.0.1); with --rank, to start each rank on "
+                             "its own (simulated) host, GLOO_SOCKET_IFNAME naming that host's interface")
     parser.add_argument("--rank", type=int, default=-1, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.np < 1:

@@ -1,0 +1,447 @@
+package io.ringsync.transport.tcp;
+
+import io.ringsync.transport.InboundLink;
+import io.ringsync.transport.MessageHandler;
+import org.agrona.BufferUtil;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.SocketChannel;
+
+import static io.ringsync.transport.tcp.TcpProtocol.CREDIT_LENGTH;
+import static io.ringsync.transport.tcp.TcpProtocol.FRAME_HEADER_LENGTH;
+import static io.ringsync.transport.tcp.TcpProtocol.FRAME_LENGTH_OFFSET;
+import static io.ringsync.transport.tcp.TcpProtocol.FRAME_TYPE_OFFSET;
+import static io.ringsync.transport.tcp.TcpProtocol.ORDER;
+import static io.ringsync.transport.tcp.TcpProtocol.TYPE_DATA;
+import static io.ringsync.transport.tcp.TcpProtocol.TYPE_PAD;
+
+/**
+ * Receiving end of a TCP link: an off-heap ring of {@code windowLength} bytes, the same length as the sender's, that
+ * the socket is read into and that handlers read frames from in place.
+ * <p>
+ * Stream positions: {@code received} (bytes read from the kernel), {@code consumed} (start of the first frame not
+ * yet consumed by a handler) and {@code reported} (the last credit sent). The sender never sends beyond
+ * {@code consumed + windowLength}, so the ring can always take whatever the kernel holds: every poll reads the
+ * socket first, whether or not the frame at the head is then declined. A declined frame stays at the head; a
+ * partial frame waits for the rest.
+ * <p>
+ * Credits (the consumed position) go back on the same connection when a poll stops with something consumed but not
+ * reported yet, and in the middle of a long poll every {@code windowLength / 8} bytes. A link is lost when the peer
+ * closed or reset the connection and every whole frame received before that has been consumed.
+ */
+final class TcpInboundLink implements InboundLink
+{
+    private static final int CONNECTING = 0;
+    private static final int CONNECTED = 1;
+    private static final int ENDED = 2;
+
+    private final int peer;
+    private final int peerRank;
+    private final String endpoint;
+    private final int capacity;
+    private final int mask;
+    private final int maxMessageLength;
+    private final int creditInterval;
+    private final long connectDeadlineNs;
+    private final long connectTimeoutNs;
+    private final ByteBuffer ring;
+    private final ByteBuffer readView;
+    private final UnsafeBuffer buffer;
+    private final ByteBuffer creditOut;
+
+    private int state = CONNECTING;
+    private SocketChannel channel;
+    private long received;
+    private long consumed;
+    private long reported;
+    private boolean isEndOfStream;
+    private boolean isCreditingBroken;
+    private boolean isLost;
+    private String endReason;
+    SelectionKey waitKey;
+    private int waitOps = -1;
+
+    private volatile SocketChannel handed;
+    private boolean isClosed;
+
+    TcpInboundLink(
+        final int peer,
+        final int peerRank,
+        final String endpoint,
+        final int windowLength,
+        final int maxMessageLength,
+        final long connectTimeoutNs,
+        final long nowNs)
+    {
+        this.peer = peer;
+        this.peerRank = peerRank;
+        this.endpoint = endpoint;
+        this.capacity = windowLength;
+        this.mask = windowLength - 1;
+        this.maxMessageLength = maxMessageLength;
+        this.creditInterval = windowLength / 8;
+        this.connectTimeoutNs = connectTimeoutNs;
+        this.connectDeadlineNs = nowNs + connectTimeoutNs;
+        this.ring = BufferUtil.allocateDirectAligned(windowLength, 4096);
+        this.readView = ring.duplicate();
+        this.buffer = new UnsafeBuffer(ring);
+        this.creditOut = BufferUtil.allocateDirectAligned(CREDIT_LENGTH, 64).order(ORDER);
+        this.creditOut.limit(0);
+    }
+
+    public int peer()
+    {
+        return peer;
+    }
+
+    public int poll(final MessageHandler handler, final int limit)
+    {
+        if ((CONNECTED != state && !tryConnect()) || isLost)
+        {
+            return 0;
+        }
+        if (!isEndOfStream)
+        {
+            receive();
+        }
+
+        int count = 0;
+        long position = consumed;
+        while (count < limit && received - position >= FRAME_HEADER_LENGTH)
+        {
+            final int index = (int)position & mask;
+            final int length = buffer.getInt(index + FRAME_LENGTH_OFFSET, ORDER);
+            final int type = buffer.getInt(index + FRAME_TYPE_OFFSET, ORDER);
+            if (TYPE_PAD == type && length == capacity - index - FRAME_HEADER_LENGTH)
+            {
+                position += capacity - index;
+                consumed = position;
+                continue;
+            }
+            if (TYPE_DATA != type || length < 0 || length > maxMessageLength)
+            {
+                protocolError("frame at byte " + position + " has type " + type + " and length " + length);
+                return count;
+            }
+            final int framed = TcpProtocol.framedLength(length);
+            if (received - position < framed)
+            {
+                break;
+            }
+            if (!handler.onMessage(buffer, index + FRAME_HEADER_LENGTH, length) || CONNECTED != state)
+            {
+                // declined, or the handler closed the transport
+                break;
+            }
+            position += framed;
+            consumed = position;
+            count++;
+            if (position - reported >= creditInterval && !isCreditingBroken)
+            {
+                sendCredit();
+            }
+        }
+        if (consumed != reported && !isCreditingBroken)
+        {
+            sendCredit();
+        }
+
+        return count;
+    }
+
+    /**
+     * Lost once the peer closed or reset the connection and every whole frame that arrived before has been
+     * consumed; also when it never connected within the connect timeout, or broke the protocol.
+     *
+     * @return true once the link is lost for good.
+     */
+    public boolean isLost()
+    {
+        if (CONNECTED != state)
+        {
+            if (CONNECTING == state && !tryConnect())
+            {
+                if (System.nanoTime() - connectDeadlineNs >= 0)
+                {
+                    end("rank " + peer + " (" + endpoint + ") did not connect within " + connectTimeoutNs / 1_000_000 +
+                        " ms");
+                }
+                return ENDED == state;
+            }
+            if (ENDED == state)
+            {
+                return true;
+            }
+        }
+        if (isLost)
+        {
+            return true;
+        }
+        if (!isEndOfStream)
+        {
+            receive();
+        }
+        if (isEndOfStream && !hasWholeFrame())
+        {
+            isLost = true;
+        }
+
+        return isLost;
+    }
+
+    /**
+     * Read whatever the kernel holds into the free part of the ring (two reads when it wraps).
+     */
+    void receive()
+    {
+        while (CONNECTED == state && !isEndOfStream)
+        {
+            final long free = capacity - (received - consumed);
+            if (free <= 0)
+            {
+                return;
+            }
+            final int index = (int)received & mask;
+            final int end = free < capacity - index ? index + (int)free : capacity;
+            readView.limit(end);
+            readView.position(index);
+            final int count;
+            try
+            {
+                count = channel.read(readView);
+            }
+            catch (final IOException | RuntimeException ex)
+            {
+                endOfStream("the connection from rank " + peer + " (" + endpoint + ") broke: " + ex);
+                return;
+            }
+            if (count < 0)
+            {
+                endOfStream("rank " + peer + " (" + endpoint + ") closed the link");
+                return;
+            }
+            received += count;
+            if (count < end - index)
+            {
+                return;
+            }
+        }
+    }
+
+    /**
+     * @return true when a whole frame (data or padding) waits at the head of the ring.
+     */
+    boolean hasWholeFrame()
+    {
+        final long available = received - consumed;
+        if (available < FRAME_HEADER_LENGTH)
+        {
+            return false;
+        }
+        final int index = (int)consumed & mask;
+        final int length = buffer.getInt(index + FRAME_LENGTH_OFFSET, ORDER);
+        if (length < 0 || length > capacity)
+        {
+            return true;
+        }
+        return available >= TcpProtocol.framedLength(length);
+    }
+
+    void prepareWait(final Selector selector)
+    {
+        if (CONNECTED != state && !tryConnect())
+        {
+            return;
+        }
+        try
+        {
+            if (null == waitKey)
+            {
+                waitKey = channel.register(selector, 0, this);
+                waitOps = 0;
+            }
+            // with the ring full there is nothing to read room for: the wake-up has to come from elsewhere
+            final int ops = !isEndOfStream && received - consumed < capacity ? SelectionKey.OP_READ : 0;
+            if (ops != waitOps && waitKey.isValid())
+            {
+                waitKey.interestOps(ops);
+                waitOps = ops;
+            }
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            endOfStream("the connection from rank " + peer + " (" + endpoint + ") cannot be watched: " + ex);
+        }
+    }
+
+    void onReady(final int readyOps)
+    {
+        receive();
+    }
+
+    /**
+     * @return true once connected (whether or not lost since).
+     */
+    boolean isConnected()
+    {
+        return CONNECTED == state || (CONNECTING == state && tryConnect());
+    }
+
+    int peerRank()
+    {
+        return peerRank;
+    }
+
+    long bytesConsumed()
+    {
+        return consumed;
+    }
+
+    long bytesReceived()
+    {
+        return received;
+    }
+
+    /**
+     * @return a sentence on the state of the link, for diagnostics and timeout messages.
+     */
+    String describe()
+    {
+        switch (state)
+        {
+            case CONNECTING:
+                return "from rank " + peer + " (" + endpoint + "): waiting for it to connect";
+            case CONNECTED:
+                return "from rank " + peer + " (" + endpoint + "): " +
+                    (isLost ? "lost (" + endReason + ")" : isEndOfStream ? "ending (" + endReason + ")" : "connected") +
+                    ", " + consumed + " bytes consumed, " + (received - consumed) + " buffered";
+            default:
+                return "from rank " + peer + " (" + endpoint + "): ended (" + endReason + ")";
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // called by the endpoint's thread
+    // ---------------------------------------------------------------------------------------------------------
+
+    /**
+     * Take a connection the endpoint accepted for this link.
+     *
+     * @param connected the channel, non-blocking.
+     * @return {@link TcpProtocol#STATUS_OK}, or why not (then the caller closes it).
+     */
+    synchronized int offer(final SocketChannel connected)
+    {
+        if (isClosed)
+        {
+            return TcpProtocol.STATUS_CLOSED;
+        }
+        if (null != handed)
+        {
+            return TcpProtocol.STATUS_DUPLICATE;
+        }
+        handed = connected;
+        return TcpProtocol.STATUS_OK;
+    }
+
+    /**
+     * Close the connection (a sender still writing gets a reset and reports CLOSED). Never throws; idempotent.
+     */
+    void close()
+    {
+        final SocketChannel toClose;
+        synchronized (this)
+        {
+            if (isClosed)
+            {
+                return;
+            }
+            isClosed = true;
+            toClose = null != channel ? channel : handed;
+        }
+        TcpEndpoint.closeQuietly(toClose);
+        if (ENDED != state)
+        {
+            state = ENDED;
+            if (null == endReason)
+            {
+                endReason = "closed by this rank";
+            }
+        }
+    }
+
+    private void sendCredit()
+    {
+        try
+        {
+            if (creditOut.hasRemaining())
+            {
+                // the rest of an earlier credit first: the stream must stay whole longs
+                channel.write(creditOut);
+                if (creditOut.hasRemaining())
+                {
+                    return;
+                }
+            }
+            final long value = consumed;
+            creditOut.clear();
+            creditOut.putLong(0, value);
+            channel.write(creditOut);
+            reported = value;
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            // the peer closed or reset its end: what it sent before may still wait in the kernel, and reading
+            // it tells the end of the stream
+            isCreditingBroken = true;
+        }
+    }
+
+    private boolean tryConnect()
+    {
+        if (CONNECTING != state)
+        {
+            return CONNECTED == state;
+        }
+        final SocketChannel connected = handed;
+        if (null != connected)
+        {
+            channel = connected;
+            state = CONNECTED;
+            return true;
+        }
+        return false;
+    }
+
+    /**
+     * Nothing more will arrive; what arrived whole is still delivered.
+     */
+    private void endOfStream(final String reason)
+    {
+        if (!isEndOfStream)
+        {
+            isEndOfStream = true;
+            endReason = reason;
+        }
+    }
+
+    private void protocolError(final String problem)
+    {
+        endOfStream("protocol error from rank " + peer + " (" + endpoint + "): " + problem);
+        isLost = true;
+        TcpEndpoint.closeQuietly(channel);
+    }
+
+    private void end(final String reason)
+    {
+        if (ENDED != state)
+        {
+            state = ENDED;
+            endReason = reason;
+        }
+    }
+}

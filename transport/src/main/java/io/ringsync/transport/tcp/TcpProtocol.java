@@ -1,0 +1,166 @@
+package io.ringsync.transport.tcp;
+
+import org.agrona.BitUtil;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.nio.ByteOrder;
+
+/**
+ * What travels on a ringsync TCP connection. All integers are little-endian.
+ * <p>
+ * One connection carries one directed link. The sending rank connects to the receiving rank's listening port and
+ * sends a {@link #PREAMBLE_LENGTH}-byte preamble; the receiver checks it, routes the connection to the mesh and link
+ * it names and answers with an {@link #ACK_LENGTH}-byte acknowledgement carrying a status. Only after an
+ * {@link #STATUS_OK} acknowledgement does the sender send frames; the receiver never reads past the preamble before
+ * it has answered, so no frame byte can be lost in the hand-over.
+ * <p>
+ * Preamble:
+ * <pre>
+ *   0  long  magic {@link #PREAMBLE_MAGIC}
+ *   8  int   protocol version {@link #VERSION}
+ *  12  int   preamble length {@link #PREAMBLE_LENGTH}
+ *  16  long  job id
+ *  24  long  mesh id
+ *  32  int   sending rank (rank in the job, not in the mesh)
+ *  36  int   receiving rank (likewise)
+ *  40  long  window length: both ends must use the same one, since the sender lays frames out in the
+ *            receiver's ring (see below)
+ *  48  int   authentication type, 0 = none (reserved for a job secret / HMAC over bytes 0..55 and a
+ *            challenge from the receiver)
+ *  52  int   authentication tag length, 0..{@link #AUTH_TAG_MAX_LENGTH}
+ *  56  byte[64] authentication tag, zero now
+ * 120  long  reserved, zero
+ * </pre>
+ * Acknowledgement: {@code long} magic {@link #ACK_MAGIC}, {@code int} status, {@code int} reserved.
+ * <p>
+ * Data, sender to receiver: a stream of frames, each an 8-byte header ({@code int} payload length, {@code int}
+ * type) and the payload, padded to a multiple of {@link #FRAME_ALIGNMENT}. Sender and receiver keep rings of the
+ * same length, and the n-th byte of the stream sits at {@code n mod windowLength} in both. A frame that would cross
+ * the end of the ring is preceded by a {@link #TYPE_PAD} frame filling the rest of it, so that every frame is whole
+ * and contiguous in the receiver's ring and can be handed to a handler in place.
+ * <p>
+ * Credits, receiver to sender, on the same connection: a stream of {@code long}s, each the number of stream bytes
+ * the receiver's handlers have consumed so far (padding included). The sender never has more than the window
+ * length beyond the last credit in flight, so the receiver's ring can always take everything the socket holds.
+ */
+final class TcpProtocol
+{
+    /**
+     * "RSYNCTCP" read as a little-endian long.
+     */
+    static final long PREAMBLE_MAGIC = 0x5043_5443_4E59_5352L;
+
+    /**
+     * "RSYNCACK" read as a little-endian long.
+     */
+    static final long ACK_MAGIC = 0x4B43_4143_4E59_5352L;
+
+    static final int VERSION = 1;
+    static final int PREAMBLE_LENGTH = 128;
+    static final int ACK_LENGTH = 16;
+    static final int AUTH_TAG_MAX_LENGTH = 64;
+    static final int AUTH_NONE = 0;
+
+    static final int MAGIC_OFFSET = 0;
+    static final int VERSION_OFFSET = 8;
+    static final int LENGTH_OFFSET = 12;
+    static final int JOB_ID_OFFSET = 16;
+    static final int MESH_ID_OFFSET = 24;
+    static final int FROM_OFFSET = 32;
+    static final int TO_OFFSET = 36;
+    static final int WINDOW_LENGTH_OFFSET = 40;
+    static final int AUTH_TYPE_OFFSET = 48;
+    static final int AUTH_LENGTH_OFFSET = 52;
+    static final int AUTH_TAG_OFFSET = 56;
+
+    static final int ACK_STATUS_OFFSET = 8;
+
+    static final int STATUS_OK = 0;
+    static final int STATUS_BAD_VERSION = 1;
+    static final int STATUS_WRONG_JOB = 2;
+    static final int STATUS_NO_SUCH_MESH = 3;
+    static final int STATUS_WRONG_RANK = 4;
+    static final int STATUS_DUPLICATE = 5;
+    static final int STATUS_WINDOW_MISMATCH = 6;
+    static final int STATUS_CLOSED = 7;
+    static final int STATUS_BAD_AUTH = 8;
+
+    static final int FRAME_HEADER_LENGTH = 8;
+    static final int FRAME_ALIGNMENT = 8;
+    static final int FRAME_LENGTH_OFFSET = 0;
+    static final int FRAME_TYPE_OFFSET = 4;
+    static final int TYPE_DATA = 1;
+    static final int TYPE_PAD = 2;
+
+    static final int CREDIT_LENGTH = 8;
+
+    static final ByteOrder ORDER = ByteOrder.LITTLE_ENDIAN;
+
+    private TcpProtocol()
+    {
+    }
+
+    /**
+     * @param length of a payload.
+     * @return bytes its frame takes in the stream and the rings.
+     */
+    static int framedLength(final int length)
+    {
+        return BitUtil.align(length + FRAME_HEADER_LENGTH, FRAME_ALIGNMENT);
+    }
+
+    static void encodePreamble(
+        final UnsafeBuffer buffer, final long jobId, final long meshId, final int from, final int to,
+        final long windowLength)
+    {
+        buffer.setMemory(0, PREAMBLE_LENGTH, (byte)0);
+        buffer.putLong(MAGIC_OFFSET, PREAMBLE_MAGIC, ORDER);
+        buffer.putInt(VERSION_OFFSET, VERSION, ORDER);
+        buffer.putInt(LENGTH_OFFSET, PREAMBLE_LENGTH, ORDER);
+        buffer.putLong(JOB_ID_OFFSET, jobId, ORDER);
+        buffer.putLong(MESH_ID_OFFSET, meshId, ORDER);
+        buffer.putInt(FROM_OFFSET, from, ORDER);
+        buffer.putInt(TO_OFFSET, to, ORDER);
+        buffer.putLong(WINDOW_LENGTH_OFFSET, windowLength, ORDER);
+        buffer.putInt(AUTH_TYPE_OFFSET, AUTH_NONE, ORDER);
+        buffer.putInt(AUTH_LENGTH_OFFSET, 0, ORDER);
+    }
+
+    static void encodeAck(final UnsafeBuffer buffer, final int status)
+    {
+        buffer.setMemory(0, ACK_LENGTH, (byte)0);
+        buffer.putLong(MAGIC_OFFSET, ACK_MAGIC, ORDER);
+        buffer.putInt(ACK_STATUS_OFFSET, status, ORDER);
+    }
+
+    /**
+     * @param status of an acknowledgement.
+     * @return what it means, for diagnostics.
+     */
+    static String statusText(final int status)
+    {
+        switch (status)
+        {
+            case STATUS_OK:
+                return "accepted";
+            case STATUS_BAD_VERSION:
+                return "refused: another protocol version or preamble length";
+            case STATUS_WRONG_JOB:
+                return "refused: the listener belongs to another job id";
+            case STATUS_NO_SUCH_MESH:
+                return "refused: no mesh of that id is open there (not yet, or another job's)";
+            case STATUS_WRONG_RANK:
+                return "refused: the ranks in the preamble do not match the listener's rank or the mesh's members";
+            case STATUS_DUPLICATE:
+                return "refused: that link is already connected";
+            case STATUS_WINDOW_MISMATCH:
+                return "refused: the receiver uses another windowLength (set the same one on every rank)";
+            case STATUS_CLOSED:
+                return "refused: the receiving link is closed";
+            case STATUS_BAD_AUTH:
+                return "refused: authentication failed";
+            default:
+                return "refused with unknown status " + status;
+        }
+    }
+}
