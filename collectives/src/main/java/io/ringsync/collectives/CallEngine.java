@@ -143,6 +143,14 @@ final class CallEngine implements Agent
     }
 
     /**
+     * Start a call at once on this thread, for the inline driver: no call may be running or queued.
+     */
+    void startNow(final Request request)
+    {
+        begin(request);
+    }
+
+    /**
      * Queue a call behind those already submitted.
      *
      * @throws IllegalStateException when too many calls are in flight.

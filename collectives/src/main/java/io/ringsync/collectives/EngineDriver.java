@@ -238,7 +238,8 @@ final class EngineDriver
 
     private void runInline(final Request request)
     {
-        engine.submit(request);
+        // no progress thread, so nothing is queued: start the call at once, without the queue's hand-off
+        engine.startNow(request);
         idle.reset();
         while (!request.isDone())
         {

@@ -2,6 +2,8 @@ package io.ringsync.collectives;
 
 import org.agrona.concurrent.BackoffIdleStrategy;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -54,6 +56,21 @@ public final class Request
     double weightSum;
     RuntimeException failure;
 
+    private static final VarHandle STATE;
+
+    static
+    {
+        try
+        {
+            STATE = MethodHandles.lookup().findVarHandle(Request.class, "state", int.class);
+        }
+        catch (final ReflectiveOperationException ex)
+        {
+            throw new ExceptionInInitializerError(ex);
+        }
+    }
+
+    // complete() stores DONE with a full fence: it then reads waiter, which a waiter sets before reading state
     private volatile int state = IDLE;
     private volatile Thread waiter;
     private volatile CompletableFuture<Request> future;
@@ -167,7 +184,8 @@ public final class Request
         {
             return false;
         }
-        state = IDLE;
+        // only the thread that collects or reissues the request reads this: ordering suffices, no fence
+        STATE.setRelease(this, IDLE);
         final RuntimeException ex = failure;
         if (null != ex)
         {
@@ -211,8 +229,12 @@ public final class Request
         this.kind = kind;
         this.failure = null;
         this.weightSum = 0;
-        this.future = null;
-        state = IN_FLIGHT;
+        if (null != future)
+        {
+            this.future = null;
+        }
+        // published to the thread that runs the call by the queue's hand-off, or it is this very thread
+        STATE.setRelease(this, IN_FLIGHT);
     }
 
     /**
