@@ -52,6 +52,16 @@ interface Algorithm
     }
 
     /**
+     * The call failed (this rank's own failure or a peer's abort): give up whatever the algorithm holds beyond
+     * this engine, such as calls it runs on other communicators. Nothing by default.
+     *
+     * @param failure what ended the call.
+     */
+    default void abort(final RuntimeException failure)
+    {
+    }
+
+    /**
      * @return the rank this rank is waiting on now (for data), or -1.
      */
     int awaitedPeer();

@@ -34,7 +34,8 @@ final class CallEngine implements Agent
     private final Faults faults;
     private final Dispatcher dispatcher;
     private final FailureDetector detector;
-    private final PathChooser chooser;
+    private PathChooser chooser;
+    private Algorithm hostAware;
     private final ChunkSender sender;
     private final RankStatusBoard board;
     private final FlowControl flow;
@@ -140,6 +141,39 @@ final class CallEngine implements Agent
     public String roleName()
     {
         return "ringsync-progress-rank-" + group.rank;
+    }
+
+    /**
+     * @return where this engine's calls record their failures, for an algorithm built outside it.
+     */
+    Faults faults()
+    {
+        return faults;
+    }
+
+    /**
+     * Let AllReduce calls from above the small-vector size take the host-aware path: once, right after connecting,
+     * before any call of the user's.
+     *
+     * @param hostAware the algorithm that runs them over this communicator's host groups.
+     */
+    void hostAware(final Algorithm hostAware)
+    {
+        this.hostAware = hostAware;
+        this.chooser = chooser.withHostAware();
+    }
+
+    /**
+     * End the call in progress, if any, with {@code failure}, and fail this communicator (its peers are told):
+     * when a call of another communicator that drove this one failed.
+     */
+    void abandon(final RuntimeException failure)
+    {
+        final Request current = call;
+        if (null != current)
+        {
+            end(current, failure);
+        }
     }
 
     /**
@@ -286,6 +320,10 @@ final class CallEngine implements Agent
                 new RingsyncException("rank " + group.rank + ": " + callName + " #" + sequence + " failed: " + thrown,
                     -1, thrown);
             fail(outcome);
+            if (null != algorithm)
+            {
+                algorithm.abort(outcome);
+            }
         }
         else if (request.kind == CallKind.WEIGHTED_AVERAGE)
         {
@@ -341,6 +379,8 @@ final class CallEngine implements Agent
                 return broadcast;
             case BARRIER:
                 return barrier;
+            case HOST_AWARE:
+                return hostAware;
             default:
                 return null;
         }
@@ -370,7 +410,8 @@ final class CallEngine implements Agent
         {
             return request.root;
         }
-        return path == Path.SMALL ? Wire.SMALL_ALL_REDUCE : Wire.RING_ALL_REDUCE;
+        return path == Path.SMALL ? Wire.SMALL_ALL_REDUCE : path == Path.HOST_AWARE ? Wire.HOST_AWARE_ALL_REDUCE :
+            Wire.RING_ALL_REDUCE;
     }
 
     /**

@@ -65,6 +65,7 @@ public final class Communicator implements AutoCloseable
     private final SharedVectors sharedVectors;
     private final File[] removeIfEmptyOnClose;
     private final UnsafeBuffer userView = new UnsafeBuffer(0, 0);
+    private Hierarchy hierarchy;
 
     private Communicator(
         final Transport transport, final Context ctx, final int[] jobRanks, final ProcessHandle[] knownProcesses,
@@ -119,7 +120,13 @@ public final class Communicator implements AutoCloseable
     public static Communicator fromEnvironment(final Map<String, String> env)
     {
         final Context ctx = Context.fromEnvironment(env).conclude();
-        return connectClosingOnFailure(Transports.open(ctx), ctx, null, null, 0, Transports.directoryToRemove(ctx));
+        final Communicator comm = connectClosingOnFailure(Transports.open(ctx), ctx, null, null, 0,
+            Transports.directoryToRemove(ctx));
+        if (Transports.spansHosts(ctx) && "auto".equals(ctx.hierarchy()))
+        {
+            comm.attachHierarchy(Transports.jobDirectory(ctx));
+        }
+        return comm;
     }
 
     /**
@@ -229,6 +236,46 @@ public final class Communicator implements AutoCloseable
     public Path allReducePath(final int count, final DataType type)
     {
         return engine.chooser().choose(CallKind.ALL_REDUCE, count, type);
+    }
+
+    /**
+     * Find the hosts of this communicator's ranks and, where that pays (several hosts, several ranks on some), let
+     * AllReduce calls take the host-aware path. Collective; right after connecting, before any call of the user's.
+     *
+     * @param jobDirectory the job's directory in shared memory on this host.
+     */
+    void attachHierarchy(final File jobDirectory)
+    {
+        try
+        {
+            hierarchy = Hierarchy.open(this, ctx, jobDirectory);
+        }
+        catch (final RuntimeException | Error ex)
+        {
+            // the peers learn it from the close (a mismatch with what they run) or at their deadline
+            close();
+            throw ex;
+        }
+        if (null != hierarchy)
+        {
+            engine.hostAware(hierarchy.allReduce(engine, group.size));
+        }
+    }
+
+    /**
+     * @return the host groups of the host-aware path, or null.
+     */
+    Hierarchy hierarchy()
+    {
+        return hierarchy;
+    }
+
+    /**
+     * @return the engine that runs this communicator's calls, for an algorithm that composes communicators.
+     */
+    CallEngine engine()
+    {
+        return engine;
     }
 
     /**
@@ -707,10 +754,20 @@ public final class Communicator implements AutoCloseable
      */
     public Communicator split(final int color, final int key)
     {
+        return split(color, key, group.transport()::openMesh, null);
+    }
+
+    /**
+     * {@link #split(int, int)} with the group's mesh opened by {@code opener}, its status files under
+     * {@code statusParent} (null: under this communicator's).
+     */
+    Communicator split(final int color, final int key, final SubGroups.MeshOpener opener, final File statusParent)
+    {
         final double[] table = SubGroups.table(group.rank, group.size, color, key);
         final long sequence = driver.call(CallKind.SPLIT, table, DOUBLE_ARRAY_BASE, table.length, DataType.FLOAT64,
             null, -1, 0);
-        final SubGroups.Member member = SubGroups.join(table, color, sequence, meshId, group, ctx, peerProcesses);
+        final SubGroups.Member member = SubGroups.join(table, color, sequence, meshId, group, ctx, peerProcesses,
+            opener, statusParent);
         return null == member ? null : connectClosingOnFailure(member.mesh, member.ctx, member.jobRanks,
             member.knownProcesses, member.meshId, member.ctx.statusDirectory());
     }
@@ -769,7 +826,7 @@ public final class Communicator implements AutoCloseable
 
     private void release()
     {
-        CloseHelper.quietCloseAll(board, group.transport());
+        CloseHelper.quietCloseAll(hierarchy, board, group.transport());
         for (final File directory : removeIfEmptyOnClose)
         {
             try

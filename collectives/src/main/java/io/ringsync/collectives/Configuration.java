@@ -202,6 +202,19 @@ public final class Configuration
     public static final int SMALL_MAX_BYTES_LIMIT = 1024 * 1024;
 
     /**
+     * {@code auto} (the default): when ranks share hosts across several hosts, AllReduce calls above the
+     * small-vector size reduce inside each host over shared memory and across hosts between the ranks that hold the
+     * same share ({@code HostAwareAllReduce}); {@code flat}: always one ring over the job's transport, for
+     * comparison. Must be the same on every rank.
+     */
+    public static final String HIERARCHY_ENV = "RINGSYNC_HIERARCHY";
+
+    /**
+     * Default hierarchy: {@code auto}.
+     */
+    public static final String HIERARCHY_DEFAULT = "auto";
+
+    /**
      * How a waiting rank idles: {@code backoff} (spin, yield, then park: right when ranks may outnumber
      * cores), {@code yield}, {@code spin} (only with a core per busy thread).
      */
@@ -419,6 +432,16 @@ public final class Configuration
     public static int smallMaxBytes(final Map<String, String> env)
     {
         return intSize(env, SMALL_MAX_BYTES_ENV, SMALL_MAX_BYTES_DEFAULT);
+    }
+
+    /**
+     * @param env variables to read.
+     * @return {@link #HIERARCHY_ENV} in lower case, else {@link #HIERARCHY_DEFAULT}.
+     */
+    public static String hierarchy(final Map<String, String> env)
+    {
+        final String value = lookup(env, HIERARCHY_ENV);
+        return null == value ? HIERARCHY_DEFAULT : value.toLowerCase(Locale.ROOT);
     }
 
     /**

@@ -30,6 +30,7 @@ public final class Context
     private long timeoutNs = TimeUnit.MILLISECONDS.toNanos(Configuration.TIMEOUT_MS_DEFAULT);
     private int chunkBytes = Configuration.CHUNK_BYTES_DEFAULT;
     private String idle = Configuration.IDLE_DEFAULT;
+    private String hierarchy = Configuration.HIERARCHY_DEFAULT;
     private double ringReserve = Configuration.RING_RESERVE_DEFAULT;
     private int smallMaxBytes = Configuration.SMALL_MAX_BYTES_DEFAULT;
     private long directMinBytes = Configuration.SHM_DIRECT_MIN_BYTES_DEFAULT;
@@ -66,6 +67,7 @@ public final class Context
             .chunkBytes(Configuration.chunkBytes(env))
             .smallMaxBytes(Configuration.smallMaxBytes(env))
             .idle(Configuration.idle(env))
+            .hierarchy(Configuration.hierarchy(env))
             .ringReserve(Configuration.ringReserve(env))
             .directMinBytes(Configuration.shmDirectMinBytes(env))
             .aeronDirectory(Configuration.aeronDirectory(env))
@@ -116,6 +118,8 @@ public final class Context
         require(directMinBytes >= -1, Configuration.SHM_DIRECT_MIN_BYTES_ENV, "directMinBytes", directMinBytes,
             "must be a size, or -1 for never");
         idleStrategy(1);
+        require("auto".equals(hierarchy) || "flat".equals(hierarchy), Configuration.HIERARCHY_ENV, "hierarchy",
+            hierarchy, "is not one of auto, flat");
         require("shm".equals(transport) || "ipc".equals(transport) || "udp".equals(transport),
             Configuration.TRANSPORT_ENV, "transport", transport,
             "is not a transport of this version: use shm (one host, no driver, the default), ipc (one host, Aeron " +
@@ -151,7 +155,7 @@ public final class Context
     Context copy()
     {
         final Context copy = new Context()
-            .timeoutNs(timeoutNs).chunkBytes(chunkBytes).idle(idle).ringReserve(ringReserve)
+            .timeoutNs(timeoutNs).chunkBytes(chunkBytes).idle(idle).hierarchy(hierarchy).ringReserve(ringReserve)
             .smallMaxBytes(smallMaxBytes).directMinBytes(directMinBytes).jobId(jobId).epoch(epoch)
             .statusDirectory(statusDirectory).transport(transport).rank(rank).worldSize(worldSize)
             .jobDirectory(jobDirectory).aeronDirectory(aeronDirectory).udpEndpoints(udpEndpoints).udpMtu(udpMtu)
@@ -271,6 +275,25 @@ public final class Context
     public String idle()
     {
         return idle;
+    }
+
+    /**
+     * @param hierarchy {@code auto} (host-aware AllReduce where ranks share hosts) or {@code flat}
+     *                  ({@link Configuration#HIERARCHY_ENV}); the same on every rank.
+     * @return this.
+     */
+    public Context hierarchy(final String hierarchy)
+    {
+        this.hierarchy = hierarchy;
+        return this;
+    }
+
+    /**
+     * @return {@code auto} or {@code flat}.
+     */
+    public String hierarchy()
+    {
+        return hierarchy;
     }
 
     /**

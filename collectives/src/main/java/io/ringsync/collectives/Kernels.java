@@ -213,6 +213,37 @@ final class Kernels
     }
 
     /**
+     * {@code v[i] /= divisor} in place: the last operation of an average, done by the element's owner (a float32
+     * element is divided by the divisor rounded to float, as the reduction kernels do).
+     *
+     * @param type    element type.
+     * @param base    vector base, or null for off-heap memory.
+     * @param addr    address of the first element.
+     * @param count   elements.
+     * @param divisor of every element.
+     */
+    static void divide(final DataType type, final Object base, final long addr, final int count, final double divisor)
+    {
+        if (type == DataType.FLOAT32)
+        {
+            final float d = (float)divisor;
+            for (int i = 0; i < count; i++)
+            {
+                final long at = addr + ((long)i << 2);
+                UnsafeApi.putFloat(base, at, UnsafeApi.getFloat(base, at) / d);
+            }
+        }
+        else
+        {
+            for (int i = 0; i < count; i++)
+            {
+                final long at = addr + ((long)i << 3);
+                UnsafeApi.putDouble(base, at, UnsafeApi.getDouble(base, at) / divisor);
+            }
+        }
+    }
+
+    /**
      * {@code v[i] *= weight} in place, or zeros when the weight is 0 (so a rank without data may pass anything,
      * NaN included). The float32 product uses the weight rounded to float, as the rest of a float32 call does.
      *

@@ -30,6 +30,12 @@ public enum Path
     DIRECT("direct"),
 
     /**
+     * Ranks on several hosts, several on a host: reduce inside each host over shared memory, across hosts between
+     * the ranks that hold the same share, then gather inside each host ({@code HostAwareAllReduce}).
+     */
+    HOST_AWARE("host-aware"),
+
+    /**
      * The reduce-scatter half of the ring.
      */
     RING_REDUCE_SCATTER("ring-reduce-scatter"),

@@ -4,7 +4,8 @@ package io.ringsync.collectives;
  * The one place that decides which algorithm runs a call: every call of the engine and every report (the
  * bench's algorithm column) asks {@link #choose}.
  * <p>
- * AllReduce and weighted averages: up to {@link Context#smallMaxBytes()} the small-vector path, from
+ * AllReduce and weighted averages: up to {@link Context#smallMaxBytes()} the small-vector path; above it, when ranks
+ * share hosts across several hosts, the host-aware path ({@link HostAwareAllReduce}); else from
  * {@link Context#directMinBytes()} the shm direct mode where the transport offers shared windows, the ring in
  * between. The switch depends on the vector's size in bytes only, so ranks making the same call choose alike.
  * The other collectives have one path each.
@@ -15,6 +16,7 @@ final class PathChooser
     private final int smallMaxBytes;
     private final long directMinBytes;
     private final boolean directAvailable;
+    private final boolean hostAware;
 
     /**
      * @param size            ranks of the communicator.
@@ -24,10 +26,26 @@ final class PathChooser
      */
     PathChooser(final int size, final int smallMaxBytes, final long directMinBytes, final boolean directAvailable)
     {
+        this(size, smallMaxBytes, directMinBytes, directAvailable, false);
+    }
+
+    private PathChooser(
+        final int size, final int smallMaxBytes, final long directMinBytes, final boolean directAvailable,
+        final boolean hostAware)
+    {
         this.size = size;
         this.smallMaxBytes = smallMaxBytes;
         this.directMinBytes = directMinBytes;
         this.directAvailable = directAvailable && directMinBytes >= 0;
+        this.hostAware = hostAware;
+    }
+
+    /**
+     * @return this chooser, sending AllReduce calls above the small-vector size along the host-aware path.
+     */
+    PathChooser withHostAware()
+    {
+        return new PathChooser(size, smallMaxBytes, directMinBytes, directAvailable, true);
     }
 
     /**
@@ -50,6 +68,10 @@ final class PathChooser
                 if (smallMaxBytes > 0 && bytes <= smallMaxBytes)
                 {
                     return Path.SMALL;
+                }
+                if (hostAware)
+                {
+                    return Path.HOST_AWARE;
                 }
                 return directAvailable && bytes >= directMinBytes ? Path.DIRECT : Path.RING;
 

@@ -75,6 +75,21 @@ final class SubGroups
     }
 
     /**
+     * Opens the mesh of a new group: by default the parent transport's own {@link Transport#openMesh}; the
+     * host-aware path opens the groups of one host over shared memory instead.
+     */
+    @FunctionalInterface
+    interface MeshOpener
+    {
+        /**
+         * @param meshId  of the group, the same on every member.
+         * @param members parent ranks of the group, in its rank order.
+         * @return this rank's mesh of the group.
+         */
+        Transport open(long meshId, int[] members);
+    }
+
+    /**
      * What this rank needs to connect its group after the split's exchange: the group's own mesh (opened here) and
      * its settings.
      */
@@ -108,11 +123,14 @@ final class SubGroups
      * @param parent          the parent's ranks and links.
      * @param parentCtx       the parent's settings, which the group inherits.
      * @param parentProcesses the parent's peers on this host, by parent rank.
+     * @param opener          opens the group's mesh.
+     * @param statusParent    where the group's status directory goes, or null for the parent's status directory.
      * @return what to connect, or null for a negative colour.
      */
     static Member join(
         final double[] table, final int color, final long splitSequence, final long parentMeshId, final Group parent,
-        final Context parentCtx, final ProcessHandle[] parentProcesses)
+        final Context parentCtx, final ProcessHandle[] parentProcesses, final MeshOpener opener,
+        final File statusParent)
     {
         if (color < 0)
         {
@@ -128,8 +146,9 @@ final class SubGroups
             known[i] = members[i] == parent.rank ? null : parentProcesses[members[i]];
         }
         final Context ctx = parentCtx.copy().epoch((int)(meshId ^ (meshId >>> 32)));
-        final File statusDirectory = null == parentCtx.statusDirectory() ? null :
-            new File(parentCtx.statusDirectory(), String.format("comm-%016x", meshId));
+        final File statusRoot = null != statusParent ? statusParent : parentCtx.statusDirectory();
+        final File statusDirectory = null == statusRoot ? null :
+            new File(statusRoot, String.format("comm-%016x", meshId));
         ctx.statusDirectory(statusDirectory);
         try
         {
@@ -138,7 +157,7 @@ final class SubGroups
                 Files.createDirectories(statusDirectory.toPath(), PosixFilePermissions.asFileAttribute(
                     PosixFilePermissions.fromString("rwx------")));
             }
-            return new Member(parent.transport().openMesh(meshId, members), ctx, jobRanks, known, meshId);
+            return new Member(opener.open(meshId, members), ctx, jobRanks, known, meshId);
         }
         catch (final UnsupportedOperationException | IOException ex)
         {

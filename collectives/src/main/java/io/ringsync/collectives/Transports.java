@@ -39,6 +39,15 @@ final class Transports
 
     /**
      * @param ctx concluded settings.
+     * @return whether the transport may join ranks of several hosts (udp, and tcp): ipc and shm stay on one host.
+     */
+    static boolean spansHosts(final Context ctx)
+    {
+        return !"shm".equals(ctx.transport()) && !"ipc".equals(ctx.transport());
+    }
+
+    /**
+     * @param ctx concluded settings.
      * @return the job directory to remove when the communicator closes, if empty: the one derived from the job
      * id when no launcher (which removes its own when the job ends) named one; else null.
      */
@@ -84,6 +93,31 @@ final class Transports
                 worldSize + " ranks are 0.." + (worldSize - 1), rank);
         }
         return "shm".equals(ctx.transport()) ? openShm(ctx, jobDirectory) : openAeron(ctx, jobDirectory);
+    }
+
+    /**
+     * A shm mesh of its own for a group of ranks on this host (the host-aware path's local group): the job's shm
+     * settings, its files in {@code mesh-<meshId>} of the job directory, removed by the last member out.
+     *
+     * @param rank this rank in the group.
+     * @param size ranks in the group.
+     * @return this rank's mesh; it does not wait for peers.
+     */
+    static Transport openShmMesh(
+        final Context ctx, final File jobDirectory, final long meshId, final int rank, final int size)
+    {
+        final ShmTransport.Context shmCtx = new ShmTransport.Context()
+            .rank(rank)
+            .worldSize(size)
+            .jobId(ctx.jobId())
+            .directory(new File(jobDirectory, String.format("mesh-%016x", meshId)))
+            .connectTimeoutNs(ctx.timeoutNs())
+            .slotLength(ctx.shmSlotLength())
+            .slotCount(ctx.shmSlotCountFor(size))
+            .windowLength(ctx.shmWindowBytes())
+            .removeDirectoryOnClose(true);
+        ShmSpace.check(ctx.copy().worldSize(size).conclude(), jobDirectory, -1);
+        return ShmTransport.connect(shmCtx);
     }
 
     private static Transport openShm(final Context ctx, final File jobDirectory)

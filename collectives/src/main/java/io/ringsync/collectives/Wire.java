@@ -38,6 +38,12 @@ final class Wire
      */
     static final int SMALL_ALL_REDUCE = -2;
 
+    /**
+     * Root field of an allReduce on the host-aware path (its chunks travel on other communicators' links; a peer
+     * that sent this one a ring chunk took the flat path).
+     */
+    static final int HOST_AWARE_ALL_REDUCE = -3;
+
     final MessageHeaderEncoder headerEncoder = new MessageHeaderEncoder();
     final MessageHeaderDecoder headerDecoder = new MessageHeaderDecoder();
     final ChunkEncoder chunkEncoder = new ChunkEncoder();
@@ -159,7 +165,7 @@ final class Wire
             return callName + " #" + sequence + " mismatch: rank " + d.senderRank() + " took the " +
                 algorithmName(d.root()) + " for " + describe(collective, elementType, reduction, totalCount, root) +
                 " but rank " + myRank + " the " + algorithmName(root) + "; set " + Configuration.SMALL_MAX_BYTES_ENV +
-                " to the same value on every rank";
+                " and " + Configuration.HIERARCHY_ENV + " to the same values on every rank";
         }
         return callName + " #" + sequence + " mismatch: rank " + d.senderRank() + " called " +
             describe(d.collective(), d.elementType(), d.reduction(), d.totalCount(), d.root()) + " but rank " +
@@ -190,7 +196,8 @@ final class Wire
 
     static String algorithmName(final int root)
     {
-        return root == SMALL_ALL_REDUCE ? "small-vector path" : "ring";
+        return root == SMALL_ALL_REDUCE ? "small-vector path" : root == HOST_AWARE_ALL_REDUCE ? "host-aware path" :
+            "ring";
     }
 
     static String callName(final Collective collective)

@@ -134,9 +134,9 @@ public final class ShmTransport implements Transport
     private final boolean removeDirectoryOnClose;
     private int waitingInbound;
 
-    private ShmTransport(final Context ctx, final boolean removeDirectoryOnClose)
+    private ShmTransport(final Context ctx)
     {
-        this.removeDirectoryOnClose = removeDirectoryOnClose;
+        this.removeDirectoryOnClose = ctx.removeDirectoryOnClose();
         this.ctx = ctx;
         this.rank = ctx.rank();
         this.worldSize = ctx.worldSize();
@@ -184,7 +184,7 @@ public final class ShmTransport implements Transport
      */
     public static ShmTransport connect(final Context ctx)
     {
-        return new ShmTransport(ctx.conclude(), false);
+        return new ShmTransport(ctx.conclude());
     }
 
     /**
@@ -350,7 +350,7 @@ public final class ShmTransport implements Transport
             .slotLength(ctx.slotLength())
             .connectTimeoutNs(ctx.connectTimeoutNs())
             .windowLength(ctx.windowLength());
-        return new ShmTransport(meshCtx.conclude(), true);
+        return new ShmTransport(meshCtx.removeDirectoryOnClose(true).conclude());
     }
 
     /**
@@ -470,6 +470,7 @@ public final class ShmTransport implements Transport
         private int slotLength = SLOT_LENGTH_DEFAULT;
         private long connectTimeoutNs = CONNECT_TIMEOUT_NS_DEFAULT;
         private long windowLength = WINDOW_LENGTH_DEFAULT;
+        private boolean removeDirectoryOnClose;
 
         /**
          * Check every setting and fill in the derived ones (slot count). Called by
@@ -527,6 +528,26 @@ public final class ShmTransport implements Transport
             }
 
             return this;
+        }
+
+        /**
+         * @param removeDirectoryOnClose whether {@link ShmTransport#close()} removes the directory once it is empty
+         *                               (the last member of a mesh out removes it); default false: a job directory
+         *                               is left for whoever made it.
+         * @return this.
+         */
+        public Context removeDirectoryOnClose(final boolean removeDirectoryOnClose)
+        {
+            this.removeDirectoryOnClose = removeDirectoryOnClose;
+            return this;
+        }
+
+        /**
+         * @return whether close removes the directory once it is empty.
+         */
+        public boolean removeDirectoryOnClose()
+        {
+            return removeDirectoryOnClose;
         }
 
         /**
