@@ -34,6 +34,7 @@ final class CallEngine implements Agent
     private final Faults faults;
     private final Dispatcher dispatcher;
     private final FailureDetector detector;
+    private final boolean narrowWire;
     private PathChooser chooser;
     private Algorithm hostAware;
     private final ChunkSender sender;
@@ -94,6 +95,9 @@ final class CallEngine implements Agent
             openDirectMode(group, ctx, windows, faults) : null;
         this.windows = null != direct ? windows : null;
         this.chooser = new PathChooser(group.size, ctx.smallMaxBytes(), ctx.directMinBytes(), null != direct);
+        // bfloat16 is for the links between hosts: never over shared memory or a driver on one host
+        final String transport = group.transport().name();
+        this.narrowWire = "bf16".equals(ctx.wire()) && !"shm".equals(transport) && !"ipc".equals(transport);
     }
 
     private static DirectAllReduce openDirectMode(
@@ -256,8 +260,9 @@ final class CallEngine implements Agent
                 end(request, null);
                 return;
             }
+            request.narrowWire = PathChooser.narrowsWire(narrowWire, request.kind, request.type, path);
             wire.startCall(sequence, request.kind.collective(), null == request.type ? DataType.FLOAT32 :
-                request.type, reduction(request), request.count, root(request, path));
+                request.type, request.narrowWire, reduction(request), request.count, root(request, path));
             algorithm.start(request);
             dispatcher.beginCall(algorithm, sequence, callName);
             if (null != board)

@@ -215,6 +215,20 @@ public final class Configuration
     public static final String HIERARCHY_DEFAULT = "auto";
 
     /**
+     * How float32 values of AllReduce calls on the ring cross the links between hosts: {@code float32} (the default)
+     * or {@code bf16}, the top half of each value rounded to nearest even: half the bytes, a relative error of at
+     * most 2^-8 per rounding (each partial sum is rounded as it leaves a rank, the final value once by its owner),
+     * and still the same bits on every rank. For bandwidth-bound vectors between hosts; links over shared memory or
+     * an Aeron driver on one host never narrow. Must be the same on every rank.
+     */
+    public static final String WIRE_ENV = "RINGSYNC_WIRE";
+
+    /**
+     * Default wire format: {@code float32}, exact.
+     */
+    public static final String WIRE_DEFAULT = "float32";
+
+    /**
      * How a waiting rank idles: {@code backoff} (spin, yield, then park: right when ranks may outnumber
      * cores), {@code yield}, {@code spin} (only with a core per busy thread).
      */
@@ -442,6 +456,16 @@ public final class Configuration
     {
         final String value = lookup(env, HIERARCHY_ENV);
         return null == value ? HIERARCHY_DEFAULT : value.toLowerCase(Locale.ROOT);
+    }
+
+    /**
+     * @param env variables to read.
+     * @return {@link #WIRE_ENV} in lower case, else {@link #WIRE_DEFAULT}.
+     */
+    public static String wire(final Map<String, String> env)
+    {
+        final String value = lookup(env, WIRE_ENV);
+        return null == value ? WIRE_DEFAULT : value.toLowerCase(Locale.ROOT);
     }
 
     /**

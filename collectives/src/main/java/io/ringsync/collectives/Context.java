@@ -31,6 +31,7 @@ public final class Context
     private int chunkBytes = Configuration.CHUNK_BYTES_DEFAULT;
     private String idle = Configuration.IDLE_DEFAULT;
     private String hierarchy = Configuration.HIERARCHY_DEFAULT;
+    private String wire = Configuration.WIRE_DEFAULT;
     private double ringReserve = Configuration.RING_RESERVE_DEFAULT;
     private int smallMaxBytes = Configuration.SMALL_MAX_BYTES_DEFAULT;
     private long directMinBytes = Configuration.SHM_DIRECT_MIN_BYTES_DEFAULT;
@@ -68,6 +69,7 @@ public final class Context
             .smallMaxBytes(Configuration.smallMaxBytes(env))
             .idle(Configuration.idle(env))
             .hierarchy(Configuration.hierarchy(env))
+            .wire(Configuration.wire(env))
             .ringReserve(Configuration.ringReserve(env))
             .directMinBytes(Configuration.shmDirectMinBytes(env))
             .aeronDirectory(Configuration.aeronDirectory(env))
@@ -120,6 +122,8 @@ public final class Context
         idleStrategy(1);
         require("auto".equals(hierarchy) || "flat".equals(hierarchy), Configuration.HIERARCHY_ENV, "hierarchy",
             hierarchy, "is not one of auto, flat");
+        require("float32".equals(wire) || "bf16".equals(wire), Configuration.WIRE_ENV, "wire", wire,
+            "is not one of float32, bf16");
         require("shm".equals(transport) || "ipc".equals(transport) || "udp".equals(transport),
             Configuration.TRANSPORT_ENV, "transport", transport,
             "is not a transport of this version: use shm (one host, no driver, the default), ipc (one host, Aeron " +
@@ -155,7 +159,7 @@ public final class Context
     Context copy()
     {
         final Context copy = new Context()
-            .timeoutNs(timeoutNs).chunkBytes(chunkBytes).idle(idle).hierarchy(hierarchy).ringReserve(ringReserve)
+            .timeoutNs(timeoutNs).chunkBytes(chunkBytes).idle(idle).hierarchy(hierarchy).wire(wire).ringReserve(ringReserve)
             .smallMaxBytes(smallMaxBytes).directMinBytes(directMinBytes).jobId(jobId).epoch(epoch)
             .statusDirectory(statusDirectory).transport(transport).rank(rank).worldSize(worldSize)
             .jobDirectory(jobDirectory).aeronDirectory(aeronDirectory).udpEndpoints(udpEndpoints).udpMtu(udpMtu)
@@ -294,6 +298,25 @@ public final class Context
     public String hierarchy()
     {
         return hierarchy;
+    }
+
+    /**
+     * @param wire {@code float32} or {@code bf16}: how float32 AllReduce values cross the links between hosts
+     *             ({@link Configuration#WIRE_ENV}); the same on every rank.
+     * @return this.
+     */
+    public Context wire(final String wire)
+    {
+        this.wire = wire;
+        return this;
+    }
+
+    /**
+     * @return {@code float32} or {@code bf16}.
+     */
+    public String wire()
+    {
+        return wire;
     }
 
     /**

@@ -134,7 +134,8 @@ final class Dispatcher implements MessageHandler
             faults.record(new CollectiveMismatchException("rank " + rank + ": " + mismatch, chunk.senderRank()), false);
             return false;
         }
-        final int elementSize = chunk.elementType() == ElementType.FLOAT64 ? 8 : 4;
+        final ElementType wireType = chunk.elementType();
+        final int elementSize = wireType == ElementType.FLOAT64 ? 8 : wireType == ElementType.BFLOAT16 ? 2 : 4;
         if (chunk.chunkCount() < 0 || Wire.CHUNK_HEADER_LENGTH + (long)chunk.chunkCount() * elementSize > length)
         {
             return faults.reject("rank " + chunk.senderRank() + " sent a chunk of " + length + " bytes claiming " +

@@ -95,6 +95,20 @@ final class PathChooser
     }
 
     /**
+     * Whether a call's float32 values cross the links as bfloat16: only where the settings ask for it
+     * ({@code narrow}, decided per communicator), only on the ring, only for AllReduce and weighted averages (a
+     * reduction whose owner rounds the final value itself, so every rank holds the same bits; a data move would hand
+     * the others rounded values of what the root keeps whole).
+     *
+     * @param narrow whether this communicator narrows its wire.
+     */
+    static boolean narrowsWire(final boolean narrow, final CallKind kind, final DataType type, final Path path)
+    {
+        return narrow && path == Path.RING && type == DataType.FLOAT32 &&
+            (kind == CallKind.ALL_REDUCE || kind == CallKind.WEIGHTED_AVERAGE);
+    }
+
+    /**
      * @return whether large AllReduce calls may take the direct mode.
      */
     boolean directAvailable()

@@ -50,6 +50,7 @@ public final class Request
 
     // set by the engine when the call starts
     long sequence;
+    boolean narrowWire;
     double requestedWeight;
 
     // the outcome, written by the thread that ran the call before the state turns DONE

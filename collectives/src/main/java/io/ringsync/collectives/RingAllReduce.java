@@ -88,6 +88,8 @@ final class RingAllReduce implements Algorithm
     private Object base;
     private long address;
     private int shift;
+    private boolean narrow;
+    private int wireShift;
     private int frameLength;
     private int framedLength;
     private long reserve;
@@ -127,11 +129,13 @@ final class RingAllReduce implements Algorithm
         this.base = call.base;
         this.address = call.address;
         this.shift = type.shift();
+        this.narrow = call.narrowWire;
+        this.wireShift = narrow ? 1 : shift;
         this.weighted = call.kind == CallKind.WEIGHTED_AVERAGE;
         this.weight = weighted ? call.weight : 0;
         this.weightSum = 0;
-        partition.reset(call.count, n, flow.maxPieceElements(type));
-        this.frameLength = Wire.CHUNK_HEADER_LENGTH + (partition.longestPiece() << shift);
+        partition.reset(call.count, n, flow.chunkBytes() >> wireShift);
+        this.frameLength = Wire.CHUNK_HEADER_LENGTH + (partition.longestPiece() << wireShift);
         this.framedLength = right.framedLength(frameLength);
         this.reserve = flow.reserve(framedLength);
         this.injected = 0;
@@ -155,8 +159,19 @@ final class RingAllReduce implements Algorithm
         while (injected < partition.pieces() && right.availableWindow() >= reserve + framedLength)
         {
             final int start = partition.pieceStart(segment, injected);
-            if (!sender.sendCopy(right, frameLength, firstStep, injected, start, partition.pieceLength(segment,
-                injected), weight, base, address + ((long)start << shift), shift))
+            final int length = partition.pieceLength(segment, injected);
+            final long from = address + ((long)start << shift);
+            if (narrow)
+            {
+                if (!sender.claim(right, frameLength, firstStep, injected, start, length, weight))
+                {
+                    break;
+                }
+                Bf16Kernels.narrow(base, from, sender.payloadBase(), sender.payloadAddress(), length);
+                sender.commit();
+            }
+            else if (!sender.sendCopy(right, frameLength, firstStep, injected, start, length, weight, base, from,
+                shift))
             {
                 break;
             }
@@ -211,7 +226,11 @@ final class RingAllReduce implements Algorithm
             outAddr = this.sender.payloadAddress();
         }
 
-        if (reducing)
+        if (narrow)
+        {
+            narrowedStep(reducing, step, inBase, inAddr, localAddr, outBase, outAddr, length, carried);
+        }
+        else if (reducing)
         {
             if (step < n - 2)
             {
@@ -241,6 +260,34 @@ final class RingAllReduce implements Algorithm
         }
         received++;
         return true;
+    }
+
+    /**
+     * A step on a bfloat16 wire: partial sums are narrowed into the outgoing claim; the owner narrows the final
+     * value and keeps the widened one, so it holds what every other rank receives; the allgather widens.
+     */
+    private void narrowedStep(
+        final boolean reducing, final int step, final Object inBase, final long inAddr, final long localAddr,
+        final Object outBase, final long outAddr, final int length, final double carried)
+    {
+        if (reducing && step < n - 2)
+        {
+            Bf16Kernels.reduce(ScalarKernels.kind(op, false), inBase, inAddr, base, localAddr, outBase, outAddr,
+                length);
+        }
+        else if (reducing)
+        {
+            Bf16Kernels.finish(ScalarKernels.kind(op, true), weighted ? carried : n, inBase, inAddr, base, localAddr,
+                outBase, outAddr, length);
+        }
+        else
+        {
+            Bf16Kernels.widen(inBase, inAddr, base, localAddr, length);
+            if (null != outBase || 0 != outAddr)
+            {
+                Kernels.copy(inBase, inAddr, outBase, outAddr, (long)length << 1);
+            }
+        }
     }
 
     public boolean isDone()

@@ -88,13 +88,14 @@ final class Wire
         final long sequence,
         final Collective collective,
         final DataType type,
+        final boolean narrowWire,
         final Reduction reduction,
         final int totalCount,
         final int root)
     {
         this.sequence = sequence;
         this.collective = collective;
-        this.elementType = elementType(type);
+        this.elementType = narrowWire ? ElementType.BFLOAT16 : elementType(type);
         this.reduction = reduction;
         this.totalCount = totalCount;
         this.root = root;
@@ -158,6 +159,14 @@ final class Wire
             d.totalCount() == totalCount && d.root() == root)
         {
             return null;
+        }
+        if (d.collective() == collective && d.reduction() == reduction && d.totalCount() == totalCount &&
+            d.root() == root && (d.elementType() == ElementType.BFLOAT16) != (elementType == ElementType.BFLOAT16))
+        {
+            return callName + " #" + sequence + " mismatch: rank " + d.senderRank() + " carries " +
+                describe(collective, elementType, reduction, totalCount, root) + " as " + d.elementType() +
+                " on the wire, rank " + myRank + " as " + elementType + "; set " + Configuration.WIRE_ENV +
+                " to the same value on every rank";
         }
         if (d.collective() == Collective.ALL_REDUCE && collective == Collective.ALL_REDUCE &&
             d.elementType() == elementType && d.reduction() == reduction && d.totalCount() == totalCount)

@@ -72,6 +72,7 @@ final class LocalCluster
             .idle(template.idle())
             .smallMaxBytes(template.smallMaxBytes())
             .ringReserve(template.ringReserve())
+            .wire(template.wire())
             .jobId(template.jobId());
     }
 }

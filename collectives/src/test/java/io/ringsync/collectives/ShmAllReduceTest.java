@@ -159,7 +159,7 @@ class ShmAllReduceTest
                 final long[] sequences = { 1, 1, 0 };
                 for (int k = 0; k < strays.length; k++)
                 {
-                    strays[k].startCall(sequences[k], io.ringsync.codecs.Collective.ALL_REDUCE, DataType.FLOAT32,
+                    strays[k].startCall(sequences[k], io.ringsync.codecs.Collective.ALL_REDUCE, DataType.FLOAT32, false,
                         io.ringsync.codecs.Reduction.SUM, count, -1);
                     strays[k].writeChunkHeader(message, 0, 0, 0, 0, 16, 0);
                     long result;
