@@ -1,12 +1,16 @@
 package io.ringsync.collectives;
 
+import io.ringsync.collectives.status.StatusDescriptor;
 import io.ringsync.transport.rendezvous.HostAddresses;
 import io.ringsync.transport.rendezvous.Rendezvous;
 import io.ringsync.transport.rendezvous.RendezvousException;
 import io.ringsync.transport.rendezvous.RendezvousTable;
 import io.ringsync.transport.tcp.TcpTransport;
 
+import java.io.File;
+import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.file.Files;
 import java.nio.channels.ServerSocketChannel;
 import java.util.ArrayList;
 import java.util.List;
@@ -85,6 +89,7 @@ final class RendezvousSetup implements AutoCloseable
             .timeoutNs(ctx.rendezvousTimeoutNs())
             .secret(ctx.jobSecret())
             .jobId(ctx.isJobIdSet() ? ctx.jobId() : 0)
+            .abortCheck(this::exitedRank)
             .log(line ->
             {
                 System.err.println(line);
@@ -195,6 +200,46 @@ final class RendezvousSetup implements AutoCloseable
                 ctx.udpMtu(mtu);
             }
         }
+    }
+
+    /**
+     * A rank that exited before the rendezvous completed, as the launcher reports it in the job directory (the first
+     * to exit is the cause): waiting for it until the deadline would be pointless.
+     */
+    private RuntimeException exitedRank()
+    {
+        final File directory = ctx.jobDirectory();
+        if (null == directory)
+        {
+            return null;
+        }
+        int first = -1;
+        long firstMs = Long.MAX_VALUE;
+        for (int r = 0; r < ctx.worldSize(); r++)
+        {
+            final File report = new File(directory, StatusDescriptor.exitFileName(r));
+            final long modifiedMs = report.lastModified();
+            if (r != ctx.rank() && modifiedMs > 0 && modifiedMs < firstMs)
+            {
+                first = r;
+                firstMs = modifiedMs;
+            }
+        }
+        if (first < 0)
+        {
+            return null;
+        }
+        String code = "?";
+        try
+        {
+            code = Files.readString(new File(directory, StatusDescriptor.exitFileName(first)).toPath()).trim();
+        }
+        catch (final IOException ex)
+        {
+            // reported all the same
+        }
+        return new PeerFailedException("rank " + ctx.rank() + ": rank " + first + " exited with code " + code +
+            " before the rendezvous completed (reported by the launcher); see its own output for why", first);
     }
 
     private String hostsOf()

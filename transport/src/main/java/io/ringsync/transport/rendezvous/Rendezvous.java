@@ -5,6 +5,7 @@ import io.ringsync.transport.HostIdentity;
 import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * Start-up of a job across hosts: rank 0 serves on a known {@code host:port} (the rendezvous), every other rank
@@ -101,6 +102,7 @@ public final class Rendezvous
         private String hostIdentity;
         private long jobId;
         private String bindHost;
+        private Supplier<RuntimeException> abortCheck = () -> null;
         private Consumer<String> log = line ->
         {
             System.err.println(line);
@@ -396,6 +398,23 @@ public final class Rendezvous
         public String bindHost()
         {
             return bindHost;
+        }
+
+        /**
+         * @param abortCheck asked about every 100 ms while waiting: an exception to end the rendezvous with (rank 0
+         *                   then tells every waiting rank its message), or null to go on. E.g. a launcher's report
+         *                   that a rank exited before it joined.
+         * @return this.
+         */
+        public Context abortCheck(final Supplier<RuntimeException> abortCheck)
+        {
+            this.abortCheck = null == abortCheck ? () -> null : abortCheck;
+            return this;
+        }
+
+        Supplier<RuntimeException> abortCheck()
+        {
+            return abortCheck;
         }
 
         /**

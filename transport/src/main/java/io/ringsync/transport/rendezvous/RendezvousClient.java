@@ -37,6 +37,7 @@ final class RendezvousClient
     private static final long RETRY_MIN_MS = 20;
     private static final long RETRY_MAX_MS = 1_000;
     private static final long READ_SLICE_MS = 5_000;
+    private static final long ABORT_CHECK_MS = 100;
 
     private final Rendezvous.Context ctx;
     private final long deadlineNs;
@@ -59,6 +60,7 @@ final class RendezvousClient
             {
                 throw new RendezvousException(timeoutMessage());
             }
+            checkAbort();
             final Socket socket = connect();
             if (null != socket)
             {
@@ -77,7 +79,7 @@ final class RendezvousClient
                 }
             }
             final long remainingMs = TimeUnit.NANOSECONDS.toMillis(deadlineNs - System.nanoTime());
-            sleepMs(Math.max(0, Math.min(pauseMs, remainingMs)));
+            sleepMs(Math.max(0, Math.min(Math.min(pauseMs, ABORT_CHECK_MS), remainingMs)));
             pauseMs = Math.min(RETRY_MAX_MS, pauseMs * 2);
         }
     }
@@ -182,10 +184,22 @@ final class RendezvousClient
             {
                 throw new RendezvousException(timeoutMessage());
             }
-            socket.setSoTimeout(sliceMs(READ_SLICE_MS));
+            checkAbort();
+            socket.setSoTimeout(sliceMs(ABORT_CHECK_MS));
             final RendezvousProtocol.Frame frame;
             try
             {
+                // a frame that started arriving gets the longer slice to complete
+                if (0 == in.available())
+                {
+                    in.mark(1);
+                    if (in.read() < 0)
+                    {
+                        throw new EOFException("end of stream");
+                    }
+                    in.reset();
+                }
+                socket.setSoTimeout(sliceMs(READ_SLICE_MS));
                 frame = RendezvousProtocol.read(in, accepted ? MAX_FRAME : MAX_SMALL_FRAME);
             }
             catch (final SocketTimeoutException ex)
@@ -257,6 +271,15 @@ final class RendezvousClient
         }
         return "rank " + ctx.rank() + " could not join the rendezvous at " + server + " (" + ctx.addressSource() +
             ") within " + timeoutMs + " ms; last attempt: " + lastProblem + ". Is rank 0 running, on that host?";
+    }
+
+    private void checkAbort()
+    {
+        final RuntimeException abort = ctx.abortCheck().get();
+        if (null != abort)
+        {
+            throw abort;
+        }
     }
 
     private int sliceMs(final long maxMs)

@@ -111,6 +111,7 @@ final class RendezvousServer implements AutoCloseable
         acceptor.setDaemon(true);
         acceptor.start();
         final String outcome;
+        RuntimeException aborted = null;
         synchronized (this)
         {
             while (joinedCount < ctx.worldSize() && null == failure)
@@ -119,6 +120,12 @@ final class RendezvousServer implements AutoCloseable
                 if (remainingNs <= 0)
                 {
                     failure = timeoutMessage();
+                    break;
+                }
+                aborted = ctx.abortCheck().get();
+                if (null != aborted)
+                {
+                    failure = aborted.getMessage();
                     break;
                 }
                 waitNs(remainingNs);
@@ -133,6 +140,10 @@ final class RendezvousServer implements AutoCloseable
         awaitDelivery(null == outcome ? DELIVERY_GRACE_MS : Math.min(DELIVERY_GRACE_MS, 3_000));
         close();
         joinQuietly(acceptor);
+        if (null != aborted)
+        {
+            throw aborted;
+        }
         if (null != outcome)
         {
             throw new RendezvousException("rank 0: " + outcome);
