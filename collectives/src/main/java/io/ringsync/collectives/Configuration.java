@@ -226,7 +226,8 @@ public final class Configuration
     /**
      * {@code host:port} of the rendezvous: rank 0 serves there (on every interface, on that port), every other rank
      * connects there to learn where its peers listen. When it is not set: torchrun's {@code MASTER_ADDR} and
-     * {@code MASTER_PORT}; under Slurm, the first host of {@code SLURM_STEP_NODELIST} on a port derived from the job
+     * {@code MASTER_PORT} (the port after it when {@code TORCHELASTIC_USE_AGENT_STORE=True}: torchrun's agent then
+     * serves its own store on MASTER_PORT); under Slurm, the first host of {@code SLURM_STEP_NODELIST} on a port derived from the job
      * ({@link #SLURM_RENDEZVOUS_PORT_BASE}).
      */
     public static final String RENDEZVOUS_ENV = "RINGSYNC_RENDEZVOUS";

@@ -18,6 +18,7 @@ final class Schedulers
     static final String TORCH_LOCAL_RANK = "LOCAL_RANK";
     static final String TORCH_MASTER_ADDR = "MASTER_ADDR";
     static final String TORCH_MASTER_PORT = "MASTER_PORT";
+    static final String TORCH_USE_AGENT_STORE = "TORCHELASTIC_USE_AGENT_STORE";
     static final String OMPI_RANK = "OMPI_COMM_WORLD_RANK";
     static final String OMPI_SIZE = "OMPI_COMM_WORLD_SIZE";
     static final String OMPI_LOCAL_RANK = "OMPI_COMM_WORLD_LOCAL_RANK";
@@ -101,6 +102,15 @@ final class Schedulers
                         " is set but " + TORCH_MASTER_PORT + " is not") + ": torchrun sets both; set the other, or " +
                         Configuration.RENDEZVOUS_ENV + "=host:port", -1);
                 }
+            }
+            else if ("true".equalsIgnoreCase(read(env, TORCH_USE_AGENT_STORE)))
+            {
+                // torchrun's agent serves its own store on MASTER_PORT: the next port is ours
+                final int port = (int)parseLong(TORCH_MASTER_PORT, masterPort) + 1;
+                found.add(new String[]{ hostPort(masterAddr, Integer.toString(port)), TORCH_MASTER_ADDR + "/" +
+                    TORCH_MASTER_PORT + " + 1 (torchrun's agent store listens on " + TORCH_MASTER_PORT + ")",
+                    TORCH_MASTER_ADDR + "=" + masterAddr + " " + TORCH_MASTER_PORT + "=" + masterPort + " " +
+                    TORCH_USE_AGENT_STORE + "=True" });
             }
             else
             {

@@ -68,6 +68,10 @@ class SchedulerEnvironmentTest
         assertEquals("tcp", ctx.transport());
         assertSetting(Configuration.rankSetting(env), 5, "RANK");
 
+        env.put("TORCHELASTIC_USE_AGENT_STORE", "True");
+        assertSetting(Configuration.rendezvousSetting(env), "trainer-0:29501",
+            "MASTER_ADDR/MASTER_PORT + 1 (torchrun's agent store listens on MASTER_PORT)");
+
         assertEquals("[fd00::1]:29500", Configuration.rendezvousSetting(
             env("MASTER_ADDR", "fd00::1", "MASTER_PORT", "29500")).value());
         final ConfigurationException half = assertThrows(ConfigurationException.class,
