@@ -191,7 +191,7 @@ final class EnvCommand implements Callable<Integer>
         final StringBuilder sb = new StringBuilder();
         for (final Item item : items)
         {
-            sb.append(String.format("%-14s", item.label + ":"));
+            sb.append(String.format("%-15s", item.label + ":"));
             if (null != item.error)
             {
                 sb.append("ERROR ").append(item.error);

@@ -58,9 +58,9 @@ class EnvCommandTest
         assertEquals("set", item(items, "job_secret").value);
 
         final String text = EnvCommand.text(items);
-        assertTrue(text.contains("rank:         3  (from RANK)  DIFFERS, ignored: SLURM_PROCID=1"), text);
-        assertTrue(text.contains("world size:   4  (from WORLD_SIZE)  DIFFERS, ignored: SLURM_NTASKS=2"), text);
-        assertTrue(text.contains("job secret:   set  (from RINGSYNC_JOB_SECRET)"), text);
+        assertTrue(text.contains("rank:          3  (from RANK)  DIFFERS, ignored: SLURM_PROCID=1"), text);
+        assertTrue(text.contains("world size:    4  (from WORLD_SIZE)  DIFFERS, ignored: SLURM_NTASKS=2"), text);
+        assertTrue(text.contains("job secret:    set  (from RINGSYNC_JOB_SECRET)"), text);
         assertFalse(text.contains("hunter2"), "the secret's value must never be shown");
 
         final String json = EnvCommand.json(items);
@@ -94,11 +94,11 @@ class EnvCommandTest
         assertEquals("2", item(items, "world_size").value);
         assertTrue(item(items, "interface").error.startsWith("RINGSYNC_INTERFACE=no-such-interface0 is neither"),
             item(items, "interface").error);
-        assertTrue(EnvCommand.text(items).contains("rank:         ERROR RANK=two is not a whole number"));
+        assertTrue(EnvCommand.text(items).contains("rank:          ERROR RANK=two is not a whole number"));
         assertEquals("shm", item(items, "transport").value, "no rendezvous: one host");
         assertEquals("(not set: none of RINGSYNC_LOCAL_RANK, LOCAL_RANK, OMPI_COMM_WORLD_LOCAL_RANK, SLURM_LOCALID " +
             "is set)", EnvCommand.text(items).lines().filter(l -> l.startsWith("local rank:")).findFirst()
-            .orElseThrow().substring(14));
+            .orElseThrow().substring(15));
     }
 
     @Test
@@ -111,8 +111,8 @@ class EnvCommandTest
         {
             final StringWriter out = new StringWriter();
             final int code = RingsyncCommand.execute(new PrintWriter(out), new PrintWriter(new StringWriter()), "env");
-            assertTrue(out.toString().contains("rank:         2  (from RINGSYNC_RANK)"), out::toString);
-            assertTrue(out.toString().contains("rendezvous:   127.0.0.1:29999  (from RINGSYNC_RENDEZVOUS)"),
+            assertTrue(out.toString().contains("rank:          2  (from RINGSYNC_RANK)"), out::toString);
+            assertTrue(out.toString().contains("rendezvous:    127.0.0.1:29999  (from RINGSYNC_RENDEZVOUS)"),
                 out::toString);
             final StringWriter json = new StringWriter();
             RingsyncCommand.execute(new PrintWriter(json), new PrintWriter(new StringWriter()), "env", "--json");

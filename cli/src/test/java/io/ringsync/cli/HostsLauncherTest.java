@@ -158,6 +158,65 @@ class HostsLauncherTest
             "a host's job directory was left behind");
     }
 
+    /**
+     * Real network stacks: two simulated hosts of {@code bench/cluster/netns.sh} (network namespaces over a bridge),
+     * entered by {@code bench/cluster/netns-rsh}; each rank listens on its host's own address (the route to the
+     * rendezvous on 10.77.0.1). Needs root and iproute2; skipped otherwise. The namespaces get a prefix of this
+     * test's own and are removed also on failure.
+     */
+    @Test
+    void ranksOnTwoSimulatedHostsMeetAtTheRendezvousAndGetTheExactSum() throws Exception
+    {
+        final Path cluster = Path.of(System.getProperty("user.dir")).resolve("../bench/cluster").normalize();
+        final Path netns = cluster.resolve("netns.sh");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(netns), "skipped: no " + netns);
+        org.junit.jupiter.api.Assumptions.assumeTrue("root".equals(System.getProperty("user.name")),
+            "skipped: simulated hosts need root (network namespaces)");
+        org.junit.jupiter.api.Assumptions.assumeTrue(0 == run(List.of("ip", "netns", "list"), null),
+            "skipped: the ip command (iproute2) cannot list network namespaces here");
+        final String prefix = "ringsync-l" + ProcessHandle.current().pid() + "-";
+        try
+        {
+            assertEquals(0, run(List.of(netns.toString(), "up", "2"), prefix), "netns.sh up 2 failed");
+            final Launcher.Builder builder = HostsLauncher.configure(Launcher.builder()
+                    .command(Job.java(SumCheckMain.class)).timeoutMs(30_000),
+                HostsLauncher.parseHosts("10.77.0.1:2,10.77.0.2:1"), 0,
+                List.of("env", "RINGSYNC_NETNS_PREFIX=" + prefix, cluster.resolve("netns-rsh").toString()),
+                System.getProperty("user.dir"));
+            final Job job = Job.run(builder);
+            assertEquals(Launcher.EXIT_OK, job.exitCode, job::describe);
+            for (int rank = 0; rank < 3; rank++)
+            {
+                final String result = job.lineOf(rank, SumCheckMain.RESULT);
+                assertNotNull(result, "rank " + rank + " printed no result\n" + job.describe());
+                assertTrue(result.startsWith("ok rank=" + rank + " hash=0x"), result);
+            }
+            assertFalse(Files.exists(Path.of("/dev/shm", JobDirectory.name(job.launcher.jobId()))),
+                "a host's job directory was left behind");
+        }
+        finally
+        {
+            run(List.of(netns.toString(), "down"), prefix);
+        }
+    }
+
+    private static int run(final List<String> command, final String prefix) throws Exception
+    {
+        final ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.DISCARD);
+        if (null != prefix)
+        {
+            builder.environment().put("RINGSYNC_NETNS_PREFIX", prefix);
+        }
+        final Process process = builder.start();
+        if (!process.waitFor(30, TimeUnit.SECONDS))
+        {
+            process.destroyForcibly();
+            return -1;
+        }
+        return process.exitValue();
+    }
+
     @Test
     void hostListsAndHostfilesParse() throws Exception
     {
