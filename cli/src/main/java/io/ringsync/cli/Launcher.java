@@ -44,8 +44,9 @@ import java.util.stream.Collectors;
  * }</pre>
  * Each rank is the same command with the environment {@code Communicator.fromEnvironment()} reads
  * (see {@link Configuration}): rank, world size, transport, a random job id, a private job directory under
- * {@code /dev/shm}, and per transport the Aeron directory of the media driver this launcher hosts (ipc) or
- * one loopback UDP endpoint per rank (udp). {@code JDK_JAVA_OPTIONS} gets the export Agrona needs, so a plain
+ * {@code /dev/shm}, and per transport the Aeron directory of the media driver this launcher hosts (ipc), one
+ * loopback UDP endpoint per rank (udp), or a rendezvous on 127.0.0.1 that rank 0 serves and a fresh job secret
+ * (tcp). A {@link RankStarter} starts the ranks elsewhere instead ({@link HostsLauncher}: across hosts). {@code JDK_JAVA_OPTIONS} gets the export Agrona needs, so a plain
  * {@code java -cp ...} command works. Ranks get no standard input; their output goes to the
  * {@link OutputSink} line by line.
  * <p>
