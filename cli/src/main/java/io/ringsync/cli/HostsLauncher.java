@@ -21,7 +21,7 @@ import java.util.regex.Pattern;
 
 /**
  * The ranks of one job across hosts, for {@code ringsync launch --hosts a:2,b:2 [--rsh CMD]} or
- * {@code --hostfile FILE}: a {@link Launcher.RankStarter} that starts each rank through a remote shell ({@code ssh}
+ * {@code --hostfile FILE}: a {@link RankStarter} that starts each rank through a remote shell ({@code ssh}
  * by default) with a POSIX {@code sh} command line that exports the rank's environment (rank, world size, local rank,
  * transport tcp, the rendezvous on the first host, the launcher's other {@code RINGSYNC_*} settings and the JVM
  * flags), makes the job directory on that host, and runs the command. The {@link Launcher} supervises the local ends
@@ -33,7 +33,7 @@ import java.util.regex.Pattern;
  * travels on the same pipe, as its first line, never on a command line where {@code ps} would show it. Ranks are
  * placed in host order, filling each host's slots.
  */
-final class HostsLauncher implements Launcher.RankStarter
+final class HostsLauncher implements RankStarter
 {
     /**
      * The remote shell used when none is given.

@@ -46,8 +46,8 @@ import java.util.stream.Collectors;
  * (see {@link Configuration}): rank, world size, transport, a random job id, a private job directory under
  * {@code /dev/shm}, and per transport the Aeron directory of the media driver this launcher hosts (ipc), one
  * loopback UDP endpoint per rank (udp), or a rendezvous on 127.0.0.1 that rank 0 serves and a fresh job secret
- * (tcp). A {@link RankStarter} starts the ranks elsewhere instead ({@link HostsLauncher}: across hosts). {@code JDK_JAVA_OPTIONS} gets the export Agrona needs, so a plain
- * {@code java -cp ...} command works. Ranks get no standard input; their output goes to the
+ * (tcp). A {@link RankStarter} starts the ranks elsewhere instead ({@link HostsLauncher}: across hosts).
+ * {@code JDK_JAVA_OPTIONS} gets the export Agrona needs, so a plain {@code java -cp ...} command works. Ranks get no standard input; their output goes to the
  * {@link OutputSink} line by line.
  * <p>
  * The job succeeds when every rank exits with 0. When a rank fails, the others get
@@ -944,43 +944,6 @@ public final class Launcher
             sb.append(String.format("%02x", b & 0xFF));
         }
         return sb.toString();
-    }
-
-    /**
-     * How ranks are started somewhere else than as children with this environment: through a remote shell on other
-     * hosts ({@link HostsLauncher}). The launcher still supervises the local processes (the remote shells), prefixes
-     * their output and stops them; the starter builds their command lines and cleans the other hosts up.
-     */
-    interface RankStarter
-    {
-        /**
-         * @param rank    a rank.
-         * @param rankEnv every variable the launcher gives it (job, rank, JVM flags, the caller's extras).
-         * @param command the user's command.
-         * @return the local process that runs the rank.
-         */
-        ProcessBuilder processBuilder(int rank, Map<String, String> rankEnv, List<String> command);
-
-        /**
-         * @param rank a rank.
-         * @return its index among the ranks of its host.
-         */
-        int localRank(int rank);
-
-        /**
-         * @param rank a rank.
-         * @return bytes to write on the process' standard input, which then stays open until the rank is to stop,
-         * or null to close it at once.
-         */
-        byte[] input(int rank);
-
-        /**
-         * Remove the job's files wherever the ranks ran; bounded, never throws.
-         *
-         * @param jobId the job's id.
-         * @param log   for problems.
-         */
-        void cleanUp(long jobId, Consumer<String> log);
     }
 
     /**
