@@ -66,7 +66,7 @@ final class BenchCommand implements Callable<Integer>
         description = "Number of ranks, a list or a range (default: 2).")
     String np;
 
-    @Option(names = "--transport", paramLabel = "ipc|udp|shm|all", defaultValue = Configuration.TRANSPORT_DEFAULT,
+    @Option(names = "--transport", paramLabel = "shm|tcp|ipc|udp|all", defaultValue = Configuration.TRANSPORT_DEFAULT,
         description = "Transport, a comma-separated list, or all (default: ${DEFAULT-VALUE}).")
     String transport;
 

@@ -15,7 +15,7 @@ final class Converters
     }
 
     /**
-     * ipc or udp; shm is named but not available yet.
+     * shm, tcp, ipc or udp.
      */
     static final class Transport implements ITypeConverter<LaunchTransport>
     {

@@ -58,7 +58,7 @@ final class DemoCommand implements Callable<Integer>
         @Option(names = "--np", paramLabel = "N", description = "Number of ranks (default: ${DEFAULT-VALUE}).")
         int np = 2;
 
-        @Option(names = "--transport", paramLabel = "ipc|udp|shm", defaultValue = Configuration.TRANSPORT_DEFAULT,
+        @Option(names = "--transport", paramLabel = "shm|tcp|ipc|udp", defaultValue = Configuration.TRANSPORT_DEFAULT,
             converter = Converters.Transport.class, description = "Transport (default: ${DEFAULT-VALUE}).")
         LaunchTransport transport;
 

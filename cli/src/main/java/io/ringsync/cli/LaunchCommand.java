@@ -15,12 +15,13 @@ import java.util.concurrent.Callable;
 import java.util.function.Consumer;
 
 /**
- * {@code ringsync launch --np N [--transport ipc|udp|shm] [--timeout-ms MS] -- CMD ARGS...}: run a command as the
- * N ranks of one job on this host.
+ * {@code ringsync launch --np N [--transport shm|tcp|ipc|udp] [--timeout-ms MS] -- CMD ARGS...}: run a command as
+ * the N ranks of one job on this host; with {@code --hosts} or {@code --hostfile}, across hosts
+ * ({@link HostsLauncher}).
  */
 @Command(
     name = "launch",
-    header = "Run a command as the N ranks of one job on this host.",
+    header = "Run a command as the N ranks of one job, on this host or across hosts.",
     mixinStandardHelpOptions = true,
     versionProvider = RingsyncCommand.Version.class,
     description = {
@@ -29,12 +30,17 @@ import java.util.function.Consumer;
         "Each line the ranks print is prefixed with the rank, e.g. '[1] '. The job succeeds when every rank " +
             "exits with 0. When a rank fails, the others get min(timeout, 10 s) to fail on their own, then are " +
             "terminated.",
-        "A plain 'java -cp ... Main' works: JDK_JAVA_OPTIONS gets the flags Agrona and the Vector API kernels need."
+        "A plain 'java -cp ... Main' works: JDK_JAVA_OPTIONS gets the flags Agrona and the Vector API kernels need.",
+        "With --hosts or --hostfile the ranks run across hosts over tcp, each started through --rsh (ssh by " +
+            "default) with its environment exported on the command line, rank 0 on the first host serving the " +
+            "rendezvous; the job secret travels on the remote shell's input, and every host's job directory is " +
+            "removed at the end."
     },
     footer = {
         "",
         "Example:",
         "  ringsync launch --np 3 -- java -cp my-trainer.jar com.example.Trainer",
+        "  ringsync launch --hosts node1:2,node2:2 -- java -cp my-trainer.jar com.example.Trainer",
         "",
         "Exit codes: 0 every rank succeeded, 1 the job failed, 2 wrong command line."
     })
@@ -43,12 +49,26 @@ final class LaunchCommand implements Callable<Integer>
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--np", required = true, paramLabel = "N", description = "Number of ranks to start.")
-    int np;
+    @Option(names = "--np", paramLabel = "N",
+        description = "Number of ranks to start; with --hosts or --hostfile, at most their slots (default: all).")
+    Integer np;
 
-    @Option(names = "--transport", paramLabel = "ipc|udp|shm", defaultValue = Configuration.TRANSPORT_DEFAULT,
-        converter = Converters.Transport.class,
-        description = "shm: driverless shared memory, slot rings in the job's /dev/shm directory (default); " +
+    @Option(names = "--hosts", paramLabel = "HOST[:SLOTS],...",
+        description = "Run across these hosts, SLOTS ranks on each (default 1), in rank order.")
+    String hosts;
+
+    @Option(names = "--hostfile", paramLabel = "FILE",
+        description = "Run across the hosts of FILE: one HOST[:SLOTS] per line, # starts a comment.")
+    java.nio.file.Path hostfile;
+
+    @Option(names = "--rsh", paramLabel = "CMD", defaultValue = HostsLauncher.RSH_DEFAULT,
+        description = "Remote shell for --hosts/--hostfile, split at spaces (default: ${DEFAULT-VALUE}); it is " +
+            "given the host, then one command line for sh.")
+    String rsh;
+
+    @Option(names = "--transport", paramLabel = "shm|tcp|ipc|udp", converter = Converters.Transport.class,
+        description = "shm: driverless shared memory, slot rings in the job's /dev/shm directory (the default on " +
+            "one host); tcp: TCP, rank 0 serving the rendezvous (the default and the only choice with --hosts); " +
             "ipc: Aeron IPC through one media driver hosted by the launcher; udp: Aeron UDP on 127.0.0.1, one " +
             "media driver per rank.")
     LaunchTransport transport;
@@ -70,7 +90,16 @@ final class LaunchCommand implements Callable<Integer>
     public Integer call()
     {
         final CommandLine commandLine = spec.commandLine();
-        if (np < 1)
+        if (null != hosts && null != hostfile)
+        {
+            throw new CommandLine.ParameterException(commandLine, "give --hosts or --hostfile, not both");
+        }
+        final boolean acrossHosts = null != hosts || null != hostfile;
+        if (!acrossHosts && null == np)
+        {
+            throw new CommandLine.ParameterException(commandLine, "--np is required (or --hosts / --hostfile)");
+        }
+        if (null != np && np < 1)
         {
             throw new CommandLine.ParameterException(commandLine, "--np must be at least 1, got " + np);
         }
@@ -83,16 +112,35 @@ final class LaunchCommand implements Callable<Integer>
             throw new CommandLine.ParameterException(commandLine, "no command to launch; give it after --, e.g. " +
                 "ringsync launch --np 2 -- java -cp app.jar com.example.Main");
         }
-        return Launcher.builder()
-            .np(np)
-            .transport(transport)
+        final Launcher.Builder builder = Launcher.builder()
             .command(command)
             .timeoutMs(null == timeoutMs ? 0 : timeoutMs)
             .verbose(verbose)
             .sink(OutputSink.prefixed(commandLine.getOut(), commandLine.getErr()))
-            .log(log(commandLine.getErr()))
-            .build()
-            .run();
+            .log(log(commandLine.getErr()));
+        if (acrossHosts)
+        {
+            if (null != transport && LaunchTransport.TCP != transport)
+            {
+                throw new CommandLine.ParameterException(commandLine, "--transport " + transport + " cannot span " +
+                    "hosts from the launcher: across hosts it starts tcp jobs");
+            }
+            try
+            {
+                HostsLauncher.configure(builder, null != hosts ? HostsLauncher.parseHosts(hosts) :
+                    HostsLauncher.parseHostfile(hostfile), null == np ? 0 : np, List.of(rsh.trim().split("\\s+")),
+                    System.getProperty("user.dir"));
+            }
+            catch (final IllegalArgumentException ex)
+            {
+                throw new CommandLine.ParameterException(commandLine, ex.getMessage());
+            }
+        }
+        else
+        {
+            builder.np(np).transport(null == transport ? LaunchTransport.SHM : transport);
+        }
+        return builder.build().run();
     }
 
     /**

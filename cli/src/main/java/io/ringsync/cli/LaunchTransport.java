@@ -22,7 +22,13 @@ public enum LaunchTransport
     /**
      * Driverless shared memory: slot rings in files of the job directory, no media driver.
      */
-    SHM("shm", null);
+    SHM("shm", null),
+
+    /**
+     * TCP, the transport between hosts: rank 0 serves the rendezvous (on 127.0.0.1 for a job on this host), where
+     * every rank learns the port its peers listen on.
+     */
+    TCP("tcp", null);
 
     private final String envName;
     private final AeronMedia media;
@@ -34,7 +40,7 @@ public enum LaunchTransport
     }
 
     /**
-     * @return the Aeron media a driver for this transport is configured for, null for shm (no driver).
+     * @return the Aeron media a driver for this transport is configured for, null for shm and tcp (no driver).
      */
     public AeronMedia media()
     {
@@ -55,7 +61,7 @@ public enum LaunchTransport
      *
      * @param name as given on the command line, any case.
      * @return the transport.
-     * @throws IllegalArgumentException when the name is not ipc, udp or shm.
+     * @throws IllegalArgumentException when the name is not shm, tcp, ipc or udp.
      */
     public static LaunchTransport parse(final String name)
     {
@@ -67,8 +73,9 @@ public enum LaunchTransport
                 return transport;
             }
         }
-        throw new IllegalArgumentException("unknown transport '" + name + "'; use ipc (Aeron IPC, one shared " +
-            "media driver on this host), udp (Aeron UDP) or shm (driverless shared memory, one host)");
+        throw new IllegalArgumentException("unknown transport '" + name + "'; use shm (driverless shared memory, " +
+            "one host), tcp (the transport between hosts), ipc (Aeron IPC, one shared media driver on this host) or " +
+            "udp (Aeron UDP)");
     }
 
     /**

@@ -44,9 +44,10 @@ import java.util.stream.Collectors;
  * }</pre>
  * Each rank is the same command with the environment {@code Communicator.fromEnvironment()} reads
  * (see {@link Configuration}): rank, world size, transport, a random job id, a private job directory under
- * {@code /dev/shm}, and per transport the Aeron directory of the media driver this launcher hosts (ipc) or
- * one loopback UDP endpoint per rank (udp). {@code JDK_JAVA_OPTIONS} gets the export Agrona needs, so a plain
- * {@code java -cp ...} command works. Ranks get no standard input; their output goes to the
+ * {@code /dev/shm}, and per transport the Aeron directory of the media driver this launcher hosts (ipc), one
+ * loopback UDP endpoint per rank (udp), or a rendezvous on 127.0.0.1 that rank 0 serves and a fresh job secret
+ * (tcp). A {@link RankStarter} starts the ranks elsewhere instead ({@link HostsLauncher}: across hosts).
+ * {@code JDK_JAVA_OPTIONS} gets the export Agrona needs, so a plain {@code java -cp ...} command works. Ranks get no standard input; their output goes to the
  * {@link OutputSink} line by line.
  * <p>
  * The job succeeds when every rank exits with 0. When a rank fails, the others get
@@ -125,7 +126,9 @@ public final class Launcher
         Configuration.JOB_DIR_ENV,
         Configuration.AERON_DIR_ENV,
         Configuration.UDP_ENDPOINTS_ENV,
-        Configuration.UDP_MTU_ENV);
+        Configuration.UDP_MTU_ENV,
+        Configuration.LOCAL_RANK_ENV,
+        Configuration.RENDEZVOUS_ENV);
 
     private final int np;
     private final LaunchTransport transport;
@@ -138,12 +141,15 @@ public final class Launcher
     private final File workingDirectory;
     private final boolean verbose;
     private final long shmUsableBytes;
+    private final RankStarter starter;
+    private final String rendezvous;
 
     private final AtomicBoolean started = new AtomicBoolean();
     private final Object lock = new Object();
     private final Object cleanUpLock = new Object();
     private final List<OutputPump> pumps = new ArrayList<>();
     private final Process[] processes;
+    private final java.io.OutputStream[] inputs;
     private final int[] exitCodes;
     private final boolean[] stoppedByLauncher;
     private boolean stopping;
@@ -166,7 +172,10 @@ public final class Launcher
         this.workingDirectory = builder.workingDirectory;
         this.verbose = builder.verbose;
         this.shmUsableBytes = builder.shmUsableBytes;
+        this.starter = builder.starter;
+        this.rendezvous = builder.rendezvous;
         this.processes = new Process[np];
+        this.inputs = new java.io.OutputStream[np];
         this.exitCodes = new int[np];
         this.stoppedByLauncher = new boolean[np];
         Arrays.fill(exitCodes, -1);
@@ -194,6 +203,14 @@ public final class Launcher
     public Path jobDirectory()
     {
         return jobDir;
+    }
+
+    /**
+     * @return the starter of ranks elsewhere, or null.
+     */
+    RankStarter starterForTests()
+    {
+        return starter;
     }
 
     /**
@@ -359,6 +376,16 @@ public final class Launcher
                 throw new LaunchException(ex.getMessage(), ex);
             }
         }
+        else if (transport == LaunchTransport.TCP)
+        {
+            // rank 0 serves the rendezvous; a fresh secret keeps other processes out of the job
+            env.put(Configuration.RENDEZVOUS_ENV, null != rendezvous ? rendezvous :
+                "127.0.0.1:" + freeTcpPort());
+            if (null == Configuration.jobSecret(childEnv()))
+            {
+                env.put(Configuration.JOB_SECRET_ENV, randomSecret());
+            }
+        }
         else if (transport == LaunchTransport.UDP)
         {
             final List<String> endpoints = new ArrayList<>();
@@ -420,18 +447,29 @@ public final class Launcher
     private void startRank(final int rank, final Map<String, String> jobEnv, final BlockingQueue<Integer> exits)
         throws LaunchException
     {
-        final ProcessBuilder builder = new ProcessBuilder(command);
-        if (null != workingDirectory)
+        final Map<String, String> rankEnv = new LinkedHashMap<>(jobEnv);
+        rankEnv.put(Configuration.RANK_ENV, Integer.toString(rank));
+        rankEnv.put(Configuration.LOCAL_RANK_ENV, Integer.toString(null == starter ? rank : starter.localRank(rank)));
+        rankEnv.putAll(extraEnv);
+        final String jdkOptions = withJvmFlags(null != extraEnv.get(JDK_JAVA_OPTIONS) ?
+            extraEnv.get(JDK_JAVA_OPTIONS) : System.getenv(JDK_JAVA_OPTIONS));
+        rankEnv.put(JDK_JAVA_OPTIONS, jdkOptions);
+        final ProcessBuilder builder;
+        if (null == starter)
         {
-            builder.directory(workingDirectory);
+            builder = new ProcessBuilder(command);
+            if (null != workingDirectory)
+            {
+                builder.directory(workingDirectory);
+            }
+            final Map<String, String> env = builder.environment();
+            env.keySet().removeAll(OWNED_ENV);
+            env.putAll(rankEnv);
         }
-        final Map<String, String> env = builder.environment();
-        env.keySet().removeAll(OWNED_ENV);
-        env.putAll(jobEnv);
-        env.put(Configuration.RANK_ENV, Integer.toString(rank));
-        env.putAll(extraEnv);
-        final String jdkOptions = withJvmFlags(env.get(JDK_JAVA_OPTIONS));
-        env.put(JDK_JAVA_OPTIONS, jdkOptions);
+        else
+        {
+            builder = starter.processBuilder(rank, rankEnv, command);
+        }
         // every JVM announces JDK_JAVA_OPTIONS on stderr; the launcher set it, so the note is noise to the user
         final java.util.Set<String> jvmNotes = Set.of("NOTE: Picked up " + JDK_JAVA_OPTIONS + ": " + jdkOptions,
             INCUBATOR_WARNING);
@@ -456,9 +494,23 @@ public final class Launcher
             }
             processes[rank] = process;
         }
+        final byte[] input = null == starter ? null : starter.input(rank);
         try
         {
-            process.getOutputStream().close();
+            if (null == input)
+            {
+                process.getOutputStream().close();
+            }
+            else
+            {
+                // kept open: its end of stream tells a rank started through a remote shell to stop
+                process.getOutputStream().write(input);
+                process.getOutputStream().flush();
+                synchronized (lock)
+                {
+                    inputs[rank] = process.getOutputStream();
+                }
+            }
         }
         catch (final IOException ignore)
         {
@@ -633,6 +685,25 @@ public final class Launcher
      */
     private void stopProcesses(final List<Integer> ranks)
     {
+        if (null != starter)
+        {
+            // ranks started through a remote shell stop when their input ends; the signals below reach only the
+            // local end (the remote shell), so give them their own way out first
+            final List<ProcessHandle> started = new ArrayList<>();
+            synchronized (lock)
+            {
+                for (final int rank : ranks)
+                {
+                    closeQuietly(inputs[rank]);
+                    inputs[rank] = null;
+                    if (null != processes[rank])
+                    {
+                        started.add(processes[rank].toHandle());
+                    }
+                }
+            }
+            awaitExit(started, TERMINATE_TO_KILL_MS + 2_000);
+        }
         final List<ProcessHandle> targets = new ArrayList<>();
         synchronized (lock)
         {
@@ -785,6 +856,18 @@ public final class Launcher
                     log.accept("ringsync: closing the media driver failed: " + ex);
                 }
             }
+            if (null != starter)
+            {
+                synchronized (lock)
+                {
+                    for (int rank = 0; rank < np; rank++)
+                    {
+                        closeQuietly(inputs[rank]);
+                        inputs[rank] = null;
+                    }
+                }
+                starter.cleanUp(jobId, log);
+            }
             if (null != jobDir && !JobDirectory.deleteQuietly(jobDir) && !JobDirectory.deleteQuietly(jobDir))
             {
                 log.accept("ringsync: could not remove the job directory " + jobDir + "; remove it by hand");
@@ -815,6 +898,52 @@ public final class Launcher
     {
         return (ranks.size() == 1 ? "rank " : "ranks ") +
             ranks.stream().map(String::valueOf).collect(Collectors.joining(", "));
+    }
+
+    private static void closeQuietly(final java.io.Closeable closeable)
+    {
+        if (null != closeable)
+        {
+            try
+            {
+                closeable.close();
+            }
+            catch (final IOException ignore)
+            {
+                // the rank is gone already
+            }
+        }
+    }
+
+    /**
+     * A free TCP port on 127.0.0.1 for rank 0 to serve the rendezvous on (released for it to bind: another process
+     * could take it in between, and rank 0 then says so).
+     */
+    static int freeTcpPort() throws LaunchException
+    {
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, InetAddress.getLoopbackAddress()))
+        {
+            return socket.getLocalPort();
+        }
+        catch (final IOException ex)
+        {
+            throw new LaunchException("cannot find a free TCP port on 127.0.0.1: " + ex.getMessage(), ex);
+        }
+    }
+
+    /**
+     * @return a fresh job secret: 32 random bytes in hex.
+     */
+    static String randomSecret()
+    {
+        final byte[] bytes = new byte[32];
+        new SecureRandom().nextBytes(bytes);
+        final StringBuilder sb = new StringBuilder(64);
+        for (final byte b : bytes)
+        {
+            sb.append(String.format("%02x", b & 0xFF));
+        }
+        return sb.toString();
     }
 
     /**
@@ -881,6 +1010,8 @@ public final class Launcher
         private File workingDirectory;
         private boolean verbose;
         private long shmUsableBytes = -1;
+        private RankStarter starter;
+        private String rendezvous;
 
         private Builder()
         {
@@ -992,6 +1123,27 @@ public final class Launcher
         }
 
         /**
+         * @param starter starts each rank somewhere else (through a remote shell); null (default) starts them here.
+         * @return this.
+         */
+        Builder rankStarter(final RankStarter starter)
+        {
+            this.starter = starter;
+            return this;
+        }
+
+        /**
+         * @param rendezvous {@code host:port} rank 0 serves the rendezvous on, for tcp; null (default) for
+         *                   {@code 127.0.0.1} and a free port.
+         * @return this.
+         */
+        Builder rendezvous(final String rendezvous)
+        {
+            this.rendezvous = rendezvous;
+            return this;
+        }
+
+        /**
          * @param verbose whether to log the job id and directory at start.
          * @return this.
          */
@@ -1018,7 +1170,7 @@ public final class Launcher
             }
             if (null == transport)
             {
-                throw new IllegalArgumentException("no transport; use shm, ipc or udp");
+                throw new IllegalArgumentException("no transport; use shm, tcp, ipc or udp");
             }
             if (timeoutMs < 0)
             {

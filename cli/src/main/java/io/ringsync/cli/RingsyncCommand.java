@@ -20,7 +20,8 @@ import java.util.concurrent.Callable;
     versionProvider = RingsyncCommand.Version.class,
     description = "Average vectors across processes with a pipelined ring AllReduce over Aeron.",
     subcommands = {
-        LaunchCommand.class, DriverCommand.class, BenchCommand.class, DemoCommand.class, ClasspathCommand.class },
+        LaunchCommand.class, EnvCommand.class, DriverCommand.class, BenchCommand.class, DemoCommand.class,
+        ClasspathCommand.class },
     footer = { "", "Run 'ringsync COMMAND --help' for a command's options." })
 public final class RingsyncCommand implements Callable<Integer>
 {

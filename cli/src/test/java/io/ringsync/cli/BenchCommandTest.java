@@ -123,8 +123,8 @@ class BenchCommandTest
             "bench", "--np", "4..2"));
         assertTrue(err.toString().contains("--np range 4..2 is empty"), err.toString());
         assertEquals(Launcher.EXIT_USAGE, RingsyncCommand.execute(new PrintWriter(out), new PrintWriter(err),
-            "bench", "--transport", "ipc,tcp"));
-        assertTrue(err.toString().contains("unknown transport 'tcp'"), err.toString());
+            "bench", "--transport", "ipc,pigeon"));
+        assertTrue(err.toString().contains("unknown transport 'pigeon'"), err.toString());
         assertEquals("", out.toString());
     }
 }

@@ -76,7 +76,19 @@ class CommandLineTest
     @Test
     void unknownTransportAndBadSizesAreUsageErrors()
     {
-        assertEquals(Launcher.EXIT_USAGE, run("launch", "--np", "2", "--transport", "tcp", "--", "true").exitCode);
+        final Result pigeon = run("launch", "--np", "2", "--transport", "pigeon", "--", "true");
+        assertEquals(Launcher.EXIT_USAGE, pigeon.exitCode, pigeon::toString);
+        assertTrue(pigeon.err.contains("use shm (driverless shared memory, one host), tcp"), pigeon::toString);
+        final Result udpHosts = run("launch", "--hosts", "a:2", "--transport", "udp", "--", "true");
+        assertEquals(Launcher.EXIT_USAGE, udpHosts.exitCode, udpHosts::toString);
+        assertTrue(udpHosts.err.contains("--transport udp cannot span hosts"), udpHosts::toString);
+        final Result both = run("launch", "--hosts", "a:2", "--hostfile", "hosts.txt", "--", "true");
+        assertTrue(both.err.contains("give --hosts or --hostfile, not both"), both::toString);
+        final Result tooMany = run("launch", "--hosts", "a:2,b", "--np", "4", "--", "true");
+        assertEquals(Launcher.EXIT_USAGE, tooMany.exitCode, tooMany::toString);
+        assertTrue(tooMany.err.contains("--np 4 is more than the 3 slots of [a:2, b:1]"), tooMany::toString);
+        final Result badHost = run("launch", "--hosts", "a:0", "--", "true");
+        assertTrue(badHost.err.contains("--hosts: 'a:0' is not host[:slots]"), badHost::toString);
         final Result odd = run("bench", "--sizes", "4,6");
         assertEquals(Launcher.EXIT_USAGE, odd.exitCode, odd::toString);
         assertTrue(odd.err.contains("6 bytes is not a whole number of float32 elements"), odd::toString);
@@ -99,7 +111,7 @@ class CommandLineTest
     @Test
     void everyCommandHasHelp()
     {
-        for (final String command : new String[]{ "launch", "driver", "bench", "demo", "classpath" })
+        for (final String command : new String[]{ "launch", "env", "driver", "bench", "demo", "classpath" })
         {
             final Result result = run(command, "--help");
             assertEquals(Launcher.EXIT_OK, result.exitCode, result::toString);

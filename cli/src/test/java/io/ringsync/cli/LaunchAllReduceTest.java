@@ -54,8 +54,39 @@ class LaunchAllReduceTest
         }
     }
 
+    /**
+     * {@code bin/ringsync launch --np 3 --transport tcp}: rank 0 serves the rendezvous on 127.0.0.1, the others
+     * learn its and each other's ports there, and every rank gets the exact sum with the bits of the other transports.
+     */
+    @org.junit.jupiter.api.Test
+    void aTcpJobFromTheCommandLineGetsTheExactSum()
+    {
+        final java.io.StringWriter out = new java.io.StringWriter();
+        final java.io.StringWriter err = new java.io.StringWriter();
+        final java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("launch", "--np", "3",
+            "--transport", "tcp", "--timeout-ms", "30000", "--"));
+        args.addAll(Job.java(SumCheckMain.class));
+        final int exitCode = RingsyncCommand.execute(new java.io.PrintWriter(out), new java.io.PrintWriter(err),
+            args.toArray(new String[0]));
+        final String describe = "exit " + exitCode + "\nout:\n" + out + "\nerr:\n" + err;
+        assertEquals(Launcher.EXIT_OK, exitCode, describe);
+        final Set<String> hashes = new HashSet<>();
+        for (int rank = 0; rank < 3; rank++)
+        {
+            final String prefix = "[" + rank + "] " + SumCheckMain.RESULT + "ok rank=" + rank + " hash=";
+            final String line = out.toString().lines().filter(l -> l.startsWith(prefix)).findFirst().orElse(null);
+            assertNotNull(line, describe);
+            hashes.add(line.substring(line.indexOf("hash=")));
+        }
+        assertEquals(1, hashes.size(), () -> "ranks disagree: " + hashes);
+        HASHES_BY_NP.computeIfAbsent(3, k -> java.util.concurrent.ConcurrentHashMap.newKeySet()).addAll(hashes);
+        assertEquals(1, HASHES_BY_NP.get(3).size(), () -> "tcp and the other transports disagree: " + HASHES_BY_NP);
+        assertFalse(err.toString().contains("refused"), describe);
+    }
+
     @ParameterizedTest(name = "np={0} transport={1}")
-    @CsvSource({ "2, ipc", "3, ipc", "4, ipc", "2, udp", "3, udp", "4, udp", "2, shm", "3, shm", "4, shm" })
+    @CsvSource({ "2, ipc", "3, ipc", "4, ipc", "2, udp", "3, udp", "4, udp", "2, shm", "3, shm", "4, shm", "2, tcp",
+        "4, tcp" })
     void everyRankGetsTheExactSumAndTheSameBits(final int np, final String transport)
     {
         final Job job = Job.run(Launcher.builder()

@@ -120,6 +120,10 @@ public final class Communicator implements AutoCloseable
     public static Communicator fromEnvironment(final Map<String, String> env)
     {
         final Context ctx = Context.fromEnvironment(env).conclude();
+        for (final String warning : Configuration.conflicts(env))
+        {
+            System.err.println("ringsync: " + warning);
+        }
         final Communicator comm = connectClosingOnFailure(Transports.open(ctx), ctx, null, null, 0,
             Transports.directoryToRemove(ctx));
         if (Transports.spansHosts(ctx) && "auto".equals(ctx.hierarchy()))
@@ -157,6 +161,15 @@ public final class Communicator implements AutoCloseable
             CloseHelper.quietClose(transport);
             throw ex;
         }
+    }
+
+    /**
+     * @return the settings this communicator runs with; after a rendezvous they hold what it agreed (job id, local
+     * rank, session id).
+     */
+    Context context()
+    {
+        return ctx;
     }
 
     /**

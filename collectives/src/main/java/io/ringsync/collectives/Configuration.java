@@ -1,8 +1,11 @@
 package io.ringsync.collectives;
 
 import io.ringsync.transport.aeron.AeronTransport;
+import io.ringsync.transport.rendezvous.PortRange;
 import io.ringsync.transport.shm.ShmTransport;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Matcher;
@@ -24,19 +27,25 @@ import java.util.regex.Pattern;
 public final class Configuration
 {
     /**
-     * This process' rank, 0 to world size - 1. Required.
+     * This process' rank, 0 to world size - 1. When it is not set, the rank comes from the scheduler, in this
+     * order: torchrun's {@code RANK}, Open MPI's {@code OMPI_COMM_WORLD_RANK}, PMI's {@code PMI_RANK}, Slurm's
+     * {@code SLURM_PROCID}, a Kubernetes indexed job's {@code JOB_COMPLETION_INDEX} ({@link #rankSetting}).
      */
     public static final String RANK_ENV = "RINGSYNC_RANK";
 
     /**
-     * Number of ranks in the job. Required.
+     * Number of ranks in the job. When it is not set: torchrun's {@code WORLD_SIZE}, Open MPI's
+     * {@code OMPI_COMM_WORLD_SIZE}, PMI's {@code PMI_SIZE}, Slurm's {@code SLURM_NTASKS}; a Kubernetes indexed job
+     * must set it ({@link #worldSizeSetting}).
      */
     public static final String WORLD_SIZE_ENV = "RINGSYNC_WORLD_SIZE";
 
     /**
      * Transport: {@code shm} (driverless shared memory, one host), {@code ipc} (Aeron IPC through one shared media
-     * driver, one host) or {@code udp} (Aeron UDP, across hosts). When it is not set, a rank takes {@code udp} if
-     * {@link #UDP_ENDPOINTS_ENV} is set, {@code ipc} if {@link #AERON_DIR_ENV} is set, else {@code shm}.
+     * driver, one host), {@code tcp} (across hosts, the default there) or {@code udp} (Aeron UDP, across hosts).
+     * When it is not set, a rank takes {@code udp} if {@link #UDP_ENDPOINTS_ENV} is set, {@code ipc} if
+     * {@link #AERON_DIR_ENV} is set, {@code tcp} if a rendezvous is known ({@link #rendezvousSetting}), else
+     * {@code shm}.
      */
     public static final String TRANSPORT_ENV = "RINGSYNC_TRANSPORT";
 
@@ -239,6 +248,64 @@ public final class Configuration
      */
     public static final String IDLE_DEFAULT = "backoff";
 
+    // ---- Across hosts: the rendezvous, the schedulers' variables, interfaces and ports, the job secret ----
+
+    /**
+     * {@code host:port} of the rendezvous: rank 0 serves there (on every interface, on that port), every other rank
+     * connects there to learn where its peers listen. When it is not set: torchrun's {@code MASTER_ADDR} and
+     * {@code MASTER_PORT} (the port after it when {@code TORCHELASTIC_USE_AGENT_STORE=True}: torchrun's agent then
+     * serves its own store on MASTER_PORT); under Slurm, the first host of {@code SLURM_STEP_NODELIST} on a port derived from the job
+     * ({@link #SLURM_RENDEZVOUS_PORT_BASE}).
+     */
+    public static final String RENDEZVOUS_ENV = "RINGSYNC_RENDEZVOUS";
+
+    /**
+     * How long, in milliseconds, a rank waits at the rendezvous for all ranks to arrive (ranks of a cluster job may
+     * start minutes apart).
+     */
+    public static final String RENDEZVOUS_TIMEOUT_MS_ENV = "RINGSYNC_RENDEZVOUS_TIMEOUT_MS";
+
+    /**
+     * Default rendezvous deadline: 5 minutes.
+     */
+    public static final long RENDEZVOUS_TIMEOUT_MS_DEFAULT = 300_000;
+
+    /**
+     * Under Slurm without a rendezvous: the port is this plus (SLURM_JOB_ID x 31 + SLURM_STEP_ID) mod
+     * {@link #SLURM_RENDEZVOUS_PORT_COUNT}, i.e. from 24000 to 28999, below Linux's ephemeral range.
+     */
+    public static final int SLURM_RENDEZVOUS_PORT_BASE = 24_000;
+
+    /**
+     * Number of ports the Slurm rendezvous port is drawn from.
+     */
+    public static final int SLURM_RENDEZVOUS_PORT_COUNT = 5_000;
+
+    /**
+     * This process' rank among the job's ranks on its host. When it is not set: torchrun's {@code LOCAL_RANK}, Open
+     * MPI's {@code OMPI_COMM_WORLD_LOCAL_RANK}, Slurm's {@code SLURM_LOCALID}; otherwise the rendezvous tells it.
+     */
+    public static final String LOCAL_RANK_ENV = "RINGSYNC_LOCAL_RANK";
+
+    /**
+     * The interface the rank listens on: a name ({@code eth0}) or a CIDR block ({@code 10.0.0.0/8}). Default: the
+     * one that routes to the rendezvous host.
+     */
+    public static final String INTERFACE_ENV = "RINGSYNC_INTERFACE";
+
+    /**
+     * The ports a rank may listen on, {@code lo-hi} (the first free one is taken) or one port, for firewalls.
+     * Default: any free port.
+     */
+    public static final String PORTS_ENV = "RINGSYNC_PORTS";
+
+    /**
+     * A secret every rank of the job must know to join it at the rendezvous (challenge and response with
+     * HMAC-SHA256; it never crosses the wire). Without it anyone who can reach the rendezvous port can join.
+     * {@code bin/ringsync launch} draws one per job.
+     */
+    public static final String JOB_SECRET_ENV = "RINGSYNC_JOB_SECRET";
+
     private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*(?:([kmg])(?:ib)?|b)?", Pattern.CASE_INSENSITIVE);
     private static final Pattern DECIMAL_SIZE = Pattern.compile("\\d+\\s*[kmg]b", Pattern.CASE_INSENSITIVE);
     private static final String SIZE_FORMS = "a whole number of bytes, optionally with k/KiB, m/MiB or g/GiB " +
@@ -250,22 +317,22 @@ public final class Configuration
 
     /**
      * @param env variables to read.
-     * @return {@link #RANK_ENV}.
-     * @throws ConfigurationException when it is missing or not a whole number.
+     * @return the rank ({@link #rankSetting}).
+     * @throws ConfigurationException when no source gives it, or the first that does is not a whole number.
      */
     public static int rank(final Map<String, String> env)
     {
-        return requiredInt(env, RANK_ENV);
+        return required(rankSetting(env), RANK_ENV);
     }
 
     /**
      * @param env variables to read.
-     * @return {@link #WORLD_SIZE_ENV}.
-     * @throws ConfigurationException when it is missing or not a whole number.
+     * @return the world size ({@link #worldSizeSetting}).
+     * @throws ConfigurationException when no source gives it, or the first that does is not a whole number.
      */
     public static int worldSize(final Map<String, String> env)
     {
-        return requiredInt(env, WORLD_SIZE_ENV);
+        return required(worldSizeSetting(env), WORLD_SIZE_ENV);
     }
 
     /**
@@ -276,16 +343,31 @@ public final class Configuration
      */
     public static String transport(final Map<String, String> env)
     {
+        return transportSetting(env).value();
+    }
+
+    /**
+     * @param env variables to read.
+     * @return the transport as {@link #transport(Map)} takes it, and why.
+     */
+    public static Setting<String> transportSetting(final Map<String, String> env)
+    {
         final String name = lookup(env, TRANSPORT_ENV);
         if (null != name)
         {
-            return name.toLowerCase(Locale.ROOT);
+            return Setting.of(name.toLowerCase(Locale.ROOT), TRANSPORT_ENV);
         }
         if (null != lookup(env, UDP_ENDPOINTS_ENV))
         {
-            return "udp";
+            return Setting.of("udp", "default: " + UDP_ENDPOINTS_ENV + " is set");
         }
-        return null != lookup(env, AERON_DIR_ENV) ? "ipc" : TRANSPORT_DEFAULT;
+        if (null != lookup(env, AERON_DIR_ENV))
+        {
+            return Setting.of("ipc", "default: " + AERON_DIR_ENV + " is set");
+        }
+        final Setting<String> rendezvous = rendezvousSetting(env);
+        return rendezvous.isSet() ? Setting.of("tcp", "default: a rendezvous is known (" + rendezvous.source() + ")") :
+            Setting.of(TRANSPORT_DEFAULT, "default: one host");
     }
 
     /**
@@ -478,6 +560,146 @@ public final class Configuration
         return null == value ? IDLE_DEFAULT : value.toLowerCase(Locale.ROOT);
     }
 
+    // ---- Across hosts: getters ----
+
+    /**
+     * The rank, from the first of {@link #RANK_ENV}, torchrun's {@code RANK}, {@code OMPI_COMM_WORLD_RANK},
+     * {@code PMI_RANK}, {@code SLURM_PROCID}, {@code JOB_COMPLETION_INDEX} that is set.
+     *
+     * @param env variables to read.
+     * @return the rank, its source and the other sources that are set.
+     * @throws ConfigurationException naming a source whose value is not a whole number.
+     */
+    public static Setting<Integer> rankSetting(final Map<String, String> env)
+    {
+        return Schedulers.firstInt(env, Schedulers.RANK_SOURCES);
+    }
+
+    /**
+     * The world size, from the first of {@link #WORLD_SIZE_ENV}, {@code WORLD_SIZE}, {@code OMPI_COMM_WORLD_SIZE},
+     * {@code PMI_SIZE}, {@code SLURM_NTASKS} that is set.
+     *
+     * @param env variables to read.
+     * @return the world size, its source and the other sources that are set.
+     * @throws ConfigurationException naming a source whose value is not a whole number.
+     */
+    public static Setting<Integer> worldSizeSetting(final Map<String, String> env)
+    {
+        return Schedulers.firstInt(env, Schedulers.WORLD_SIZE_SOURCES);
+    }
+
+    /**
+     * The local rank, from the first of {@link #LOCAL_RANK_ENV}, {@code LOCAL_RANK},
+     * {@code OMPI_COMM_WORLD_LOCAL_RANK}, {@code SLURM_LOCALID} that is set.
+     *
+     * @param env variables to read.
+     * @return the local rank (unset when no source gives it: the rendezvous then tells it).
+     */
+    public static Setting<Integer> localRankSetting(final Map<String, String> env)
+    {
+        return Schedulers.firstInt(env, Schedulers.LOCAL_RANK_SOURCES);
+    }
+
+    /**
+     * The rendezvous: {@link #RENDEZVOUS_ENV}, else {@code MASTER_ADDR:MASTER_PORT}, else under Slurm the first host
+     * of {@code SLURM_STEP_NODELIST} (or {@code SLURM_JOB_NODELIST}) on the port derived from {@code SLURM_JOB_ID}
+     * and {@code SLURM_STEP_ID}.
+     *
+     * @param env variables to read.
+     * @return {@code host:port}, or unset.
+     * @throws ConfigurationException when only one of MASTER_ADDR and MASTER_PORT is set, or a Slurm variable is
+     *                                malformed.
+     */
+    public static Setting<String> rendezvousSetting(final Map<String, String> env)
+    {
+        return Schedulers.rendezvous(env);
+    }
+
+    /**
+     * The settings taken from one source while a later one disagrees: not silently resolved, but said.
+     *
+     * @param env variables to read.
+     * @return one line per such setting, e.g. {@code rank 3 is taken from RANK; SLURM_PROCID=1 differs (ignored)}.
+     */
+    public static List<String> conflicts(final Map<String, String> env)
+    {
+        final List<String> lines = new ArrayList<>();
+        conflict(lines, "rank", rankSetting(env));
+        conflict(lines, "world size", worldSizeSetting(env));
+        conflict(lines, "local rank", localRankSetting(env));
+        conflict(lines, "rendezvous", rendezvousSetting(env));
+        return lines;
+    }
+
+    private static void conflict(final List<String> lines, final String what, final Setting<?> setting)
+    {
+        if (!setting.conflicts().isEmpty())
+        {
+            lines.add(what + " " + setting.value() + " is taken from " + setting.source() + "; " +
+                String.join(", ", setting.conflicts()) + " " + (setting.conflicts().size() == 1 ? "differs" :
+                "differ") + " (ignored; `bin/ringsync env` shows every source)");
+        }
+    }
+
+    /**
+     * @param env variables to read.
+     * @return {@link #RENDEZVOUS_TIMEOUT_MS_ENV}, else {@link #RENDEZVOUS_TIMEOUT_MS_DEFAULT}.
+     */
+    public static long rendezvousTimeoutMs(final Map<String, String> env)
+    {
+        final String value = lookup(env, RENDEZVOUS_TIMEOUT_MS_ENV);
+        return null == value ? RENDEZVOUS_TIMEOUT_MS_DEFAULT : parseLong(RENDEZVOUS_TIMEOUT_MS_ENV, value);
+    }
+
+    /**
+     * @param env variables to read.
+     * @return {@link #INTERFACE_ENV}, or null (the route to the rendezvous host decides).
+     */
+    public static String interfaceSpec(final Map<String, String> env)
+    {
+        return lookup(env, INTERFACE_ENV);
+    }
+
+    /**
+     * @param env variables to read.
+     * @return {@link #PORTS_ENV}, else {@link PortRange#EPHEMERAL}.
+     * @throws ConfigurationException naming the variable when it is not a port range.
+     */
+    public static PortRange ports(final Map<String, String> env)
+    {
+        final String value = lookup(env, PORTS_ENV);
+        if (null == value)
+        {
+            return PortRange.EPHEMERAL;
+        }
+        try
+        {
+            return PortRange.parse(value);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw new ConfigurationException(PORTS_ENV + "=" + value + " " + ex.getMessage(), -1, ex);
+        }
+    }
+
+    /**
+     * @param env variables to read.
+     * @return {@link #JOB_SECRET_ENV}, or null. Never print it.
+     */
+    public static String jobSecret(final Map<String, String> env)
+    {
+        return lookup(env, JOB_SECRET_ENV);
+    }
+
+    /**
+     * @param env variables to read.
+     * @return whether {@link #UDP_MTU_ENV} is set (else the mtu of a rank across hosts comes from its interface).
+     */
+    public static boolean isUdpMtuSet(final Map<String, String> env)
+    {
+        return null != lookup(env, UDP_MTU_ENV);
+    }
+
     /**
      * A byte count in the one grammar ranks and launcher share: a whole number, optionally followed by
      * {@code k}/{@code KiB}, {@code m}/{@code MiB} or {@code g}/{@code GiB} (powers of 1024) and an optional
@@ -597,21 +819,14 @@ public final class Configuration
         return (int)number;
     }
 
-    private static int requiredInt(final Map<String, String> env, final String name)
+    private static int required(final Setting<Integer> setting, final String name)
     {
-        final String value = lookup(env, name);
-        if (null == value)
+        if (!setting.isSet())
         {
-            throw new ConfigurationException(name + " is not set: start every rank with `bin/ringsync launch --np N " +
-                "-- <command>`, which sets it, or set it yourself (see README, \"Environment\")", -1);
+            throw new ConfigurationException(name + " is not set (" + setting.source() + "): start every rank with " +
+                "`bin/ringsync launch`, torchrun, mpirun or srun, which set it, or set it yourself (see README, " +
+                "\"Across hosts\")", -1);
         }
-        try
-        {
-            return Integer.parseInt(value);
-        }
-        catch (final NumberFormatException ex)
-        {
-            throw new ConfigurationException(name + "=" + value + " is not a whole number", -1, ex);
-        }
+        return setting.value();
     }
 }

@@ -1,6 +1,8 @@
 package io.ringsync.collectives;
 
 import io.ringsync.transport.aeron.AeronTransport;
+import io.ringsync.transport.rendezvous.HostAddresses;
+import io.ringsync.transport.rendezvous.PortRange;
 import io.ringsync.transport.shm.ShmLinkDescriptor;
 import io.ringsync.transport.shm.ShmTransport;
 import org.agrona.BitUtil;
@@ -10,6 +12,7 @@ import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.YieldingIdleStrategy;
 
 import java.io.File;
+import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -50,6 +53,20 @@ public final class Context
     private int shmSlotCount = Configuration.SHM_SLOT_COUNT_DEFAULT;
     private int shmSlotLength;
     private long shmWindowBytes = Configuration.SHM_WINDOW_BYTES_DEFAULT;
+    private boolean isUdpMtuSet;
+
+    // across hosts: the rendezvous, the interface and ports, the job secret
+    private String rendezvous;
+    private String rendezvousSource = Configuration.RENDEZVOUS_ENV;
+    private long rendezvousTimeoutNs = TimeUnit.MILLISECONDS.toNanos(Configuration.RENDEZVOUS_TIMEOUT_MS_DEFAULT);
+    private int localRank = -1;
+    private String interfaceSpec;
+    private PortRange ports = PortRange.EPHEMERAL;
+    private byte[] jobSecret;
+    private boolean isJobIdSet;
+    private byte[] sessionId;
+    private String rankSource = Configuration.RANK_ENV;
+    private String worldSizeSource = Configuration.WORLD_SIZE_ENV;
 
     /**
      * Read every setting from the environment (and system properties), as {@code ringsync launch} sets it. Rank
@@ -74,24 +91,47 @@ public final class Context
             .directMinBytes(Configuration.shmDirectMinBytes(env))
             .aeronDirectory(Configuration.aeronDirectory(env))
             .udpEndpoints(Configuration.udpEndpoints(env))
-            .udpMtu(Configuration.udpMtu(env))
             .termLength(Configuration.termLength(env))
             .shmSlotCount(Configuration.shmSlotCount(env))
             .shmSlotLength(Configuration.shmSlotLength(env))
             .shmWindowBytes(Configuration.shmWindowBytes(env));
+        if (Configuration.isUdpMtuSet(env))
+        {
+            ctx.udpMtu(Configuration.udpMtu(env));
+        }
+        ctx.isJobIdSet = null != Configuration.lookup(env, Configuration.JOB_ID_ENV);
         final String jobDir = Configuration.jobDirectory(env);
         if (null != jobDir)
         {
             ctx.jobDirectory(new File(jobDir));
         }
-        if (null != Configuration.lookup(env, Configuration.RANK_ENV))
+        final Setting<Integer> rank = Configuration.rankSetting(env);
+        if (rank.isSet())
         {
-            ctx.rank(Configuration.rank(env));
+            ctx.rank(rank.value());
+            ctx.rankSource = rank.source();
         }
-        if (null != Configuration.lookup(env, Configuration.WORLD_SIZE_ENV))
+        final Setting<Integer> worldSize = Configuration.worldSizeSetting(env);
+        if (worldSize.isSet())
         {
-            ctx.worldSize(Configuration.worldSize(env));
+            ctx.worldSize(worldSize.value());
+            ctx.worldSizeSource = worldSize.source();
         }
+        final Setting<Integer> localRank = Configuration.localRankSetting(env);
+        if (localRank.isSet())
+        {
+            ctx.localRank(localRank.value());
+        }
+        final Setting<String> rendezvous = Configuration.rendezvousSetting(env);
+        if (rendezvous.isSet())
+        {
+            ctx.rendezvous(rendezvous.value()).rendezvousSource(rendezvous.source());
+        }
+        final String secret = Configuration.jobSecret(env);
+        ctx.rendezvousTimeoutNs(TimeUnit.MILLISECONDS.toNanos(Configuration.rendezvousTimeoutMs(env)))
+            .interfaceSpec(Configuration.interfaceSpec(env))
+            .ports(Configuration.ports(env))
+            .jobSecret(null == secret ? null : secret.getBytes(StandardCharsets.UTF_8));
         return ctx;
     }
 
@@ -124,10 +164,11 @@ public final class Context
             hierarchy, "is not one of auto, flat");
         require("float32".equals(wire) || "bf16".equals(wire), Configuration.WIRE_ENV, "wire", wire,
             "is not one of float32, bf16");
-        require("shm".equals(transport) || "ipc".equals(transport) || "udp".equals(transport),
-            Configuration.TRANSPORT_ENV, "transport", transport,
-            "is not a transport of this version: use shm (one host, no driver, the default), ipc (one host, Aeron " +
-            "media driver) or udp (across hosts)");
+        require("shm".equals(transport) || "ipc".equals(transport) || "udp".equals(transport) ||
+            "tcp".equals(transport), Configuration.TRANSPORT_ENV, "transport", transport,
+            "is not a transport of this version: use shm (one host, no driver, the default there), ipc (one host, " +
+            "Aeron media driver), tcp (across hosts, the default there) or udp (Aeron UDP, across hosts)");
+        concludeAcrossHosts();
         require(null == udpEndpoints || 0 == worldSize || udpEndpoints.length == worldSize,
             Configuration.UDP_ENDPOINTS_ENV, "udpEndpoints", null == udpEndpoints ? 0 : udpEndpoints.length +
             " endpoints", "must have one host:port per rank, " + worldSize + " in all");
@@ -151,6 +192,58 @@ public final class Context
         return this;
     }
 
+    private void concludeAcrossHosts()
+    {
+        require(!"tcp".equals(transport) || null != rendezvous, Configuration.TRANSPORT_ENV, "transport", transport,
+            "needs a rendezvous: set " + Configuration.RENDEZVOUS_ENV + "=host:port (rank 0's host and a free port " +
+            "there), or start the ranks with torchrun (MASTER_ADDR, MASTER_PORT), srun, or `bin/ringsync launch`");
+        if (null != rendezvous)
+        {
+            problem(hostPortProblem(rendezvous), rendezvousSource, "rendezvous", rendezvous);
+        }
+        require(rendezvousTimeoutNs > 0, Configuration.RENDEZVOUS_TIMEOUT_MS_ENV, "rendezvousTimeoutNs",
+            TimeUnit.NANOSECONDS.toMillis(rendezvousTimeoutNs), "must be positive (milliseconds)");
+        require(localRank >= -1, Configuration.LOCAL_RANK_ENV, "localRank", localRank, "must not be negative");
+        if (null != interfaceSpec && interfaceSpec.indexOf('/') >= 0)
+        {
+            try
+            {
+                HostAddresses.inBlock(java.net.InetAddress.getLoopbackAddress(), interfaceSpec);
+            }
+            catch (final IllegalArgumentException ex)
+            {
+                problem(ex.getMessage(), Configuration.INTERFACE_ENV, "interfaceSpec", interfaceSpec);
+            }
+        }
+        require(null == jobSecret || jobSecret.length > 0, Configuration.JOB_SECRET_ENV, "jobSecret", "(empty)",
+            "must not be empty");
+    }
+
+    /**
+     * @param address {@code host:port}.
+     * @return null when it is one (an IPv6 address in brackets), else what is wrong.
+     */
+    static String hostPortProblem(final String address)
+    {
+        final int colon = address.lastIndexOf(':');
+        final String host = colon > 0 ? address.substring(0, colon) : "";
+        int port = -1;
+        try
+        {
+            port = colon > 0 ? Integer.parseInt(address.substring(colon + 1).trim()) : -1;
+        }
+        catch (final NumberFormatException ignore)
+        {
+            port = -1;
+        }
+        final boolean bracketed = host.startsWith("[") && host.endsWith("]");
+        if (host.isBlank() || port < 1 || port > 65535 || (!bracketed && host.indexOf(':') >= 0))
+        {
+            return "is not host:port with a port from 1 to 65535 (an IPv6 address as [address]:port)";
+        }
+        return null;
+    }
+
     /**
      * A new context with the same settings, not concluded: what a sub-communicator starts from.
      *
@@ -164,7 +257,14 @@ public final class Context
             .statusDirectory(statusDirectory).transport(transport).rank(rank).worldSize(worldSize)
             .jobDirectory(jobDirectory).aeronDirectory(aeronDirectory).udpEndpoints(udpEndpoints).udpMtu(udpMtu)
             .termLength(termLength).shmSlotCount(shmSlotCount).shmSlotLength(shmSlotLength)
-            .shmWindowBytes(shmWindowBytes);
+            .shmWindowBytes(shmWindowBytes)
+            .rendezvous(rendezvous).rendezvousSource(rendezvousSource).rendezvousTimeoutNs(rendezvousTimeoutNs)
+            .localRank(localRank).interfaceSpec(interfaceSpec).ports(ports).jobSecret(jobSecret);
+        copy.isUdpMtuSet = isUdpMtuSet;
+        copy.isJobIdSet = isJobIdSet;
+        copy.sessionId = sessionId;
+        copy.rankSource = rankSource;
+        copy.worldSizeSource = worldSizeSource;
         return copy;
     }
 
@@ -326,7 +426,16 @@ public final class Context
     public Context jobId(final long jobId)
     {
         this.jobId = jobId;
+        this.isJobIdSet = true;
         return this;
+    }
+
+    /**
+     * @return whether the job id was set (else a rendezvous draws one).
+     */
+    public boolean isJobIdSet()
+    {
+        return isJobIdSet;
     }
 
     /**
@@ -492,7 +601,17 @@ public final class Context
     public Context udpMtu(final int udpMtu)
     {
         this.udpMtu = udpMtu;
+        this.isUdpMtuSet = true;
         return this;
+    }
+
+    /**
+     * @return whether the UDP mtu was set; if not, a rank that joins a rendezvous takes the smallest its peers'
+     * interfaces carry.
+     */
+    public boolean isUdpMtuSet()
+    {
+        return isUdpMtuSet;
     }
 
     /**
@@ -586,6 +705,176 @@ public final class Context
     public long shmWindowBytes()
     {
         return shmWindowBytes;
+    }
+
+    // ---- across hosts ----
+
+    /**
+     * @param rendezvous {@code host:port} where rank 0 serves the rendezvous ({@link Configuration#RENDEZVOUS_ENV}),
+     *                   or null for none.
+     * @return this.
+     */
+    public Context rendezvous(final String rendezvous)
+    {
+        this.rendezvous = rendezvous;
+        return this;
+    }
+
+    /**
+     * @return the rendezvous address, or null.
+     */
+    public String rendezvous()
+    {
+        return rendezvous;
+    }
+
+    /**
+     * @param rendezvousSource the variable(s) the rendezvous came from, for messages (e.g.
+     *                         {@code MASTER_ADDR/MASTER_PORT}).
+     * @return this.
+     */
+    public Context rendezvousSource(final String rendezvousSource)
+    {
+        this.rendezvousSource = rendezvousSource;
+        return this;
+    }
+
+    /**
+     * @return where the rendezvous came from.
+     */
+    public String rendezvousSource()
+    {
+        return rendezvousSource;
+    }
+
+    /**
+     * @param rendezvousTimeoutNs how long to wait at the rendezvous for every rank
+     *                            ({@link Configuration#RENDEZVOUS_TIMEOUT_MS_ENV}).
+     * @return this.
+     */
+    public Context rendezvousTimeoutNs(final long rendezvousTimeoutNs)
+    {
+        this.rendezvousTimeoutNs = rendezvousTimeoutNs;
+        return this;
+    }
+
+    /**
+     * @return the rendezvous deadline in nanoseconds.
+     */
+    public long rendezvousTimeoutNs()
+    {
+        return rendezvousTimeoutNs;
+    }
+
+    /**
+     * @param localRank this rank's index among the job's ranks on its host ({@link Configuration#LOCAL_RANK_ENV}),
+     *                  -1 when unknown.
+     * @return this.
+     */
+    public Context localRank(final int localRank)
+    {
+        this.localRank = localRank;
+        return this;
+    }
+
+    /**
+     * @return the local rank, -1 when unknown (a rendezvous fills it in).
+     */
+    public int localRank()
+    {
+        return localRank;
+    }
+
+    /**
+     * @param interfaceSpec the interface to listen on, a name or a CIDR block ({@link Configuration#INTERFACE_ENV});
+     *                      null for the one that routes to the rendezvous host.
+     * @return this.
+     */
+    public Context interfaceSpec(final String interfaceSpec)
+    {
+        this.interfaceSpec = interfaceSpec;
+        return this;
+    }
+
+    /**
+     * @return the interface setting, or null.
+     */
+    public String interfaceSpec()
+    {
+        return interfaceSpec;
+    }
+
+    /**
+     * @param ports the ports this rank may listen on ({@link Configuration#PORTS_ENV}).
+     * @return this.
+     */
+    public Context ports(final PortRange ports)
+    {
+        this.ports = null == ports ? PortRange.EPHEMERAL : ports;
+        return this;
+    }
+
+    /**
+     * @return the port range.
+     */
+    public PortRange ports()
+    {
+        return ports;
+    }
+
+    /**
+     * @param jobSecret the secret joining the job takes ({@link Configuration#JOB_SECRET_ENV}), or null for none.
+     * @return this.
+     */
+    public Context jobSecret(final byte[] jobSecret)
+    {
+        this.jobSecret = null == jobSecret ? null : jobSecret.clone();
+        return this;
+    }
+
+    /**
+     * @return whether a job secret is set (its value is not handed out).
+     */
+    public boolean hasJobSecret()
+    {
+        return null != jobSecret;
+    }
+
+    byte[] jobSecret()
+    {
+        return jobSecret;
+    }
+
+    /**
+     * @return the variable the rank came from ({@link Configuration#RANK_ENV} unless a scheduler's gave it).
+     */
+    String rankSource()
+    {
+        return rankSource;
+    }
+
+    /**
+     * @return the variable the world size came from.
+     */
+    String worldSizeSource()
+    {
+        return worldSizeSource;
+    }
+
+    /**
+     * @param sessionId the session id the rendezvous handed out.
+     */
+    void sessionId(final byte[] sessionId)
+    {
+        this.sessionId = sessionId;
+    }
+
+    /**
+     * @return the 16-byte session id of the rendezvous this rank joined, or null when it joined none.
+     */
+    public byte[] sessionId()
+    {
+        return null == sessionId ? null : sessionId.clone();
     }
 
     /**

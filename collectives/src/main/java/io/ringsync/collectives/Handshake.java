@@ -1,12 +1,11 @@
 package io.ringsync.collectives;
 
 import io.ringsync.collectives.status.RankStatusBoard;
+import io.ringsync.transport.HostIdentity;
 import io.ringsync.transport.InboundLink;
 import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -72,7 +71,7 @@ final class Handshake implements Dispatcher.HelloHandler
             return;
         }
         final long deadlineNs = System.nanoTime() + timeoutNs;
-        final String host = hostIdentity();
+        final String host = HostIdentity.current();
         final UnsafeBuffer message = new UnsafeBuffer(new byte[512 + host.length()]);
         final int length = wire.encodeHello(message, size, ProcessHandle.current().pid(), host);
         final boolean[] helloSent = new boolean[size];
@@ -247,39 +246,5 @@ final class Handshake implements Dispatcher.HelloHandler
             }
         }
         return true;
-    }
-
-    /**
-     * Host name plus boot id: PIDs are only comparable between processes of the same kernel.
-     */
-    private static String hostIdentity()
-    {
-        // the kernel's host name, not InetAddress.getLocalHost(): that may wait on a DNS lookup
-        String host = readFirstLine("/proc/sys/kernel/hostname");
-        if (host.isEmpty())
-        {
-            try
-            {
-                host = java.net.InetAddress.getLocalHost().getHostName();
-            }
-            catch (final Exception ignore)
-            {
-                host = "unknown";
-            }
-        }
-        final String id = host + "/" + readFirstLine("/proc/sys/kernel/random/boot_id");
-        return id.length() > 200 ? id.substring(0, 200) : id;
-    }
-
-    private static String readFirstLine(final String file)
-    {
-        try
-        {
-            return Files.readString(Path.of(file)).trim();
-        }
-        catch (final Exception ignore)
-        {
-            return "";
-        }
     }
 }

@@ -4,17 +4,20 @@ import io.ringsync.transport.Transport;
 import io.ringsync.transport.aeron.AeronMedia;
 import io.ringsync.transport.aeron.AeronTransport;
 import io.ringsync.transport.shm.ShmTransport;
+import io.ringsync.transport.tcp.TcpTransport;
 
 import java.io.File;
 
 /**
  * Opens the transport a concluded {@link Context} describes, for {@link Communicator#fromEnvironment()}, and
- * turns every problem of opening it into a {@link ConfigurationException} that says which variable to set.
+ * turns every problem of opening it into a {@link ConfigurationException} that says which variable to set. Ranks
+ * that meet at a rendezvous ({@link RendezvousSetup}) join it first: it gives them the job id and their peers'
+ * endpoints.
  */
 final class Transports
 {
     private static final String LAUNCH_HINT = "start every rank with `bin/ringsync launch --np N -- <command>`, " +
-        "which sets it, or set it yourself (see README, \"Environment\")";
+        "torchrun, mpirun or srun, which set it, or set it yourself (see README, \"Across hosts\")";
 
     private Transports()
     {
@@ -29,12 +32,20 @@ final class Transports
      */
     static Transport open(final Context ctx)
     {
-        final File jobDirectory = jobDirectory(ctx);
-        if (null != ctx.jobDirectory() || "shm".equals(ctx.transport()))
+        checkRankAndSize(ctx);
+        try (RendezvousSetup rendezvous = RendezvousSetup.isNeeded(ctx) ? RendezvousSetup.join(ctx) : null)
         {
-            ctx.statusDirectory(jobDirectory);
+            final File jobDirectory = jobDirectory(ctx);
+            if (null != ctx.jobDirectory() || "shm".equals(ctx.transport()))
+            {
+                ctx.statusDirectory(jobDirectory);
+            }
+            if ("tcp".equals(ctx.transport()))
+            {
+                return openTcp(ctx, rendezvous);
+            }
+            return "shm".equals(ctx.transport()) ? openShm(ctx, jobDirectory) : openAeron(ctx, jobDirectory);
         }
-        return open(ctx, jobDirectory);
     }
 
     /**
@@ -72,12 +83,7 @@ final class Transports
         return new File(parent, String.format("ringsync-%016x", ctx.jobId()));
     }
 
-    /**
-     * @param ctx          concluded settings with rank and world size.
-     * @param jobDirectory from {@link #jobDirectory(Context)}.
-     * @return this rank's mesh; it does not wait for peers.
-     */
-    private static Transport open(final Context ctx, final File jobDirectory)
+    private static void checkRankAndSize(final Context ctx)
     {
         final int rank = ctx.rank();
         final int worldSize = ctx.worldSize();
@@ -89,10 +95,34 @@ final class Transports
         if (rank < 0 || rank >= worldSize)
         {
             throw new ConfigurationException(rank < 0 ? Configuration.RANK_ENV + " is not set: " + LAUNCH_HINT :
-                Configuration.RANK_ENV + "=" + rank + " is out of range: with " + Configuration.WORLD_SIZE_ENV + "=" +
-                worldSize + " ranks are 0.." + (worldSize - 1), rank);
+                ctx.rankSource() + "=" + rank + " is out of range: with " + ctx.worldSizeSource() + "=" + worldSize +
+                " ranks are 0.." + (worldSize - 1) + " (`bin/ringsync env` shows every source of both)", rank);
         }
-        return "shm".equals(ctx.transport()) ? openShm(ctx, jobDirectory) : openAeron(ctx, jobDirectory);
+    }
+
+    private static Transport openTcp(final Context ctx, final RendezvousSetup rendezvous)
+    {
+        final TcpTransport.Context tcpCtx = new TcpTransport.Context()
+            .rank(ctx.rank())
+            .worldSize(ctx.worldSize())
+            .jobId(ctx.jobId())
+            .endpoints(rendezvous.table().endpointColumn(0))
+            .listener(rendezvous.takeListener())
+            .connectTimeoutNs(rendezvous.connectTimeoutNs());
+        try
+        {
+            return TcpTransport.connect(tcpCtx);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw new ConfigurationException("rank " + ctx.rank() + ": bad tcp transport setting: " + ex.getMessage(),
+                -1, ex);
+        }
+        catch (final RuntimeException ex)
+        {
+            throw new ConfigurationException("rank " + ctx.rank() + ": could not open the tcp transport: " +
+                ex.getMessage(), -1, ex);
+        }
     }
 
     /**
@@ -181,7 +211,8 @@ final class Transports
             if (null == ctx.udpEndpoints())
             {
                 throw new ConfigurationException(Configuration.UDP_ENDPOINTS_ENV + " is not set: udp needs one " +
-                    "host:port per rank, comma-separated in rank order, identical on every rank; " + LAUNCH_HINT, -1);
+                    "host:port per rank, comma-separated in rank order, identical on every rank, or a rendezvous (" +
+                    Configuration.RENDEZVOUS_ENV + ") where the ranks learn each other's; " + LAUNCH_HINT, -1);
             }
             transportCtx.udpEndpoints(ctx.udpEndpoints()).mtuLength(ctx.udpMtu());
         }

@@ -168,7 +168,8 @@ class AeronEnvironmentTest
         assertMessage(noRank, "RINGSYNC_RANK is not set");
 
         assertMessage(env(2, 2, "ipc"), "RINGSYNC_RANK=2 is out of range");
-        assertMessage(env(0, 2, "tcp"), "RINGSYNC_TRANSPORT=tcp is not a transport");
+        assertMessage(env(0, 2, "tcp"), "RINGSYNC_TRANSPORT=tcp needs a rendezvous: set RINGSYNC_RENDEZVOUS=host:port");
+        assertMessage(env(0, 2, "pigeon"), "RINGSYNC_TRANSPORT=pigeon is not a transport");
         assertMessage(env(0, 2, "ipc"), "RINGSYNC_AERON_DIR is not set");
 
         final Map<String, String> noDriver = env(0, 2, "ipc");

@@ -67,7 +67,7 @@ public class ProcessAllReduceBenchmark
     @Param({ "4096", "65536", "1048576", "16777216" })
     public int bytes;
 
-    @Param({ "ipc", "udp", "shm" })
+    @Param({ "ipc", "udp", "shm", "tcp" })
     public String transport;
 
     @Param({ "2" })
@@ -123,8 +123,17 @@ public class ProcessAllReduceBenchmark
             case "shm":
                 break;
 
+            case "tcp":
+                // rank 0, this JVM, serves the rendezvous where the peers learn each other's ports
+                try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1,
+                    java.net.InetAddress.getLoopbackAddress()))
+                {
+                    env.put(Configuration.RENDEZVOUS_ENV, "127.0.0.1:" + socket.getLocalPort());
+                }
+                break;
+
             default:
-                throw new IllegalArgumentException("transport " + transport + ": use ipc, udp or shm");
+                throw new IllegalArgumentException("transport " + transport + ": use ipc, udp, shm or tcp");
         }
 
         // a JVM that exits without tearing down (System.exit, SIGTERM) still stops its peers (which also watch it

@@ -110,19 +110,15 @@ final class TcpEndpoint implements Runnable
     {
         final String host = null != ctx.listenHost() ? ctx.listenHost() : ctx.host(ctx.rank());
         final int port = ctx.port(ctx.rank());
-        ServerSocketChannel server = null;
+        ServerSocketChannel server = ctx.listener();
         Selector selector = null;
         try
         {
-            final InetSocketAddress address = new InetSocketAddress(InetAddress.getByName(host), port);
-            server = ServerSocketChannel.open();
-            server.setOption(StandardSocketOptions.SO_REUSEADDR, true);
-            if (ctx.socketReceiveBufferLength() > 0)
+            if (null == server)
             {
-                // set on the listener so that accepted sockets get a window scale to match
-                server.setOption(StandardSocketOptions.SO_RCVBUF, ctx.socketReceiveBufferLength());
+                server = bindListener(new InetSocketAddress(InetAddress.getByName(host), port),
+                    ctx.socketReceiveBufferLength(), ctx.acceptBacklog());
             }
-            server.bind(address, ctx.acceptBacklog());
             server.configureBlocking(false);
             selector = Selector.open();
             server.register(selector, SelectionKey.OP_ACCEPT, null);
@@ -134,7 +130,32 @@ final class TcpEndpoint implements Runnable
             closeQuietly(server);
             throw new IllegalStateException("rank " + ctx.rank() + " cannot listen on " + host + ":" + port +
                 " (its entry in endpoints" + (null != ctx.listenHost() ? ", host overridden by listenHost" : "") +
-                "): " + ex, ex);
+                (null != ctx.listener() ? ", listener given" : "") + "): " + ex, ex);
+        }
+    }
+
+    /**
+     * Open a listening socket as a rank's endpoint wants it: address reuse, and the receive buffer set before
+     * binding, so that accepted sockets get a window scale to match.
+     */
+    static ServerSocketChannel bindListener(
+        final InetSocketAddress address, final int socketReceiveBufferLength, final int backlog) throws IOException
+    {
+        final ServerSocketChannel server = ServerSocketChannel.open();
+        try
+        {
+            server.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+            if (socketReceiveBufferLength > 0)
+            {
+                server.setOption(StandardSocketOptions.SO_RCVBUF, socketReceiveBufferLength);
+            }
+            server.bind(address, backlog);
+            return server;
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            closeQuietly(server);
+            throw ex;
         }
     }
 

@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
+import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.util.Arrays;
 import java.util.Objects;
@@ -198,7 +199,8 @@ public final class TcpTransport implements Transport
     }
 
     /**
-     * Bind this rank's listening socket and start connecting to every peer. Does not wait for peers.
+     * Bind this rank's listening socket (or take over {@link Context#listener()}) and start connecting to every
+     * peer. Does not wait for peers.
      *
      * @param ctx settings; concluded here.
      * @return the transport, the job's mesh of id {@link Context#meshId()}.
@@ -207,7 +209,15 @@ public final class TcpTransport implements Transport
      */
     public static TcpTransport connect(final Context ctx)
     {
-        ctx.conclude();
+        try
+        {
+            ctx.conclude();
+        }
+        catch (final RuntimeException ex)
+        {
+            TcpEndpoint.closeQuietly(ctx.listener());
+            throw ex;
+        }
         final TcpEndpoint endpoint = TcpEndpoint.open(ctx);
         final int[] all = new int[ctx.worldSize()];
         Arrays.setAll(all, i -> i);
@@ -223,6 +233,23 @@ public final class TcpTransport implements Transport
         }
         endpoint.start();
         return transport;
+    }
+
+    /**
+     * Bind a listening socket the way a rank's endpoint wants it (address reuse; the receive buffer, when given, set
+     * before binding so that accepted connections get a window scale to match), for
+     * {@link Context#listener(ServerSocketChannel)}: a rank that must tell its peers its port before it connects (a
+     * rendezvous) binds first, on any free port, and hands the socket over.
+     *
+     * @param address                   to bind, port 0 for any free one.
+     * @param socketReceiveBufferLength SO_RCVBUF, 0 for the kernel's autotuning; the same as the Context's.
+     * @return the bound socket, blocking; the caller closes it unless a transport took it.
+     * @throws IOException when it cannot be bound.
+     */
+    public static ServerSocketChannel bindListener(final InetSocketAddress address, final int socketReceiveBufferLength)
+        throws IOException
+    {
+        return TcpEndpoint.bindListener(address, socketReceiveBufferLength, ACCEPT_BACKLOG_DEFAULT);
     }
 
     /**
@@ -641,6 +668,7 @@ public final class TcpTransport implements Transport
         private String[] hosts;
         private int[] ports;
         private String listenHost;
+        private ServerSocketChannel listener;
         private int windowLength = WINDOW_LENGTH_FROM_WORLD_SIZE;
         private long connectTimeoutNs = CONNECT_TIMEOUT_NS_DEFAULT;
         private long connectRetryIntervalNs = CONNECT_RETRY_INTERVAL_NS_DEFAULT;
@@ -702,6 +730,21 @@ public final class TcpTransport implements Transport
             if (null != listenHost && listenHost.isBlank())
             {
                 listenHost = null;
+            }
+
+            if (null != listener)
+            {
+                final int listenerPort = listener.socket().getLocalPort();
+                if (!listener.isOpen() || listenerPort <= 0)
+                {
+                    throw new IllegalArgumentException("listener is " + (listener.isOpen() ? "not bound" : "closed") +
+                        ": give a bound listener (TcpTransport.bindListener), or none");
+                }
+                if (listenerPort != ports[rank])
+                {
+                    throw new IllegalArgumentException("listener is bound to port " + listenerPort + " but this " +
+                        "rank's endpoint is " + endpoints[rank] + ": give every rank the port its listener has");
+                }
             }
 
             if (WINDOW_LENGTH_FROM_WORLD_SIZE == windowLength)
@@ -903,6 +946,27 @@ public final class TcpTransport implements Transport
         public String listenHost()
         {
             return listenHost;
+        }
+
+        /**
+         * @param listener a listening socket bound already ({@link TcpTransport#bindListener}), on this rank's
+         *                 endpoint port, for {@link TcpTransport#connect(Context)} to take over instead of binding one:
+         *                 a rank whose port is chosen before its peers know it (the rendezvous) binds first. The
+         *                 transport closes it with its last mesh, or when connect fails. Null (default): connect binds.
+         * @return this.
+         */
+        public Context listener(final ServerSocketChannel listener)
+        {
+            this.listener = listener;
+            return this;
+        }
+
+        /**
+         * @return the pre-bound listener, or null.
+         */
+        public ServerSocketChannel listener()
+        {
+            return listener;
         }
 
         /**
