@@ -17,7 +17,8 @@
 # --extra-systems SYSTEM@CAP,... runs a system only under those caps (udp is slow under caps: udp@none).
 #
 # A layout HxL puts ranks r = 0..H*L-1 on host r/L + 1. Writes DIR/raw/<cap>-h<H>x<L>-round<R>-<system>.csv and
-# .stderr (first line: the CPU idle share before the run), DIR/machine.txt, then runs summarize-cluster.py DIR
+# .stderr (first line: the CPU idle share before the run; then the run's output; last: the CPU share other jobs
+# took during the run, bench/cluster/foreign-cpu.py, and the exit status), DIR/machine.txt, then runs summarize-cluster.py DIR
 # (combined.csv, summary.md) and the charts (io.ringsync.bench.charts.ClusterCharts). Needs root; removes the
 # hosts on exit, also on failure.
 set -euo pipefail
@@ -88,11 +89,11 @@ cpu_idle_percent() {
   for i in 1 2 3 4 5 6 7 8; do total=$((total + b[i] - a[i])); done
   echo $(( total > 0 ? 100 * (b[4] - a[4] + b[5] - a[5]) / total : 0 ))
 }
-wait_quiet() {
-  local deadline=$((SECONDS + quiet_wait)) idle
+wait_quiet() {  # sets idle (not a command substitution, so that a signal ends the wait within seconds)
+  local deadline=$((SECONDS + quiet_wait))
   while :; do
     idle=$(cpu_idle_percent)
-    if [ "$idle" -ge 85 ] || [ "$SECONDS" -ge "$deadline" ]; then echo "$idle"; return; fi
+    if [ "$idle" -ge 85 ] || [ "$SECONDS" -ge "$deadline" ]; then return; fi
     sleep 4
   done
 }
@@ -121,15 +122,17 @@ system_command() {
 
 run_id=0
 run() {  # CAP HOSTS PER_HOST ROUND SYSTEM
-  local cap=$1 h=$2 per=$3 round=$4 system=$5 n port ep="" r pids=() status=0 idle
+  local cap=$1 h=$2 per=$3 round=$4 system=$5 n port ep="" r pids=() status=0
   n=$((h * per))
   run_id=$((run_id + 1))
   port=$((30000 + (run_id % 1000) * 20))
   for r in $(seq 0 $((n - 1))); do ep+="${ep:+,}10.77.0.$((r / per + 1)):$((port + 1 + r % per))"; done
   local base="$out/raw/$cap-h${h}x$per-round$round-$system"
-  idle=$(wait_quiet)
+  wait_quiet
   echo "cpu idle before the run: $idle %" > "$base.stderr"
   local start=$SECONDS
+  # what other jobs took of the CPUs while this run went on (processes outside the simulated hosts)
+  python3 "$here/foreign-cpu.py" snapshot "$out/raw/.snapshot"
   if [ "$system" = openmpi ]; then
     local hostlist=""
     for r in $(seq 1 "$h"); do hostlist+="${hostlist:+,}host$r:$per"; done
@@ -150,7 +153,12 @@ run() {  # CAP HOSTS PER_HOST ROUND SYSTEM
     done
     for pid in "${pids[@]}"; do wait "$pid" || status=$?; done
   fi
-  echo "$cap h${h}x$per round $round $system: exit $status, $(grep -c '^[0-9]' "$base.csv" || true) rows, $((SECONDS - start)) s, cpu idle before $idle %" >&2
+  local foreign
+  foreign=$(python3 "$here/foreign-cpu.py" delta "$out/raw/.snapshot" $(seq -f "${RINGSYNC_NETNS_PREFIX}h%g" 1 "$h") \
+    "${RINGSYNC_NETNS_PREFIX}sw")
+  rm -f "$out/raw/.snapshot"
+  echo "$cap h${h}x$per round $round $system: exit $status, $(grep -c '^[0-9]' "$base.csv" || true) rows, $((SECONDS - start)) s, cpu idle before $idle %, $foreign" >&2
+  echo "$foreign" >> "$base.stderr"
   echo "exit status: $status" >> "$base.stderr"
   return 0
 }

@@ -18,7 +18,7 @@ out = sys.argv[1]
 PEERS = ["gloo", "openmpi"]
 COLUMNS = ["bytes", "type", "np", "transport", "algorithm", "iters", "p50_us", "p99_us", "mean_us", "algbw_GBps",
            "busbw_GBps"]
-rows, idles, failures = [], [], []
+rows, idles, failures, foreign = [], [], [], {}
 for path in sorted(glob.glob(os.path.join(out, "raw", "*.csv"))):
     match = re.match(r"(.+)-h(\d+)x(\d+)-round(\d+)-(.+)\.csv$", os.path.basename(path))
     if not match:
@@ -31,6 +31,9 @@ for path in sorted(glob.glob(os.path.join(out, "raw", "*.csv"))):
         found = re.search(r"cpu idle before the run: (\d+) %", text)
         if found:
             idles.append(int(found.group(1)))
+        share = re.search(r"foreign cpu during the run: ([\d.]+) %", text)
+        if share:
+            foreign[(cap, hosts, per, round_, system)] = float(share.group(1))
         status = re.search(r"exit status: (\d+)", text)
         if status and status.group(1) != "0":
             failures.append(f"{cap} h{hosts}x{per} round {round_} {system} (exit {status.group(1)})")
@@ -91,6 +94,14 @@ if idles:
     lines += [f"CPU idle share found before each run (over 1 s, after waiting up to --quiet-wait for >= 85 %): "
               f"median {statistics.median(idles)} %, min {min(idles)} %, {sum(i >= 85 for i in idles)} of "
               f"{len(idles)} runs at 85 % or more.", ""]
+if foreign:
+    shares = list(foreign.values())
+    busy = sorted(((v, k) for k, v in foreign.items() if v >= 20), reverse=True)
+    lines += [f"CPU share other jobs took during the runs (processes outside the simulated hosts, a floor: "
+              f"bench/cluster/foreign-cpu.py): median {statistics.median(shares):.0f} %, max {max(shares):.0f} %; "
+              f"{len(busy)} of {len(shares)} runs at 20 % or more" +
+              (": " + ", ".join(f"{k[0]} h{k[1]}x{k[2]} round {k[3]} {k[4]} {v:.0f} %" for v, k in busy) if busy
+               else "") + ".", ""]
 lines += ["Each host is a network namespace (veth on a bridge, MTU 1500) with its own hostname and /dev/shm; all hosts "
           "share this machine's CPUs. Times in microseconds; one call's time is the slowest rank's. Every system ran "
           "once per round, the order rotated per round. `wire` is the time the cap needs for the flat ring's bytes "
