@@ -3,15 +3,18 @@
 # under a wrapper (strace -c -f, perf stat, ...), under the bench lock after waiting for idle CPUs. Uses a host set of
 # its own (RINGSYNC_NETNS_PREFIX=ringsync-probe-), brought up and removed by this script.
 #
-#   bench/cluster/probe.sh --layout 4x1 --sizes 16MiB [--cap 1gbit] [--budget 1] [--transport tcp]
+#   bench/cluster/probe.sh --layout 4x1 --sizes 16MiB [--cap 1gbit] [--budget 1] [--transport tcp|udp|gloo|openmpi]
 #       [--env 'RINGSYNC_CHUNK_BYTES=131072 ...'] [--args '--window 8388608'] [--wrap-rank 1]
-#       [--wrap 'strace -c -f -o /tmp/x'] [--quiet-wait 120]
+#       [--wrap 'strace -c -f -o /tmp/x'] [--classes DIR] [--mpi BINARY] [--quiet-wait 120]
 #
-# Prints rank 0's CSV rows on stdout; the wrapper's output goes where its own options say.
+# --classes puts a directory of classes before benchmarks.jar (a NetBench compiled on the side); --mpi names the
+# mpi_allreduce binary (default: the one bench/peers/run-openmpi.sh builds). Prints rank 0's CSV rows on stdout; the
+# wrapper's output goes where its own options say.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 layout=4x1 sizes=16MiB cap=none budget=1 transport=tcp env_words="" args="" wrap_rank=-1 wrap="" quiet_wait=120
+classes="" mpibin=${TMPDIR:-/tmp}/ringsync-peers-$(id -u)/mpi_allreduce
 while [ $# -gt 0 ]; do
   case "$1" in
     --layout) layout=$2; shift 2 ;;
@@ -24,6 +27,8 @@ while [ $# -gt 0 ]; do
     --wrap-rank) wrap_rank=$2; shift 2 ;;
     --wrap) wrap=$2; shift 2 ;;
     --quiet-wait) quiet_wait=$2; shift 2 ;;
+    --classes) classes=$2; shift 2 ;;
+    --mpi) mpibin=$2; shift 2 ;;
     *) echo "probe.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -51,11 +56,26 @@ flock -x 9
 echo "probe: $layout cap $cap $transport env [$env_words] args [$args] wrap rank $wrap_rank [$wrap], cpu idle before $idle %" >&2
 pids=()
 status=0
+if [ "$transport" = openmpi ]; then
+  hostlist=""
+  for i in $(seq 1 "$h"); do hostlist+="${hostlist:+,}host$i:$per"; done
+  timeout 600 "$here/rsh" host1 mpirun --allow-run-as-root --bind-to none -np "$n" --host "$hostlist" \
+    --mca plm_rsh_agent "$here/rsh" --mca pml ob1 --mca btl tcp,self --mca btl_tcp_if_include eth0 \
+    --mca oob_tcp_if_include eth0 --mca mpi_yield_when_idle 1 "$mpibin" -s "$sizes" -t float32 -b "$budget" || status=$?
+  flock -u 9
+  exit "$status"
+fi
 for r in $(seq $((n - 1)) -1 0); do
-  cmd="env $env_words java --add-exports java.base/jdk.internal.misc=ALL-UNNAMED --add-modules jdk.incubator.vector"
-  cmd+=" -Xmx1g -XX:+UseParallelGC -cp $jar io.ringsync.bench.NetBench --transport $transport --rank $r --np $n"
-  cmd+=" --endpoints $ep --sizes $sizes --budget $budget --job-id $port $args"
-  [ "$transport" = udp ] && cmd+=" --job-dir /dev/shm/ringsync-probe-$port-$r"
+  if [ "$transport" = gloo ]; then
+    cmd="env GLOO_SOCKET_IFNAME=eth0 OMP_NUM_THREADS=1 ${RINGSYNC_PYTHON:-/usr/bin/python3}"
+    cmd+=" $root/bench/peers/gloo_allreduce.py --np $n --sizes $sizes --budget $budget --rank $r --port $port"
+    cmd+=" --master 10.77.0.1"
+  else
+    cmd="env $env_words java --add-exports java.base/jdk.internal.misc=ALL-UNNAMED --add-modules jdk.incubator.vector"
+    cmd+=" -Xmx1g -XX:+UseParallelGC -cp ${classes:+$classes:}$jar io.ringsync.bench.NetBench --transport $transport"
+    cmd+=" --rank $r --np $n --endpoints $ep --sizes $sizes --budget $budget --job-id $port $args"
+    [ "$transport" = udp ] && cmd+=" --job-dir /dev/shm/ringsync-probe-$port-$r"
+  fi
   [ "$r" = "$wrap_rank" ] && cmd="$wrap $cmd"
   if [ "$r" = 0 ]; then
     timeout 600 "$here/rsh" "host$((r / per + 1))" "$cmd" 2> >(grep -v -e incubator -e '^NetBench' >&2) || status=$?
