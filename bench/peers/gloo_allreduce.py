@@ -17,8 +17,8 @@ Rank 0 prints p50 / p99 (nearest rank) and the mean of those maxima; algbw = byt
 busbw = algbw * 2 (np - 1) / np.
 
 Output: one CSV header and one row per size, the columns of `ringsync bench`:
-  bytes,type,np,transport,algorithm,iters,p50_us,p99_us,mean_us,algbw_GBps,busbw_GBps
-with transport = gloo-tcp and algorithm = default (ProcessGroupGloo picks Gloo's algorithm).
+  bytes,type,np,transport,algorithm,iters,p50_us,p99_us,mean_us,algbw_GBps,busbw_GBps,cpu_us
+(cpu_us: the CPU time of all ranks together per timed call, every thread) with transport = gloo-tcp and algorithm = default (ProcessGroupGloo picks Gloo's algorithm).
 
 Usage: python3 gloo_allreduce.py --np N [--sizes 4KiB,1MiB] [--type float32|float64] [--budget S]
 Run it with the python3 that has torch (Debian's python3-torch: /usr/bin/python3); run-gloo.sh does.
@@ -33,7 +33,7 @@ import subprocess
 import sys
 import time
 
-HEADER = "bytes,type,np,transport,algorithm,iters,p50_us,p99_us,mean_us,algbw_GBps,busbw_GBps"
+HEADER = "bytes,type,np,transport,algorithm,iters,p50_us,p99_us,mean_us,algbw_GBps,busbw_GBps,cpu_us"
 MIN_ITERS = 20
 MAX_ITERS = 100000
 WARMUP_BYTES_BUDGET = 32 << 20
@@ -106,12 +106,16 @@ def run_rank(args):
         clock = time.perf_counter_ns
         all_reduce = dist.all_reduce
         op = dist.ReduceOp.SUM
+        cpu_before = time.process_time_ns()
         for i in range(iters):
             start = clock()
             all_reduce(buffer, op=op)
             times[i] = clock() - start
+        # CPU time of every thread of this process (Python's, the process group's, Gloo's) over the timed calls
+        cpu = torch.tensor([float(time.process_time_ns() - cpu_before)], dtype=torch.float64)
         slowest = torch.tensor(times, dtype=torch.float64)
         dist.all_reduce(slowest, op=dist.ReduceOp.MAX)
+        dist.all_reduce(cpu, op=dist.ReduceOp.SUM)
 
         if rank == 0:
             values = sorted(slowest.tolist())
@@ -119,7 +123,7 @@ def run_rank(args):
             algbw = nbytes / mean_ns if mean_ns > 0 else 0.0
             print(f"{nbytes},{args.type},{n},gloo-tcp,default,{iters},{nearest_rank(values, 50) / 1e3:.3f},"
                   f"{nearest_rank(values, 99) / 1e3:.3f},{mean_ns / 1e3:.3f},{algbw:.6f},"
-                  f"{algbw * 2.0 * (n - 1) / n:.6f}", flush=True)
+                  f"{algbw * 2.0 * (n - 1) / n:.6f},{cpu.item() / iters / 1e3:.1f}", flush=True)
         del buffer
     dist.barrier()
     dist.destroy_process_group()

@@ -10,8 +10,9 @@
  * rank 0 prints p50 / p99 (nearest rank) and the mean of those maxima, algbw = bytes / mean and
  * busbw = algbw * 2 (n - 1) / n.
  *
- * Output: one CSV header and one row per size, columns as ringsync's bench:
- *   bytes,type,np,transport,algorithm,iters,p50_us,p99_us,mean_us,algbw_GBps,busbw_GBps
+ * Output: one CSV header and one row per size, columns as ringsync's bench, and cpu_us (the CPU time of all ranks
+ * together per timed call, every thread):
+ *   bytes,type,np,transport,algorithm,iters,p50_us,p99_us,mean_us,algbw_GBps,busbw_GBps,cpu_us
  *
  * Usage: mpirun -np N ./mpi_allreduce [-s SIZES] [-t float32|float64] [-b BUDGET_S] [-i ITERS] [-w WARMUP]
  *        SIZES: comma-separated, with optional B/KiB/MiB/GiB suffix.
@@ -28,6 +29,13 @@ static double now_s(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static double cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
@@ -113,7 +121,7 @@ int main(int argc, char **argv)
 
     if (0 == rank)
     {
-        printf("bytes,type,np,transport,algorithm,iters,p50_us,p99_us,mean_us,algbw_GBps,busbw_GBps\n");
+        printf("bytes,type,np,transport,algorithm,iters,p50_us,p99_us,mean_us,algbw_GBps,busbw_GBps,cpu_us\n");
         fflush(stdout);
     }
 
@@ -160,13 +168,17 @@ int main(int argc, char **argv)
         double *times = malloc(sizeof(double) * (size_t)iters);
         double *slowest = malloc(sizeof(double) * (size_t)iters);
         MPI_Barrier(MPI_COMM_WORLD);
+        const double cpu_before = cpu_s();
         for (long i = 0; i < iters; i++)
         {
             const double start = now_s();
             MPI_Allreduce(MPI_IN_PLACE, buffer, (int)count, datatype, MPI_SUM, MPI_COMM_WORLD);
             times[i] = now_s() - start;
         }
+        /* CPU time of every thread of this process over the timed calls, summed over the ranks */
+        double cpu = cpu_s() - cpu_before, cpu_sum = 0;
         MPI_Reduce(times, slowest, (int)iters, MPI_DOUBLE, MPI_MAX, 0, MPI_COMM_WORLD);
+        MPI_Reduce(&cpu, &cpu_sum, 1, MPI_DOUBLE, MPI_SUM, 0, MPI_COMM_WORLD);
         if (0 == rank)
         {
             double sum = 0;
@@ -174,9 +186,9 @@ int main(int argc, char **argv)
             qsort(slowest, (size_t)iters, sizeof(double), by_value);
             const double mean = sum / (double)iters;
             const double algbw = (double)bytes / mean / 1e9;
-            printf("%ld,%s,%d,openmpi,default,%ld,%.2f,%.2f,%.2f,%.3f,%.3f\n", bytes, type, np, iters,
+            printf("%ld,%s,%d,openmpi,default,%ld,%.2f,%.2f,%.2f,%.3f,%.3f,%.1f\n", bytes, type, np, iters,
                 nearest_rank(slowest, iters, 50) * 1e6, nearest_rank(slowest, iters, 99) * 1e6, mean * 1e6,
-                algbw, algbw * 2.0 * (np - 1) / np);
+                algbw, algbw * 2.0 * (np - 1) / np, cpu_sum / (double)iters * 1e6);
             fflush(stdout);
         }
         free(times);

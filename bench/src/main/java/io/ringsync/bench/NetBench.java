@@ -23,7 +23,8 @@ import java.util.concurrent.TimeUnit;
  * {@link Communicator#connect(Transport, Context)} and times float32 SUM calls the way {@code ringsync bench} and
  * {@code bench/peers} do (a correctness check per size, untimed warm-up, then each call timed on every rank and the
  * slowest rank's time taken per call through an allReduce(MAX) of the times). Rank 0 prints the CSV rows of
- * {@code ringsync bench}. Run one per (simulated) host, e.g. by {@code bench/cluster/compare-netns.sh}.
+ * {@code ringsync bench} and a twelfth column, {@code cpu_us}: the CPU time all ranks together spent per timed call
+ * (every thread, user and system). Run one per (simulated) host, e.g. by {@code bench/cluster/compare-netns.sh}.
  * <pre>
  * NetBench --transport tcp|udp --rank R --np N --endpoints host:port,host:port,... [--sizes 4KiB,1MiB]
  *          [--budget 2] [--job-id ID] [--wait none|epoll] [--window BYTES] [--socket-buffer BYTES] [--job-dir DIR]
@@ -37,7 +38,8 @@ import java.util.concurrent.TimeUnit;
  */
 public final class NetBench
 {
-    static final String HEADER = "bytes,type,np,transport,algorithm,iters,p50_us,p99_us,mean_us,algbw_GBps,busbw_GBps";
+    static final String HEADER =
+        "bytes,type,np,transport,algorithm,iters,p50_us,p99_us,mean_us,algbw_GBps,busbw_GBps,cpu_us";
     static final int EPOLL_AFTER_IDLE_ROUNDS = Integer.getInteger("ringsync.bench.epollAfterIdleRounds", 64);
     static final long EPOLL_WAIT_US = 1000;
 
@@ -165,13 +167,18 @@ public final class NetBench
             Math.min(SweepWorker.MAX_ITERS, Math.round(budget * 1e9 / Math.max(1.0, agreed[0]))));
 
         final double[] times = new double[iters];
+        final long cpuBefore = processCpuNs();
         for (int i = 0; i < iters; i++)
         {
             final long start = System.nanoTime();
             comm.allReduce(vector, ReduceOp.SUM);
             times[i] = System.nanoTime() - start;
         }
+        // the CPU time every thread of every rank spent on the timed calls, per call: on a machine shared with other
+        // work this shows what a call costs when wall times only show what the scheduler gave
+        final double[] cpu = { processCpuNs() - cpuBefore };
         comm.allReduce(times, ReduceOp.MAX);
+        comm.allReduce(cpu, ReduceOp.SUM);
         Arrays.sort(times);
         double sum = 0;
         for (final double t : times)
@@ -180,9 +187,18 @@ public final class NetBench
         }
         final double meanNs = sum / iters;
         final double algbw = meanNs > 0 ? bytes / meanNs : 0;
-        return String.format(Locale.ROOT, "%d,float32,%d,%s,%s,%d,%.3f,%.3f,%.3f,%.6f,%.6f",
+        return String.format(Locale.ROOT, "%d,float32,%d,%s,%s,%d,%.3f,%.3f,%.3f,%.6f,%.6f,%.1f",
             bytes, n, label, SweepWorker.algorithm(comm, bytes), iters, nearestRank(times, 50) / 1e3,
-            nearestRank(times, 99) / 1e3, meanNs / 1e3, algbw, algbw * 2.0 * (n - 1) / n);
+            nearestRank(times, 99) / 1e3, meanNs / 1e3, algbw, algbw * 2.0 * (n - 1) / n, cpu[0] / iters / 1e3);
+    }
+
+    /** CPU time of this process, every thread, user and system; -1 where the JVM cannot tell. */
+    private static long processCpuNs()
+    {
+        final java.lang.management.OperatingSystemMXBean os =
+            java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        return os instanceof com.sun.management.OperatingSystemMXBean ?
+            ((com.sun.management.OperatingSystemMXBean)os).getProcessCpuTime() : -1;
     }
 
     private static double nearestRank(final double[] sorted, final double percentile)
