@@ -10,6 +10,11 @@
 # Systems (add a variant with one line in system_command below):
 #   tcp      ringsync NetBench, TcpTransport, explicit endpoints (10.77.0.H:port, one port per rank of a host)
 #   udp      ringsync NetBench, AeronTransport over UDP (its driver embedded, its directory on the host's /dev/shm)
+#   tcp-auto ringsync as a user's program joins: Communicator.fromEnvironment with RINGSYNC_RANK, _WORLD_SIZE and
+#            RINGSYNC_RENDEZVOUS=10.77.0.1:port (rank 0 serves it), RINGSYNC_INTERFACE=eth0; host-aware AllReduce when
+#            ranks share a host (the default)
+#   tcp-flat the same with RINGSYNC_HIERARCHY=flat (one ring over every rank, ranks of a host talking TCP)
+#   tcp-bf16 tcp-auto with RINGSYNC_WIRE=bf16 (float32 crosses the links as bfloat16)
 #   gloo     torch.distributed all_reduce, backend gloo, one process per rank started into its host
 #            (GLOO_SOCKET_IFNAME=eth0, rendezvous on host1)
 #   openmpi  mpirun on host1, orteds started through bench/cluster/rsh, MPI_Allreduce over btl tcp (tcp,self: ranks of
@@ -99,9 +104,8 @@ wait_quiet() {  # sets idle (not a command substitution, so that a signal ends t
 }
 
 # system_command SYSTEM RANK NP PER_HOST PORT ENDPOINTS RUN_ID: the words to run for one rank on its host (through
-# rsh, which passes no environment: variables go in with env). A ringsync variant of the environment (once on main:
-# RINGSYNC_HIERARCHY=auto, RINGSYNC_WIRE=bf16, ...) is one more line here, e.g.
-#   tcp-bf16) ringsync tcp RINGSYNC_WIRE=bf16 ;;
+# rsh, which passes no environment: variables go in with env). A ringsync variant of the environment is one more
+# line here.
 system_command() {
   local system=$1 r=$2 n=$3 per=$4 port=$5 ep=$6 id=$7
   ringsync() {  # TRANSPORT [VAR=VALUE...]
@@ -111,8 +115,16 @@ system_command() {
     [ "$transport" = udp ] && cmd+=(--job-dir "/dev/shm/ringsync-cluster-$id-$r")
     return 0
   }
+  from_environment() {  # LABEL [VAR=VALUE...]
+    local label=$1; shift
+    cmd=(env RINGSYNC_RANK="$r" RINGSYNC_WORLD_SIZE="$n" RINGSYNC_RENDEZVOUS="10.77.0.1:$port" RINGSYNC_INTERFACE=eth0
+      RINGSYNC_TIMEOUT_MS=60000 "$@" "${java[@]}" --transport env --label "$label" --sizes "$sizes" --budget "$budget")
+  }
   case "$system" in
     tcp) ringsync tcp ;;
+    tcp-auto) from_environment tcp-auto ;;
+    tcp-flat) from_environment tcp-flat RINGSYNC_HIERARCHY=flat ;;
+    tcp-bf16) from_environment tcp-bf16 RINGSYNC_WIRE=bf16 ;;
     udp) ringsync udp ;;
     gloo) cmd=(env GLOO_SOCKET_IFNAME=eth0 OMP_NUM_THREADS=1 "$python" "$root/bench/peers/gloo_allreduce.py"
       --np "$n" --sizes "$sizes" --budget "$budget" --rank "$r" --port "$port" --master 10.77.0.1) ;;

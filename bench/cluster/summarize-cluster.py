@@ -142,8 +142,11 @@ for cap in caps:
         lines.append("")
         ours = [s for s in systems if s not in PEERS]
         pairs = [(a, p) for a in ours for p in PEERS if p in systems]
+        # ringsync's variants against each other: host-aware against the flat ring, bfloat16 against float32
+        pairs += [(a, p) for a, p in [("tcp-auto", "tcp-flat"), ("tcp-bf16", "tcp-auto")] if a in systems and p in systems]
         if pairs:
-            lines += ["p50 ratios ringsync / peer, round by round: median (range)", "",
+            lines += ["p50 ratios ringsync / peer (and between ringsync's variants), round by round: median (range)",
+                      "",
                       "| size | " + " | ".join(f"{a} / {p}" for a, p in pairs) +
                       (" | tcp p50 / wire |" if capped and "tcp" in systems else " |"),
                       "|---|" + "---|" * (len(pairs) + (1 if capped and "tcp" in systems else 0))]

@@ -28,7 +28,11 @@ import java.util.concurrent.TimeUnit;
  * <pre>
  * NetBench --transport tcp|udp --rank R --np N --endpoints host:port,host:port,... [--sizes 4KiB,1MiB]
  *          [--budget 2] [--job-id ID] [--wait none|epoll] [--window BYTES] [--socket-buffer BYTES] [--job-dir DIR]
+ * NetBench --transport env --label LABEL [--sizes ...] [--budget ...]
  * </pre>
+ * {@code --transport env} joins as a user's program does, with {@link Communicator#fromEnvironment()} (rank, world
+ * size, rendezvous, {@code RINGSYNC_HIERARCHY}, {@code RINGSYNC_WIRE} from the environment), so the host-aware path
+ * is taken when ranks share a host; {@code --label} names the variant in the CSV's transport column.
  * Settings of the communicator come from the environment as for {@code Communicator.fromEnvironment}
  * ({@code RINGSYNC_CHUNK_BYTES}, {@code RINGSYNC_IDLE}, ...). {@code --wait epoll} runs the tcp transport behind a
  * stand-in for the idle strategy the collectives do not have yet: once a rank made no progress for
@@ -60,6 +64,7 @@ public final class NetBench
         int window = 0;
         String jobDir = null;
         int socketBuffer = 0;
+        String envLabel = "env";
         for (int i = 0; i < args.length; i++)
         {
             final String value = i + 1 < args.length ? args[i + 1] : null;
@@ -76,8 +81,17 @@ public final class NetBench
                 case "--window": window = Integer.parseInt(value); i++; break;
                 case "--job-dir": jobDir = value; i++; break;
                 case "--socket-buffer": socketBuffer = Integer.parseInt(value); i++; break;
+                case "--label": envLabel = value; i++; break;
                 default: throw new IllegalArgumentException("unknown argument " + args[i] + "; see the class javadoc");
             }
+        }
+        if ("env".equals(transportName))
+        {
+            try (Communicator comm = Communicator.fromEnvironment())
+            {
+                run(comm, sizes, budget, envLabel, comm.toString());
+            }
+            return;
         }
         if (rank < 0 || np < 1 || null == endpoints)
         {
@@ -113,20 +127,26 @@ public final class NetBench
 
         try (Communicator comm = Communicator.connect(transport, ctx))
         {
-            if (0 == rank)
+            run(comm, sizes, budget, label, transport.toString());
+        }
+    }
+
+    private static void run(
+        final Communicator comm, final String sizes, final double budget, final String label, final String what)
+    {
+        if (0 == comm.rank())
+        {
+            System.out.println(HEADER);
+            System.err.println("NetBench: " + what + ", chunk " + comm.chunkBytes() + " bytes");
+        }
+        for (final String size : sizes.split(","))
+        {
+            final long bytes = parseSize(size.trim());
+            final String row = measure(comm, (int)(bytes / 4), budget, label);
+            if (0 == comm.rank())
             {
-                System.out.println(HEADER);
-                System.err.println("NetBench: " + transport + ", chunk " + comm.chunkBytes() + " bytes");
-            }
-            for (final String size : sizes.split(","))
-            {
-                final long bytes = parseSize(size.trim());
-                final String row = measure(comm, (int)(bytes / 4), budget, label);
-                if (0 == rank)
-                {
-                    System.out.println(row);
-                    System.out.flush();
-                }
+                System.out.println(row);
+                System.out.flush();
             }
         }
     }
