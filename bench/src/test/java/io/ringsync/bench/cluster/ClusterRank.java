@@ -2,6 +2,7 @@ package io.ringsync.bench.cluster;
 
 import io.ringsync.collectives.Communicator;
 import io.ringsync.collectives.Context;
+import io.ringsync.collectives.DataType;
 import io.ringsync.collectives.ReduceOp;
 import io.ringsync.collectives.RingsyncException;
 import io.ringsync.transport.Transport;
@@ -30,6 +31,7 @@ import java.util.zip.CRC32;
  *
  * HOST name                       the host name this rank sees (its UTS namespace)
  * SHM r,r,...                     the ranks whose marker file this rank sees in its /dev/shm
+ * PATH label                      the path a 1 MiB float32 AllReduce takes (host-aware, ring, ...)
  * CALL i type op count crc ok     one AllReduce: the CRC32 of the result's bits, and "ok" or "BAD what" against the
  *                                 exact result (inputs whose sums are exact in any order) or a double reference
  * DONE
@@ -133,6 +135,7 @@ public final class ClusterRank
         comm.barrier();
         Files.delete(marker);
         out.println("SHM " + String.join(",", seen.stream().map(String::valueOf).toArray(String[]::new)));
+        out.println("PATH " + comm.allReducePath((1 << 20) / Float.BYTES, DataType.FLOAT32).label());
 
         int status = 0;
         int call = 0;
