@@ -99,31 +99,32 @@ def table(args, sizes, hosts, links, per_hosts):
 
 
 def check(args, path):
-    """Model against a compare-cluster.sh combined.csv: tcp (flat ring) and openmpi p50 under caps."""
+    """Model against a compare-cluster.sh combined.csv: tcp or tcp-flat (flat ring), tcp-auto (host-aware where
+    hosts hold several ranks) and openmpi p50 under caps."""
     rows = list(csv.DictReader(open(path)))
-    lines = ["| cap | layout | size | tcp p50 (median) | ring model | tcp / model | openmpi p50 | rabenseifner model |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = ["| cap | layout | size | system | p50 (median) | model | p50 / model | openmpi p50 | rabenseifner model |",
+             "|---|---|---|---|---|---|---|---|---|"]
     groups = {}
     for r in rows:
         groups.setdefault((r["cap"], int(r["hosts"]), int(r["per_host"]), int(r["bytes"]), r["system"]), []).append(
             float(r["p50_us"]))
     for (cap, H, L, S, system), vals in sorted(groups.items()):
-        if system != "tcp" or not cap.endswith("bit"):
+        if system not in ("tcp", "tcp-flat", "tcp-auto") or not cap.endswith("bit"):
             continue
         gbit = float(cap[:-4]) if cap[-4].isdigit() else None
         gbit = {"1gbit": 1, "10gbit": 10}.get(cap, gbit)
         B = gbit * 1e9 / 8 * args.efficiency
         c = costs(H, L, S, B, args.alpha_net_us * 1e-6, args.alpha_intra_us * 1e-6,
                   args.intra_gbps * 1e9 / 8, args.reduce_gbps * 1e9 / 8)
-        # the flat ring here runs every edge over TCP, also inside a host: alpha_net per step
-        ring = c["ring"]
+        # the flat ring here runs every edge over TCP, also inside a host: alpha_net per step; tcp-auto is the
+        # host-aware path (not pipelined) when hosts hold several ranks
+        model = "hier" if system == "tcp-auto" and L > 1 else "ring"
+        ring = c[model]
         tcp = statistics.median(vals)
         mpi = groups.get((cap, H, L, S, "openmpi"))
-        lines.append(f"| {cap} | {H}x{L} | {S // KIB} KiB | {tcp:,.0f} us | {ring * 1e6:,.0f} us | "
-                     f"{tcp / (ring * 1e6):.2f} | {statistics.median(mpi):,.0f} us | "
-                     f"{c['rabenseifner'] * 1e6:,.0f} us |" if mpi else
-                     f"| {cap} | {H}x{L} | {S // KIB} KiB | {tcp:,.0f} us | {ring * 1e6:,.0f} us | "
-                     f"{tcp / (ring * 1e6):.2f} | - | - |")
+        lines.append(f"| {cap} | {H}x{L} | {S // KIB} KiB | {system} | {tcp:,.0f} us | {model} {ring * 1e6:,.0f} us | "
+                     f"{tcp / (ring * 1e6):.2f} | " +
+                     (f"{statistics.median(mpi):,.0f} us | {c['rabenseifner'] * 1e6:,.0f} us |" if mpi else "- | - |"))
     return lines
 
 
