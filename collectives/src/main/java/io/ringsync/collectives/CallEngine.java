@@ -16,7 +16,7 @@ import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
  * <p>
  * A call that fails marks the communicator failed (later calls get {@link CommunicatorClosedException}) and,
  * unless a peer reported the failure, aborts the peers; a weighted average with a bad weight fails only its own
- * call, and a call that some rank refused ({@link Refusals}: a bad argument) fails on every rank
+ * call, and a call that some rank refused ({@link Refusals}: a bad argument, a non-finite input) fails on every rank
  * and only that call. Nothing here allocates in steady state, and nothing escapes the duty cycle: every failure
  * completes the call's request.
  */
@@ -96,7 +96,7 @@ final class CallEngine implements Agent
         this.direct = multi && null != windows && ctx.directMinBytes() >= 0 ?
             openDirectMode(group, ctx, windows, faults) : null;
         this.windows = null != direct ? windows : null;
-        this.refusals = new Refusals(group, wire, (DirectAllReduce)direct);
+        this.refusals = new Refusals(group, wire, ctx.checkFinite(), (DirectAllReduce)direct);
         dispatcher.refusals(refusals);
         this.chooser = new PathChooser(group.size, ctx.smallMaxBytes(), ctx.directMinBytes(), null != direct);
         // bfloat16 is for the links between hosts: never over shared memory or a driver on one host

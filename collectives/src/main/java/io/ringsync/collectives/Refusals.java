@@ -12,7 +12,8 @@ import java.util.Arrays;
 /**
  * Ends a call that some rank refuses alike on every rank, and keeps the communicator usable: the one job of this
  * class. A rank refuses call #s when the facade found a bad argument (a null or too short vector, a range beyond
- * it, a root that is no rank, no op).
+ * it, a root that is no rank, no op) or, with {@link Configuration#CHECK_FINITE_ENV}, when {@link FiniteCheck}
+ * found a NaN or an infinity in its input.
  * <p>
  * The refusing rank still takes part in #s, with this class as the call's algorithm: it sends every peer a
  * verdict "refused, because ..." and waits for every peer's verdict. A rank that receives a verdict for the call
@@ -33,6 +34,7 @@ final class Refusals implements Algorithm
 {
     private final Group group;
     private final Wire wire;
+    private final boolean checkFinite;
     private final DirectAllReduce direct;
     private final UnsafeBuffer verdict = new UnsafeBuffer(BufferUtil.allocateDirectAligned(4096, 64));
     private final boolean[] sent;
@@ -48,12 +50,14 @@ final class Refusals implements Algorithm
     private long rounds;
 
     /**
+     * @param checkFinite whether calls whose input holds a NaN or an infinity are refused.
      * @param direct      the shm direct mode to realign after a refused call, or null.
      */
-    Refusals(final Group group, final Wire wire, final DirectAllReduce direct)
+    Refusals(final Group group, final Wire wire, final boolean checkFinite, final DirectAllReduce direct)
     {
         this.group = group;
         this.wire = wire;
+        this.checkFinite = checkFinite;
         this.direct = direct;
         this.sent = new boolean[group.size];
         this.heard = new boolean[group.size];
@@ -61,7 +65,7 @@ final class Refusals implements Algorithm
     }
 
     /**
-     * A call begins: decide whether this rank refuses it (a misuse the facade recorded on it);
+     * A call begins: decide whether this rank refuses it (a misuse the facade recorded on it, a non-finite input);
      * if so this becomes the call's algorithm.
      *
      * @return true when this rank refuses the call.
@@ -77,6 +81,15 @@ final class Refusals implements Algorithm
             activate(group.name(group.rank) + " was given a bad argument: " + misuse.getClass().getSimpleName() +
                 ": " + misuse.getMessage());
             return true;
+        }
+        if (checkFinite && null != call.type)
+        {
+            final long index = FiniteCheck.firstNonFinite(call, group.rank, group.size);
+            if (index >= 0)
+            {
+                activate(FiniteCheck.describe(call, index, group.rank, callName));
+                return true;
+            }
         }
         return false;
     }

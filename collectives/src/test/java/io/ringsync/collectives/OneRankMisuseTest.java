@@ -115,7 +115,7 @@ class OneRankMisuseTest
     void misuseOnOneRankFailsThatCallOnEveryRankAndTheNextCallsPair(
         final String transport, final Misuse misuse, final int count) throws Exception
     {
-        final List<RankThreads.Outcome<Void>> outcomes = run(transport, new Context(), comm ->
+        final List<RankThreads.Outcome<Void>> outcomes = run(dir, transport, new Context(), comm ->
         {
             final Throwable thrown = thrownBy(() -> misuse.call.run(comm, comm.rank() == BAD, count));
             assertNotNull(thrown, "rank " + comm.rank() + " returned normally from the refused call");
@@ -140,7 +140,7 @@ class OneRankMisuseTest
     @Test
     void theLowestOfSeveralRefusingRanksIsNamedOnEveryOtherRank() throws Exception
     {
-        RankThreads.values(run("local", new Context(), comm ->
+        RankThreads.values(run(dir, "local", new Context(), comm ->
         {
             final Throwable thrown = thrownBy(() -> comm.allReduce(comm.rank() == 0 ? ones(100) : null,
                 ReduceOp.SUM));
@@ -160,7 +160,7 @@ class OneRankMisuseTest
     @Test
     void everyRankRefusingTheSameCallStaysUsable() throws Exception
     {
-        RankThreads.values(run("shm-direct", new Context(), comm ->
+        RankThreads.values(run(dir, "shm-direct", new Context(), comm ->
         {
             for (int i = 0; i < 3; i++)
             {
@@ -219,9 +219,9 @@ class OneRankMisuseTest
     }
 
     /**
-     * Run {@link #RANKS} ranks on {@code transport}.
+     * Run {@link #RANKS} ranks on {@code transport} with the template's {@code checkFinite}.
      */
-    <T> List<RankThreads.Outcome<T>> run(
+    static <T> List<RankThreads.Outcome<T>> run(final File dir,
         final String transport, final Context template, final RankThreads.RankBody<T> body) throws Exception
     {
         final long jobId = ThreadLocalRandom.current().nextLong();
@@ -231,6 +231,7 @@ class OneRankMisuseTest
         {
             final Context ctx = new Context()
                 .jobId(jobId)
+                .checkFinite(template.checkFinite())
                 .timeoutNs(TimeUnit.MILLISECONDS.toNanos(TIMEOUT_MS))
                 .directMinBytes("shm-direct".equals(transport) ? 0 : -1);
             if (null != locals)
