@@ -19,7 +19,8 @@ import java.util.concurrent.TimeUnit;
  *     exited before finishing this call. Either fails the call with {@link PeerFailedException} naming it.</li>
  *     <li>At the deadline: a {@link CollectiveTimeoutException} naming the rank that holds the job up, from every
  *     rank's published status: one that has not entered the call (the furthest behind), else one in it whose
- *     heartbeat stopped; without status files, the peer the algorithm waits on, if it sent nothing.</li>
+ *     heartbeat stopped; never a rank that failed in this call too (a survivor whose deadline came first);
+ *     without status files, the peer the algorithm waits on, if it sent nothing.</li>
  *     <li>Whatever failed a call on this rank is sent to every peer as an abort ({@link #abortPeers}), so they fail
  *     at once with the same reason and suspect rather than at their own deadline.</li>
  * </ul>
