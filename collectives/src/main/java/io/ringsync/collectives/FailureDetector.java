@@ -297,7 +297,8 @@ final class FailureDetector
         for (int peer = 0; peer < group.size; peer++)
         {
             final int state = peer == group.rank ? RankStatusBoard.UNKNOWN : board.state(peer);
-            if ((state == RankStatusBoard.FAILED || state == RankStatusBoard.CLOSED) && board.sequence(peer) == sequence)
+            if ((state == RankStatusBoard.FAILED || state == RankStatusBoard.CLOSED) &&
+                board.sequence(peer) == sequence)
             {
                 return peer;
             }
