@@ -173,6 +173,66 @@ class OneRankMisuseTest
     }
 
     /**
+     * With a progress thread running queued async calls, the refusal waits its turn behind them: the calls issued
+     * before it complete exactly, the refused one fails on every rank, the ones after it pair.
+     */
+    @Test
+    void aRefusalQueuesBehindAsyncCallsAndKeepsTheirOrder() throws Exception
+    {
+        RankThreads.values(run(dir, "shm", new Context(), comm ->
+        {
+            final float[] first = ones(50_000);
+            final Request pending = comm.allReduceAsync(first, ReduceOp.SUM);
+            final Throwable thrown = thrownBy(() -> comm.allReduceAsync(comm.rank() == BAD ? null : ones(50_000),
+                ReduceOp.SUM).await());
+            pending.await();
+            assertEquals(3f, first[49_999]);
+            if (comm.rank() == BAD)
+            {
+                assertInstanceOf(NullPointerException.class, thrown);
+            }
+            else
+            {
+                assertEquals(BAD, assertInstanceOf(RefusedCallException.class, thrown).suspectRank());
+            }
+            expectExactSums(comm, 50_000);
+            return null;
+        }));
+    }
+
+    /**
+     * A sub-communicator refuses on its own: the refused call fails on its members only, and both it and its
+     * parent go on.
+     */
+    @Test
+    void aSubCommunicatorRefusesOnItsOwn() throws Exception
+    {
+        RankThreads.values(run(dir, "local", new Context(), comm ->
+        {
+            try (Communicator pair = comm.split(comm.rank() == 2 ? Communicator.UNDEFINED : 0, comm.rank()))
+            {
+                if (null != pair)
+                {
+                    final Throwable thrown = thrownBy(() -> pair.broadcast(ones(10), pair.rank() == 1 ? -1 : 0));
+                    if (pair.rank() == 1)
+                    {
+                        assertInstanceOf(IllegalArgumentException.class, thrown);
+                    }
+                    else
+                    {
+                        assertEquals(1, assertInstanceOf(RefusedCallException.class, thrown).suspectRank());
+                    }
+                    final float[] v = ones(10);
+                    pair.allReduce(v, ReduceOp.SUM);
+                    assertEquals(2f, v[9]);
+                }
+            }
+            expectExactSums(comm, 1000);
+            return null;
+        }));
+    }
+
+    /**
      * The next two calls are exact: ones sum to the number of ranks, and rank-valued vectors to 0 + 1 + 2.
      */
     static void expectExactSums(final Communicator comm, final int count)
