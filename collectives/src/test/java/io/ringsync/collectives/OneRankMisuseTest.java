@@ -89,7 +89,7 @@ class OneRankMisuseTest
         {
             for (final Misuse misuse : Misuse.values())
             {
-                for (final int count : new int[]{ 5, 60_000 })
+                for (final int count : new int[]{ 0, 5, 60_000 })
                 {
                     cases.add(Arguments.of(transport, misuse, count));
                 }
