@@ -57,7 +57,7 @@ class NonFiniteInputTest
      * element 5; rank 2's own message names its NaN too.
      */
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = { "local", "shm", "shm-direct" })
+    @ValueSource(strings = { "local", "tcp", "shm", "shm-direct" })
     void theLowestRankHoldingANonFiniteValueAndItsIndexAreNamedOnEveryRank(final String transport) throws Exception
     {
         for (final int count : new int[]{ 7, 60_000 })

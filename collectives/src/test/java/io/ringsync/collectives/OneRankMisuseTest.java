@@ -2,6 +2,7 @@ package io.ringsync.collectives;
 
 import io.ringsync.transport.LocalTransport;
 import io.ringsync.transport.shm.ShmTransport;
+import io.ringsync.transport.tcp.TcpTransport;
 import org.agrona.IoUtil;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.AfterEach;
@@ -13,6 +14,9 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import java.io.File;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -85,7 +89,7 @@ class OneRankMisuseTest
     static List<Arguments> cases()
     {
         final List<Arguments> cases = new ArrayList<>();
-        for (final String transport : new String[]{ "local", "shm", "shm-direct" })
+        for (final String transport : new String[]{ "local", "tcp", "shm", "shm-direct" })
         {
             for (final Misuse misuse : Misuse.values())
             {
@@ -287,6 +291,7 @@ class OneRankMisuseTest
         final long jobId = ThreadLocalRandom.current().nextLong();
         final LocalTransport[] locals = "local".equals(transport) ?
             LocalTransport.createJob(RANKS, LocalTransport.LINK_CAPACITY_DEFAULT) : null;
+        final String[] endpoints = "tcp".equals(transport) ? loopbackEndpoints() : null;
         final List<RankThreads.Outcome<T>> outcomes = RankThreads.run(RANKS, TIMEOUT_MS * 3, (rank) ->
         {
             final Context ctx = new Context()
@@ -298,6 +303,15 @@ class OneRankMisuseTest
             {
                 return Communicator.connect(locals[rank], ctx);
             }
+            if (null != endpoints)
+            {
+                return Communicator.connect(TcpTransport.connect(new TcpTransport.Context()
+                    .rank(rank)
+                    .worldSize(RANKS)
+                    .jobId(jobId)
+                    .endpoints(endpoints)
+                    .connectTimeoutNs(TimeUnit.MILLISECONDS.toNanos(TIMEOUT_MS))), ctx);
+            }
             final Communicator comm = Communicator.connect(ShmTransport.connect(new ShmTransport.Context()
                 .directory(dir)
                 .jobId(jobId)
@@ -308,5 +322,33 @@ class OneRankMisuseTest
             return comm;
         }, body);
         return outcomes;
+    }
+
+    /**
+     * @return a free loopback port per rank, as {@code 127.0.0.1:port}.
+     */
+    private static String[] loopbackEndpoints() throws IOException
+    {
+        final String[] endpoints = new String[RANKS];
+        final ServerSocket[] sockets = new ServerSocket[RANKS];
+        try
+        {
+            for (int i = 0; i < RANKS; i++)
+            {
+                sockets[i] = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+                endpoints[i] = "127.0.0.1:" + sockets[i].getLocalPort();
+            }
+        }
+        finally
+        {
+            for (final ServerSocket socket : sockets)
+            {
+                if (null != socket)
+                {
+                    socket.close();
+                }
+            }
+        }
+        return endpoints;
     }
 }
