@@ -16,8 +16,9 @@ import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
  * <p>
  * A call that fails marks the communicator failed (later calls get {@link CommunicatorClosedException}) and,
  * unless a peer reported the failure, aborts the peers; a weighted average with a bad weight fails only its own
- * call. Nothing here allocates in steady state, and nothing escapes the duty cycle: every failure completes the
- * call's request.
+ * call, and a call that some rank refused ({@link Refusals}: a bad argument, a non-finite input) fails on every rank
+ * and only that call. Nothing here allocates in steady state, and nothing escapes the duty cycle: every failure
+ * completes the call's request.
  */
 final class CallEngine implements Agent
 {
@@ -48,6 +49,7 @@ final class CallEngine implements Agent
     private final Algorithm broadcast;
     private final Algorithm small;
     private final Algorithm direct;
+    private final Refusals refusals;
     private final ManyToOneConcurrentArrayQueue<Request> queue = new ManyToOneConcurrentArrayQueue<>(QUEUE_CAPACITY);
 
     private volatile State state = State.OPEN;
@@ -94,6 +96,8 @@ final class CallEngine implements Agent
         this.direct = multi && null != windows && ctx.directMinBytes() >= 0 ?
             openDirectMode(group, ctx, windows, faults) : null;
         this.windows = null != direct ? windows : null;
+        this.refusals = new Refusals(group, wire, ctx.checkFinite(), (DirectAllReduce)direct);
+        dispatcher.refusals(refusals);
         this.chooser = new PathChooser(group.size, ctx.smallMaxBytes(), ctx.directMinBytes(), null != direct);
         // bfloat16 is for the links between hosts: never over shared memory or a driver on one host
         final String transport = group.transport().name();
@@ -249,21 +253,12 @@ final class CallEngine implements Agent
         faults.call(callName, sequence);
         try
         {
-            if (request.kind == CallKind.WEIGHTED_AVERAGE)
-            {
-                WeightedAverages.prepare(request, group.size);
-            }
-            final Path path = chooser.choose(request.kind, request.count, request.type);
-            algorithm = algorithm(path);
+            algorithm = refusals.refuses(request, callName) ? refusals : startAlgorithm(request);
             if (null == algorithm)
             {
                 end(request, null);
                 return;
             }
-            request.narrowWire = PathChooser.narrowsWire(narrowWire, request.kind, request.type, path);
-            wire.startCall(sequence, request.kind.collective(), null == request.type ? DataType.FLOAT32 :
-                request.type, request.narrowWire, reduction(request), request.count, root(request, path));
-            algorithm.start(request);
             dispatcher.beginCall(algorithm, sequence, callName);
             if (null != board)
             {
@@ -279,6 +274,29 @@ final class CallEngine implements Agent
         }
     }
 
+    /**
+     * Start the call on the path the chooser picks.
+     *
+     * @return its algorithm, or null when there is nothing to run (one rank).
+     */
+    private Algorithm startAlgorithm(final Request request)
+    {
+        if (request.kind == CallKind.WEIGHTED_AVERAGE)
+        {
+            WeightedAverages.prepare(request, group.size);
+        }
+        final Path path = chooser.choose(request.kind, request.count, request.type);
+        final Algorithm chosen = algorithm(path);
+        if (null != chosen)
+        {
+            request.narrowWire = PathChooser.narrowsWire(narrowWire, request.kind, request.type, path);
+            wire.startCall(sequence, request.kind.collective(), null == request.type ? DataType.FLOAT32 :
+                request.type, request.narrowWire, reduction(request), request.count, root(request, path));
+            chosen.start(request);
+        }
+        return chosen;
+    }
+
     private int progress(final Request request)
     {
         int work = algorithm.doWork();
@@ -291,6 +309,10 @@ final class CallEngine implements Agent
             }
         }
         work += group.transport().doWork();
+        if (refusals.isActive() && algorithm != refusals)
+        {
+            algorithm = refusals.interrupt(algorithm, sender);
+        }
         if (algorithm.isDone())
         {
             end(request, null);
@@ -329,6 +351,10 @@ final class CallEngine implements Agent
             {
                 algorithm.abort(outcome);
             }
+        }
+        else if (algorithm == refusals)
+        {
+            outcome = refusals.outcome();
         }
         else if (request.kind == CallKind.WEIGHTED_AVERAGE)
         {

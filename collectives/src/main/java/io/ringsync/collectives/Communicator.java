@@ -62,6 +62,7 @@ public final class Communicator implements AutoCloseable
     private final Dispatcher dispatcher;
     private final CallEngine engine;
     private final EngineDriver driver;
+    private final Arguments args;
     private final SharedVectors sharedVectors;
     private final File[] removeIfEmptyOnClose;
     private final UnsafeBuffer userView = new UnsafeBuffer(0, 0);
@@ -90,6 +91,7 @@ public final class Communicator implements AutoCloseable
             final int ranksOnHost = handshake.ranksOnThisHost();
             this.driver = new EngineDriver(engine, group.rank, ctx.timeoutNs(), ctx.idleStrategy(ranksOnHost),
                 ctx.idleStrategy(ranksOnHost));
+            this.args = new Arguments(driver, group.rank, group.size);
         }
         catch (final RuntimeException ex)
         {
@@ -315,7 +317,7 @@ public final class Communicator implements AutoCloseable
      */
     public void allReduce(final float[] vector, final ReduceOp op)
     {
-        Arguments.requireVector(vector);
+        args.vector(CallKind.ALL_REDUCE, vector);
         allReduce(vector, 0, vector.length, op);
     }
 
@@ -329,8 +331,8 @@ public final class Communicator implements AutoCloseable
      */
     public void allReduce(final float[] vector, final int offset, final int count, final ReduceOp op)
     {
-        Arguments.requireVector(vector);
-        Arguments.checkRange(offset, count, vector.length);
+        args.vector(CallKind.ALL_REDUCE, vector);
+        args.range(CallKind.ALL_REDUCE, offset, count, vector.length);
         allReduce(vector, FLOAT_ARRAY_BASE + 4L * offset, count, DataType.FLOAT32, op);
     }
 
@@ -342,7 +344,7 @@ public final class Communicator implements AutoCloseable
      */
     public void allReduce(final double[] vector, final ReduceOp op)
     {
-        Arguments.requireVector(vector);
+        args.vector(CallKind.ALL_REDUCE, vector);
         allReduce(vector, 0, vector.length, op);
     }
 
@@ -356,8 +358,8 @@ public final class Communicator implements AutoCloseable
      */
     public void allReduce(final double[] vector, final int offset, final int count, final ReduceOp op)
     {
-        Arguments.requireVector(vector);
-        Arguments.checkRange(offset, count, vector.length);
+        args.vector(CallKind.ALL_REDUCE, vector);
+        args.range(CallKind.ALL_REDUCE, offset, count, vector.length);
         allReduce(vector, DOUBLE_ARRAY_BASE + 8L * offset, count, DataType.FLOAT64, op);
     }
 
@@ -373,7 +375,7 @@ public final class Communicator implements AutoCloseable
     public void allReduce(
         final MutableDirectBuffer buffer, final int byteOffset, final int count, final DataType type, final ReduceOp op)
     {
-        Arguments.checkBuffer(buffer, byteOffset, count, type);
+        args.buffer(CallKind.ALL_REDUCE, buffer, byteOffset, count, type);
         allReduce(buffer.byteArray(), buffer.addressOffset() + byteOffset, count, type, op);
     }
 
@@ -390,7 +392,7 @@ public final class Communicator implements AutoCloseable
     public void allReduce(
         final ByteBuffer buffer, final int byteOffset, final int count, final DataType type, final ReduceOp op)
     {
-        allReduce(Arguments.wrap(userView, buffer), byteOffset, count, type, op);
+        allReduce(args.wrap(CallKind.ALL_REDUCE, userView, buffer), byteOffset, count, type, op);
     }
 
     /**
@@ -401,7 +403,7 @@ public final class Communicator implements AutoCloseable
      */
     public void broadcast(final float[] vector, final int root)
     {
-        Arguments.requireVector(vector);
+        args.vector(CallKind.BROADCAST, vector);
         broadcast(vector, FLOAT_ARRAY_BASE, vector.length, DataType.FLOAT32, root);
     }
 
@@ -413,7 +415,7 @@ public final class Communicator implements AutoCloseable
      */
     public void broadcast(final double[] vector, final int root)
     {
-        Arguments.requireVector(vector);
+        args.vector(CallKind.BROADCAST, vector);
         broadcast(vector, DOUBLE_ARRAY_BASE, vector.length, DataType.FLOAT64, root);
     }
 
@@ -429,7 +431,7 @@ public final class Communicator implements AutoCloseable
     public void broadcast(
         final MutableDirectBuffer buffer, final int byteOffset, final int count, final DataType type, final int root)
     {
-        Arguments.checkBuffer(buffer, byteOffset, count, type);
+        args.buffer(CallKind.BROADCAST, buffer, byteOffset, count, type);
         broadcast(buffer.byteArray(), buffer.addressOffset() + byteOffset, count, type, root);
     }
 
@@ -451,7 +453,7 @@ public final class Communicator implements AutoCloseable
      */
     public double weightedAverage(final float[] vector, final double weight)
     {
-        Arguments.requireVector(vector);
+        args.vector(CallKind.WEIGHTED_AVERAGE, vector);
         return weightedAverage(vector, 0, vector.length, weight);
     }
 
@@ -466,8 +468,8 @@ public final class Communicator implements AutoCloseable
      */
     public double weightedAverage(final float[] vector, final int offset, final int count, final double weight)
     {
-        Arguments.requireVector(vector);
-        Arguments.checkRange(offset, count, vector.length);
+        args.vector(CallKind.WEIGHTED_AVERAGE, vector);
+        args.range(CallKind.WEIGHTED_AVERAGE, offset, count, vector.length);
         return weightedAverage(vector, FLOAT_ARRAY_BASE + 4L * offset, count, DataType.FLOAT32, weight);
     }
 
@@ -480,7 +482,7 @@ public final class Communicator implements AutoCloseable
      */
     public double weightedAverage(final double[] vector, final double weight)
     {
-        Arguments.requireVector(vector);
+        args.vector(CallKind.WEIGHTED_AVERAGE, vector);
         return weightedAverage(vector, 0, vector.length, weight);
     }
 
@@ -495,8 +497,8 @@ public final class Communicator implements AutoCloseable
      */
     public double weightedAverage(final double[] vector, final int offset, final int count, final double weight)
     {
-        Arguments.requireVector(vector);
-        Arguments.checkRange(offset, count, vector.length);
+        args.vector(CallKind.WEIGHTED_AVERAGE, vector);
+        args.range(CallKind.WEIGHTED_AVERAGE, offset, count, vector.length);
         return weightedAverage(vector, DOUBLE_ARRAY_BASE + 8L * offset, count, DataType.FLOAT64, weight);
     }
 
@@ -514,7 +516,7 @@ public final class Communicator implements AutoCloseable
         final MutableDirectBuffer buffer, final int byteOffset, final int count, final DataType type,
         final double weight)
     {
-        Arguments.checkBuffer(buffer, byteOffset, count, type);
+        args.buffer(CallKind.WEIGHTED_AVERAGE, buffer, byteOffset, count, type);
         return weightedAverage(buffer.byteArray(), buffer.addressOffset() + byteOffset, count, type, weight);
     }
 
@@ -529,10 +531,10 @@ public final class Communicator implements AutoCloseable
      */
     public void reduceScatter(final float[] vector, final int blockCount, final ReduceOp op)
     {
-        Arguments.requireVector(vector);
-        Arguments.requireOp(op);
+        args.vector(CallKind.REDUCE_SCATTER, vector);
+        args.op(CallKind.REDUCE_SCATTER, op);
         driver.call(CallKind.REDUCE_SCATTER, vector, FLOAT_ARRAY_BASE,
-            Arguments.blocks(vector.length, blockCount, group.rank, group.size), DataType.FLOAT32, op, -1, 0);
+            args.blocks(CallKind.REDUCE_SCATTER, vector.length, blockCount), DataType.FLOAT32, op, -1, 0);
     }
 
     /**
@@ -544,10 +546,10 @@ public final class Communicator implements AutoCloseable
      */
     public void reduceScatter(final double[] vector, final int blockCount, final ReduceOp op)
     {
-        Arguments.requireVector(vector);
-        Arguments.requireOp(op);
+        args.vector(CallKind.REDUCE_SCATTER, vector);
+        args.op(CallKind.REDUCE_SCATTER, op);
         driver.call(CallKind.REDUCE_SCATTER, vector, DOUBLE_ARRAY_BASE,
-            Arguments.blocks(vector.length, blockCount, group.rank, group.size), DataType.FLOAT64, op, -1, 0);
+            args.blocks(CallKind.REDUCE_SCATTER, vector.length, blockCount), DataType.FLOAT64, op, -1, 0);
     }
 
     /**
@@ -559,9 +561,9 @@ public final class Communicator implements AutoCloseable
      */
     public void allGather(final float[] vector, final int blockCount)
     {
-        Arguments.requireVector(vector);
+        args.vector(CallKind.ALL_GATHER, vector);
         driver.call(CallKind.ALL_GATHER, vector, FLOAT_ARRAY_BASE,
-            Arguments.blocks(vector.length, blockCount, group.rank, group.size), DataType.FLOAT32, null, -1, 0);
+            args.blocks(CallKind.ALL_GATHER, vector.length, blockCount), DataType.FLOAT32, null, -1, 0);
     }
 
     /**
@@ -572,9 +574,9 @@ public final class Communicator implements AutoCloseable
      */
     public void allGather(final double[] vector, final int blockCount)
     {
-        Arguments.requireVector(vector);
+        args.vector(CallKind.ALL_GATHER, vector);
         driver.call(CallKind.ALL_GATHER, vector, DOUBLE_ARRAY_BASE,
-            Arguments.blocks(vector.length, blockCount, group.rank, group.size), DataType.FLOAT64, null, -1, 0);
+            args.blocks(CallKind.ALL_GATHER, vector.length, blockCount), DataType.FLOAT64, null, -1, 0);
     }
 
     /**
@@ -603,8 +605,8 @@ public final class Communicator implements AutoCloseable
      */
     public Request allReduceAsync(final float[] vector, final ReduceOp op, final Request request)
     {
-        Arguments.requireVector(vector);
-        Arguments.requireOp(op);
+        args.vector(CallKind.ALL_REDUCE, vector);
+        args.op(CallKind.ALL_REDUCE, op);
         return async(request, CallKind.ALL_REDUCE, vector, FLOAT_ARRAY_BASE, vector.length, DataType.FLOAT32, op, -1,
             0);
     }
@@ -631,8 +633,8 @@ public final class Communicator implements AutoCloseable
      */
     public Request allReduceAsync(final double[] vector, final ReduceOp op, final Request request)
     {
-        Arguments.requireVector(vector);
-        Arguments.requireOp(op);
+        args.vector(CallKind.ALL_REDUCE, vector);
+        args.op(CallKind.ALL_REDUCE, op);
         return async(request, CallKind.ALL_REDUCE, vector, DOUBLE_ARRAY_BASE, vector.length, DataType.FLOAT64, op, -1,
             0);
     }
@@ -652,8 +654,8 @@ public final class Communicator implements AutoCloseable
         final MutableDirectBuffer buffer, final int byteOffset, final int count, final DataType type, final ReduceOp op,
         final Request request)
     {
-        Arguments.checkBuffer(buffer, byteOffset, count, type);
-        Arguments.requireOp(op);
+        args.buffer(CallKind.ALL_REDUCE, buffer, byteOffset, count, type);
+        args.op(CallKind.ALL_REDUCE, op);
         return async(request, CallKind.ALL_REDUCE, buffer.byteArray(), buffer.addressOffset() + byteOffset, count,
             type, op, -1, 0);
     }
@@ -681,7 +683,7 @@ public final class Communicator implements AutoCloseable
      */
     public Request weightedAverageAsync(final float[] vector, final double weight, final Request request)
     {
-        Arguments.requireVector(vector);
+        args.vector(CallKind.WEIGHTED_AVERAGE, vector);
         return async(request, CallKind.WEIGHTED_AVERAGE, vector, FLOAT_ARRAY_BASE, vector.length, DataType.FLOAT32,
             ReduceOp.AVG, -1, weight);
     }
@@ -708,7 +710,7 @@ public final class Communicator implements AutoCloseable
      */
     public Request weightedAverageAsync(final double[] vector, final double weight, final Request request)
     {
-        Arguments.requireVector(vector);
+        args.vector(CallKind.WEIGHTED_AVERAGE, vector);
         return async(request, CallKind.WEIGHTED_AVERAGE, vector, DOUBLE_ARRAY_BASE, vector.length, DataType.FLOAT64,
             ReduceOp.AVG, -1, weight);
     }
@@ -722,8 +724,8 @@ public final class Communicator implements AutoCloseable
      */
     public Request broadcastAsync(final float[] vector, final int root)
     {
-        Arguments.requireVector(vector);
-        Arguments.checkRoot(root, group.rank, group.size);
+        args.vector(CallKind.BROADCAST, vector);
+        args.root(CallKind.BROADCAST, root);
         return async(new Request(), CallKind.BROADCAST, vector, FLOAT_ARRAY_BASE, vector.length, DataType.FLOAT32,
             null, root, 0);
     }
@@ -737,8 +739,8 @@ public final class Communicator implements AutoCloseable
      */
     public Request broadcastAsync(final double[] vector, final int root)
     {
-        Arguments.requireVector(vector);
-        Arguments.checkRoot(root, group.rank, group.size);
+        args.vector(CallKind.BROADCAST, vector);
+        args.root(CallKind.BROADCAST, root);
         return async(new Request(), CallKind.BROADCAST, vector, DOUBLE_ARRAY_BASE, vector.length, DataType.FLOAT64,
             null, root, 0);
     }
@@ -855,13 +857,13 @@ public final class Communicator implements AutoCloseable
 
     private void allReduce(final Object base, final long address, final int count, final DataType type, final ReduceOp op)
     {
-        Arguments.requireOp(op);
+        args.op(CallKind.ALL_REDUCE, op);
         driver.call(CallKind.ALL_REDUCE, base, address, count, type, op, -1, 0);
     }
 
     private void broadcast(final Object base, final long address, final int count, final DataType type, final int root)
     {
-        Arguments.checkRoot(root, group.rank, group.size);
+        args.root(CallKind.BROADCAST, root);
         driver.call(CallKind.BROADCAST, base, address, count, type, null, root, 0);
     }
 
@@ -875,6 +877,7 @@ public final class Communicator implements AutoCloseable
         final Request request, final CallKind kind, final Object base, final long address, final int count,
         final DataType type, final ReduceOp op, final int root, final double weight)
     {
+        args.request(kind, request);
         return driver.async(request, group.size == 1, kind, base, address, count, type, op, root, weight);
     }
 }

@@ -238,6 +238,14 @@ public final class Configuration
     public static final String WIRE_DEFAULT = "float32";
 
     /**
+     * {@code 1} (or {@code true}): a NaN or an infinity in any rank's input fails the call on every rank, naming the
+     * lowest rank that holds one and the index of its first; the communicator remains usable. Each rank scans its own
+     * input before sending it (see {@code perf-results} for the cost). Default off: such values are reduced as any
+     * other. May differ between ranks: only the ranks that check refuse.
+     */
+    public static final String CHECK_FINITE_ENV = "RINGSYNC_CHECK_FINITE";
+
+    /**
      * How a waiting rank idles: {@code backoff} (spin, yield, then park: right when ranks may outnumber
      * cores), {@code yield}, {@code spin} (only with a core per busy thread).
      */
@@ -548,6 +556,25 @@ public final class Configuration
     {
         final String value = lookup(env, WIRE_ENV);
         return null == value ? WIRE_DEFAULT : value.toLowerCase(Locale.ROOT);
+    }
+
+    /**
+     * @param env variables to read.
+     * @return whether {@link #CHECK_FINITE_ENV} is {@code 1} or {@code true}; false when unset.
+     * @throws ConfigurationException for any other value.
+     */
+    public static boolean checkFinite(final Map<String, String> env)
+    {
+        final String value = lookup(env, CHECK_FINITE_ENV);
+        if (null == value || "0".equals(value) || "false".equalsIgnoreCase(value))
+        {
+            return false;
+        }
+        if ("1".equals(value) || "true".equalsIgnoreCase(value))
+        {
+            return true;
+        }
+        throw new ConfigurationException(CHECK_FINITE_ENV + "=" + value + " is not valid: use 1 (check) or 0", -1);
     }
 
     /**

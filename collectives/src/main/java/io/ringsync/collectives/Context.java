@@ -35,6 +35,7 @@ public final class Context
     private String idle = Configuration.IDLE_DEFAULT;
     private String hierarchy = Configuration.HIERARCHY_DEFAULT;
     private String wire = Configuration.WIRE_DEFAULT;
+    private boolean checkFinite;
     private double ringReserve = Configuration.RING_RESERVE_DEFAULT;
     private int smallMaxBytes = Configuration.SMALL_MAX_BYTES_DEFAULT;
     private long directMinBytes = Configuration.SHM_DIRECT_MIN_BYTES_DEFAULT;
@@ -87,6 +88,7 @@ public final class Context
             .idle(Configuration.idle(env))
             .hierarchy(Configuration.hierarchy(env))
             .wire(Configuration.wire(env))
+            .checkFinite(Configuration.checkFinite(env))
             .ringReserve(Configuration.ringReserve(env))
             .directMinBytes(Configuration.shmDirectMinBytes(env))
             .aeronDirectory(Configuration.aeronDirectory(env))
@@ -253,6 +255,7 @@ public final class Context
     {
         final Context copy = new Context()
             .timeoutNs(timeoutNs).chunkBytes(chunkBytes).idle(idle).hierarchy(hierarchy).wire(wire).ringReserve(ringReserve)
+            .checkFinite(checkFinite)
             .smallMaxBytes(smallMaxBytes).directMinBytes(directMinBytes).jobId(jobId).epoch(epoch)
             .statusDirectory(statusDirectory).transport(transport).rank(rank).worldSize(worldSize)
             .jobDirectory(jobDirectory).aeronDirectory(aeronDirectory).udpEndpoints(udpEndpoints).udpMtu(udpMtu)
@@ -417,6 +420,25 @@ public final class Context
     public String wire()
     {
         return wire;
+    }
+
+    /**
+     * @param checkFinite whether a NaN or an infinity in this rank's input fails the call on every rank
+     *                    ({@link Configuration#CHECK_FINITE_ENV}).
+     * @return this.
+     */
+    public Context checkFinite(final boolean checkFinite)
+    {
+        this.checkFinite = checkFinite;
+        return this;
+    }
+
+    /**
+     * @return whether calls check their input for NaN and infinity.
+     */
+    public boolean checkFinite()
+    {
+        return checkFinite;
     }
 
     /**

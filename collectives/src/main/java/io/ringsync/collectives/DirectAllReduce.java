@@ -149,6 +149,28 @@ final class DirectAllReduce implements Algorithm
     }
 
     /**
+     * @return the rounds this rank has used so far, for {@link Refusals}.
+     */
+    long rounds()
+    {
+        return roundCounter;
+    }
+
+    /**
+     * After a refused call, which some ranks ran for a while and others never started: go on from {@code rounds},
+     * the largest count any rank used (the same on every rank), and publish that this rank reads nothing of them
+     * any more. Every rank calls this only after it stopped its own part of that call, so no window is rewritten
+     * while a peer may still read it.
+     *
+     * @param rounds the largest {@link #rounds()} of all ranks.
+     */
+    void realign(final long rounds)
+    {
+        roundCounter = rounds;
+        window.publishDone(rounds);
+    }
+
+    /**
      * Cut the vector as the ring does, into the fewest rounds whose pieces fit the window together, and the
      * pieces into chunks with a flag each.
      */

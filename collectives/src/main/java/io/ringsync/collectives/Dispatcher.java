@@ -5,13 +5,15 @@ import io.ringsync.codecs.ChunkDecoder;
 import io.ringsync.codecs.ElementType;
 import io.ringsync.codecs.HelloDecoder;
 import io.ringsync.codecs.MessageHeaderDecoder;
+import io.ringsync.codecs.VerdictDecoder;
 import io.ringsync.transport.MessageHandler;
 import org.agrona.DirectBuffer;
 
 /**
  * Reads every message of every link of one communicator: chunks of the current call go to its algorithm, chunks
  * of a later call wait in their link (declined, read in place later), chunks of other jobs, other communicators
- * or earlier calls are dropped and counted, aborts fail the call, hellos go to the handshake while it runs. It never throws
+ * or earlier calls are dropped and counted, aborts fail the call, verdicts on a refused call go to the {@link Refusals}
+ * (which drop that call's chunks), hellos go to the handshake while it runs. It never throws
  * through a transport's poll: what it finds wrong it records in {@link Faults} and declines.
  */
 final class Dispatcher implements MessageHandler
@@ -22,6 +24,7 @@ final class Dispatcher implements MessageHandler
     private final int size;
 
     private HelloHandler hellos;
+    private Refusals refusals;
     private Algorithm current;
     private long sequence;
     private String callName = "connect";
@@ -56,6 +59,14 @@ final class Dispatcher implements MessageHandler
     void hellos(final HelloHandler hellos)
     {
         this.hellos = hellos;
+    }
+
+    /**
+     * @param refusals to hand the verdicts on refused calls to.
+     */
+    void refusals(final Refusals refusals)
+    {
+        this.refusals = refusals;
     }
 
     /**
@@ -99,6 +110,10 @@ final class Dispatcher implements MessageHandler
         {
             return onHello(buffer, offset);
         }
+        if (templateId == VerdictDecoder.TEMPLATE_ID)
+        {
+            return onVerdict(buffer, offset);
+        }
         dropped++;
         return true;
     }
@@ -126,6 +141,10 @@ final class Dispatcher implements MessageHandler
         if (chunkSequence < sequence)
         {
             dropped++;
+            return true;
+        }
+        if (null != refusals && refusals.isActive())
+        {
             return true;
         }
         final String mismatch = wire.describeMismatch(callName, rank);
@@ -174,6 +193,29 @@ final class Dispatcher implements MessageHandler
                 break;
         }
         return false;
+    }
+
+    private boolean onVerdict(final DirectBuffer buffer, final int offset)
+    {
+        final VerdictDecoder verdict = wire.verdictDecoder;
+        verdict.wrap(buffer, offset + MessageHeaderDecoder.ENCODED_LENGTH, wire.headerDecoder.blockLength(),
+            wire.headerDecoder.version());
+        if (verdict.jobId() != wire.jobId() || verdict.epoch() != wire.epoch())
+        {
+            dropped++;
+            return true;
+        }
+        final long verdictSequence = verdict.sequence();
+        if (null == current || verdictSequence > sequence)
+        {
+            return false;
+        }
+        if (verdictSequence < sequence || null == refusals)
+        {
+            dropped++;
+            return true;
+        }
+        return refusals.onVerdict(verdict);
     }
 
     private boolean onHello(final DirectBuffer buffer, final int offset)

@@ -81,6 +81,39 @@ final class EngineDriver
     }
 
     /**
+     * Refuse a call this rank was given a bad argument for: it still takes part, so every rank fails that same call
+     * and the next one pairs as usual ({@link Refusals}); issued and waited for as a blocking call.
+     *
+     * @param kind   of the call.
+     * @param misuse what the argument check threw.
+     * @return {@code misuse}, for the caller to throw, once every rank knows the call is refused.
+     * @throws RuntimeException            any other failure of the call.
+     * @throws IllegalStateException       when another thread is in a call on this communicator.
+     * @throws CommunicatorClosedException when it is closed or failed.
+     */
+    RuntimeException refuse(final CallKind kind, final RuntimeException misuse)
+    {
+        enter();
+        try
+        {
+            fill(blocking, kind, null, 0, 0, null, null, -1, 0, timeoutNs).misuse = misuse;
+            perform(blocking);
+        }
+        catch (final RuntimeException ex)
+        {
+            if (ex != misuse)
+            {
+                throw ex;
+            }
+        }
+        finally
+        {
+            busy.set(false);
+        }
+        return misuse;
+    }
+
+    /**
      * Run a blocking weighted average and wait for it.
      *
      * @return the sum of all ranks' weights.
@@ -201,6 +234,7 @@ final class EngineDriver
         request.root = root;
         request.weight = weight;
         request.timeoutNs = timeoutNs;
+        request.misuse = null;
         return request;
     }
 

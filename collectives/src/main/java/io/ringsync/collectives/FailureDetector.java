@@ -19,7 +19,8 @@ import java.util.concurrent.TimeUnit;
  *     exited before finishing this call. Either fails the call with {@link PeerFailedException} naming it.</li>
  *     <li>At the deadline: a {@link CollectiveTimeoutException} naming the rank that holds the job up, from every
  *     rank's published status: one that has not entered the call (the furthest behind), else one in it whose
- *     heartbeat stopped; without status files, the peer the algorithm waits on, if it sent nothing.</li>
+ *     heartbeat stopped; never a rank that failed in this call too (a survivor whose deadline came first);
+ *     without status files, the peer the algorithm waits on, if it sent nothing.</li>
  *     <li>Whatever failed a call on this rank is sent to every peer as an abort ({@link #abortPeers}), so they fail
  *     at once with the same reason and suspect rather than at their own deadline.</li>
  * </ul>
@@ -154,6 +155,15 @@ final class FailureDetector
                 return new CollectiveTimeoutException(sb.toString(), stopped);
             }
         }
+        if (null != board)
+        {
+            final int gaveUp = gaveUpRank(sequence);
+            if (gaveUp >= 0)
+            {
+                sb.append(". ").append(group.name(gaveUp)).append(" gave up on this call too (")
+                    .append(board.describe(gaveUp, System.currentTimeMillis())).append("): see its error");
+            }
+        }
         if (silent)
         {
             sb.append(". R").append(group.name(awaited).substring(1)).append(" sent nothing for this call: it is ")
@@ -254,7 +264,9 @@ final class FailureDetector
     }
 
     /**
-     * @return the rank furthest behind that has not entered this call (or failed before it), or -1.
+     * @return the rank furthest behind that has not entered this call (or failed or closed before it), or -1. A
+     * rank that failed in this very call is not one: it is a survivor that gave up first (its deadline came
+     * earlier), and naming it would hide the rank that really holds the job up.
      */
     private int behindRank(final long sequence)
     {
@@ -268,14 +280,30 @@ final class FailureDetector
                 continue;
             }
             final long peerSequence = board.sequence(peer);
-            if ((peerSequence < sequence || (peerSequence == sequence && state != RankStatusBoard.IN_CALL &&
-                state != RankStatusBoard.IDLE)) && peerSequence < behindSequence)
+            if (peerSequence < sequence && peerSequence < behindSequence)
             {
                 behind = peer;
                 behindSequence = peerSequence;
             }
         }
         return behind;
+    }
+
+    /**
+     * @return a rank that failed or closed during this very call, or -1: evidence of nothing but its own deadline.
+     */
+    private int gaveUpRank(final long sequence)
+    {
+        for (int peer = 0; peer < group.size; peer++)
+        {
+            final int state = peer == group.rank ? RankStatusBoard.UNKNOWN : board.state(peer);
+            if ((state == RankStatusBoard.FAILED || state == RankStatusBoard.CLOSED) &&
+                board.sequence(peer) == sequence)
+            {
+                return peer;
+            }
+        }
+        return -1;
     }
 
     /**

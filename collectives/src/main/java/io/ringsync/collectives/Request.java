@@ -47,6 +47,7 @@ public final class Request
     int root;
     double weight;
     long timeoutNs;
+    RuntimeException misuse; // a bad argument of this rank's: the call is refused on every rank (Refusals)
 
     // set by the engine when the call starts
     long sequence;

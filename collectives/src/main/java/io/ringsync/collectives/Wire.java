@@ -12,6 +12,8 @@ import io.ringsync.codecs.HelloEncoder;
 import io.ringsync.codecs.MessageHeaderDecoder;
 import io.ringsync.codecs.MessageHeaderEncoder;
 import io.ringsync.codecs.Reduction;
+import io.ringsync.codecs.VerdictDecoder;
+import io.ringsync.codecs.VerdictEncoder;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 
@@ -52,6 +54,8 @@ final class Wire
     final HelloDecoder helloDecoder = new HelloDecoder();
     final AbortEncoder abortEncoder = new AbortEncoder();
     final AbortDecoder abortDecoder = new AbortDecoder();
+    final VerdictEncoder verdictEncoder = new VerdictEncoder();
+    final VerdictDecoder verdictDecoder = new VerdictDecoder();
 
     private final long jobId;
     private final int epoch;
@@ -279,6 +283,25 @@ final class Wire
             .kind(kind)
             .reason(reason.length() > 2000 ? reason.substring(0, 2000) : reason);
         return MessageHeaderEncoder.ENCODED_LENGTH + abortEncoder.encodedLength();
+    }
+
+    /**
+     * Encode this rank's verdict on a refused call into {@code buffer} at 0.
+     *
+     * @param reason why this rank refuses the call, or null when it accepted it.
+     * @return the message length.
+     */
+    int encodeVerdict(final MutableDirectBuffer buffer, final long sequence, final long rounds, final String reason)
+    {
+        verdictEncoder.wrapAndApplyHeader(buffer, 0, headerEncoder)
+            .jobId(jobId)
+            .sequence(sequence)
+            .rounds(rounds)
+            .epoch(epoch)
+            .senderRank(rank)
+            .refused((short)(null == reason ? 0 : 1))
+            .reason(null == reason ? "" : reason);
+        return MessageHeaderEncoder.ENCODED_LENGTH + verdictEncoder.encodedLength();
     }
 
     /**
