@@ -137,6 +137,14 @@ public final class AeronTransport implements Transport
         try
         {
             final Aeron client = connection.aeron;
+            for (int peer = 0; null != connection.guard && peer < worldSize; peer++)
+            {
+                if (peer != rank)
+                {
+                    connection.guard.admit(ctx.streamId(peer, rank), ctx.sessionId(peer, rank));
+                }
+            }
+
             // subscriptions first, so that peers' publications find them as soon as they are added
             for (int peer = 0; peer < worldSize; peer++)
             {
@@ -388,6 +396,16 @@ public final class AeronTransport implements Transport
     }
 
     /**
+     * @return frames the embedded UDP driver dropped because no link of the job has their stream and session: what
+     * strangers sent ({@link SessionGuard}); -1 without an embedded UDP driver (IPC, or an external driver, which
+     * ignores strangers' sessions too but does not count their frames).
+     */
+    public long foreignFrameCount()
+    {
+        return null == connection.guard ? -1 : connection.guard.foreignFrameCount();
+    }
+
+    /**
      * @return how many errors the client and embedded driver have reported.
      */
     public long errorCount()
@@ -477,16 +495,18 @@ public final class AeronTransport implements Transport
     {
         final ErrorRecorder errors;
         final MediaDriverHost driver;
+        final SessionGuard guard;
         final Aeron aeron;
         final String aeronDirectoryName;
         private final AtomicInteger users = new AtomicInteger(1);
         private final java.util.concurrent.locks.ReentrantLock dutyCycle = new java.util.concurrent.locks.ReentrantLock();
 
-        private Connection(final ErrorRecorder errors, final MediaDriverHost driver, final Aeron aeron,
-            final String aeronDirectoryName)
+        private Connection(final ErrorRecorder errors, final MediaDriverHost driver, final SessionGuard guard,
+            final Aeron aeron, final String aeronDirectoryName)
         {
             this.errors = errors;
             this.driver = driver;
+            this.guard = guard;
             this.aeron = aeron;
             this.aeronDirectoryName = aeronDirectoryName;
         }
@@ -496,6 +516,8 @@ public final class AeronTransport implements Transport
             final ErrorRecorder errors = new ErrorRecorder(ctx.errorHandler());
             // only UDP gets here without an Aeron directory (IPC ranks must share the launcher's driver)
             MediaDriverHost driverHost = null;
+            final SessionGuard guard = null == ctx.aeronDirectoryName() && ctx.isSessionBound() ?
+                new SessionGuard() : null;
             Aeron client = null;
             try
             {
@@ -507,6 +529,7 @@ public final class AeronTransport implements Transport
                         .socketBufferLength(ctx.socketBufferLength())
                         .threadingMode(ctx.embeddedDriverThreadingMode())
                         .idleStrategySupplier(ctx.embeddedDriverIdleStrategySupplier())
+                        .receiveChannelEndpointSupplier(guard)
                         .errorHandler(errors));
                 final String aeronDir = null != driverHost ? driverHost.aeronDirectoryName() :
                     ctx.aeronDirectoryName();
@@ -519,7 +542,7 @@ public final class AeronTransport implements Transport
                     .errorHandler(errors)
                     // Aeron's default would swallow an exception thrown by a message handler and drop the message
                     .subscriberErrorHandler(RethrowingErrorHandler.INSTANCE));
-                return new Connection(errors, driverHost, client, aeronDir);
+                return new Connection(errors, driverHost, guard, client, aeronDir);
             }
             catch (final RuntimeException | LinkageError ex)
             {

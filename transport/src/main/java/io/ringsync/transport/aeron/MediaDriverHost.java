@@ -4,6 +4,7 @@ import io.aeron.CncFileDescriptor;
 import io.aeron.CommonContext;
 import io.aeron.driver.Configuration;
 import io.aeron.driver.MediaDriver;
+import io.aeron.driver.ReceiveChannelEndpointSupplier;
 import io.aeron.driver.ThreadingMode;
 import io.aeron.logbuffer.LogBufferDescriptor;
 import org.agrona.BitUtil;
@@ -245,6 +246,10 @@ public final class MediaDriverHost implements AutoCloseable
                 .socketSndbufLength(ctx.socketBufferLength())
                 .socketRcvbufLength(ctx.socketBufferLength())
                 .initialWindowLength(ctx.socketBufferLength());
+            if (null != ctx.receiveChannelEndpointSupplier())
+            {
+                driverCtx.receiveChannelEndpointSupplier(ctx.receiveChannelEndpointSupplier());
+            }
         }
 
         try
@@ -403,6 +408,7 @@ public final class MediaDriverHost implements AutoCloseable
         private long publicationLingerTimeoutNs = PUBLICATION_LINGER_TIMEOUT_NS_DEFAULT;
         private long timerIntervalNs = TIMER_INTERVAL_NS_DEFAULT;
         private ErrorHandler errorHandler;
+        private ReceiveChannelEndpointSupplier receiveChannelEndpointSupplier;
 
         /**
          * Check every setting.
@@ -709,6 +715,25 @@ public final class MediaDriverHost implements AutoCloseable
         public ErrorHandler errorHandler()
         {
             return errorHandler;
+        }
+
+        /**
+         * @param supplier of the driver's UDP receiving endpoints, e.g. a {@link SessionGuard}; null (default) for
+         *                 Aeron's own.
+         * @return this.
+         */
+        public Context receiveChannelEndpointSupplier(final ReceiveChannelEndpointSupplier supplier)
+        {
+            this.receiveChannelEndpointSupplier = supplier;
+            return this;
+        }
+
+        /**
+         * @return the supplier of UDP receiving endpoints, or null for Aeron's own.
+         */
+        public ReceiveChannelEndpointSupplier receiveChannelEndpointSupplier()
+        {
+            return receiveChannelEndpointSupplier;
         }
 
         /**

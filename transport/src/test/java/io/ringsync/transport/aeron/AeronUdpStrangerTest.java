@@ -92,6 +92,11 @@ class AeronUdpStrangerTest
 
         // the driver creates images on its own schedule: give it time to, while the job carries on
         exchange(ranks[0], ranks[1], 500, 20_000);
+        for (final AeronTransport rank : ranks)
+        {
+            AeronTestSupport.await("rank " + rank.rank() + " to count the stranger's frames", 5_000,
+                () -> rank.foreignFrameCount() >= 2 * FORGED_PER_LINK);
+        }
         final List<String> strangersImages = new ArrayList<>();
         for (int to = 0; to < 2; to++)
         {
@@ -117,6 +122,8 @@ class AeronUdpStrangerTest
             () -> assertFalse(ranks[0].inbound(1).isLost(), "link 1->0 marked lost"),
             () -> assertFalse(ranks[1].inbound(0).isLost(), "link 0->1 marked lost"),
             () -> assertEquals(List.of(), strangersImages, "images of strangers' sessions"),
+            () -> assertEquals(2 * FORGED_PER_LINK, ranks[0].foreignFrameCount(), "forged frames rank 0 counted"),
+            () -> assertEquals(2 * FORGED_PER_LINK, ranks[1].foreignFrameCount(), "forged frames rank 1 counted"),
             () -> assertNull(ranks[0].lastError()),
             () -> assertNull(ranks[1].lastError()));
         assertEquals(2L * FORGED_PER_LINK * 2, stranger.sent());
