@@ -530,6 +530,7 @@ public final class AeronTransport implements Transport
                         .threadingMode(ctx.embeddedDriverThreadingMode())
                         .idleStrategySupplier(ctx.embeddedDriverIdleStrategySupplier())
                         .receiveChannelEndpointSupplier(guard)
+                        .driverContextCustomizer(ctx.embeddedDriverCustomizer())
                         .errorHandler(errors));
                 final String aeronDir = null != driverHost ? driverHost.aeronDirectoryName() :
                     ctx.aeronDirectoryName();
@@ -819,6 +820,7 @@ public final class AeronTransport implements Transport
         private int streamIdBase = STREAM_ID_BASE_FROM_JOB_ID;
         private byte[] sessionSecret;
         private LinkSessionIds linkSessionIds;
+        private java.util.function.Consumer<io.aeron.driver.MediaDriver.Context> embeddedDriverCustomizer;
         private Supplier<IdleStrategy> embeddedDriverIdleStrategySupplier = MediaDriverHost::defaultIdleStrategy;
         private ThreadingMode embeddedDriverThreadingMode = EMBEDDED_DRIVER_THREADING_MODE_DEFAULT;
         private ErrorHandler errorHandler;
@@ -1308,6 +1310,27 @@ public final class AeronTransport implements Transport
         public boolean hasSessionSecret()
         {
             return null != linkSessionIds ? linkSessionIds.isSecret() : null != sessionSecret;
+        }
+
+        /**
+         * @param customizer for experiments and tests: given the embedded driver's Aeron context after every other
+         *                   setting (NAK and retransmit timings, Aeron's loss-simulating debug endpoints); null
+         *                   (default) for none. Ignored with an external driver.
+         * @return this.
+         */
+        public Context embeddedDriverCustomizer(
+            final java.util.function.Consumer<io.aeron.driver.MediaDriver.Context> customizer)
+        {
+            this.embeddedDriverCustomizer = customizer;
+            return this;
+        }
+
+        /**
+         * @return the customizer of the embedded driver's Aeron context, or null.
+         */
+        public java.util.function.Consumer<io.aeron.driver.MediaDriver.Context> embeddedDriverCustomizer()
+        {
+            return embeddedDriverCustomizer;
         }
 
         Context linkSessionIds(final LinkSessionIds linkSessionIds)

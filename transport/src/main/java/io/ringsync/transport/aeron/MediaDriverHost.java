@@ -252,6 +252,11 @@ public final class MediaDriverHost implements AutoCloseable
             }
         }
 
+        if (null != ctx.driverContextCustomizer())
+        {
+            ctx.driverContextCustomizer().accept(driverCtx);
+        }
+
         try
         {
             return new MediaDriverHost(ctx, MediaDriver.launch(driverCtx), errors);
@@ -409,6 +414,7 @@ public final class MediaDriverHost implements AutoCloseable
         private long timerIntervalNs = TIMER_INTERVAL_NS_DEFAULT;
         private ErrorHandler errorHandler;
         private ReceiveChannelEndpointSupplier receiveChannelEndpointSupplier;
+        private java.util.function.Consumer<MediaDriver.Context> driverContextCustomizer;
 
         /**
          * Check every setting.
@@ -734,6 +740,26 @@ public final class MediaDriverHost implements AutoCloseable
         public ReceiveChannelEndpointSupplier receiveChannelEndpointSupplier()
         {
             return receiveChannelEndpointSupplier;
+        }
+
+        /**
+         * @param customizer for experiments and tests: given Aeron's driver context last, after every setting above,
+         *                   e.g. to try NAK timings or simulate loss with Aeron's debug endpoints; null (default) for
+         *                   none.
+         * @return this.
+         */
+        public Context driverContextCustomizer(final java.util.function.Consumer<MediaDriver.Context> customizer)
+        {
+            this.driverContextCustomizer = customizer;
+            return this;
+        }
+
+        /**
+         * @return the customizer of Aeron's driver context, or null.
+         */
+        public java.util.function.Consumer<MediaDriver.Context> driverContextCustomizer()
+        {
+            return driverContextCustomizer;
         }
 
         /**
