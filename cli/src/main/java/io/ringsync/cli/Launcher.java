@@ -395,6 +395,12 @@ public final class Launcher
             }
             env.put(Configuration.UDP_ENDPOINTS_ENV, String.join(",", endpoints));
             env.put(Configuration.UDP_MTU_ENV, Integer.toString(LOOPBACK_UDP_MTU));
+            // the links' Aeron session ids derive from it: without it a stranger who learns the job id could
+            // compute them (the job id is in the job directory's name)
+            if (null == Configuration.jobSecret(childEnv()))
+            {
+                env.put(Configuration.JOB_SECRET_ENV, randomSecret());
+            }
         }
         return env;
     }

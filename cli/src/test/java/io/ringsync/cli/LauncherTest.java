@@ -83,7 +83,8 @@ class LauncherTest
             .np(3)
             .transport(LaunchTransport.UDP)
             .command(sh("echo \"udp $" + Configuration.TRANSPORT_ENV + " $" + Configuration.UDP_ENDPOINTS_ENV + " $" +
-                Configuration.UDP_MTU_ENV + " aeron=[$" + Configuration.AERON_DIR_ENV + "]\"")));
+                Configuration.UDP_MTU_ENV + " aeron=[$" + Configuration.AERON_DIR_ENV + "] secret=${#" +
+                Configuration.JOB_SECRET_ENV + "}\"")));
 
         assertEquals(Launcher.EXIT_OK, job.exitCode, job::describe);
         final String first = job.lineOf(0, "udp ");
@@ -104,6 +105,7 @@ class LauncherTest
         assertEquals(3, ports.size(), "one distinct port per rank: " + first);
         // (an inherited RINGSYNC_AERON_DIR is dropped too: the launcher owns that variable)
         assertEquals("aeron=[]", parts[3], "udp ranks embed their own drivers: " + first);
+        assertEquals("secret=64", parts[4], "a fresh job secret, which the link sessions derive from: " + first);
     }
 
     @Test

@@ -178,6 +178,36 @@ final class Transports
         }
     }
 
+    /**
+     * What the Aeron session ids of a udp job's links derive from: the rendezvous' random session id and the job
+     * secret, whichever the job has, each preceded by its length. With neither, null: the ids then derive from the
+     * job id, which keeps jobs apart but no attacker out (README, "udp and strangers").
+     */
+    static byte[] udpSessionSecret(final Context ctx)
+    {
+        final byte[] session = ctx.sessionId();
+        final byte[] secret = ctx.jobSecret();
+        if (null == session && null == secret)
+        {
+            return null;
+        }
+
+        final java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        for (final byte[] part : new byte[][]{ session, secret })
+        {
+            final int length = null == part ? 0 : part.length;
+            out.write(length >>> 24);
+            out.write(length >>> 16);
+            out.write(length >>> 8);
+            out.write(length);
+            if (null != part)
+            {
+                out.write(part, 0, length);
+            }
+        }
+        return out.toByteArray();
+    }
+
     private static Transport openAeron(final Context ctx, final File jobDirectory)
     {
         final String name = ctx.transport();
@@ -214,7 +244,10 @@ final class Transports
                     "host:port per rank, comma-separated in rank order, identical on every rank, or a rendezvous (" +
                     Configuration.RENDEZVOUS_ENV + ") where the ranks learn each other's; " + LAUNCH_HINT, -1);
             }
-            transportCtx.udpEndpoints(ctx.udpEndpoints()).mtuLength(ctx.udpMtu());
+            transportCtx
+                .udpEndpoints(ctx.udpEndpoints())
+                .mtuLength(ctx.udpMtu())
+                .sessionSecret(udpSessionSecret(ctx));
         }
         try
         {

@@ -134,6 +134,38 @@ class AeronEnvironmentTest
     }
 
     @Test
+    void udpRanksWithAJobSecretBindTheirLinksToTheSameSessions() throws Exception
+    {
+        final StringBuilder endpoints = new StringBuilder();
+        for (int r = 0; r < 2; r++)
+        {
+            try (DatagramSocket socket = new DatagramSocket(0))
+            {
+                endpoints.append(r == 0 ? "" : ",").append("127.0.0.1:").append(socket.getLocalPort());
+            }
+        }
+        final List<Map<String, String>> envs = new ArrayList<>();
+        for (int r = 0; r < 2; r++)
+        {
+            final Map<String, String> env = env(r, 2, "udp");
+            env.put(Configuration.UDP_ENDPOINTS_ENV, endpoints.toString());
+            env.put(Configuration.JOB_SECRET_ENV, "0123456789abcdef0123456789abcdef");
+            envs.add(env);
+        }
+        assertIdenticalAcrossRanks(runRanks(envs, 1000), 2, 1000);
+
+        final Context withSecret = Context.fromEnvironment(envs.get(0));
+        final Context withoutSecret = Context.fromEnvironment(env(0, 2, "udp"));
+        assertEquals(null, Transports.udpSessionSecret(withoutSecret), "no secret: ids from the job id");
+        final byte[] secretOnly = Transports.udpSessionSecret(withSecret);
+        withSecret.sessionId(new byte[16]);
+        assertFalse(java.util.Arrays.equals(secretOnly, Transports.udpSessionSecret(withSecret)),
+            "the rendezvous session changes the sessions");
+        withoutSecret.sessionId(new byte[16]);
+        assertEquals(4 + 16 + 4, Transports.udpSessionSecret(withoutSecret).length);
+    }
+
+    @Test
     void udpRanksStartedWithoutALauncherLeaveNoFilesBehind() throws Exception
     {
         final long jobId = System.nanoTime() & 0xFFFF_FFFFL;

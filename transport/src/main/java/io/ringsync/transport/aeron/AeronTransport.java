@@ -46,6 +46,11 @@ import java.util.function.Supplier;
  * subscribes on its own endpoint {@code aeron:udp?endpoint=<udpEndpoints[r]>} (all its inbound links share the
  * socket) and publishes to peer {@code p} on {@code aeron:udp?endpoint=<udpEndpoints[p]>|mtu=M|term-length=T}.
  * <p>
+ * Over UDP every link is bound to one Aeron session ({@code session-id=} on both its channels, the id from
+ * {@link LinkSessionIds}): the publication uses it and the subscription's driver makes an image of that session
+ * only, so SETUP and DATA frames of any other session, a stranger's included, are ignored by the driver and can
+ * neither add an image nor, when one expires, make the link look lost.
+ * <p>
  * {@link #connect(Context)} does not wait for peers: {@link OutboundLink#tryClaim(int)} returns
  * {@link OutboundLink#NOT_CONNECTED} until the peer's subscription is there, and the layer above handshakes with a
  * deadline. Messages never exceed {@link #maxMessageLength()}, so none is fragmented and the receiver reads each
@@ -132,15 +137,22 @@ public final class AeronTransport implements Transport
         try
         {
             final Aeron client = connection.aeron;
+            for (int peer = 0; null != connection.guard && peer < worldSize; peer++)
+            {
+                if (peer != rank)
+                {
+                    connection.guard.admit(ctx.streamId(peer, rank), ctx.sessionId(peer, rank));
+                }
+            }
+
             // subscriptions first, so that peers' publications find them as soon as they are added
-            final String subscriptionChannel = subscriptionChannel(ctx);
             for (int peer = 0; peer < worldSize; peer++)
             {
                 if (peer != rank)
                 {
-                    final Inbound link = new Inbound(peer);
+                    final Inbound link = new Inbound(peer, ctx.isSessionBound(), ctx.sessionId(peer, rank));
                     link.subscription = client.addSubscription(
-                        subscriptionChannel, ctx.streamId(peer, rank), link, link);
+                        subscriptionChannel(ctx, peer), ctx.streamId(peer, rank), link, link);
                     inbound[peer] = link;
                 }
             }
@@ -207,6 +219,7 @@ public final class AeronTransport implements Transport
             .socketBufferLength(ctx.socketBufferLength())
             .driverTimeoutMs(ctx.driverTimeoutMs())
             .streamIdBase(Context.defaultStreamIdBase(ctx.jobId() ^ Long.rotateLeft(meshId, 17)))
+            .linkSessionIds(ctx.linkSessionIds())
             .errorHandler(ctx.errorHandler());
         if (AeronMedia.UDP == ctx.media())
         {
@@ -383,6 +396,16 @@ public final class AeronTransport implements Transport
     }
 
     /**
+     * @return frames the embedded UDP driver dropped because no link of the job has their stream and session: what
+     * strangers sent ({@link SessionGuard}); -1 without an embedded UDP driver (IPC, or an external driver, which
+     * ignores strangers' sessions too but does not count their frames).
+     */
+    public long foreignFrameCount()
+    {
+        return null == connection.guard ? -1 : connection.guard.foreignFrameCount();
+    }
+
+    /**
      * @return how many errors the client and embedded driver have reported.
      */
     public long errorCount()
@@ -432,16 +455,18 @@ public final class AeronTransport implements Transport
             ", jobId=0x" + Long.toHexString(ctx.jobId()) + ", dir=" + aeronDirectoryName() + "}";
     }
 
-    static String subscriptionChannel(final Context ctx)
+    static String subscriptionChannel(final Context ctx, final int peer)
     {
         if (AeronMedia.IPC == ctx.media())
         {
             return "aeron:ipc";
         }
 
+        // session-id: the driver makes images of the link's own session only; a stranger's SETUP is ignored
         return "aeron:udp?endpoint=" + ctx.udpEndpoints()[ctx.rank()] +
             "|so-rcvbuf=" + ctx.socketBufferLength() +
-            "|rcv-wnd=" + ctx.socketBufferLength();
+            "|rcv-wnd=" + ctx.socketBufferLength() +
+            "|session-id=" + ctx.sessionId(peer, ctx.rank());
     }
 
     static String publicationChannel(final Context ctx, final int peer)
@@ -456,7 +481,8 @@ public final class AeronTransport implements Transport
         }
 
         return "aeron:udp?endpoint=" + ctx.udpEndpoints()[peer] + "|" + common +
-            "|so-sndbuf=" + ctx.socketBufferLength();
+            "|so-sndbuf=" + ctx.socketBufferLength() +
+            "|session-id=" + ctx.sessionId(ctx.rank(), peer);
     }
 
     /**
@@ -469,16 +495,18 @@ public final class AeronTransport implements Transport
     {
         final ErrorRecorder errors;
         final MediaDriverHost driver;
+        final SessionGuard guard;
         final Aeron aeron;
         final String aeronDirectoryName;
         private final AtomicInteger users = new AtomicInteger(1);
         private final java.util.concurrent.locks.ReentrantLock dutyCycle = new java.util.concurrent.locks.ReentrantLock();
 
-        private Connection(final ErrorRecorder errors, final MediaDriverHost driver, final Aeron aeron,
-            final String aeronDirectoryName)
+        private Connection(final ErrorRecorder errors, final MediaDriverHost driver, final SessionGuard guard,
+            final Aeron aeron, final String aeronDirectoryName)
         {
             this.errors = errors;
             this.driver = driver;
+            this.guard = guard;
             this.aeron = aeron;
             this.aeronDirectoryName = aeronDirectoryName;
         }
@@ -488,6 +516,8 @@ public final class AeronTransport implements Transport
             final ErrorRecorder errors = new ErrorRecorder(ctx.errorHandler());
             // only UDP gets here without an Aeron directory (IPC ranks must share the launcher's driver)
             MediaDriverHost driverHost = null;
+            final SessionGuard guard = null == ctx.aeronDirectoryName() && ctx.isSessionBound() ?
+                new SessionGuard() : null;
             Aeron client = null;
             try
             {
@@ -499,6 +529,8 @@ public final class AeronTransport implements Transport
                         .socketBufferLength(ctx.socketBufferLength())
                         .threadingMode(ctx.embeddedDriverThreadingMode())
                         .idleStrategySupplier(ctx.embeddedDriverIdleStrategySupplier())
+                        .receiveChannelEndpointSupplier(guard)
+                        .driverContextCustomizer(ctx.embeddedDriverCustomizer())
                         .errorHandler(errors));
                 final String aeronDir = null != driverHost ? driverHost.aeronDirectoryName() :
                     ctx.aeronDirectoryName();
@@ -511,7 +543,7 @@ public final class AeronTransport implements Transport
                     .errorHandler(errors)
                     // Aeron's default would swallow an exception thrown by a message handler and drop the message
                     .subscriberErrorHandler(RethrowingErrorHandler.INSTANCE));
-                return new Connection(errors, driverHost, client, aeronDir);
+                return new Connection(errors, driverHost, guard, client, aeronDir);
             }
             catch (final RuntimeException | LinkageError ex)
             {
@@ -658,20 +690,27 @@ public final class AeronTransport implements Transport
 
     /**
      * Receiving end: polls the subscription with itself as the fragment handler, so nothing is allocated per
-     * poll, and watches the subscription's images to report a peer that has gone.
+     * poll, and watches the subscription's images to report a peer that has gone. When the link is bound to a
+     * session (UDP), only an image of that session counts: one of any other session, which the subscription's
+     * session filter should never let the driver make, neither connects nor loses the link.
      */
     static final class Inbound
         implements InboundLink, ControlledFragmentHandler, AvailableImageHandler, UnavailableImageHandler
     {
         private final int peer;
+        private final boolean isSessionBound;
+        private final int sessionId;
         private MessageHandler handler;
         private volatile boolean hasHadImage;
         private volatile boolean isLost;
+        private volatile long foreignImageCount;
         Subscription subscription;
 
-        Inbound(final int peer)
+        Inbound(final int peer, final boolean isSessionBound, final int sessionId)
         {
             this.peer = peer;
+            this.isSessionBound = isSessionBound;
+            this.sessionId = sessionId;
         }
 
         public int peer()
@@ -709,7 +748,7 @@ public final class AeronTransport implements Transport
          */
         public void onAvailableImage(final Image image)
         {
-            hasHadImage = true;
+            imageCame(image.sessionId());
         }
 
         /**
@@ -720,10 +759,43 @@ public final class AeronTransport implements Transport
          */
         public void onUnavailableImage(final Image image)
         {
-            if (hasHadImage)
+            imageWent(image.sessionId());
+        }
+
+        void imageCame(final int imageSessionId)
+        {
+            if (isJobSession(imageSessionId))
+            {
+                hasHadImage = true;
+            }
+        }
+
+        void imageWent(final int imageSessionId)
+        {
+            if (isJobSession(imageSessionId) && hasHadImage)
             {
                 isLost = true;
             }
+        }
+
+        /**
+         * @return how many images of a session other than the link's came or went (0 unless the driver ignored the
+         * subscription's session filter).
+         */
+        long foreignImageCount()
+        {
+            return foreignImageCount;
+        }
+
+        private boolean isJobSession(final int imageSessionId)
+        {
+            if (!isSessionBound || imageSessionId == sessionId)
+            {
+                return true;
+            }
+
+            foreignImageCount++; // only the client conductor thread writes it
+            return false;
         }
     }
 
@@ -746,6 +818,9 @@ public final class AeronTransport implements Transport
         private int socketBufferLength = SOCKET_BUFFER_LENGTH_DEFAULT;
         private long driverTimeoutMs = DRIVER_TIMEOUT_MS_DEFAULT;
         private int streamIdBase = STREAM_ID_BASE_FROM_JOB_ID;
+        private byte[] sessionSecret;
+        private LinkSessionIds linkSessionIds;
+        private java.util.function.Consumer<io.aeron.driver.MediaDriver.Context> embeddedDriverCustomizer;
         private Supplier<IdleStrategy> embeddedDriverIdleStrategySupplier = MediaDriverHost::defaultIdleStrategy;
         private ThreadingMode embeddedDriverThreadingMode = EMBEDDED_DRIVER_THREADING_MODE_DEFAULT;
         private ErrorHandler errorHandler;
@@ -828,6 +903,16 @@ public final class AeronTransport implements Transport
             {
                 throw new IllegalArgumentException("streamIdBase=" + streamIdBase + " leaves no room for " +
                     worldSize + "^2 stream ids below 2^31: set a smaller streamIdBase(int)");
+            }
+
+            if (AeronMedia.UDP == media && null == linkSessionIds)
+            {
+                linkSessionIds = LinkSessionIds.of(jobId, sessionSecret);
+            }
+            if (null != sessionSecret)
+            {
+                java.util.Arrays.fill(sessionSecret, (byte)0);
+                sessionSecret = null;
             }
 
             if (null == embeddedDriverThreadingMode)
@@ -943,6 +1028,28 @@ public final class AeronTransport implements Transport
         public int streamId(final int from, final int to)
         {
             return streamIdBase + from * worldSize + to;
+        }
+
+        /**
+         * Whether each link is bound to one Aeron session: over UDP its publication uses a fixed session id and
+         * its subscription accepts only that session; over IPC the driver chooses and any session is accepted.
+         *
+         * @return true for UDP, once concluded.
+         */
+        public boolean isSessionBound()
+        {
+            return null != linkSessionIds;
+        }
+
+        /**
+         * @param from sending rank.
+         * @param to   receiving rank.
+         * @return the Aeron session id of the directed link once concluded ({@link LinkSessionIds}), or
+         * {@link io.aeron.Aeron#NULL_VALUE} when links are not bound to a session (IPC).
+         */
+        public int sessionId(final int from, final int to)
+        {
+            return null == linkSessionIds ? io.aeron.Aeron.NULL_VALUE : linkSessionIds.sessionId(streamId(from, to));
         }
 
         /**
@@ -1182,6 +1289,62 @@ public final class AeronTransport implements Transport
         }
 
         /**
+         * @param sessionSecret UDP: random bytes every rank of the job shares and no stranger knows, the rendezvous
+         *                      session id and/or the job secret. The links' Aeron session ids derive from it
+         *                      ({@link LinkSessionIds}), so a stranger cannot make frames the job's subscriptions
+         *                      accept without seeing the traffic. Null (default) derives them from the job id only:
+         *                      that keeps jobs apart by accident, not attackers out. Copied, and wiped once
+         *                      concluded.
+         * @return this.
+         */
+        public Context sessionSecret(final byte[] sessionSecret)
+        {
+            this.sessionSecret = null == sessionSecret ? null : sessionSecret.clone();
+            return this;
+        }
+
+        /**
+         * @return whether the links' session ids derive from a shared secret (once concluded; before, whether one
+         * is set).
+         */
+        public boolean hasSessionSecret()
+        {
+            return null != linkSessionIds ? linkSessionIds.isSecret() : null != sessionSecret;
+        }
+
+        /**
+         * @param customizer for experiments and tests: given the embedded driver's Aeron context after every other
+         *                   setting (NAK and retransmit timings, Aeron's loss-simulating debug endpoints); null
+         *                   (default) for none. Ignored with an external driver.
+         * @return this.
+         */
+        public Context embeddedDriverCustomizer(
+            final java.util.function.Consumer<io.aeron.driver.MediaDriver.Context> customizer)
+        {
+            this.embeddedDriverCustomizer = customizer;
+            return this;
+        }
+
+        /**
+         * @return the customizer of the embedded driver's Aeron context, or null.
+         */
+        public java.util.function.Consumer<io.aeron.driver.MediaDriver.Context> embeddedDriverCustomizer()
+        {
+            return embeddedDriverCustomizer;
+        }
+
+        Context linkSessionIds(final LinkSessionIds linkSessionIds)
+        {
+            this.linkSessionIds = linkSessionIds;
+            return this;
+        }
+
+        LinkSessionIds linkSessionIds()
+        {
+            return linkSessionIds;
+        }
+
+        /**
          * @param supplier of idle strategies for the embedded driver's threads (not INVOKER); default parks of at most
          *                 50 us ({@link MediaDriverHost}).
          *                 Never spin or noop on a host with few cores.
@@ -1258,6 +1421,8 @@ public final class AeronTransport implements Transport
                 ", socketBufferLength=" + socketBufferLength +
                 ", driverTimeoutMs=" + driverTimeoutMs +
                 ", streamIdBase=" + streamIdBase +
+                ", sessions=" + (null == linkSessionIds ? (null == sessionSecret ? "any" : "secret set") :
+                linkSessionIds.isSecret() ? "bound, from a secret" : "bound, from the job id") +
                 ", embeddedDriverThreadingMode=" + embeddedDriverThreadingMode +
                 '}';
         }

@@ -4,6 +4,7 @@ import io.aeron.CncFileDescriptor;
 import io.aeron.CommonContext;
 import io.aeron.driver.Configuration;
 import io.aeron.driver.MediaDriver;
+import io.aeron.driver.ReceiveChannelEndpointSupplier;
 import io.aeron.driver.ThreadingMode;
 import io.aeron.logbuffer.LogBufferDescriptor;
 import org.agrona.BitUtil;
@@ -245,6 +246,15 @@ public final class MediaDriverHost implements AutoCloseable
                 .socketSndbufLength(ctx.socketBufferLength())
                 .socketRcvbufLength(ctx.socketBufferLength())
                 .initialWindowLength(ctx.socketBufferLength());
+            if (null != ctx.receiveChannelEndpointSupplier())
+            {
+                driverCtx.receiveChannelEndpointSupplier(ctx.receiveChannelEndpointSupplier());
+            }
+        }
+
+        if (null != ctx.driverContextCustomizer())
+        {
+            ctx.driverContextCustomizer().accept(driverCtx);
         }
 
         try
@@ -403,6 +413,8 @@ public final class MediaDriverHost implements AutoCloseable
         private long publicationLingerTimeoutNs = PUBLICATION_LINGER_TIMEOUT_NS_DEFAULT;
         private long timerIntervalNs = TIMER_INTERVAL_NS_DEFAULT;
         private ErrorHandler errorHandler;
+        private ReceiveChannelEndpointSupplier receiveChannelEndpointSupplier;
+        private java.util.function.Consumer<MediaDriver.Context> driverContextCustomizer;
 
         /**
          * Check every setting.
@@ -709,6 +721,45 @@ public final class MediaDriverHost implements AutoCloseable
         public ErrorHandler errorHandler()
         {
             return errorHandler;
+        }
+
+        /**
+         * @param supplier of the driver's UDP receiving endpoints, e.g. a {@link SessionGuard}; null (default) for
+         *                 Aeron's own.
+         * @return this.
+         */
+        public Context receiveChannelEndpointSupplier(final ReceiveChannelEndpointSupplier supplier)
+        {
+            this.receiveChannelEndpointSupplier = supplier;
+            return this;
+        }
+
+        /**
+         * @return the supplier of UDP receiving endpoints, or null for Aeron's own.
+         */
+        public ReceiveChannelEndpointSupplier receiveChannelEndpointSupplier()
+        {
+            return receiveChannelEndpointSupplier;
+        }
+
+        /**
+         * @param customizer for experiments and tests: given Aeron's driver context last, after every setting above,
+         *                   e.g. to try NAK timings or simulate loss with Aeron's debug endpoints; null (default) for
+         *                   none.
+         * @return this.
+         */
+        public Context driverContextCustomizer(final java.util.function.Consumer<MediaDriver.Context> customizer)
+        {
+            this.driverContextCustomizer = customizer;
+            return this;
+        }
+
+        /**
+         * @return the customizer of Aeron's driver context, or null.
+         */
+        public java.util.function.Consumer<MediaDriver.Context> driverContextCustomizer()
+        {
+            return driverContextCustomizer;
         }
 
         /**

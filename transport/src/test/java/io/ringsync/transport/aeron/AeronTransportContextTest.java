@@ -7,6 +7,7 @@ import java.io.File;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -52,6 +53,57 @@ class AeronTransportContextTest
     }
 
     @Test
+    void udpLinksAreBoundToSessionsEveryRankDerivesAlike()
+    {
+        final byte[] secret = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 };
+        final AeronTransport.Context rank1 = udp().sessionSecret(secret);
+        assertTrue(rank1.hasSessionSecret());
+        rank1.conclude();
+        final AeronTransport.Context rank0 = udp().rank(0).sessionSecret(secret).conclude();
+        assertTrue(rank1.hasSessionSecret());
+        assertEquals(rank0.sessionId(0, 1), rank1.sessionId(0, 1));
+        assertEquals(rank0.sessionId(1, 0), rank1.sessionId(1, 0));
+        assertNotEquals(rank1.sessionId(0, 1), rank1.sessionId(1, 0));
+        assertEquals(1, secret[0], "the caller's secret is left as it was");
+
+        final AeronTransport.Context otherSecret = udp().sessionSecret(new byte[]{ 9 }).conclude();
+        assertNotEquals(rank1.sessionId(0, 1), otherSecret.sessionId(0, 1));
+
+        final AeronTransport.Context noSecret = udp().conclude();
+        assertFalse(noSecret.hasSessionSecret());
+        assertTrue(noSecret.isSessionBound());
+        assertEquals(udp().rank(0).conclude().sessionId(0, 1), noSecret.sessionId(0, 1));
+        assertNotEquals(rank1.sessionId(0, 1), noSecret.sessionId(0, 1));
+        assertNotEquals(noSecret.sessionId(0, 1), udp().jobId(43).conclude().sessionId(0, 1));
+        assertTrue(noSecret.toString().contains("sessions=bound, from the job id"), noSecret::toString);
+        assertTrue(rank1.toString().contains("sessions=bound, from a secret"), rank1::toString);
+
+        assertEquals(io.aeron.Aeron.NULL_VALUE, ipc().conclude().sessionId(0, 1));
+        assertThrows(IllegalArgumentException.class, () -> udp().sessionSecret(new byte[0]).conclude());
+    }
+
+    @Test
+    void anImageOfAnotherSessionNeitherConnectsNorLosesABoundLink()
+    {
+        final AeronTransport.Inbound link = new AeronTransport.Inbound(1, true, 77);
+        link.imageCame(78);
+        link.imageWent(78);
+        assertFalse(link.isLost(), "a stranger's image went away");
+        link.imageCame(77);
+        link.imageWent(78);
+        assertFalse(link.isLost(), "a stranger's image went away while the job's is up");
+        assertEquals(3, link.foreignImageCount());
+        link.imageWent(77);
+        assertTrue(link.isLost(), "the job's own image went away");
+
+        final AeronTransport.Inbound ipc = new AeronTransport.Inbound(1, false, io.aeron.Aeron.NULL_VALUE);
+        ipc.imageCame(5);
+        ipc.imageWent(6);
+        assertTrue(ipc.isLost(), "an IPC link takes any session");
+        assertEquals(0, ipc.foreignImageCount());
+    }
+
+    @Test
     void udpRequiresOneEndpointPerRank()
     {
         assertRejected(udp().udpEndpoints((String[])null), "udpEndpoints");
@@ -92,10 +144,12 @@ class AeronTransportContextTest
         final AeronTransport.Context udp = udp().conclude();
         assertEquals(AeronTransport.UDP_MTU_LENGTH_DEFAULT, udp.mtuLength());
         assertEquals(new File("/dev/shm/some-job/aeron-rank-1"), udp.embeddedDriverDirectory());
-        assertEquals("aeron:udp?endpoint=127.0.0.1:40101|so-rcvbuf=2097152|rcv-wnd=2097152",
-            AeronTransport.subscriptionChannel(udp));
+        assertTrue(udp.isSessionBound());
+        assertFalse(ipc.isSessionBound());
+        assertEquals("aeron:udp?endpoint=127.0.0.1:40101|so-rcvbuf=2097152|rcv-wnd=2097152" +
+            "|session-id=" + udp.sessionId(0, 1), AeronTransport.subscriptionChannel(udp, 0));
         assertEquals("aeron:udp?endpoint=127.0.0.1:40100|mtu=1408|term-length=1048576|pub-wnd=524288" +
-            "|so-sndbuf=2097152", AeronTransport.publicationChannel(udp, 0));
+            "|so-sndbuf=2097152|session-id=" + udp.sessionId(1, 0), AeronTransport.publicationChannel(udp, 0));
         assertEquals("aeron:ipc?mtu=65504|term-length=1048576|pub-wnd=524288",
             AeronTransport.publicationChannel(ipc, 1));
 
