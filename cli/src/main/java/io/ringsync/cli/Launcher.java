@@ -4,6 +4,7 @@ import io.ringsync.collectives.Configuration;
 import io.ringsync.collectives.ConfigurationException;
 import io.ringsync.collectives.ShmSpace;
 import io.ringsync.collectives.status.StatusDescriptor;
+import io.ringsync.transport.PrivateDirectory;
 import io.ringsync.transport.aeron.MediaDriverHost;
 
 import java.io.File;
@@ -609,7 +610,7 @@ public final class Launcher
         try
         {
             final Path temp = jobDir.resolve(StatusDescriptor.exitFileName(rank) + ".tmp");
-            java.nio.file.Files.writeString(temp, code + "\n");
+            PrivateDirectory.writeFile(temp, code + "\n");
             java.nio.file.Files.move(temp, jobDir.resolve(StatusDescriptor.exitFileName(rank)),
                 java.nio.file.StandardCopyOption.ATOMIC_MOVE);
         }

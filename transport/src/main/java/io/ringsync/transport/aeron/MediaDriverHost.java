@@ -6,6 +6,7 @@ import io.aeron.driver.Configuration;
 import io.aeron.driver.MediaDriver;
 import io.aeron.driver.ThreadingMode;
 import io.aeron.logbuffer.LogBufferDescriptor;
+import io.ringsync.transport.PrivateDirectory;
 import org.agrona.BitUtil;
 import org.agrona.CloseHelper;
 import org.agrona.ErrorHandler;
@@ -247,9 +248,16 @@ public final class MediaDriverHost implements AutoCloseable
                 .initialWindowLength(ctx.socketBufferLength());
         }
 
+        // Aeron makes its directory and files with the umask's modes (755 and 644 under the usual 022): the drivers
+        // ringsync starts itself sit in a private job directory, so nobody else can reach them meanwhile; parents
+        // missing are made private, and the tree itself owner-only as soon as the driver has made it
+        PrivateDirectory.createMissingParents(dir.toPath());
+        MediaDriver driver = null;
         try
         {
-            return new MediaDriverHost(ctx, MediaDriver.launch(driverCtx), errors);
+            driver = MediaDriver.launch(driverCtx);
+            PrivateDirectory.restrictTree(dir.toPath());
+            return new MediaDriverHost(ctx, driver, errors);
         }
         catch (final IllegalAccessError | ExceptionInInitializerError ex)
         {
@@ -259,6 +267,7 @@ public final class MediaDriverHost implements AutoCloseable
         }
         catch (final RuntimeException ex)
         {
+            CloseHelper.quietClose(driver);
             IoUtil.delete(dir, true);
             throw new IllegalStateException("cannot start a media driver in " + dir + ": " + ex, ex);
         }
