@@ -340,6 +340,7 @@ public final class Launcher
         {
             final File aeronDir = jobDir.resolve("aeron").toFile();
             final long termLength = ipcTermLength();
+            checkSpace("ipc");
             // under the clean-up lock, so a shutdown hook arriving meanwhile waits and then closes this driver,
             // rather than removing the job directory while the driver is creating files in it
             synchronized (cleanUpLock)
@@ -353,7 +354,8 @@ public final class Launcher
                 }
                 try
                 {
-                    final MediaDriverHost jobDriver = MediaDriverHost.launch(aeronDir, transport.media(), termLength);
+                    final MediaDriverHost jobDriver = MediaDriverHost.launch(aeronDir, transport.media(),
+                        (int)Math.max(termLength, MediaDriverHost.IPC_TERM_LENGTH_MIN), np * (np - 1));
                     synchronized (lock)
                     {
                         driver = jobDriver;
@@ -368,14 +370,7 @@ public final class Launcher
         }
         else if (transport == LaunchTransport.SHM)
         {
-            try
-            {
-                ShmSpace.check(childEnv(), np, jobDir.toFile(), shmUsableBytes);
-            }
-            catch (final RuntimeException ex)
-            {
-                throw new LaunchException(ex.getMessage(), ex);
-            }
+            checkSpace("shm");
         }
         else if (transport == LaunchTransport.TCP)
         {
@@ -389,6 +384,7 @@ public final class Launcher
         }
         else if (transport == LaunchTransport.UDP)
         {
+            checkSpace("udp");
             final List<String> endpoints = new ArrayList<>();
             for (final int port : freeUdpPorts(np))
             {
@@ -398,6 +394,21 @@ public final class Launcher
             env.put(Configuration.UDP_MTU_ENV, Integer.toString(LOOPBACK_UDP_MTU));
         }
         return env;
+    }
+
+    /**
+     * The pre-flight check of the job's files on this host, before any is made.
+     */
+    private void checkSpace(final String transportName) throws LaunchException
+    {
+        try
+        {
+            ShmSpace.check(childEnv(), transportName, np, jobDir.toFile(), shmUsableBytes);
+        }
+        catch (final RuntimeException ex)
+        {
+            throw new LaunchException(ex.getMessage(), ex);
+        }
     }
 
     private long ipcTermLength() throws LaunchException

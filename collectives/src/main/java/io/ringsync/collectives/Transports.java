@@ -239,6 +239,10 @@ final class Transports
                     Configuration.RENDEZVOUS_ENV + ") where the ranks learn each other's; " + LAUNCH_HINT, -1);
             }
             transportCtx.udpEndpoints(ctx.udpEndpoints()).mtuLength(ctx.udpMtu());
+            if (null == aeronDir)
+            {
+                ShmSpace.check(ctx, jobDirectory, -1);
+            }
         }
         try
         {
