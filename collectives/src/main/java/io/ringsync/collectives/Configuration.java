@@ -163,6 +163,12 @@ public final class Configuration
     public static final long TIMEOUT_MS_DEFAULT = 30_000;
 
     /**
+     * Longest deadline accepted, for calls and the rendezvous alike: 30 days, far below where a deadline of
+     * {@code System.nanoTime()} plus it could overflow.
+     */
+    public static final long TIMEOUT_MS_MAX = 30L * 24 * 3600 * 1000;
+
+    /**
      * Largest payload of one chunk message in bytes (capped by what the transport carries unfragmented), 64 to
      * {@link #CHUNK_BYTES_MAX}.
      */
@@ -377,7 +383,13 @@ public final class Configuration
     public static long jobId(final Map<String, String> env)
     {
         final String value = lookup(env, JOB_ID_ENV);
-        return null == value ? JOB_ID_DEFAULT : parseLong(JOB_ID_ENV, value);
+        final long jobId = null == value ? JOB_ID_DEFAULT : parseLong(JOB_ID_ENV, value);
+        if (null != value && JOB_ID_DEFAULT == jobId)
+        {
+            throw new ConfigurationException(JOB_ID_ENV + "=" + value + " must not be 0, which means no job id: " +
+                "use any other 64-bit number, decimal or 0x hex, the same on every rank (or leave it unset)", -1);
+        }
+        return jobId;
     }
 
     /**
