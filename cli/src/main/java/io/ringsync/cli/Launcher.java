@@ -462,6 +462,11 @@ public final class Launcher
         final Map<String, String> rankEnv = new LinkedHashMap<>(jobEnv);
         rankEnv.put(Configuration.RANK_ENV, Integer.toString(rank));
         rankEnv.put(Configuration.LOCAL_RANK_ENV, Integer.toString(null == starter ? rank : starter.localRank(rank)));
+        if (null == starter)
+        {
+            // ranks on this host watch this process, and stop when it is killed outright (SIGKILL)
+            rankEnv.put(Configuration.LAUNCHER_PID_ENV, Long.toString(ProcessHandle.current().pid()));
+        }
         rankEnv.putAll(extraEnv);
         final String jdkOptions = withJvmFlags(null != extraEnv.get(JDK_JAVA_OPTIONS) ?
             extraEnv.get(JDK_JAVA_OPTIONS) : System.getenv(JDK_JAVA_OPTIONS));

@@ -312,6 +312,13 @@ public final class Configuration
      */
     public static final String JOB_SECRET_ENV = "RINGSYNC_JOB_SECRET";
 
+    /**
+     * Pid of the {@code ringsync launch} process that started this rank, set by it for ranks on its own host: the
+     * rank stops (exit code 143) and removes the job directory when that process is gone, e.g. killed with
+     * SIGKILL, which gives it no chance to stop its ranks.
+     */
+    public static final String LAUNCHER_PID_ENV = "RINGSYNC_LAUNCHER_PID";
+
     private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*(?:([kmg])(?:ib)?|b)?", Pattern.CASE_INSENSITIVE);
     private static final Pattern DECIMAL_SIZE = Pattern.compile("\\d+\\s*[kmg]b", Pattern.CASE_INSENSITIVE);
     private static final String SIZE_FORMS = "a whole number of bytes, optionally with k/KiB, m/MiB or g/GiB " +
@@ -390,6 +397,22 @@ public final class Configuration
                 "use any other 64-bit number, decimal or 0x hex, the same on every rank (or leave it unset)", -1);
         }
         return jobId;
+    }
+
+    /**
+     * @param env variables to read.
+     * @return {@link #LAUNCHER_PID_ENV}, or -1 when it is not set.
+     */
+    public static long launcherPid(final Map<String, String> env)
+    {
+        final String value = lookup(env, LAUNCHER_PID_ENV);
+        final long pid = null == value ? -1 : parseLong(LAUNCHER_PID_ENV, value);
+        if (null != value && pid <= 0)
+        {
+            throw new ConfigurationException(LAUNCHER_PID_ENV + "=" + value + " must be a process id, 1 or more " +
+                "(the launcher sets it; leave it unset when starting ranks by hand)", -1);
+        }
+        return pid;
     }
 
     /**
