@@ -18,6 +18,11 @@ import java.util.Map;
  */
 public final class ShmSpace
 {
+    /**
+     * Files the job has already that are worth a mention in a refusal (a pid file or two are not).
+     */
+    private static final long PRESENT_WORTH_SAYING = 64 * 1024;
+
     private ShmSpace()
     {
     }
@@ -144,7 +149,7 @@ public final class ShmSpace
             " links of " + slotCount + " slots x " + slotLength + " bytes = " + mib(links) + ", plus " +
             mib(n * ShmFootprint.windowFileBytes(n, windowBytes)) + " of direct-mode windows, " +
             Configuration.SHM_WINDOW_BYTES_ENV + "=" + windowBytes + " per rank), but only " + mib(usable) +
-            " is free" + (present > 0 ? " besides the job's " + mib(present) : "") + ". Give it more room (docker " +
+            " is free" + (present >= PRESENT_WORTH_SAYING ? " besides the job's " + mib(present) : "") + ". Give it more room (docker " +
             "run --shm-size=" + suggestedShmSize(needed) + "m ...), lower " + Configuration.SHM_SLOT_COUNT_ENV +
             " or " + Configuration.SHM_SLOT_LENGTH_ENV + " (or " + Configuration.CHUNK_BYTES_ENV + ")" +
             (ipcBytes <= usable ? ", or use --transport ipc (" + Configuration.TRANSPORT_ENV + "=ipc), which " +
@@ -161,7 +166,7 @@ public final class ShmSpace
         final long shmBytes = jobBytes(ctx.worldSize(), ctx.shmSlotCountFor(ctx.worldSize()), ctx.shmSlotLength(),
             ctx.directMinBytes() < 0 ? 0 : ctx.shmWindowBytes());
         return what + " needs " + mib(needed) + " in " + directory.getParent() + ", but only " + mib(usable) +
-            " is free" + (present > 0 ? " besides the job's " + mib(present) : "") + ". Give it more room (docker " +
+            " is free" + (present >= PRESENT_WORTH_SAYING ? " besides the job's " + mib(present) : "") + ". Give it more room (docker " +
             "run --shm-size=" + suggestedShmSize(needed) + "m ...) or lower " + Configuration.TERM_LENGTH_ENV + "=" +
             ctx.termLength() + " (a power of two, at least " + ("ipc".equals(ctx.transport()) ?
             MediaDriverHost.IPC_TERM_LENGTH_MIN : 65536) + ")" + (shmBytes <= usable ? ", or use --transport shm (" +

@@ -196,10 +196,22 @@ public final class PrivateDirectory
      */
     public static void writeFile(final Path file, final String content) throws IOException
     {
+        writeFile(file, content.getBytes(StandardCharsets.US_ASCII));
+    }
+
+    /**
+     * Write a small file created mode 600, replacing one this user has there.
+     *
+     * @param file    to write.
+     * @param content its bytes.
+     * @throws IOException when it cannot be written.
+     */
+    public static void writeFile(final Path file, final byte[] content) throws IOException
+    {
         Files.deleteIfExists(file);
         Files.createFile(file, FILE_ATTRIBUTE);
         Files.setPosixFilePermissions(file, FILE_MODE);
-        Files.writeString(file, content, StandardCharsets.US_ASCII);
+        Files.write(file, content);
     }
 
     /**
