@@ -355,7 +355,8 @@ public final class Launcher
                 try
                 {
                     final MediaDriverHost jobDriver = MediaDriverHost.launch(aeronDir, transport.media(),
-                        (int)Math.max(termLength, MediaDriverHost.IPC_TERM_LENGTH_MIN), np * (np - 1));
+                        (int)Math.max(termLength, MediaDriverHost.IPC_TERM_LENGTH_MIN), (int)Math.min(Integer.MAX_VALUE,
+                        (long)np * (np - 1)));
                     synchronized (lock)
                     {
                         driver = jobDriver;

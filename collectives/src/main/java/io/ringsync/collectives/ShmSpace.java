@@ -120,7 +120,7 @@ public final class ShmSpace
             case "shm":
                 return shmShortfall(ctx, directory, present, usable, ipcBytes);
             case "ipc":
-                return aeronShortfall("a " + n + "-rank ipc job (one media driver, " + n * (n - 1) + " logs of 3 x " +
+                return aeronShortfall("a " + n + "-rank ipc job (one media driver, " + (long)n * (n - 1) + " logs of 3 x " +
                     ctx.termLength() + "-byte terms)", ipcBytes, directory, present, usable, ctx);
             case "udp":
                 final long rankBytes = AeronFootprint.udpRankBytes(n, ctx.termLength());
@@ -145,7 +145,7 @@ public final class ShmSpace
             return null;
         }
         final long links = (long)n * (n - 1) * ShmFootprint.linkFileBytes(slotCount, slotLength);
-        return "a " + n + "-rank shm job needs " + mib(needed) + " in " + directory.getParent() + " (" + n * (n - 1) +
+        return "a " + n + "-rank shm job needs " + mib(needed) + " in " + directory.getParent() + " (" + (long)n * (n - 1) +
             " links of " + slotCount + " slots x " + slotLength + " bytes = " + mib(links) + ", plus " +
             mib(n * ShmFootprint.windowFileBytes(n, windowBytes)) + " of direct-mode windows, " +
             Configuration.SHM_WINDOW_BYTES_ENV + "=" + windowBytes + " per rank), but only " + mib(usable) +

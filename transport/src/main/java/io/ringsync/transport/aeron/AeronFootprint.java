@@ -50,9 +50,9 @@ public final class AeronFootprint
      * @param links publications and images the driver will hold at most.
      * @return the length of its counter values buffer: a power of two, at least Aeron's minimum.
      */
-    public static int counterValuesLength(final int links)
+    public static int counterValuesLength(final long links)
     {
-        final long bytes = ((long)Math.max(0, links) * COUNTERS_PER_LINK + COUNTERS_FIXED) *
+        final long bytes = (Math.max(0, links) * COUNTERS_PER_LINK + COUNTERS_FIXED) *
             CountersReader.COUNTER_LENGTH;
         final long length = Math.max(Configuration.COUNTERS_VALUES_BUFFER_LENGTH_MIN, bytes);
         return (int)Math.min(BitUtil.findNextPositivePowerOfTwo(length),
@@ -63,7 +63,7 @@ public final class AeronFootprint
      * @param links publications and images the driver will hold at most.
      * @return the bytes of the files a driver sized for them makes at start: its cnc.dat and loss report.
      */
-    public static long driverBytes(final int links)
+    public static long driverBytes(final long links)
     {
         final int values = counterValuesLength(links);
         final long buffers = (long)Configuration.CONDUCTOR_BUFFER_LENGTH_DEFAULT +
@@ -89,7 +89,7 @@ public final class AeronFootprint
      */
     public static long ipcJobBytes(final int worldSize, final int termLength)
     {
-        final int links = worldSize * (worldSize - 1);
+        final long links = (long)worldSize * (worldSize - 1);
         return driverBytes(links) + links * logBytes(termLength);
     }
 
@@ -100,7 +100,7 @@ public final class AeronFootprint
      */
     public static long udpRankBytes(final int worldSize, final int termLength)
     {
-        final int links = 2 * (worldSize - 1);
+        final long links = 2L * (worldSize - 1);
         return driverBytes(links) + links * logBytes(termLength);
     }
 
