@@ -340,8 +340,10 @@ final class HostsLauncher implements RankStarter
         }
         sb.append("&\nchild=$!\n");
         sb.append("trap 'kill -TERM $child 2>/dev/null' TERM HUP INT\n");
-        sb.append("( while read -r _; do :; done; kill -TERM $child 2>/dev/null; sleep 2; " +
-            "kill -KILL $child 2>/dev/null ) <&3 >/dev/null 2>&1 &\n");
+        // end of the launcher's pipe: it stops the job, or it was killed (SIGKILL) and cannot clean this host; from
+        // then on the watcher outlives the rank (ignoring the script's kill) so it always removes the job directory
+        sb.append("( while read -r _; do :; done; trap '' TERM HUP; kill -TERM $child 2>/dev/null; sleep 2; " +
+            "kill -KILL $child 2>/dev/null; rm -rf -- \"$RINGSYNC_JOB_DIR\" ) <&3 >/dev/null 2>&1 &\n");
         sb.append("watcher=$!\nexec 3<&-\n");
         sb.append("while :; do wait $child; code=$?; kill -0 $child 2>/dev/null || break; done\n");
         sb.append("kill $watcher 2>/dev/null\nexit $code\n");

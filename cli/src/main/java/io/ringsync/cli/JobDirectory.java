@@ -1,6 +1,7 @@
 package io.ringsync.cli;
 
 import io.ringsync.collectives.status.RankStatusBoard;
+import io.ringsync.transport.PrivateDirectory;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -91,7 +92,7 @@ public final class JobDirectory
         {
             // the umask can only narrow what createDirectory asked for, but say it explicitly all the same
             Files.setPosixFilePermissions(dir, OWNER_ONLY);
-            Files.writeString(dir.resolve(PID_FILE), ProcessHandle.current().pid() + "\n", StandardCharsets.US_ASCII);
+            PrivateDirectory.writeFile(dir.resolve(PID_FILE), ProcessHandle.current().pid() + "\n");
         }
         catch (final IOException | RuntimeException ex)
         {

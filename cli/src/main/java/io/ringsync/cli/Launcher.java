@@ -4,6 +4,7 @@ import io.ringsync.collectives.Configuration;
 import io.ringsync.collectives.ConfigurationException;
 import io.ringsync.collectives.ShmSpace;
 import io.ringsync.collectives.status.StatusDescriptor;
+import io.ringsync.transport.PrivateDirectory;
 import io.ringsync.transport.aeron.MediaDriverHost;
 
 import java.io.File;
@@ -339,6 +340,7 @@ public final class Launcher
         {
             final File aeronDir = jobDir.resolve("aeron").toFile();
             final long termLength = ipcTermLength();
+            checkSpace("ipc");
             // under the clean-up lock, so a shutdown hook arriving meanwhile waits and then closes this driver,
             // rather than removing the job directory while the driver is creating files in it
             synchronized (cleanUpLock)
@@ -352,7 +354,9 @@ public final class Launcher
                 }
                 try
                 {
-                    final MediaDriverHost jobDriver = MediaDriverHost.launch(aeronDir, transport.media(), termLength);
+                    final MediaDriverHost jobDriver = MediaDriverHost.launch(aeronDir, transport.media(),
+                        (int)Math.max(termLength, MediaDriverHost.IPC_TERM_LENGTH_MIN), (int)Math.min(Integer.MAX_VALUE,
+                        (long)np * (np - 1)));
                     synchronized (lock)
                     {
                         driver = jobDriver;
@@ -367,14 +371,7 @@ public final class Launcher
         }
         else if (transport == LaunchTransport.SHM)
         {
-            try
-            {
-                ShmSpace.check(childEnv(), np, jobDir.toFile(), shmUsableBytes);
-            }
-            catch (final RuntimeException ex)
-            {
-                throw new LaunchException(ex.getMessage(), ex);
-            }
+            checkSpace("shm");
         }
         else if (transport == LaunchTransport.TCP)
         {
@@ -388,6 +385,7 @@ public final class Launcher
         }
         else if (transport == LaunchTransport.UDP)
         {
+            checkSpace("udp");
             final List<String> endpoints = new ArrayList<>();
             for (final int port : freeUdpPorts(np))
             {
@@ -403,6 +401,21 @@ public final class Launcher
             }
         }
         return env;
+    }
+
+    /**
+     * The pre-flight check of the job's files on this host, before any is made.
+     */
+    private void checkSpace(final String transportName) throws LaunchException
+    {
+        try
+        {
+            ShmSpace.check(childEnv(), transportName, np, jobDir.toFile(), shmUsableBytes);
+        }
+        catch (final RuntimeException ex)
+        {
+            throw new LaunchException(ex.getMessage(), ex);
+        }
     }
 
     private long ipcTermLength() throws LaunchException
@@ -456,6 +469,11 @@ public final class Launcher
         final Map<String, String> rankEnv = new LinkedHashMap<>(jobEnv);
         rankEnv.put(Configuration.RANK_ENV, Integer.toString(rank));
         rankEnv.put(Configuration.LOCAL_RANK_ENV, Integer.toString(null == starter ? rank : starter.localRank(rank)));
+        if (null == starter)
+        {
+            // ranks on this host watch this process, and stop when it is killed outright (SIGKILL)
+            rankEnv.put(Configuration.LAUNCHER_PID_ENV, Long.toString(ProcessHandle.current().pid()));
+        }
         rankEnv.putAll(extraEnv);
         final String jdkOptions = withJvmFlags(null != extraEnv.get(JDK_JAVA_OPTIONS) ?
             extraEnv.get(JDK_JAVA_OPTIONS) : System.getenv(JDK_JAVA_OPTIONS));
@@ -615,7 +633,7 @@ public final class Launcher
         try
         {
             final Path temp = jobDir.resolve(StatusDescriptor.exitFileName(rank) + ".tmp");
-            java.nio.file.Files.writeString(temp, code + "\n");
+            PrivateDirectory.writeFile(temp, code + "\n");
             java.nio.file.Files.move(temp, jobDir.resolve(StatusDescriptor.exitFileName(rank)),
                 java.nio.file.StandardCopyOption.ATOMIC_MOVE);
         }

@@ -122,6 +122,7 @@ public final class Communicator implements AutoCloseable
     public static Communicator fromEnvironment(final Map<String, String> env)
     {
         final Context ctx = Context.fromEnvironment(env).conclude();
+        LauncherWatch.watchFromEnvironment(Configuration.launcherPid(env), ctx.rank(), ctx.jobDirectory());
         for (final String warning : Configuration.conflicts(env))
         {
             System.err.println("ringsync: " + warning);

@@ -163,6 +163,12 @@ public final class Configuration
     public static final long TIMEOUT_MS_DEFAULT = 30_000;
 
     /**
+     * Longest deadline accepted, for calls and the rendezvous alike: 30 days, far below where a deadline of
+     * {@code System.nanoTime()} plus it could overflow.
+     */
+    public static final long TIMEOUT_MS_MAX = 30L * 24 * 3600 * 1000;
+
+    /**
      * Largest payload of one chunk message in bytes (capped by what the transport carries unfragmented), 64 to
      * {@link #CHUNK_BYTES_MAX}.
      */
@@ -314,6 +320,13 @@ public final class Configuration
      */
     public static final String JOB_SECRET_ENV = "RINGSYNC_JOB_SECRET";
 
+    /**
+     * Pid of the {@code ringsync launch} process that started this rank, set by it for ranks on its own host: the
+     * rank stops (exit code 143) and removes the job directory when that process is gone, e.g. killed with
+     * SIGKILL, which gives it no chance to stop its ranks.
+     */
+    public static final String LAUNCHER_PID_ENV = "RINGSYNC_LAUNCHER_PID";
+
     private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*(?:([kmg])(?:ib)?|b)?", Pattern.CASE_INSENSITIVE);
     private static final Pattern DECIMAL_SIZE = Pattern.compile("\\d+\\s*[kmg]b", Pattern.CASE_INSENSITIVE);
     private static final String SIZE_FORMS = "a whole number of bytes, optionally with k/KiB, m/MiB or g/GiB " +
@@ -385,7 +398,29 @@ public final class Configuration
     public static long jobId(final Map<String, String> env)
     {
         final String value = lookup(env, JOB_ID_ENV);
-        return null == value ? JOB_ID_DEFAULT : parseLong(JOB_ID_ENV, value);
+        final long jobId = null == value ? JOB_ID_DEFAULT : parseLong(JOB_ID_ENV, value);
+        if (null != value && JOB_ID_DEFAULT == jobId)
+        {
+            throw new ConfigurationException(JOB_ID_ENV + "=" + value + " must not be 0, which means no job id: " +
+                "use any other 64-bit number, decimal or 0x hex, the same on every rank (or leave it unset)", -1);
+        }
+        return jobId;
+    }
+
+    /**
+     * @param env variables to read.
+     * @return {@link #LAUNCHER_PID_ENV}, or -1 when it is not set.
+     */
+    public static long launcherPid(final Map<String, String> env)
+    {
+        final String value = lookup(env, LAUNCHER_PID_ENV);
+        final long pid = null == value ? -1 : parseLong(LAUNCHER_PID_ENV, value);
+        if (null != value && pid <= 0)
+        {
+            throw new ConfigurationException(LAUNCHER_PID_ENV + "=" + value + " must be a process id, 1 or more " +
+                "(the launcher sets it; leave it unset when starting ranks by hand)", -1);
+        }
+        return pid;
     }
 
     /**

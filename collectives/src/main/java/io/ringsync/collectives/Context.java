@@ -150,8 +150,9 @@ public final class Context
         {
             return this;
         }
-        require(timeoutNs > 0, Configuration.TIMEOUT_MS_ENV, "timeoutNs", TimeUnit.NANOSECONDS.toMillis(timeoutNs),
-            "must be positive (milliseconds)");
+        require(timeoutNs > 0 && timeoutNs <= TimeUnit.MILLISECONDS.toNanos(Configuration.TIMEOUT_MS_MAX),
+            Configuration.TIMEOUT_MS_ENV, "timeoutNs", TimeUnit.NANOSECONDS.toMillis(timeoutNs),
+            "must be from 1 to " + Configuration.TIMEOUT_MS_MAX + " (milliseconds)");
         require(chunkBytes >= 64 && chunkBytes <= Configuration.CHUNK_BYTES_MAX, Configuration.CHUNK_BYTES_ENV,
             "chunkBytes", chunkBytes, "must be from 64 to " + Configuration.CHUNK_BYTES_MAX);
         require(ringReserve >= 0 && ringReserve < 1, Configuration.RING_RESERVE_ENV, "ringReserve", ringReserve,
@@ -203,8 +204,11 @@ public final class Context
         {
             problem(hostPortProblem(rendezvous), rendezvousSource, "rendezvous", rendezvous);
         }
-        require(rendezvousTimeoutNs > 0, Configuration.RENDEZVOUS_TIMEOUT_MS_ENV, "rendezvousTimeoutNs",
-            TimeUnit.NANOSECONDS.toMillis(rendezvousTimeoutNs), "must be positive (milliseconds)");
+        require(rendezvousTimeoutNs > 0 &&
+            rendezvousTimeoutNs <= TimeUnit.MILLISECONDS.toNanos(Configuration.TIMEOUT_MS_MAX),
+            Configuration.RENDEZVOUS_TIMEOUT_MS_ENV, "rendezvousTimeoutNs",
+            TimeUnit.NANOSECONDS.toMillis(rendezvousTimeoutNs),
+            "must be from 1 to " + Configuration.TIMEOUT_MS_MAX + " (milliseconds)");
         require(localRank >= -1, Configuration.LOCAL_RANK_ENV, "localRank", localRank, "must not be negative");
         if (null != interfaceSpec && interfaceSpec.indexOf('/') >= 0)
         {

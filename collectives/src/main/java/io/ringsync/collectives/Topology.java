@@ -1,12 +1,13 @@
 package io.ringsync.collectives;
 
+import io.ringsync.transport.PrivateDirectory;
+
 import java.io.File;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 
 /**
@@ -153,11 +154,11 @@ final class Topology
             final File directory = probe.getParentFile();
             if (!directory.isDirectory())
             {
-                Files.createDirectories(directory.toPath(), PosixFilePermissions.asFileAttribute(
-                    PosixFilePermissions.fromString("rwx------")));
+                PrivateDirectory.ensureWithParents(directory);
             }
             final File temp = new File(directory, probe.getName() + "." + ProcessHandle.current().pid() + ".tmp");
-            Files.write(temp.toPath(), ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, nonce).array());
+            PrivateDirectory.writeFile(temp.toPath(),
+                ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, nonce).array());
             Files.move(temp.toPath(), probe.toPath(), StandardCopyOption.ATOMIC_MOVE,
                 StandardCopyOption.REPLACE_EXISTING);
         }

@@ -1,5 +1,6 @@
 package io.ringsync.collectives;
 
+import io.ringsync.transport.PrivateDirectory;
 import io.ringsync.transport.Transport;
 import io.ringsync.transport.aeron.AeronMedia;
 import io.ringsync.transport.aeron.AeronTransport;
@@ -35,7 +36,7 @@ final class Transports
         checkRankAndSize(ctx);
         try (RendezvousSetup rendezvous = RendezvousSetup.isNeeded(ctx) ? RendezvousSetup.join(ctx) : null)
         {
-            final File jobDirectory = jobDirectory(ctx);
+            final File jobDirectory = privateJobDirectory(ctx);
             if (null != ctx.jobDirectory() || "shm".equals(ctx.transport()))
             {
                 ctx.statusDirectory(jobDirectory);
@@ -81,6 +82,29 @@ final class Transports
         final File shm = new File("/dev/shm");
         final File parent = shm.isDirectory() ? shm : new File(System.getProperty("java.io.tmpdir"));
         return new File(parent, String.format("ringsync-%016x", ctx.jobId()));
+    }
+
+    /**
+     * The job directory, created private to this user (mode 700) when it does not exist. One that exists is used
+     * only when it is this user's and mode 700: its name is predictable, so another user could have made it first.
+     *
+     * @param ctx concluded settings.
+     * @return the job directory.
+     * @throws ConfigurationException naming the path, its owner and mode, the variable that chose it and what to do.
+     */
+    static File privateJobDirectory(final Context ctx)
+    {
+        final File dir = jobDirectory(ctx);
+        try
+        {
+            return PrivateDirectory.ensure(dir);
+        }
+        catch (final IllegalStateException ex)
+        {
+            throw new ConfigurationException("rank " + ctx.rank() + ": " + ex.getMessage() + " (" +
+                (null != ctx.jobDirectory() ? Configuration.JOB_DIR_ENV + "=" + dir :
+                "the directory of " + Configuration.JOB_ID_ENV + "=0x" + Long.toHexString(ctx.jobId())) + ")", -1, ex);
+        }
     }
 
     private static void checkRankAndSize(final Context ctx)
@@ -248,6 +272,10 @@ final class Transports
                 .udpEndpoints(ctx.udpEndpoints())
                 .mtuLength(ctx.udpMtu())
                 .sessionSecret(udpSessionSecret(ctx));
+            if (null == aeronDir)
+            {
+                ShmSpace.check(ctx, jobDirectory, -1);
+            }
         }
         try
         {

@@ -88,7 +88,7 @@ class ConfigurationTest
     @Test
     void badValuesNameTheirVariable()
     {
-        assertRefused(Configuration.TIMEOUT_MS_ENV, "-5", "RINGSYNC_TIMEOUT_MS=-5 must be positive");
+        assertRefused(Configuration.TIMEOUT_MS_ENV, "-5", "RINGSYNC_TIMEOUT_MS=-5 must be from 1 to ");
         assertRefused(Configuration.TIMEOUT_MS_ENV, "soon", "RINGSYNC_TIMEOUT_MS=soon is not a whole number");
         assertRefused(Configuration.CHUNK_BYTES_ENV, "2GiB", "RINGSYNC_CHUNK_BYTES=2GiB is too large");
         assertRefused(Configuration.CHUNK_BYTES_ENV, "32", "RINGSYNC_CHUNK_BYTES=32 must be from 64 to");

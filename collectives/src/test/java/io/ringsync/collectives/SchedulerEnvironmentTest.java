@@ -199,7 +199,7 @@ class SchedulerEnvironmentTest
         assertMessage(() -> Context.fromEnvironment(env("RINGSYNC_INTERFACE", "10.0.0.0/99")).conclude(),
             "RINGSYNC_INTERFACE=10.0.0.0/99 is not a CIDR block");
         assertMessage(() -> Context.fromEnvironment(env("RINGSYNC_RENDEZVOUS", "a:1",
-            "RINGSYNC_RENDEZVOUS_TIMEOUT_MS", "0")).conclude(), "RINGSYNC_RENDEZVOUS_TIMEOUT_MS=0 must be positive");
+            "RINGSYNC_RENDEZVOUS_TIMEOUT_MS", "0")).conclude(), "RINGSYNC_RENDEZVOUS_TIMEOUT_MS=0 must be from 1 to ");
         assertMessage(() -> Context.fromEnvironment(env("SLURM_JOB_ID", "x", "SLURM_STEP_NODELIST", "n1")),
             "SLURM_JOB_ID=x is not a whole number");
         assertMessage(() -> Context.fromEnvironment(env("RINGSYNC_TRANSPORT", "tcp")).conclude(),

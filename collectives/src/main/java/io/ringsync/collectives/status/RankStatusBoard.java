@@ -1,5 +1,6 @@
 package io.ringsync.collectives.status;
 
+import io.ringsync.transport.FileSpace;
 import org.agrona.IoUtil;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -116,7 +117,7 @@ public final class RankStatusBoard implements AutoCloseable
             Files.move(temp, file.toPath(), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             return new RankStatusBoard(directory, rank, worldSize, jobId, file, mapped);
         }
-        catch (final IOException | RuntimeException ex)
+        catch (final IOException | RuntimeException | InternalError ex)
         {
             if (null != mapped)
             {
@@ -130,7 +131,8 @@ public final class RankStatusBoard implements AutoCloseable
             {
                 // nothing more to do
             }
-            throw new IllegalStateException("rank " + rank + " cannot create its status file " + file + ": " + ex, ex);
+            throw FileSpace.failure("rank " + rank + " cannot create its status file", file,
+                StatusDescriptor.FILE_LENGTH, ex);
         }
     }
 

@@ -526,6 +526,7 @@ public final class AeronTransport implements Transport
                         .aeronDirectory(ctx.embeddedDriverDirectory())
                         .media(ctx.media())
                         .ipcTermLength(Math.max(ctx.termLength(), MediaDriverHost.IPC_TERM_LENGTH_MIN))
+                        .linkCount(2 * (ctx.worldSize() - 1))
                         .socketBufferLength(ctx.socketBufferLength())
                         .threadingMode(ctx.embeddedDriverThreadingMode())
                         .idleStrategySupplier(ctx.embeddedDriverIdleStrategySupplier())

@@ -7,6 +7,8 @@ import io.aeron.driver.MediaDriver;
 import io.aeron.driver.ReceiveChannelEndpointSupplier;
 import io.aeron.driver.ThreadingMode;
 import io.aeron.logbuffer.LogBufferDescriptor;
+import io.ringsync.transport.FileSpace;
+import io.ringsync.transport.PrivateDirectory;
 import org.agrona.BitUtil;
 import org.agrona.CloseHelper;
 import org.agrona.ErrorHandler;
@@ -202,6 +204,22 @@ public final class MediaDriverHost implements AutoCloseable
     }
 
     /**
+     * Launch a driver with the defaults for {@code media}, sized for a job's links.
+     *
+     * @param aeronDir      the Aeron directory to create.
+     * @param media         the ranks will use.
+     * @param ipcTermLength term length of IPC publications that do not set one.
+     * @param linkCount     publications and images the driver will hold at most.
+     * @return the running driver.
+     */
+    public static MediaDriverHost launch(
+        final File aeronDir, final AeronMedia media, final int ipcTermLength, final int linkCount)
+    {
+        return launch(new Context().aeronDirectory(aeronDir).media(media).ipcTermLength(ipcTermLength)
+            .linkCount(linkCount));
+    }
+
+    /**
      * Launch a driver.
      *
      * @param ctx settings; concluded here.
@@ -238,6 +256,8 @@ public final class MediaDriverHost implements AutoCloseable
             .publicationUnblockTimeoutNs(ctx.publicationUnblockTimeoutNs())
             .publicationLingerTimeoutNs(ctx.publicationLingerTimeoutNs())
             .timerIntervalNs(ctx.timerIntervalNs())
+            .counterValuesBufferLength(AeronFootprint.counterValuesLength(ctx.linkCount()))
+            .errorBufferLength(AeronFootprint.ERROR_BUFFER_LENGTH)
             .errorHandler(errors);
 
         if (AeronMedia.UDP == ctx.media())
@@ -257,9 +277,18 @@ public final class MediaDriverHost implements AutoCloseable
             ctx.driverContextCustomizer().accept(driverCtx);
         }
 
+        // Aeron makes its directory and files with the umask's modes (755 and 644 under the usual 022): the drivers
+        // ringsync starts itself sit in a private job directory, so nobody else can reach them meanwhile; parents
+        // missing are made private, and the tree itself owner-only as soon as the driver has made it
+        PrivateDirectory.createMissingParents(dir.toPath());
+        final long driverBytes = AeronFootprint.driverBytes(ctx.linkCount());
+        FileSpace.require(dir.getParentFile(), driverBytes, "a media driver for " + ctx.linkCount() + " links");
+        MediaDriver driver = null;
         try
         {
-            return new MediaDriverHost(ctx, MediaDriver.launch(driverCtx), errors);
+            driver = MediaDriver.launch(driverCtx);
+            PrivateDirectory.restrictTree(dir.toPath());
+            return new MediaDriverHost(ctx, driver, errors);
         }
         catch (final IllegalAccessError | ExceptionInInitializerError ex)
         {
@@ -267,10 +296,11 @@ public final class MediaDriverHost implements AutoCloseable
             throw new IllegalStateException("cannot start a media driver in " + dir + ": Agrona needs the JVM flag " +
                 "--add-exports java.base/jdk.internal.misc=ALL-UNNAMED (" + ex + ")", ex);
         }
-        catch (final RuntimeException ex)
+        catch (final RuntimeException | InternalError ex)
         {
+            CloseHelper.quietClose(driver);
             IoUtil.delete(dir, true);
-            throw new IllegalStateException("cannot start a media driver in " + dir + ": " + ex, ex);
+            throw FileSpace.failure("cannot start a media driver in", dir, driverBytes, ex);
         }
     }
 
@@ -404,6 +434,7 @@ public final class MediaDriverHost implements AutoCloseable
         private File aeronDirectory;
         private AeronMedia media = AeronMedia.IPC;
         private int ipcTermLength = IPC_TERM_LENGTH_DEFAULT;
+        private int linkCount = AeronFootprint.LINKS_DEFAULT;
         private int socketBufferLength = SOCKET_BUFFER_LENGTH_DEFAULT;
         private ThreadingMode threadingMode = ThreadingMode.SHARED;
         private Supplier<IdleStrategy> idleStrategySupplier = MediaDriverHost::defaultIdleStrategy;
@@ -551,6 +582,25 @@ public final class MediaDriverHost implements AutoCloseable
         public int ipcTermLength()
         {
             return ipcTermLength;
+        }
+
+        /**
+         * @param linkCount publications and images the driver will hold at most: its counters are sized for them
+         *                  ({@link AeronFootprint#counterValuesLength(int)}).
+         * @return this.
+         */
+        public Context linkCount(final int linkCount)
+        {
+            this.linkCount = linkCount;
+            return this;
+        }
+
+        /**
+         * @return publications and images the driver is sized for.
+         */
+        public int linkCount()
+        {
+            return linkCount;
         }
 
         /**

@@ -1,9 +1,8 @@
 package io.ringsync.transport.shm;
 
+import io.ringsync.transport.FileSpace;
+
 import java.io.File;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 
 /**
  * How much of /dev/shm the shm transport's files take, as figures: link files, direct-mode windows, and what a
@@ -72,19 +71,7 @@ public final class ShmFootprint
      */
     public static long usableBytes(final File directory)
     {
-        Path path = directory.toPath().toAbsolutePath();
-        while (null != path && !Files.exists(path))
-        {
-            path = path.getParent();
-        }
-        try
-        {
-            return null == path ? -1 : Files.getFileStore(path).getUsableSpace();
-        }
-        catch (final IOException | RuntimeException ex)
-        {
-            return -1;
-        }
+        return FileSpace.usableBytes(directory);
     }
 
     /**

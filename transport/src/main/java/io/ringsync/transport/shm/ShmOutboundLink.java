@@ -1,5 +1,6 @@
 package io.ringsync.transport.shm;
 
+import io.ringsync.transport.FileSpace;
 import io.ringsync.transport.OutboundLink;
 import org.agrona.IoUtil;
 import org.agrona.MutableDirectBuffer;
@@ -114,6 +115,8 @@ final class ShmOutboundLink implements OutboundLink
             // a reader must never attach to a file left by an earlier run: remove it before publishing ours
             Files.deleteIfExists(path);
             Files.deleteIfExists(tempPath);
+            FileSpace.require(file.getAbsoluteFile().getParentFile(), ShmFootprint.pages(fileLength),
+                "rank " + ctx.rank() + "'s shm link file to rank " + peer);
             // created owner-only from the start: any other user who opened it meanwhile would keep reading it
             Files.createFile(tempPath, OWNER_READ_WRITE_ATTRIBUTE);
             try (RandomAccessFile raf = new RandomAccessFile(tempPath.toFile(), "rw"))
@@ -140,15 +143,15 @@ final class ShmOutboundLink implements OutboundLink
             Files.move(tempPath, path, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             return new ShmOutboundLink(ctx, peer, file, fileKey, mapped, nowNs);
         }
-        catch (final IOException | RuntimeException ex)
+        catch (final IOException | RuntimeException | InternalError ex)
         {
             if (null != mapped)
             {
                 IoUtil.unmap(mapped);
             }
             deleteQuietly(tempPath);
-            throw new IllegalStateException("rank " + ctx.rank() + " cannot create its shm link file " + file +
-                " to rank " + peer + ": " + ex, ex);
+            throw FileSpace.failure("rank " + ctx.rank() + " cannot create its shm link file to rank " + peer, file,
+                fileLength, ex);
         }
     }
 

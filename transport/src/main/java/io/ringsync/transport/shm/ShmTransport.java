@@ -2,13 +2,13 @@ package io.ringsync.transport.shm;
 
 import io.ringsync.transport.InboundLink;
 import io.ringsync.transport.OutboundLink;
+import io.ringsync.transport.PrivateDirectory;
 import io.ringsync.transport.Transport;
 
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.util.Objects;
 import java.util.Optional;
@@ -438,21 +438,8 @@ public final class ShmTransport implements Transport
 
     private static void createDirectory(final File directory)
     {
-        final Path path = directory.toPath();
-        if (Files.isDirectory(path))
-        {
-            return;
-        }
-        try
-        {
-            // owner-only like the launcher's job directories: the links carry the job's data
-            Files.createDirectories(path, PosixFilePermissions.asFileAttribute(
-                PosixFilePermissions.fromString("rwx------")));
-        }
-        catch (final IOException | RuntimeException ex)
-        {
-            throw new IllegalStateException("cannot create the shm job directory " + directory + ": " + ex, ex);
-        }
+        // owner-only: the links carry the job's data; an existing directory must be this user's, mode 700
+        PrivateDirectory.ensureWithParents(directory);
     }
 
     /**

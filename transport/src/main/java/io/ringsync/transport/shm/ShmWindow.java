@@ -1,5 +1,7 @@
 package io.ringsync.transport.shm;
 
+import io.ringsync.transport.FileSpace;
+import io.ringsync.transport.PrivateDirectory;
 import org.agrona.IoUtil;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -11,7 +13,6 @@ import java.nio.MappedByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Optional;
 
 /**
@@ -247,7 +248,9 @@ public final class ShmWindow implements AutoCloseable
         {
             Files.deleteIfExists(path);
             Files.deleteIfExists(tempPath);
-            Files.createFile(tempPath, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            FileSpace.require(file.getAbsoluteFile().getParentFile(), ShmFootprint.pages(fileLength),
+                "rank " + rank + "'s shm window " + file.getName());
+            Files.createFile(tempPath, PrivateDirectory.FILE_ATTRIBUTE);
             try (RandomAccessFile raf = new RandomAccessFile(tempPath.toFile(), "rw"))
             {
                 raf.setLength(fileLength);
@@ -273,7 +276,7 @@ public final class ShmWindow implements AutoCloseable
             Files.move(tempPath, path, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             return new ShmWindow(file, true, mapped);
         }
-        catch (final IOException | RuntimeException ex)
+        catch (final IOException | RuntimeException | InternalError ex)
         {
             if (null != mapped)
             {
@@ -287,8 +290,7 @@ public final class ShmWindow implements AutoCloseable
             {
                 // best effort
             }
-            throw new IllegalStateException("rank " + rank + " cannot create its shm window " + file + " (" +
-                fileLength + " bytes): " + ex, ex);
+            throw FileSpace.failure("rank " + rank + " cannot create its shm window", file, fileLength, ex);
         }
     }
 

@@ -2,6 +2,7 @@ package io.ringsync.transport.shm;
 
 import io.ringsync.transport.MessageHandler;
 import io.ringsync.transport.OutboundLink;
+import io.ringsync.transport.PrivateDirectory;
 import org.agrona.DirectBuffer;
 import org.agrona.IoUtil;
 import org.agrona.MutableDirectBuffer;
@@ -34,11 +35,8 @@ final class ShmTestSupport
         final File shm = new File("/dev/shm");
         final File parent = shm.isDirectory() ? shm : new File(System.getProperty("java.io.tmpdir"));
         final File dir = new File(parent, "ringsync-shm-test-" + label + "-" + UUID.randomUUID());
-        if (!dir.mkdirs())
-        {
-            throw new IllegalStateException("cannot create " + dir);
-        }
-        return dir;
+        // owner-only, as the transport requires of a directory it is given
+        return PrivateDirectory.ensure(dir);
     }
 
     static void deleteDirectory(final File dir)
