@@ -5,6 +5,7 @@ import io.ringsync.codecs.ChunkDecoder;
 import io.ringsync.codecs.ElementType;
 import io.ringsync.codecs.HelloDecoder;
 import io.ringsync.codecs.MessageHeaderDecoder;
+import io.ringsync.collectives.metrics.LinkTally;
 import io.ringsync.transport.MessageHandler;
 import org.agrona.DirectBuffer;
 
@@ -25,7 +26,7 @@ final class Dispatcher implements MessageHandler
     private Algorithm current;
     private long sequence;
     private String callName = "connect";
-    private long dropped;
+    private final LinkTally tally;
 
     Dispatcher(final Wire wire, final Faults faults, final int rank, final int size)
     {
@@ -33,6 +34,7 @@ final class Dispatcher implements MessageHandler
         this.faults = faults;
         this.rank = rank;
         this.size = size;
+        this.tally = new LinkTally(size);
     }
 
     /**
@@ -81,7 +83,15 @@ final class Dispatcher implements MessageHandler
      */
     long droppedMessages()
     {
-        return dropped;
+        return tally.droppedTotal();
+    }
+
+    /**
+     * @return what crossed this communicator's links, counted here (received, dropped) and by its sender.
+     */
+    LinkTally tally()
+    {
+        return tally;
     }
 
     public boolean onMessage(final DirectBuffer buffer, final int offset, final int length)
@@ -99,7 +109,7 @@ final class Dispatcher implements MessageHandler
         {
             return onHello(buffer, offset);
         }
-        dropped++;
+        tally.dropped(LinkTally.DROP_UNKNOWN_TYPE);
         return true;
     }
 
@@ -109,13 +119,13 @@ final class Dispatcher implements MessageHandler
         final ChunkDecoder chunk = wire.chunkDecoder;
         if (header.blockLength() != ChunkDecoder.BLOCK_LENGTH || length < Wire.CHUNK_HEADER_LENGTH)
         {
-            dropped++;
+            tally.dropped(LinkTally.DROP_MALFORMED);
             return true;
         }
         chunk.wrap(buffer, offset + MessageHeaderDecoder.ENCODED_LENGTH, header.blockLength(), header.version());
         if (chunk.jobId() != wire.jobId() || chunk.epoch() != wire.epoch())
         {
-            dropped++;
+            tally.dropped(LinkTally.DROP_FOREIGN);
             return true;
         }
         final long chunkSequence = chunk.sequence();
@@ -125,7 +135,7 @@ final class Dispatcher implements MessageHandler
         }
         if (chunkSequence < sequence)
         {
-            dropped++;
+            tally.dropped(LinkTally.DROP_STALE);
             return true;
         }
         final String mismatch = wire.describeMismatch(callName, rank);
@@ -141,7 +151,13 @@ final class Dispatcher implements MessageHandler
             return faults.reject("rank " + chunk.senderRank() + " sent a chunk of " + length + " bytes claiming " +
                 chunk.chunkCount() + " elements", chunk.senderRank());
         }
-        return current.onChunk(chunk, buffer, offset + Wire.CHUNK_HEADER_LENGTH);
+        final int sender = chunk.senderRank();
+        final boolean taken = current.onChunk(chunk, buffer, offset + Wire.CHUNK_HEADER_LENGTH);
+        if (taken)
+        {
+            tally.received(sender, length);
+        }
+        return taken;
     }
 
     private boolean onAbort(final DirectBuffer buffer, final int offset)
@@ -151,7 +167,7 @@ final class Dispatcher implements MessageHandler
             wire.headerDecoder.version());
         if (abort.jobId() != wire.jobId() || abort.epoch() != wire.epoch())
         {
-            dropped++;
+            tally.dropped(LinkTally.DROP_FOREIGN);
             return true;
         }
         final int sender = abort.senderRank();
@@ -183,7 +199,7 @@ final class Dispatcher implements MessageHandler
             wire.headerDecoder.version());
         if (hello.jobId() != wire.jobId() || hello.epoch() != wire.epoch() || null == hellos)
         {
-            dropped++;
+            tally.dropped(null == hellos ? LinkTally.DROP_LATE_HELLO : LinkTally.DROP_FOREIGN);
             return true;
         }
         final int sender = hello.senderRank();
