@@ -3,8 +3,6 @@ package io.ringsync.cli;
 import io.ringsync.collectives.metrics.CommunicatorStats;
 import io.ringsync.collectives.metrics.MetricsFile;
 import io.ringsync.collectives.metrics.MetricsLayout;
-import org.agrona.IoUtil;
-import org.agrona.concurrent.status.CountersReader;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
@@ -55,7 +53,10 @@ class StatCommandTest
         {
             job.get(60, TimeUnit.SECONDS);
         }
-        IoUtil.delete(markers, true);
+        try (java.util.stream.Stream<java.nio.file.Path> files = Files.walk(markers.toPath()))
+        {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+        }
     }
 
     @Test
@@ -69,7 +70,7 @@ class StatCommandTest
             final MetricsFile file = MetricsFile.open(new File(jobDir, MetricsLayout.fileName(rank)));
             try
             {
-                final CountersReader reader = file.countersReader();
+                final java.util.Map<String, Long> counters = file.countersByLabel();
                 final CommunicatorStats stats = file.snapshot();
                 assertEquals(CALLS, stats.calls());
                 assertEquals(VECTOR_BYTES, stats.vectorBytes());
@@ -79,9 +80,11 @@ class StatCommandTest
                 assertEquals(stats.bytesReceived()[1 - rank], array(row, "bytesReceived")[1 - rank], row);
                 assertEquals(stats.p99Ns(), number(row, "p99Ns"), row);
                 assertEquals(stats.skewNs()[1 - rank], array(row, "skewNs")[1 - rank], row);
-                assertEquals(counter(reader, "rank " + rank + ": calls allReduce small"), StatRankMain.SMALL);
-                assertEquals(counter(reader, "rank " + rank + ": calls allReduce direct") +
-                    counter(reader, "rank " + rank + ": calls allReduce ring"), StatRankMain.LARGE);
+                assertEquals(StatRankMain.SMALL, counters.get("rank " + rank + ": calls allReduce small"), counters::toString);
+                assertEquals(StatRankMain.LARGE, counters.getOrDefault("rank " + rank + ": calls allReduce direct", 0L) +
+                    counters.getOrDefault("rank " + rank + ": calls allReduce ring", 0L), counters::toString);
+                assertEquals(counters.get("rank " + rank + ": bytes sent peer " + (1 - rank)),
+                    array(row, "bytesSent")[1 - rank], row);
                 assertTrue(row.contains("\"alive\":true") && row.contains("\"state\":\"idle\""), row);
                 assertEquals(CALLS, number(row, "sequence"), row);
                 assertTrue(row.contains("\"callsPerSecond\":0.000"), "the ranks wait, idle: " + row);
@@ -153,19 +156,6 @@ class StatCommandTest
         final int code = RingsyncCommand.execute(new PrintWriter(out), new PrintWriter(err), command);
         assertEquals(0, code, "stat failed: " + out + err);
         return out.toString();
-    }
-
-    private static long counter(final CountersReader reader, final String label)
-    {
-        final long[] value = { 0 };
-        reader.forEach((id, type, key, text) ->
-        {
-            if (text.equals(label))
-            {
-                value[0] = reader.getCounterValue(id);
-            }
-        });
-        return value[0];
     }
 
     /**

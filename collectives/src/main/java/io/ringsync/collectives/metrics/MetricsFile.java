@@ -194,6 +194,17 @@ public final class MetricsFile implements AutoCloseable
         return new CountersReader(metadata, values);
     }
 
+    /**
+     * @return every counter's value by its label, in counter id order (as AeronStat lists them).
+     */
+    public java.util.Map<String, Long> countersByLabel()
+    {
+        final CountersReader reader = countersReader();
+        final java.util.Map<String, Long> values = new java.util.LinkedHashMap<>();
+        reader.forEach((counterId, label) -> values.put(label, reader.getCounterValue(counterId)));
+        return values;
+    }
+
     UnsafeBuffer historyBuffer()
     {
         return history;
