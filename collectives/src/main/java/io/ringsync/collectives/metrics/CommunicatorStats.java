@@ -79,12 +79,6 @@ public final class CommunicatorStats
                 case MetricsLayout.TOTAL_CALL_NS_TYPE:
                     scalars[3] = value;
                     break;
-                case MetricsLayout.P50_NS_TYPE:
-                    scalars[4] = value;
-                    break;
-                case MetricsLayout.P99_NS_TYPE:
-                    scalars[5] = value;
-                    break;
                 case MetricsLayout.MAX_NS_TYPE:
                     scalars[6] = value;
                     break;
@@ -110,8 +104,10 @@ public final class CommunicatorStats
         this.vectorBytes = scalars[1];
         this.lastCallNs = scalars[2];
         this.totalCallNs = scalars[3];
-        this.p50Ns = scalars[4];
-        this.p99Ns = scalars[5];
+        final long[] histogram = LatencyHistogram.read(file.histogramBuffer());
+        // a bucket's upper bound may lie above the longest call itself
+        this.p50Ns = Math.min(LatencyHistogram.percentile(histogram, 50), scalars[6]);
+        this.p99Ns = Math.min(LatencyHistogram.percentile(histogram, 99), scalars[6]);
         this.maxNs = scalars[6];
         this.bytesSent = peers[0];
         this.bytesReceived = peers[1];
@@ -211,7 +207,7 @@ public final class CommunicatorStats
         return totalCallNs;
     }
 
-    /** @return median call duration, ns (0 before the first publication). */
+    /** @return median call duration, ns: the upper bound of its histogram bucket (within 1.6 %), 0 before any call. */
     public long p50Ns()
     {
         return p50Ns;

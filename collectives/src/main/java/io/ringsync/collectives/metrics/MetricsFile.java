@@ -31,6 +31,7 @@ public final class MetricsFile implements AutoCloseable
     private final UnsafeBuffer metadata;
     private final UnsafeBuffer values;
     private final UnsafeBuffer history;
+    private final UnsafeBuffer histogram;
     private boolean closed;
 
     private MetricsFile(final File file, final MappedByteBuffer mapped, final UnsafeBuffer buffer)
@@ -44,6 +45,8 @@ public final class MetricsFile implements AutoCloseable
             buffer.getInt(MetricsLayout.VALUES_LENGTH_OFFSET));
         this.history = new UnsafeBuffer(buffer, buffer.getInt(MetricsLayout.HISTORY_OFFSET_OFFSET),
             buffer.getInt(MetricsLayout.HISTORY_CAPACITY_OFFSET) * MetricsLayout.HISTORY_RECORD_LENGTH);
+        this.histogram = new UnsafeBuffer(buffer, buffer.getInt(MetricsLayout.HISTOGRAM_OFFSET_OFFSET),
+            LatencyHistogram.LENGTH);
     }
 
     /**
@@ -69,14 +72,15 @@ public final class MetricsFile implements AutoCloseable
         final int valuesLength = BitUtil.align(counters * CountersReader.COUNTER_LENGTH, 4096);
         final int historyLength = MetricsLayout.HISTORY_CAPACITY * MetricsLayout.HISTORY_RECORD_LENGTH;
         final int historyOffset = MetricsLayout.HEADER_LENGTH;
-        final int metadataOffset = BitUtil.align(historyOffset + historyLength, 4096);
+        final int histogramOffset = BitUtil.align(historyOffset + historyLength, 4096);
+        final int metadataOffset = BitUtil.align(histogramOffset + LatencyHistogram.LENGTH, 4096);
         final int valuesOffset = metadataOffset + metadataLength;
         final int length = valuesOffset + valuesLength;
         if (null == directory)
         {
             final UnsafeBuffer buffer = new UnsafeBuffer(ByteBuffer.allocateDirect(length));
-            initialise(buffer, rank, worldSize, jobId, historyOffset, metadataOffset, metadataLength, valuesOffset,
-                valuesLength);
+            initialise(buffer, rank, worldSize, jobId, historyOffset, histogramOffset, metadataOffset, metadataLength,
+                valuesOffset, valuesLength);
             return new MetricsFile(null, null, buffer);
         }
         final File file = new File(directory, MetricsLayout.fileName(rank));
@@ -92,8 +96,8 @@ public final class MetricsFile implements AutoCloseable
             }
             mapped = IoUtil.mapExistingFile(temp.toFile(), "ringsync counters " + file);
             final UnsafeBuffer buffer = new UnsafeBuffer(mapped);
-            initialise(buffer, rank, worldSize, jobId, historyOffset, metadataOffset, metadataLength, valuesOffset,
-                valuesLength);
+            initialise(buffer, rank, worldSize, jobId, historyOffset, histogramOffset, metadataOffset, metadataLength,
+                valuesOffset, valuesLength);
             Files.move(temp, file.toPath(), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             return new MetricsFile(file, mapped, buffer);
         }
@@ -118,7 +122,7 @@ public final class MetricsFile implements AutoCloseable
 
     private static void initialise(
         final UnsafeBuffer buffer, final int rank, final int worldSize, final long jobId, final int historyOffset,
-        final int metadataOffset, final int metadataLength, final int valuesOffset, final int valuesLength)
+        final int histogramOffset, final int metadataOffset, final int metadataLength, final int valuesOffset, final int valuesLength)
     {
         buffer.putInt(MetricsLayout.VERSION_OFFSET, MetricsLayout.LAYOUT_VERSION);
         buffer.putInt(MetricsLayout.RANK_OFFSET, rank);
@@ -132,6 +136,7 @@ public final class MetricsFile implements AutoCloseable
         buffer.putInt(MetricsLayout.VALUES_OFFSET_OFFSET, valuesOffset);
         buffer.putInt(MetricsLayout.VALUES_LENGTH_OFFSET, valuesLength);
         buffer.putInt(MetricsLayout.HISTORY_OFFSET_OFFSET, historyOffset);
+        buffer.putInt(MetricsLayout.HISTOGRAM_OFFSET_OFFSET, histogramOffset);
         buffer.putLongRelease(MetricsLayout.MAGIC_OFFSET, MetricsLayout.MAGIC);
     }
 
@@ -208,6 +213,11 @@ public final class MetricsFile implements AutoCloseable
     UnsafeBuffer historyBuffer()
     {
         return history;
+    }
+
+    UnsafeBuffer histogramBuffer()
+    {
+        return histogram;
     }
 
     UnsafeBuffer header()

@@ -17,6 +17,7 @@ package io.ringsync.collectives.metrics;
  *     56  values offset, length     (int, int)  the CountersManager's values buffer
  *     64  history offset            (int)       K records of HISTORY_RECORD_LENGTH bytes, a ring
  *     72  calls recorded           (long)       release store: the ring's next slot is this modulo K
+ *     80  histogram offset          (int)       call durations, {@link LatencyHistogram}: a long per bucket
  * </pre>
  * A history record (the flight recorder, {@link FlightRecorder}):
  * <pre>
@@ -88,6 +89,7 @@ public final class MetricsLayout
     static final int VALUES_LENGTH_OFFSET = 60;
     static final int HISTORY_OFFSET_OFFSET = 64;
     static final int CALLS_RECORDED_OFFSET = 72;
+    static final int HISTOGRAM_OFFSET_OFFSET = 80;
 
     static final int REC_SEQUENCE = 0;
     static final int REC_START_EPOCH_US = 8;
@@ -127,10 +129,6 @@ public final class MetricsLayout
     public static final int LAST_CALL_NS_TYPE = 15_030;
     /** Sum of all call durations, ns. */
     public static final int TOTAL_CALL_NS_TYPE = 15_031;
-    /** Median call duration, ns (published at most every 100 ms). */
-    public static final int P50_NS_TYPE = 15_032;
-    /** 99th percentile of call durations, ns. */
-    public static final int P99_NS_TYPE = 15_033;
     /** Longest call, ns. */
     public static final int MAX_NS_TYPE = 15_034;
     /** Calls in which a peer's first chunk came last, key: peer. */

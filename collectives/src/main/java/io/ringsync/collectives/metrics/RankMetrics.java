@@ -1,7 +1,6 @@
 package io.ringsync.collectives.metrics;
 
 import io.ringsync.collectives.Path;
-import org.HdrHistogram.Histogram;
 import org.agrona.concurrent.status.AtomicCounter;
 import org.agrona.concurrent.status.CountersManager;
 
@@ -13,18 +12,12 @@ import java.util.concurrent.TimeUnit;
  * One communicator's counters, latency histogram, flight recorder and JFR events, kept by the thread that runs its
  * calls: {@link #begin} when a call starts and {@link #end} when it ends, a few ordered stores each and no
  * allocation once every (collective, path) pair seen has its counter. The counters live in a {@link MetricsFile}
- * that other processes read with a {@code CountersReader} ({@code ringsync stat}); the histogram's percentiles are
- * published into counters at most every {@link #PUBLISH_INTERVAL_NS}, and when the communicator closes.
+ * that other processes read with a {@code CountersReader} ({@code ringsync stat}), next to the histogram's counts
+ * from which readers compute percentiles.
  */
 public final class RankMetrics implements AutoCloseable
 {
-    /**
-     * How often, at most, the percentiles are computed and published.
-     */
-    public static final long PUBLISH_INTERVAL_NS = TimeUnit.MILLISECONDS.toNanos(100);
-
     private static final Path[] PATHS = Path.values();
-    private static final long HIGHEST_NS = TimeUnit.HOURS.toNanos(1);
 
     private final MetricsFile file;
     private final CountersManager counters;
@@ -33,15 +26,13 @@ public final class RankMetrics implements AutoCloseable
     private final int worldSize;
     private final boolean perPeer;
     private final FlightRecorder recorder;
-    private final Histogram histogram = new Histogram(HIGHEST_NS, 2);
+    private final LatencyHistogram histogram;
     private final long epochOffsetUs;
     private final AtomicCounter[][] calls = new AtomicCounter[MetricsLayout.COLLECTIVES.length][PATHS.length];
     private final AtomicCounter failedCalls;
     private final AtomicCounter vectorBytes;
     private final AtomicCounter lastCallNs;
     private final AtomicCounter totalCallNs;
-    private final AtomicCounter p50Ns;
-    private final AtomicCounter p99Ns;
     private final AtomicCounter maxNs;
     private final AtomicCounter[] bytesSent;
     private final AtomicCounter[] bytesReceived;
@@ -60,7 +51,6 @@ public final class RankMetrics implements AutoCloseable
     private int path;
     private long bytes;
     private long startNs;
-    private long nextPublishNs;
     private boolean closed;
     private CommunicatorStats finalStats;
 
@@ -73,6 +63,7 @@ public final class RankMetrics implements AutoCloseable
         this.perPeer = worldSize <= MetricsLayout.MAX_WORLD_PER_PEER;
         this.counters = file.newCountersManager();
         this.recorder = new FlightRecorder(file.historyBuffer(), file.header());
+        this.histogram = new LatencyHistogram(file.histogramBuffer());
         final Instant now = Instant.now();
         this.epochOffsetUs = TimeUnit.SECONDS.toMicros(now.getEpochSecond()) + now.getNano() / 1000 -
             System.nanoTime() / 1000;
@@ -81,8 +72,6 @@ public final class RankMetrics implements AutoCloseable
         vectorBytes = counters.newCounter(prefix + "vector bytes", MetricsLayout.VECTOR_BYTES_TYPE);
         lastCallNs = counters.newCounter(prefix + "last call ns", MetricsLayout.LAST_CALL_NS_TYPE);
         totalCallNs = counters.newCounter(prefix + "total call ns", MetricsLayout.TOTAL_CALL_NS_TYPE);
-        p50Ns = counters.newCounter(prefix + "p50 call ns", MetricsLayout.P50_NS_TYPE);
-        p99Ns = counters.newCounter(prefix + "p99 call ns", MetricsLayout.P99_NS_TYPE);
         maxNs = counters.newCounter(prefix + "max call ns", MetricsLayout.MAX_NS_TYPE);
         final int slots = perPeer ? worldSize : 1;
         bytesSent = peerCounters(prefix, "bytes sent", MetricsLayout.BYTES_SENT_TYPE, slots);
@@ -190,7 +179,8 @@ public final class RankMetrics implements AutoCloseable
         vectorBytes.getAndAddRelease(bytes);
         lastCallNs.setRelease(durationNs);
         totalCallNs.getAndAddRelease(durationNs);
-        histogram.recordValue(Math.min(Math.max(durationNs, 1), HIGHEST_NS));
+        histogram.record(durationNs);
+        maxNs.proposeMaxRelease(durationNs);
         if (waitedOn >= 0)
         {
             final int slot = perPeer ? waitedOn : 0;
@@ -198,11 +188,6 @@ public final class RankMetrics implements AutoCloseable
             skewNs[slot].getAndAddRelease(waitedNs);
         }
         publishLinks();
-        if (nowNs - nextPublishNs >= 0)
-        {
-            publishPercentiles();
-            nextPublishNs = nowNs + PUBLISH_INTERVAL_NS;
-        }
         final CollectiveEvent current = event;
         if (null != current)
         {
@@ -275,19 +260,9 @@ public final class RankMetrics implements AutoCloseable
         }
     }
 
-    private void publishPercentiles()
-    {
-        if (histogram.getTotalCount() > 0)
-        {
-            p50Ns.setRelease(histogram.getValueAtPercentile(50));
-            p99Ns.setRelease(histogram.getValueAtPercentile(99));
-            maxNs.setRelease(histogram.getMaxValue());
-        }
-    }
-
     /**
-     * @return a snapshot of the counters and the flight recorder, for a service's own metrics (allocates; the
-     * percentiles are as of their last publication, at most {@link #PUBLISH_INTERVAL_NS} old while calls run).
+     * @return a snapshot of the counters, the histogram's percentiles and the flight recorder, for a service's own
+     * metrics (allocates).
      */
     public synchronized CommunicatorStats snapshot()
     {
@@ -316,7 +291,6 @@ public final class RankMetrics implements AutoCloseable
         }
         end(true);
         publishLinks();
-        publishPercentiles();
         finalStats = file.snapshot();
         closed = true;
         file.close(!keepFile);
