@@ -123,7 +123,7 @@ class StatCommandTest
         assertEquals(Launcher.EXIT_FAILED, done.exitCode, done::describe);
         final String log = done.allLog();
         assertTrue(log.contains("rank 0: last call #" + (CALLS + 1) + " allReduce failed"), done::describe);
-        assertTrue(log.contains("rank 1: last call #" + CALLS + " barrier ok (behind: others reached #" +
+        assertTrue(log.contains("rank 1: last call #" + CALLS + " barrier ok (others reached #" +
             (CALLS + 1) + ")"), done::describe);
     }
 

@@ -13,7 +13,9 @@ import java.util.TreeMap;
 /**
  * The flight recorders of a job's ranks on this host merged into one timeline, ordered by start (System.nanoTime,
  * which all processes of a host share), with a last line per rank that says where each one stopped: where the
- * ranks diverged. What {@code ringsync stat --history} prints and the launcher prints when a rank fails.
+ * ranks diverged. What {@code ringsync stat --history} prints and the launcher prints when a rank fails. Each file is
+ * read at its own moment, so in a job that still runs the ranks' last calls may differ by a call or two; after a
+ * failure they stand still.
  */
 public final class FlightTimeline
 {
@@ -109,7 +111,7 @@ public final class FlightTimeline
             }
             final CallRecord last = records.get(records.size() - 1);
             lines.add("rank " + entry.getKey() + ": last call #" + last.sequence() + " " + last.collective() + " " +
-                last.outcome() + (last.sequence() < highest ? " (behind: others reached #" + highest + ")" : ""));
+                last.outcome() + (last.sequence() < highest ? " (others reached #" + highest + ")" : ""));
         }
         return lines;
     }
