@@ -283,7 +283,8 @@ final class CallEngine implements Agent
             request.narrowWire = PathChooser.narrowsWire(narrowWire, request.kind, request.type, path);
             wire.startCall(sequence, request.kind.collective(), null == request.type ? DataType.FLOAT32 :
                 request.type, request.narrowWire, reduction(request), request.count, root(request, path));
-            metrics.begin(callName, path, sequence, null == request.type ? 0 : (long)request.count * request.type.byteSize());
+            metrics.begin(callName, path, sequence,
+                null == request.type ? 0 : (long)request.count * request.type.byteSize());
             algorithm.start(request);
             dispatcher.beginCall(algorithm, sequence, callName);
             if (null != board)

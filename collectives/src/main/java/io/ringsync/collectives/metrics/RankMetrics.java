@@ -95,12 +95,23 @@ public final class RankMetrics implements AutoCloseable
      *
      * @param directory the job (status) directory, or null.
      * @param tally     where the links count what crosses them.
-     * @throws IllegalStateException when the file cannot be made.
+     * When the file cannot be made (a full /dev/shm), they are kept in memory, with a warning: the job goes on,
+     * {@code Communicator.stats()} still works, only {@code ringsync stat} cannot see this rank.
      */
     public static RankMetrics open(
         final File directory, final LinkTally tally, final int rank, final int worldSize, final long jobId)
     {
-        return new RankMetrics(MetricsFile.create(directory, rank, worldSize, jobId), tally, rank, worldSize);
+        MetricsFile file;
+        try
+        {
+            file = MetricsFile.create(directory, rank, worldSize, jobId);
+        }
+        catch (final IllegalStateException ex)
+        {
+            System.err.println("ringsync: " + ex.getMessage() + "; its counters stay in memory");
+            file = MetricsFile.create(null, rank, worldSize, jobId);
+        }
+        return new RankMetrics(file, tally, rank, worldSize);
     }
 
     private AtomicCounter[] peerCounters(final String prefix, final String name, final int type, final int slots)
