@@ -68,8 +68,9 @@ public final class MetricsFile implements AutoCloseable
     static MetricsFile create(final File directory, final int rank, final int worldSize, final long jobId)
     {
         final int counters = maxCounters(worldSize);
-        final int metadataLength = BitUtil.align(counters * CountersReader.METADATA_LENGTH, 4096);
+        // the CountersManager wants exactly METADATA_LENGTH / COUNTER_LENGTH times as much metadata as values
         final int valuesLength = BitUtil.align(counters * CountersReader.COUNTER_LENGTH, 4096);
+        final int metadataLength = valuesLength * (CountersReader.METADATA_LENGTH / CountersReader.COUNTER_LENGTH);
         final int historyLength = MetricsLayout.HISTORY_CAPACITY * MetricsLayout.HISTORY_RECORD_LENGTH;
         final int historyOffset = MetricsLayout.HEADER_LENGTH;
         final int histogramOffset = BitUtil.align(historyOffset + historyLength, 4096);
