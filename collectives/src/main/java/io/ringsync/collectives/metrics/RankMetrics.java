@@ -111,7 +111,15 @@ public final class RankMetrics implements AutoCloseable
             System.err.println("ringsync: " + ex.getMessage() + "; its counters stay in memory");
             file = MetricsFile.create(null, rank, worldSize, jobId);
         }
-        return new RankMetrics(file, tally, rank, worldSize);
+        try
+        {
+            return new RankMetrics(file, tally, rank, worldSize);
+        }
+        catch (final RuntimeException ex)
+        {
+            file.close(true);
+            throw ex;
+        }
     }
 
     private AtomicCounter[] peerCounters(final String prefix, final String name, final int type, final int slots)
