@@ -112,13 +112,6 @@ final class CallEngine implements Agent
         return metrics;
     }
 
-    /**
-     * @return whether a call failed this communicator.
-     */
-    boolean hasFailed()
-    {
-        return null != failure;
-    }
 
     private static DirectAllReduce openDirectMode(
         final Group group, final Context ctx, final ShmWindows windows, final Faults faults)

@@ -852,7 +852,7 @@ public final class Communicator implements AutoCloseable
 
     private void release()
     {
-        engine.metrics().close(engine.hasFailed());
+        engine.metrics().close();
         CloseHelper.quietCloseAll(hierarchy, board, group.transport());
         for (final File directory : removeIfEmptyOnClose)
         {

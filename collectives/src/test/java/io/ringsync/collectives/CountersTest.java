@@ -16,6 +16,7 @@ import java.io.File;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -144,8 +145,11 @@ class CountersTest
             assertEquals(stats.calls(), stats.lastIntoCall()[peer], "np 2: the one peer is the last into every call");
             assertEquals(0, stats.lastIntoCall()[rank]);
 
-            final List<CallRecord> history = stats.history();
+            // the peer may have started the second barrier already: its record is there, running or done
+            final List<CallRecord> history = stats.history().stream()
+                .filter(call -> call.sequence() <= SMALL_CALLS + RING_CALLS + 1).collect(Collectors.toList());
             assertEquals(SMALL_CALLS + RING_CALLS + 1, history.size());
+            assertTrue(stats.history().size() <= history.size() + 1);
             for (int i = 0; i < history.size(); i++)
             {
                 final CallRecord record = history.get(i);

@@ -18,6 +18,7 @@ import java.util.concurrent.TimeUnit;
 public final class RankMetrics implements AutoCloseable
 {
     private static final Path[] PATHS = Path.values();
+    private static final int CLOSE_INDEX = MetricsLayout.collectiveIndex("close");
 
     private final MetricsFile file;
     private final CountersManager counters;
@@ -52,6 +53,7 @@ public final class RankMetrics implements AutoCloseable
     private long bytes;
     private long startNs;
     private boolean closed;
+    private boolean keepFile;
     private CommunicatorStats finalStats;
 
     private RankMetrics(final MetricsFile file, final LinkTally tally, final int rank, final int worldSize)
@@ -190,6 +192,8 @@ public final class RankMetrics implements AutoCloseable
             }
         }
         recorder.end(sequence, durationNs, waitedOn, waitedNs, failed);
+        // a failed call other than close's last barrier (which fails quietly when a peer is already gone)
+        keepFile |= failed && collective != CLOSE_INDEX;
         callCounter(collective, path).incrementRelease();
         if (failed)
         {
@@ -297,12 +301,11 @@ public final class RankMetrics implements AutoCloseable
     }
 
     /**
-     * Publish what is left and unmap; the file stays in the job directory when {@code keepFile} (a failed
-     * communicator's record), else it is removed. Never throws.
-     *
-     * @param keepFile whether to leave the file for the launcher and {@code ringsync stat --history}.
+     * Publish what is left and unmap. The file stays in the job directory when a call other than close failed (the
+     * record of a failed communicator, for the launcher and {@code ringsync stat --history}), else it is removed.
+     * Never throws; safe to call more than once.
      */
-    public synchronized void close(final boolean keepFile)
+    public synchronized void close()
     {
         if (closed)
         {
@@ -313,13 +316,5 @@ public final class RankMetrics implements AutoCloseable
         finalStats = file.snapshot();
         closed = true;
         file.close(!keepFile);
-    }
-
-    /**
-     * As {@link #close(boolean)}, removing the file.
-     */
-    public void close()
-    {
-        close(false);
     }
 }
