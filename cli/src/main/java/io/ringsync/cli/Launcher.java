@@ -621,6 +621,11 @@ public final class Launcher
             return EXIT_OK;
         }
         log.accept("ringsync: job " + hex(jobId) + " failed; exit codes: " + describeExitCodes());
+        if (null != jobDir)
+        {
+            io.ringsync.collectives.metrics.FlightTimeline.render(io.ringsync.collectives.metrics.FlightTimeline.read(
+                jobDir.toFile()), 8).forEach(line -> log.accept("ringsync: " + line));
+        }
         return EXIT_FAILED;
     }
 

@@ -1,6 +1,7 @@
 package io.ringsync.collectives;
 
 import io.ringsync.codecs.Reduction;
+import io.ringsync.collectives.metrics.RankMetrics;
 import io.ringsync.collectives.status.RankStatusBoard;
 import io.ringsync.transport.InboundLink;
 import io.ringsync.transport.shm.ShmWindows;
@@ -42,6 +43,7 @@ final class CallEngine implements Agent
     private final RankStatusBoard board;
     private final FlowControl flow;
     private final ShmWindows windows;
+    private final RankMetrics metrics;
     private final Algorithm ring;
     private final Algorithm reduceScatter;
     private final Algorithm allGather;
@@ -80,7 +82,7 @@ final class CallEngine implements Agent
         this.dispatcher = dispatcher;
         this.board = board;
         this.flow = new FlowControl(group, ctx);
-        this.sender = new ChunkSender(wire);
+        this.sender = new ChunkSender(wire, dispatcher.tally());
         this.detector = new FailureDetector(group, wire, dispatcher, faults, board, peerProcesses);
         final boolean multi = group.size > 1;
         final RingAllReduce allReduceRing = multi ?
@@ -102,7 +104,18 @@ final class CallEngine implements Agent
         // bfloat16 is for the links between hosts: never over shared memory or a driver on one host
         final String transport = group.transport().name();
         this.narrowWire = "bf16".equals(ctx.wire()) && !"shm".equals(transport) && !"ipc".equals(transport);
+        this.metrics = RankMetrics.open(null == board ? null : board.file().getParentFile(), dispatcher.tally(),
+            group.rank, group.size, ctx.jobId());
     }
+
+    /**
+     * @return this communicator's counters, histogram and flight recorder.
+     */
+    RankMetrics metrics()
+    {
+        return metrics;
+    }
+
 
     private static DirectAllReduce openDirectMode(
         final Group group, final Context ctx, final ShmWindows windows, final Faults faults)
@@ -292,6 +305,8 @@ final class CallEngine implements Agent
             request.narrowWire = PathChooser.narrowsWire(narrowWire, request.kind, request.type, path);
             wire.startCall(sequence, request.kind.collective(), null == request.type ? DataType.FLOAT32 :
                 request.type, request.narrowWire, reduction(request), request.count, root(request, path));
+            metrics.begin(callName, path, sequence,
+                null == request.type ? 0 : (long)request.count * request.type.byteSize());
             chosen.start(request);
         }
         return chosen;
@@ -369,6 +384,7 @@ final class CallEngine implements Agent
             board.leaveCall(null == thrown ? RankStatusBoard.IDLE : RankStatusBoard.FAILED,
                 System.currentTimeMillis());
         }
+        metrics.end(null != thrown);
         dispatcher.endCall();
         faults.clear();
         algorithm = null;

@@ -1,5 +1,6 @@
 package io.ringsync.collectives;
 
+import io.ringsync.collectives.metrics.LinkTally;
 import io.ringsync.transport.OutboundLink;
 import org.agrona.MutableDirectBuffer;
 
@@ -12,13 +13,15 @@ import org.agrona.MutableDirectBuffer;
 final class ChunkSender
 {
     private final Wire wire;
+    private final LinkTally tally;
     private OutboundLink open;
     private MutableDirectBuffer buffer;
     private int offset;
 
-    ChunkSender(final Wire wire)
+    ChunkSender(final Wire wire, final LinkTally tally)
     {
         this.wire = wire;
+        this.tally = tally;
     }
 
     /**
@@ -38,8 +41,10 @@ final class ChunkSender
         final long at = link.tryClaim(frameLength);
         if (at < 0)
         {
+            tally.backPressured(link.peer());
             return false;
         }
+        tally.sent(link.peer(), frameLength);
         open = link;
         buffer = link.buffer();
         offset = (int)at;

@@ -1,5 +1,6 @@
 package io.ringsync.collectives;
 
+import io.ringsync.collectives.metrics.CommunicatorStats;
 import io.ringsync.collectives.status.RankStatusBoard;
 import io.ringsync.transport.Transport;
 import io.ringsync.transport.shm.ShmWindows;
@@ -239,6 +240,18 @@ public final class Communicator implements AutoCloseable
     public long droppedMessages()
     {
         return dispatcher.droppedMessages();
+    }
+
+    /**
+     * A snapshot of this rank's counters, latency percentiles and last calls, for a service to export to its own
+     * metrics system; the same values {@code ringsync stat} reads from the counters file. Allocates; may be called
+     * from any thread, also after close (the values at close).
+     *
+     * @return the snapshot.
+     */
+    public CommunicatorStats stats()
+    {
+        return engine.metrics().snapshot();
     }
 
     /**
@@ -842,6 +855,7 @@ public final class Communicator implements AutoCloseable
 
     private void release()
     {
+        engine.metrics().close();
         CloseHelper.quietCloseAll(hierarchy, board, group.transport());
         for (final File directory : removeIfEmptyOnClose)
         {

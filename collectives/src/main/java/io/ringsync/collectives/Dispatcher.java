@@ -6,6 +6,7 @@ import io.ringsync.codecs.ElementType;
 import io.ringsync.codecs.HelloDecoder;
 import io.ringsync.codecs.MessageHeaderDecoder;
 import io.ringsync.codecs.VerdictDecoder;
+import io.ringsync.collectives.metrics.LinkTally;
 import io.ringsync.transport.MessageHandler;
 import org.agrona.DirectBuffer;
 
@@ -28,7 +29,7 @@ final class Dispatcher implements MessageHandler
     private Algorithm current;
     private long sequence;
     private String callName = "connect";
-    private long dropped;
+    private final LinkTally tally;
 
     Dispatcher(final Wire wire, final Faults faults, final int rank, final int size)
     {
@@ -36,6 +37,7 @@ final class Dispatcher implements MessageHandler
         this.faults = faults;
         this.rank = rank;
         this.size = size;
+        this.tally = new LinkTally(size);
     }
 
     /**
@@ -92,7 +94,15 @@ final class Dispatcher implements MessageHandler
      */
     long droppedMessages()
     {
-        return dropped;
+        return tally.droppedTotal();
+    }
+
+    /**
+     * @return what crossed this communicator's links, counted here (received, dropped) and by its sender.
+     */
+    LinkTally tally()
+    {
+        return tally;
     }
 
     public boolean onMessage(final DirectBuffer buffer, final int offset, final int length)
@@ -114,7 +124,7 @@ final class Dispatcher implements MessageHandler
         {
             return onVerdict(buffer, offset);
         }
-        dropped++;
+        tally.dropped(LinkTally.DROP_UNKNOWN_TYPE);
         return true;
     }
 
@@ -124,13 +134,13 @@ final class Dispatcher implements MessageHandler
         final ChunkDecoder chunk = wire.chunkDecoder;
         if (header.blockLength() != ChunkDecoder.BLOCK_LENGTH || length < Wire.CHUNK_HEADER_LENGTH)
         {
-            dropped++;
+            tally.dropped(LinkTally.DROP_MALFORMED);
             return true;
         }
         chunk.wrap(buffer, offset + MessageHeaderDecoder.ENCODED_LENGTH, header.blockLength(), header.version());
         if (chunk.jobId() != wire.jobId() || chunk.epoch() != wire.epoch())
         {
-            dropped++;
+            tally.dropped(LinkTally.DROP_FOREIGN);
             return true;
         }
         final long chunkSequence = chunk.sequence();
@@ -140,7 +150,7 @@ final class Dispatcher implements MessageHandler
         }
         if (chunkSequence < sequence)
         {
-            dropped++;
+            tally.dropped(LinkTally.DROP_STALE);
             return true;
         }
         if (null != refusals && refusals.isActive())
@@ -160,7 +170,13 @@ final class Dispatcher implements MessageHandler
             return faults.reject("rank " + chunk.senderRank() + " sent a chunk of " + length + " bytes claiming " +
                 chunk.chunkCount() + " elements", chunk.senderRank());
         }
-        return current.onChunk(chunk, buffer, offset + Wire.CHUNK_HEADER_LENGTH);
+        final int sender = chunk.senderRank();
+        final boolean taken = current.onChunk(chunk, buffer, offset + Wire.CHUNK_HEADER_LENGTH);
+        if (taken)
+        {
+            tally.received(sender, length);
+        }
+        return taken;
     }
 
     private boolean onAbort(final DirectBuffer buffer, final int offset)
@@ -170,7 +186,7 @@ final class Dispatcher implements MessageHandler
             wire.headerDecoder.version());
         if (abort.jobId() != wire.jobId() || abort.epoch() != wire.epoch())
         {
-            dropped++;
+            tally.dropped(LinkTally.DROP_FOREIGN);
             return true;
         }
         final int sender = abort.senderRank();
@@ -202,7 +218,7 @@ final class Dispatcher implements MessageHandler
             wire.headerDecoder.version());
         if (verdict.jobId() != wire.jobId() || verdict.epoch() != wire.epoch())
         {
-            dropped++;
+            tally.dropped(LinkTally.DROP_FOREIGN);
             return true;
         }
         final long verdictSequence = verdict.sequence();
@@ -212,7 +228,7 @@ final class Dispatcher implements MessageHandler
         }
         if (verdictSequence < sequence || null == refusals)
         {
-            dropped++;
+            tally.dropped(LinkTally.DROP_STALE);
             return true;
         }
         return refusals.onVerdict(verdict);
@@ -225,7 +241,7 @@ final class Dispatcher implements MessageHandler
             wire.headerDecoder.version());
         if (hello.jobId() != wire.jobId() || hello.epoch() != wire.epoch() || null == hellos)
         {
-            dropped++;
+            tally.dropped(null == hellos ? LinkTally.DROP_LATE_HELLO : LinkTally.DROP_FOREIGN);
             return true;
         }
         final int sender = hello.senderRank();

@@ -350,8 +350,8 @@ class ShmAllReduceTest
                 assertEquals("shm", comm.transportName());
                 return body.run(comm, (ShmTransport)comm.transport());
             }));
-        final String[] left = dir.list();
-        assertTrue(null == left || 0 == left.length, "files left behind: " + String.join(", ", left));
+        final java.util.List<String> left = LeftFiles.unexpected(dir);
+        assertTrue(left.isEmpty(), "files left behind: " + String.join(", ", left));
         return results;
     }
 }

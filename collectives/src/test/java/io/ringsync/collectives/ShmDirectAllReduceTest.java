@@ -520,8 +520,8 @@ class ShmDirectAllReduceTest
                 .smallMaxBytes(0)
                 .directMinBytes(directMinBytes)
                 .timeoutNs(TimeUnit.MILLISECONDS.toNanos(timeoutMs))), body);
-        final String[] left = dir.list();
-        assertTrue(null == left || 0 == left.length, "files left behind: " + String.join(", ", left));
+        final java.util.List<String> left = LeftFiles.unexpected(dir);
+        assertTrue(left.isEmpty(), "files left behind: " + String.join(", ", left));
         return outcomes;
     }
 }
