@@ -116,7 +116,6 @@ final class CallEngine implements Agent
         return metrics;
     }
 
-
     private static DirectAllReduce openDirectMode(
         final Group group, final Context ctx, final ShmWindows windows, final Faults faults)
     {
