@@ -46,6 +46,8 @@ public final class NetBench
         "bytes,type,np,transport,algorithm,iters,p50_us,p99_us,mean_us,algbw_GBps,busbw_GBps,cpu_us";
     static final int EPOLL_AFTER_IDLE_ROUNDS = Integer.getInteger("ringsync.bench.epollAfterIdleRounds", 64);
     static final long EPOLL_WAIT_US = 1000;
+    /** Warm-up calls between two checks of the time it has taken. */
+    static final int WARMUP_BLOCK = 16;
 
     private NetBench()
     {
@@ -169,19 +171,38 @@ public final class NetBench
         Arrays.fill(vector, 0f);
 
         final long bytes = 4L * count;
-        final int warmup = SweepWorker.defaultWarmup(bytes);
-        final int firstCounted = warmup / 2;
+        // the sweep's warm-up count, cut short once it has taken half the budget: on oversubscribed simulated hosts a
+        // call can take milliseconds and the full count minutes. Ranks agree to stop after each block of calls (the
+        // slowest rank's elapsed time decides), so every rank makes the same number of calls.
+        final int warmupLimit = SweepWorker.defaultWarmup(bytes);
+        final long warmupBudgetNs = (long)(budget * 0.5e9);
+        final double[] elapsed = new double[1];
+        final long warmupStart = System.nanoTime();
+        int warmup = 0;
+        while (warmup < warmupLimit)
+        {
+            final int blockEnd = Math.min(warmupLimit, warmup + WARMUP_BLOCK);
+            for (; warmup < blockEnd; warmup++)
+            {
+                comm.allReduce(vector, ReduceOp.SUM);
+            }
+            elapsed[0] = System.nanoTime() - warmupStart;
+            comm.allReduce(elapsed, ReduceOp.MAX);
+            if (elapsed[0] > warmupBudgetNs)
+            {
+                break;
+            }
+        }
+        // the estimate: the last block, warm by now
+        final int lastBlock = Math.min(WARMUP_BLOCK, warmup);
         long warmNs = 0;
-        for (int i = 0; i < warmup; i++)
+        for (int i = 0; i < lastBlock; i++)
         {
             final long start = System.nanoTime();
             comm.allReduce(vector, ReduceOp.SUM);
-            if (i >= firstCounted)
-            {
-                warmNs += System.nanoTime() - start;
-            }
+            warmNs += System.nanoTime() - start;
         }
-        final double[] agreed = { (double)warmNs / Math.max(1, warmup - firstCounted) };
+        final double[] agreed = { (double)warmNs / Math.max(1, lastBlock) };
         comm.allReduce(agreed, ReduceOp.MAX);
         final int iters = (int)Math.max(SweepWorker.MIN_ITERS,
             Math.min(SweepWorker.MAX_ITERS, Math.round(budget * 1e9 / Math.max(1.0, agreed[0]))));
