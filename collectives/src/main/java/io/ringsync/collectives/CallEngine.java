@@ -25,6 +25,20 @@ final class CallEngine implements Agent
 {
     private static final int POLL_LIMIT = 16;
     private static final int QUEUE_CAPACITY = 1024;
+    /** By {@link CallKind} ordinal: the call's name in messages and metrics, {@code allReduce}, ... */
+    private static final String[] CALL_NAMES = new String[CallKind.values().length];
+    /** By {@link CallKind} ordinal: the call's index in the metrics, looked up once here rather than per call. */
+    private static final int[] METRICS_INDEX = new int[CALL_NAMES.length];
+
+    static
+    {
+        for (final CallKind kind : CallKind.values())
+        {
+            CALL_NAMES[kind.ordinal()] = kind == CallKind.WEIGHTED_AVERAGE ? "weightedAverage" :
+                Wire.callName(kind.collective());
+            METRICS_INDEX[kind.ordinal()] = RankMetrics.collectiveIndex(CALL_NAMES[kind.ordinal()]);
+        }
+    }
 
     private enum State
     {
@@ -44,6 +58,7 @@ final class CallEngine implements Agent
     private final FlowControl flow;
     private final ShmWindows windows;
     private final RankMetrics metrics;
+    private final WallClock wallClock = new WallClock();
     private final Algorithm ring;
     private final Algorithm reduceScatter;
     private final Algorithm allGather;
@@ -260,12 +275,12 @@ final class CallEngine implements Agent
         call = request;
         request.sequence = ++sequence;
         request.weightSum = 0;
-        callName = request.kind == CallKind.WEIGHTED_AVERAGE ? "weightedAverage" :
-            Wire.callName(request.kind.collective());
+        callName = CALL_NAMES[request.kind.ordinal()];
         faults.call(callName, sequence);
         try
         {
-            algorithm = refusals.refuses(request, callName) ? refusals : startAlgorithm(request);
+            final long nowNs = System.nanoTime();
+            algorithm = refusals.refuses(request, callName) ? refusals : startAlgorithm(request, nowNs);
             if (null == algorithm)
             {
                 end(request, null);
@@ -274,9 +289,8 @@ final class CallEngine implements Agent
             dispatcher.beginCall(algorithm, sequence, callName);
             if (null != board)
             {
-                board.enterCall(sequence, System.currentTimeMillis());
+                board.enterCall(sequence, wallClock.millis(nowNs));
             }
-            final long nowNs = System.nanoTime();
             deadlineNs = nowNs + request.timeoutNs;
             nextCheckNs = nowNs + FailureDetector.LIVENESS_INTERVAL_NS;
         }
@@ -291,7 +305,7 @@ final class CallEngine implements Agent
      *
      * @return its algorithm, or null when there is nothing to run (one rank).
      */
-    private Algorithm startAlgorithm(final Request request)
+    private Algorithm startAlgorithm(final Request request, final long nowNs)
     {
         if (request.kind == CallKind.WEIGHTED_AVERAGE)
         {
@@ -304,8 +318,8 @@ final class CallEngine implements Agent
             request.narrowWire = PathChooser.narrowsWire(narrowWire, request.kind, request.type, path);
             wire.startCall(sequence, request.kind.collective(), null == request.type ? DataType.FLOAT32 :
                 request.type, request.narrowWire, reduction(request), request.count, root(request, path));
-            metrics.begin(callName, path, sequence,
-                null == request.type ? 0 : (long)request.count * request.type.byteSize());
+            metrics.begin(METRICS_INDEX[request.kind.ordinal()], path, sequence,
+                null == request.type ? 0 : (long)request.count * request.type.byteSize(), nowNs);
             chosen.start(request);
         }
         return chosen;
@@ -378,12 +392,14 @@ final class CallEngine implements Agent
             }
             outcome = WeightedAverages.check(request, group.rank, sequence);
         }
-        if (null != board && null != algorithm)
+        final boolean onBoard = null != board && null != algorithm;
+        // one clock read serves the call's duration and the board's heartbeat
+        final long nowNs = onBoard || metrics.inCall() ? System.nanoTime() : 0;
+        if (onBoard)
         {
-            board.leaveCall(null == thrown ? RankStatusBoard.IDLE : RankStatusBoard.FAILED,
-                System.currentTimeMillis());
+            board.leaveCall(null == thrown ? RankStatusBoard.IDLE : RankStatusBoard.FAILED, wallClock.millis(nowNs));
         }
-        metrics.end(null != thrown);
+        metrics.end(null != thrown, nowNs);
         dispatcher.endCall();
         faults.clear();
         algorithm = null;

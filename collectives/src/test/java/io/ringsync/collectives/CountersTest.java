@@ -74,7 +74,8 @@ class CountersTest
                     comm.allReduce(ring, ReduceOp.SUM);
                 }
                 comm.barrier();
-                // both ranks are past their calls and inside none: read every rank's file from outside
+                // this rank is past its calls and inside none; the peer has at least entered the barrier's end (it
+                // sent its part) and is at most in the next barrier: read every rank's file from outside
                 for (int peer = 0; peer < n; peer++)
                 {
                     checkFileWhileRunning(new File(dir, MetricsLayout.fileName(peer)), peer, jobId);
@@ -102,6 +103,13 @@ class CountersTest
         final MetricsFile metrics = MetricsFile.open(file);
         try
         {
+            // a barrier returns on a rank once it has heard the peer, which may still be finishing its own barrier:
+            // wait (bounded) until the peer's file shows it ended
+            final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (metrics.snapshot().calls() < SMALL_CALLS + RING_CALLS + 1 && System.nanoTime() < deadlineNs)
+            {
+                Thread.onSpinWait();
+            }
             assertEquals(rank, metrics.rank());
             assertEquals(2, metrics.worldSize());
             assertEquals(jobId, metrics.jobId());

@@ -116,18 +116,34 @@ final class RankThreads
 
     /**
      * @return every rank's value, in rank order.
-     * @throws AssertionError naming the first rank that failed, with its exception as the cause.
+     * @throws AssertionError naming the first rank that failed, with its exception as the cause and the other
+     * failed ranks' errors suppressed.
      */
     static <T> List<T> values(final List<Outcome<T>> outcomes)
     {
         final List<T> values = new ArrayList<>();
+        AssertionError failure = null;
         for (final Outcome<T> outcome : outcomes)
         {
             if (null != outcome.error)
             {
-                throw new AssertionError("rank " + outcome.rank + " failed: " + outcome.error, outcome.error);
+                final AssertionError error = new AssertionError("rank " + outcome.rank + " failed: " + outcome.error,
+                    outcome.error);
+                if (null == failure)
+                {
+                    failure = error;
+                }
+                else
+                {
+                    // the other ranks' failures ride along: often one rank's assertion is the cause of the rest
+                    failure.addSuppressed(error);
+                }
             }
             values.add(outcome.value);
+        }
+        if (null != failure)
+        {
+            throw failure;
         }
         return values;
     }

@@ -23,8 +23,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * What the counters, histogram, flight recorder and JFR check add to one collective call, on their own: the
- * engine's {@code begin} and {@code end} hooks around what the links count in a call of a 2-rank job (two chunks
- * sent, two received), against the counters file in /dev/shm as a rank keeps it. Run with {@code -prof gc} to see
+ * engine's {@code begin} and {@code end} hooks around what the links count in a call (two chunks sent to a peer,
+ * two received from another), against the counters file in /dev/shm as a rank keeps it. Run with {@code -prof gc} to see
  * that nothing allocates.
  */
 @State(Scope.Benchmark)
@@ -35,13 +35,20 @@ import java.util.concurrent.TimeUnit;
 @Fork(value = 1, jvmArgsAppend = { "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED" })
 public class CallMetricsBenchmark
 {
+    private static final int ALL_REDUCE = RankMetrics.collectiveIndex("allReduce");
+
     @Param({ "2", "8" })
     public int worldSize;
+
+    /** Bytes of the vector: small calls time the peers' first chunks in one call of 8, large ones in every call. */
+    @Param({ "4096", "1048576" })
+    public int bytes;
 
     private File directory;
     private LinkTally tally;
     private RankMetrics metrics;
     private long sequence;
+    private long startNs;
 
     @Setup(Level.Trial)
     public void setUp() throws Exception
@@ -51,6 +58,7 @@ public class CallMetricsBenchmark
             "java.io.tmpdir"))).toPath(), "ringsync-call-metrics-").toFile();
         tally = new LinkTally(worldSize);
         metrics = RankMetrics.open(directory, tally, 0, worldSize, 42);
+        startNs = System.nanoTime();
     }
 
     @TearDown(Level.Trial)
@@ -63,11 +71,13 @@ public class CallMetricsBenchmark
     @Benchmark
     public void callHooks()
     {
-        metrics.begin("allReduce", Path.RING, ++sequence, 4096);
+        // the engine reads the clock at the start of every call (its deadline) and at the end (the status board's
+        // heartbeat) with or without counters, and hands those readings in
+        metrics.begin(ALL_REDUCE, Path.RING, ++sequence, bytes, startNs);
         tally.sent(1, 2112);
         tally.received(worldSize - 1, 2112);
         tally.sent(1, 2112);
         tally.received(worldSize - 1, 2112);
-        metrics.end(false);
+        metrics.end(false, startNs + 1000);
     }
 }

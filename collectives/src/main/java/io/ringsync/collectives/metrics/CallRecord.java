@@ -12,7 +12,8 @@ package io.ringsync.collectives.metrics;
  * @param startNanos   when it started, {@code System.nanoTime()}: comparable between processes of one host.
  * @param durationNs   how long it took, -1 while it runs.
  * @param waitedOn     the peer whose first chunk came last, -1 when none was heard.
- * @param waitedNs     how long after this rank's start that chunk came.
+ * @param waitedNs     how long after this rank's start that chunk came; -1 when the call was not timed (a small
+ *                     vector: one call in 8 is).
  * @param outcome      {@code running}, {@code ok} or {@code failed}.
  */
 public record CallRecord(

@@ -261,7 +261,11 @@ public final class CommunicatorStats
         return lastIntoCall.clone();
     }
 
-    /** @return time this rank waited for a peer's first chunk in the calls where it came last, summed, ns. */
+    /**
+     * @return time this rank waited for a peer's first chunk in the calls where it came last, summed over the timed
+     * calls (every call of 64 KiB or more, one in 8 smaller ones, all while a JFR recording takes
+     * {@code io.ringsync.Collective}), ns.
+     */
     public long[] skewNs()
     {
         return skewNs.clone();

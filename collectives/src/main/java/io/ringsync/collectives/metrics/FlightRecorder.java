@@ -21,6 +21,7 @@ final class FlightRecorder
     private final int capacity;
     private long recorded;
     private int slot;
+    private int next;
 
     FlightRecorder(final UnsafeBuffer ring, final UnsafeBuffer header)
     {
@@ -33,7 +34,8 @@ final class FlightRecorder
         final long sequence, final int collective, final int path, final long bytes, final long startEpochUs,
         final long startNanos)
     {
-        slot = (int)(recorded % capacity) * MetricsLayout.HISTORY_RECORD_LENGTH;
+        slot = next * MetricsLayout.HISTORY_RECORD_LENGTH;
+        next = next + 1 == capacity ? 0 : next + 1;
         recorded++;
         final int at = slot;
         ring.putLongRelease(at + MetricsLayout.REC_SEQUENCE, 0);

@@ -90,8 +90,8 @@ public final class FlightTimeline
                 (record.startNanos() - origin) / 1e6, record.rank(), "#" + record.sequence(), record.collective(),
                 record.path(), record.bytes(), record.durationNs() < 0 ? "-" :
                     String.format("%.1f", record.durationNs() / 1e3),
-                record.waitedOn() < 0 ? "-" : String.format("rank %d %.1f us", record.waitedOn(),
-                    record.waitedNs() / 1e3), record.outcome()));
+                record.waitedOn() < 0 ? "-" : record.waitedNs() < 0 ? "rank " + record.waitedOn() :
+                    String.format("rank %d %.1f us", record.waitedOn(), record.waitedNs() / 1e3), record.outcome()));
         }
         long highest = 0;
         for (final List<CallRecord> records : byRank.values())

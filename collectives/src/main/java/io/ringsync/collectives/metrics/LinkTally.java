@@ -4,9 +4,14 @@ import java.util.Arrays;
 
 /**
  * What crossed this rank's links, counted where it happens: chunks and bytes sent to and received from each peer,
- * claims a full link refused, messages dropped by cause, and when each peer's first chunk of the current call
- * arrived. Plain fields, written and read on the thread that runs the calls only; {@link RankMetrics} publishes
- * them at the end of each call.
+ * claims a full link refused, messages dropped by cause, and which peer's first chunk of the current call came
+ * last (and, in timed calls, when). Plain fields, written and read on the thread that runs the calls only;
+ * {@link RankMetrics} publishes them at the end of each call.
+ * <p>
+ * A clock read costs tens of nanoseconds (a vDSO call; more under a hypervisor's clock), about a tenth of a small
+ * call in a fast host state, so the first arrival of each peer is timed only in the calls {@link RankMetrics}
+ * marks as timed: every call of a large vector and one in several small ones. Which peer came last is known in
+ * every call, from the order of arrivals, with no clock.
  */
 public final class LinkTally
 {
@@ -31,8 +36,13 @@ public final class LinkTally
     private final long[] backPressure;
     private final long[] bytesReceived;
     private final long[] chunksReceived;
-    private final long[] firstArrivalNs;
+    private final int[] heardInCall;
     private final long[] dropped = new long[DROP_CAUSES.length];
+    private int callStamp;
+    private boolean timed;
+    private int lastNewPeer = -1;
+    private long lastNewPeerNs;
+    private long dropCount;
 
     /**
      * @param worldSize ranks in the communicator.
@@ -44,7 +54,7 @@ public final class LinkTally
         backPressure = new long[worldSize];
         bytesReceived = new long[worldSize];
         chunksReceived = new long[worldSize];
-        firstArrivalNs = new long[worldSize];
+        heardInCall = new int[worldSize];
     }
 
     /**
@@ -75,9 +85,14 @@ public final class LinkTally
         }
         bytesReceived[peer] += bytes;
         chunksReceived[peer]++;
-        if (0 == firstArrivalNs[peer])
+        if (heardInCall[peer] != callStamp)
         {
-            firstArrivalNs[peer] = System.nanoTime();
+            heardInCall[peer] = callStamp;
+            lastNewPeer = peer;
+            if (timed)
+            {
+                lastNewPeerNs = System.nanoTime();
+            }
         }
     }
 
@@ -89,6 +104,7 @@ public final class LinkTally
     public void dropped(final int cause)
     {
         dropped[cause]++;
+        dropCount++;
     }
 
     /**
@@ -96,17 +112,25 @@ public final class LinkTally
      */
     public long droppedTotal()
     {
-        long total = 0;
-        for (final long count : dropped)
-        {
-            total += count;
-        }
-        return total;
+        return dropCount;
     }
 
-    void beginCall()
+    /**
+     * A call starts: no peer heard in it yet.
+     *
+     * @param timed whether to read the clock at each peer's first chunk.
+     */
+    void beginCall(final boolean timed)
     {
-        Arrays.fill(firstArrivalNs, 0);
+        this.timed = timed;
+        lastNewPeer = -1;
+        lastNewPeerNs = 0;
+        if (0 == ++callStamp)
+        {
+            // wrapped after 2^32 calls: forget the stamps of old calls so none matches the new one by chance
+            Arrays.fill(heardInCall, 0);
+            callStamp = 1;
+        }
     }
 
     int worldSize()
@@ -145,11 +169,19 @@ public final class LinkTally
     }
 
     /**
-     * @param peer a rank.
-     * @return System.nanoTime of its first chunk taken in the current call, 0 if none yet.
+     * @return the peer whose first chunk of the current call came after every other peer's first chunk, -1 when
+     * none was heard.
      */
-    long firstArrivalNs(final int peer)
+    int lastNewPeer()
     {
-        return firstArrivalNs[peer];
+        return lastNewPeer;
+    }
+
+    /**
+     * @return System.nanoTime of that chunk in a timed call, else 0.
+     */
+    long lastNewPeerNs()
+    {
+        return lastNewPeerNs;
     }
 }

@@ -133,7 +133,7 @@ public final class MetricsLayout
     public static final int MAX_NS_TYPE = 15_034;
     /** Calls in which a peer's first chunk came last, key: peer. */
     public static final int LAST_INTO_CALL_TYPE = 15_040;
-    /** Time this rank waited for that last peer's first chunk, summed, ns, key: peer. */
+    /** Time this rank waited for that last peer's first chunk, summed over the timed calls, ns, key: peer. */
     public static final int SKEW_NS_TYPE = 15_041;
 
     private MetricsLayout()

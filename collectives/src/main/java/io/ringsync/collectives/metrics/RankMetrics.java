@@ -19,6 +19,12 @@ public final class RankMetrics implements AutoCloseable
 {
     private static final Path[] PATHS = Path.values();
     private static final int CLOSE_INDEX = MetricsLayout.collectiveIndex("close");
+    /** Calls of a vector this large always time the peers' first chunks: a clock read is nothing next to them. */
+    static final long TIMED_MIN_BYTES = 64 * 1024;
+    /** Smaller calls time them when {@code sequence & UNTIMED_MASK} is 0: one call in 8. */
+    static final long UNTIMED_MASK = 7;
+    /** The waited time of a call in which the peers' first chunks were not timed. */
+    static final long NOT_TIMED = -1;
 
     private final MetricsFile file;
     private final CountersManager counters;
@@ -55,6 +61,7 @@ public final class RankMetrics implements AutoCloseable
     private boolean closed;
     private boolean keepFile;
     private CommunicatorStats finalStats;
+    private long publishedDrops;
 
     private RankMetrics(final MetricsFile file, final LinkTally tally, final int rank, final int worldSize)
     {
@@ -139,27 +146,28 @@ public final class RankMetrics implements AutoCloseable
     /**
      * A call started.
      *
-     * @param callName  the engine's name of the call, {@code allReduce}, ...
-     * @param path      the path it takes.
-     * @param sequence  its number.
-     * @param bytes     bytes of its vector.
+     * @param collective the call's index, {@link #collectiveIndex(String)} of its name.
+     * @param path       the path it takes.
+     * @param sequence   its number.
+     * @param bytes      bytes of its vector.
+     * @param nowNs      {@code System.nanoTime()} at its start, as the engine read it.
      */
-    public void begin(final String callName, final Path path, final long sequence, final long bytes)
+    public void begin(final int collective, final Path path, final long sequence, final long bytes, final long nowNs)
     {
         if (closed)
         {
             return;
         }
-        final long nowNs = System.nanoTime();
         this.inCall = true;
         this.sequence = sequence;
-        this.collective = MetricsLayout.collectiveIndex(callName);
+        this.collective = collective;
         this.path = path.ordinal();
         this.bytes = bytes;
         this.startNs = nowNs;
-        tally.beginCall();
+        final boolean recording = probe.isEnabled();
+        tally.beginCall(recording || bytes >= TIMED_MIN_BYTES || 0 == (sequence & UNTIMED_MASK));
         recorder.begin(sequence, collective, this.path, bytes, epochOffsetUs + nowNs / 1000, nowNs);
-        if (probe.isEnabled())
+        if (recording)
         {
             event = new CollectiveEvent();
             event.begin();
@@ -167,30 +175,39 @@ public final class RankMetrics implements AutoCloseable
     }
 
     /**
+     * @param callName the engine's name of a call: {@code allReduce}, {@code weightedAverage}, ...
+     * @return its index for {@link #begin}; look it up once, not per call.
+     */
+    public static int collectiveIndex(final String callName)
+    {
+        return MetricsLayout.collectiveIndex(callName);
+    }
+
+    /**
+     * @return whether a call started by {@link #begin} has not ended yet.
+     */
+    public boolean inCall()
+    {
+        return inCall && !closed;
+    }
+
+    /**
      * The call started by {@link #begin} ended; nothing when none did.
      *
      * @param failed whether it failed.
+     * @param nowNs  {@code System.nanoTime()} at its end, as the engine read it.
      */
-    public void end(final boolean failed)
+    public void end(final boolean failed, final long nowNs)
     {
         if (!inCall || closed)
         {
             return;
         }
         inCall = false;
-        final long nowNs = System.nanoTime();
         final long durationNs = nowNs - startNs;
-        int waitedOn = -1;
-        long waitedNs = 0;
-        for (int peer = 0; peer < worldSize; peer++)
-        {
-            final long arrivalNs = tally.firstArrivalNs(peer);
-            if (0 != arrivalNs && (waitedOn < 0 || arrivalNs - startNs > waitedNs))
-            {
-                waitedOn = peer;
-                waitedNs = Math.max(0, arrivalNs - startNs);
-            }
-        }
+        final int waitedOn = tally.lastNewPeer();
+        final long arrivalNs = tally.lastNewPeerNs();
+        final long waitedNs = waitedOn < 0 ? 0 : 0 == arrivalNs ? NOT_TIMED : Math.max(0, arrivalNs - startNs);
         recorder.end(sequence, durationNs, waitedOn, waitedNs, failed);
         // a failed call other than close's last barrier (which fails quietly when a peer is already gone)
         keepFile |= failed && collective != CLOSE_INDEX;
@@ -208,7 +225,10 @@ public final class RankMetrics implements AutoCloseable
         {
             final int slot = perPeer ? waitedOn : 0;
             lastIntoCall[slot].incrementRelease();
-            skewNs[slot].getAndAddRelease(waitedNs);
+            if (waitedNs > 0)
+            {
+                skewNs[slot].getAndAddRelease(waitedNs);
+            }
         }
         publishLinks();
         final CollectiveEvent current = event;
@@ -224,7 +244,7 @@ public final class RankMetrics implements AutoCloseable
                 current.rank = rank;
                 current.bytes = bytes;
                 current.waitedOnRank = waitedOn;
-                current.waitedNs = waitedNs;
+                current.waitedNs = Math.max(0, waitedNs);
                 current.failed = failed;
                 current.commit();
             }
@@ -277,9 +297,14 @@ public final class RankMetrics implements AutoCloseable
             chunksReceived[0].setRelease(chunksIn);
             backPressure[0].setRelease(pressure);
         }
-        for (int cause = 0; cause < dropped.length; cause++)
+        final long drops = tally.droppedTotal();
+        if (drops != publishedDrops)
         {
-            dropped[cause].setRelease(tally.droppedFor(cause));
+            publishedDrops = drops;
+            for (int cause = 0; cause < dropped.length; cause++)
+            {
+                dropped[cause].setRelease(tally.droppedFor(cause));
+            }
         }
     }
 
@@ -311,7 +336,7 @@ public final class RankMetrics implements AutoCloseable
         {
             return;
         }
-        end(true);
+        end(true, System.nanoTime());
         publishLinks();
         finalStats = file.snapshot();
         closed = true;

@@ -26,8 +26,8 @@ class MetricsFileTest
             {
                 for (final Path path : Path.values())
                 {
-                    metrics.begin(collective, path, 1, 8);
-                    metrics.end(false);
+                    metrics.begin(RankMetrics.collectiveIndex(collective), path, 1, 8, System.nanoTime());
+                    metrics.end(false, System.nanoTime());
                 }
             }
             final CommunicatorStats stats = metrics.snapshot();
