@@ -4,11 +4,9 @@ import io.aeron.Aeron;
 import io.aeron.AvailableImageHandler;
 import io.aeron.ExclusivePublication;
 import io.aeron.Image;
-import io.aeron.Publication;
 import io.aeron.RethrowingErrorHandler;
 import io.aeron.Subscription;
 import io.aeron.UnavailableImageHandler;
-import io.aeron.logbuffer.BufferClaim;
 import io.aeron.logbuffer.ControlledFragmentHandler;
 import io.aeron.logbuffer.FrameDescriptor;
 import io.aeron.logbuffer.Header;
@@ -23,7 +21,6 @@ import org.agrona.BitUtil;
 import org.agrona.CloseHelper;
 import org.agrona.DirectBuffer;
 import org.agrona.ErrorHandler;
-import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.SleepingMillisIdleStrategy;
@@ -119,7 +116,7 @@ public final class AeronTransport implements Transport
     private final int worldSize;
     private final String name;
     private final int maxMessageLength;
-    private final Outbound[] outbound;
+    private final AeronOutboundLink[] outbound;
     private final Inbound[] inbound;
     private final Connection connection;
     private final AtomicBoolean isClosed = new AtomicBoolean();
@@ -131,7 +128,7 @@ public final class AeronTransport implements Transport
         this.worldSize = ctx.worldSize();
         this.name = ctx.media().transportName();
         this.maxMessageLength = computeMaxMessageLength(ctx.mtuLength(), ctx.termLength());
-        this.outbound = new Outbound[worldSize];
+        this.outbound = new AeronOutboundLink[worldSize];
         this.inbound = new Inbound[worldSize];
         this.connection = null != shared ? shared : Connection.open(ctx, rank);
         try
@@ -164,7 +161,7 @@ public final class AeronTransport implements Transport
                 {
                     final ExclusivePublication publication =
                         client.addExclusivePublication(publicationChannel(ctx, peer), ctx.streamId(rank, peer));
-                    outbound[peer] = new Outbound(peer, publication, windowLength);
+                    outbound[peer] = new AeronOutboundLink(peer, publication, windowLength);
                 }
             }
         }
@@ -357,7 +354,7 @@ public final class AeronTransport implements Transport
      */
     public boolean isConnected(final int peer)
     {
-        final Outbound out = outbound[peer];
+        final AeronOutboundLink out = outbound[peer];
         final Inbound in = inbound[peer];
         return null != out && null != in && out.publication.isConnected() && in.subscription.isConnected();
     }
@@ -429,7 +426,7 @@ public final class AeronTransport implements Transport
     private void closeLinks()
     {
         final List<AutoCloseable> closeables = new ArrayList<>(2 * worldSize);
-        for (final Outbound link : outbound)
+        for (final AeronOutboundLink link : outbound)
         {
             if (null != link)
             {
@@ -597,96 +594,6 @@ public final class AeronTransport implements Transport
 
         return new IllegalStateException("rank " + ctx.rank() + " cannot connect its " + ctx.media() +
             " links through the " + where + ": " + ex, ex);
-    }
-
-    /**
-     * Sending end: claims go straight into the Aeron term through one reused {@link BufferClaim}.
-     */
-    static final class Outbound implements OutboundLink
-    {
-        private final int peer;
-        private final ExclusivePublication publication;
-        private final BufferClaim bufferClaim = new BufferClaim();
-        private final long windowLength;
-
-        Outbound(final int peer, final ExclusivePublication publication, final long windowLength)
-        {
-            this.peer = peer;
-            this.publication = publication;
-            this.windowLength = windowLength;
-        }
-
-        public int peer()
-        {
-            return peer;
-        }
-
-        public long tryClaim(final int length)
-        {
-            final long result = publication.tryClaim(length, bufferClaim);
-            if (result > 0)
-            {
-                return bufferClaim.offset();
-            }
-
-            return status(result);
-        }
-
-        public MutableDirectBuffer buffer()
-        {
-            return bufferClaim.buffer();
-        }
-
-        public void commit()
-        {
-            bufferClaim.commit();
-        }
-
-        public void abort()
-        {
-            bufferClaim.abort();
-        }
-
-        public long availableWindow()
-        {
-            if (!publication.isConnected())
-            {
-                return 0;
-            }
-
-            // a claim may end past the limit (only its start is checked), so the difference can go negative
-            final long window = publication.availableWindow();
-            return window > 0 ? window : 0;
-        }
-
-        public long windowLength()
-        {
-            return windowLength;
-        }
-
-        public int framedLength(final int length)
-        {
-            return BitUtil.align(length + FRAME_HEADER_LENGTH, FrameDescriptor.FRAME_ALIGNMENT);
-        }
-
-        private static long status(final long result)
-        {
-            if (Publication.BACK_PRESSURED == result)
-            {
-                return BACK_PRESSURED;
-            }
-            if (Publication.NOT_CONNECTED == result)
-            {
-                return NOT_CONNECTED;
-            }
-            if (Publication.ADMIN_ACTION == result)
-            {
-                return ADMIN_ACTION;
-            }
-
-            // CLOSED, MAX_POSITION_EXCEEDED (the stream has used its 2^31 terms): the link cannot go on
-            return CLOSED;
-        }
     }
 
     /**
