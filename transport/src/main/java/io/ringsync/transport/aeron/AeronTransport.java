@@ -1,15 +1,10 @@
 package io.ringsync.transport.aeron;
 
 import io.aeron.Aeron;
-import io.aeron.AvailableImageHandler;
 import io.aeron.ExclusivePublication;
-import io.aeron.Image;
 import io.aeron.RethrowingErrorHandler;
 import io.aeron.Subscription;
-import io.aeron.UnavailableImageHandler;
-import io.aeron.logbuffer.ControlledFragmentHandler;
 import io.aeron.logbuffer.FrameDescriptor;
-import io.aeron.logbuffer.Header;
 import io.aeron.logbuffer.LogBufferDescriptor;
 import io.aeron.driver.ThreadingMode;
 import io.aeron.protocol.DataHeaderFlyweight;
@@ -19,7 +14,6 @@ import io.ringsync.transport.OutboundLink;
 import io.ringsync.transport.Transport;
 import org.agrona.BitUtil;
 import org.agrona.CloseHelper;
-import org.agrona.DirectBuffer;
 import org.agrona.ErrorHandler;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
@@ -117,7 +111,7 @@ public final class AeronTransport implements Transport
     private final String name;
     private final int maxMessageLength;
     private final AeronOutboundLink[] outbound;
-    private final Inbound[] inbound;
+    private final AeronInboundLink[] inbound;
     private final Connection connection;
     private final AtomicBoolean isClosed = new AtomicBoolean();
 
@@ -129,7 +123,7 @@ public final class AeronTransport implements Transport
         this.name = ctx.media().transportName();
         this.maxMessageLength = computeMaxMessageLength(ctx.mtuLength(), ctx.termLength());
         this.outbound = new AeronOutboundLink[worldSize];
-        this.inbound = new Inbound[worldSize];
+        this.inbound = new AeronInboundLink[worldSize];
         this.connection = null != shared ? shared : Connection.open(ctx, rank);
         try
         {
@@ -147,7 +141,7 @@ public final class AeronTransport implements Transport
             {
                 if (peer != rank)
                 {
-                    final Inbound link = new Inbound(peer, ctx.isSessionBound(), ctx.sessionId(peer, rank));
+                    final AeronInboundLink link = new AeronInboundLink(peer, ctx.isSessionBound(), ctx.sessionId(peer, rank));
                     link.subscription = client.addSubscription(
                         subscriptionChannel(ctx, peer), ctx.streamId(peer, rank), link, link);
                     inbound[peer] = link;
@@ -355,7 +349,7 @@ public final class AeronTransport implements Transport
     public boolean isConnected(final int peer)
     {
         final AeronOutboundLink out = outbound[peer];
-        final Inbound in = inbound[peer];
+        final AeronInboundLink in = inbound[peer];
         return null != out && null != in && out.publication.isConnected() && in.subscription.isConnected();
     }
 
@@ -433,7 +427,7 @@ public final class AeronTransport implements Transport
                 closeables.add(link.publication);
             }
         }
-        for (final Inbound link : inbound)
+        for (final AeronInboundLink link : inbound)
         {
             if (null != link && null != link.subscription)
             {
@@ -594,117 +588,6 @@ public final class AeronTransport implements Transport
 
         return new IllegalStateException("rank " + ctx.rank() + " cannot connect its " + ctx.media() +
             " links through the " + where + ": " + ex, ex);
-    }
-
-    /**
-     * Receiving end: polls the subscription with itself as the fragment handler, so nothing is allocated per
-     * poll, and watches the subscription's images to report a peer that has gone. When the link is bound to a
-     * session (UDP), only an image of that session counts: one of any other session, which the subscription's
-     * session filter should never let the driver make, neither connects nor loses the link.
-     */
-    static final class Inbound
-        implements InboundLink, ControlledFragmentHandler, AvailableImageHandler, UnavailableImageHandler
-    {
-        private final int peer;
-        private final boolean isSessionBound;
-        private final int sessionId;
-        private MessageHandler handler;
-        private volatile boolean hasHadImage;
-        private volatile boolean isLost;
-        private volatile long foreignImageCount;
-        Subscription subscription;
-
-        Inbound(final int peer, final boolean isSessionBound, final int sessionId)
-        {
-            this.peer = peer;
-            this.isSessionBound = isSessionBound;
-            this.sessionId = sessionId;
-        }
-
-        public int peer()
-        {
-            return peer;
-        }
-
-        public int poll(final MessageHandler handler, final int limit)
-        {
-            this.handler = handler;
-            try
-            {
-                return subscription.controlledPoll(this, limit);
-            }
-            finally
-            {
-                this.handler = null;
-            }
-        }
-
-        public Action onFragment(final DirectBuffer buffer, final int offset, final int length, final Header header)
-        {
-            return handler.onMessage(buffer, offset, length) ? Action.CONTINUE : Action.ABORT;
-        }
-
-        public boolean isLost()
-        {
-            return isLost;
-        }
-
-        /**
-         * Called on the client conductor thread.
-         *
-         * @param image that became available.
-         */
-        public void onAvailableImage(final Image image)
-        {
-            imageCame(image.sessionId());
-        }
-
-        /**
-         * Called on the client conductor thread: the publisher closed and the image was drained, its image timed
-         * out, or the client itself closed or lost the driver. Once lost, a link stays lost.
-         *
-         * @param image that went away.
-         */
-        public void onUnavailableImage(final Image image)
-        {
-            imageWent(image.sessionId());
-        }
-
-        void imageCame(final int imageSessionId)
-        {
-            if (isJobSession(imageSessionId))
-            {
-                hasHadImage = true;
-            }
-        }
-
-        void imageWent(final int imageSessionId)
-        {
-            if (isJobSession(imageSessionId) && hasHadImage)
-            {
-                isLost = true;
-            }
-        }
-
-        /**
-         * @return how many images of a session other than the link's came or went (0 unless the driver ignored the
-         * subscription's session filter).
-         */
-        long foreignImageCount()
-        {
-            return foreignImageCount;
-        }
-
-        private boolean isJobSession(final int imageSessionId)
-        {
-            if (!isSessionBound || imageSessionId == sessionId)
-            {
-                return true;
-            }
-
-            foreignImageCount++; // only the client conductor thread writes it
-            return false;
-        }
     }
 
     /**

@@ -142,7 +142,7 @@ class AeronUdpStrangerTest
 
     private static Subscription subscription(final AeronTransport transport, final int peer)
     {
-        return ((AeronTransport.Inbound)transport.inbound(peer)).subscription;
+        return ((AeronInboundLink)transport.inbound(peer)).subscription;
     }
 
     private static InetSocketAddress address(final String endpoint)
