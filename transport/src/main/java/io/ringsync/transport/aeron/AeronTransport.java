@@ -2,7 +2,6 @@ package io.ringsync.transport.aeron;
 
 import io.aeron.Aeron;
 import io.aeron.ExclusivePublication;
-import io.aeron.RethrowingErrorHandler;
 import io.aeron.Subscription;
 import io.aeron.logbuffer.FrameDescriptor;
 import io.aeron.logbuffer.LogBufferDescriptor;
@@ -17,14 +16,12 @@ import org.agrona.CloseHelper;
 import org.agrona.ErrorHandler;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
-import org.agrona.concurrent.SleepingMillisIdleStrategy;
 
 import java.io.File;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
 /**
@@ -99,12 +96,6 @@ public final class AeronTransport implements Transport
      */
     public static final int FRAME_HEADER_LENGTH = DataHeaderFlyweight.HEADER_LENGTH;
 
-    /**
-     * The client conductor only handles images coming and going and keepalives, nothing on the hot path; a 1 ms
-     * sleep keeps it off the CPU yet makes a new peer's image pollable sooner than Aeron's 16 ms default.
-     */
-    private static final long CLIENT_IDLE_SLEEP_MS = 1;
-
     private final Context ctx;
     private final int rank;
     private final int worldSize;
@@ -112,10 +103,10 @@ public final class AeronTransport implements Transport
     private final int maxMessageLength;
     private final AeronOutboundLink[] outbound;
     private final AeronInboundLink[] inbound;
-    private final Connection connection;
+    private final AeronConnection connection;
     private final AtomicBoolean isClosed = new AtomicBoolean();
 
-    private AeronTransport(final Context ctx, final Connection shared)
+    private AeronTransport(final Context ctx, final AeronConnection shared)
     {
         this.ctx = ctx;
         this.rank = ctx.rank();
@@ -124,7 +115,7 @@ public final class AeronTransport implements Transport
         this.maxMessageLength = computeMaxMessageLength(ctx.mtuLength(), ctx.termLength());
         this.outbound = new AeronOutboundLink[worldSize];
         this.inbound = new AeronInboundLink[worldSize];
-        this.connection = null != shared ? shared : Connection.open(ctx, rank);
+        this.connection = null != shared ? shared : AeronConnection.open(ctx, rank);
         try
         {
             final Aeron client = connection.aeron;
@@ -163,7 +154,7 @@ public final class AeronTransport implements Transport
         {
             closeLinks();
             connection.release();
-            throw connectFailure(ctx, ex);
+            throw AeronConnection.connectFailure(ctx, ex);
         }
     }
 
@@ -474,120 +465,6 @@ public final class AeronTransport implements Transport
         return "aeron:udp?endpoint=" + ctx.udpEndpoints()[peer] + "|" + common +
             "|so-sndbuf=" + ctx.socketBufferLength() +
             "|session-id=" + ctx.sessionId(ctx.rank(), peer);
-    }
-
-    /**
-     * What the meshes of one rank share: the Aeron client, the embedded media driver if there is one, and the record
-     * of their errors; closed with the last mesh. An embedded driver of the invoker kind runs its duty cycle on the
-     * threads of the meshes that wait, one at a time: meshes used from different threads take turns, and a thread
-     * that finds the driver busy moves on, since another is running it.
-     */
-    static final class Connection
-    {
-        final ErrorRecorder errors;
-        final MediaDriverHost driver;
-        final SessionGuard guard;
-        final Aeron aeron;
-        final String aeronDirectoryName;
-        private final AtomicInteger users = new AtomicInteger(1);
-        private final java.util.concurrent.locks.ReentrantLock dutyCycle = new java.util.concurrent.locks.ReentrantLock();
-
-        private Connection(final ErrorRecorder errors, final MediaDriverHost driver, final SessionGuard guard,
-            final Aeron aeron, final String aeronDirectoryName)
-        {
-            this.errors = errors;
-            this.driver = driver;
-            this.guard = guard;
-            this.aeron = aeron;
-            this.aeronDirectoryName = aeronDirectoryName;
-        }
-
-        static Connection open(final Context ctx, final int rank)
-        {
-            final ErrorRecorder errors = new ErrorRecorder(ctx.errorHandler());
-            // only UDP gets here without an Aeron directory (IPC ranks must share the launcher's driver)
-            MediaDriverHost driverHost = null;
-            final SessionGuard guard = null == ctx.aeronDirectoryName() && ctx.isSessionBound() ?
-                new SessionGuard() : null;
-            Aeron client = null;
-            try
-            {
-                driverHost = null != ctx.aeronDirectoryName() ? null :
-                    MediaDriverHost.launch(new MediaDriverHost.Context()
-                        .aeronDirectory(ctx.embeddedDriverDirectory())
-                        .media(ctx.media())
-                        .ipcTermLength(Math.max(ctx.termLength(), MediaDriverHost.IPC_TERM_LENGTH_MIN))
-                        .linkCount(2 * (ctx.worldSize() - 1))
-                        .socketBufferLength(ctx.socketBufferLength())
-                        .threadingMode(ctx.embeddedDriverThreadingMode())
-                        .idleStrategySupplier(ctx.embeddedDriverIdleStrategySupplier())
-                        .receiveChannelEndpointSupplier(guard)
-                        .driverContextCustomizer(ctx.embeddedDriverCustomizer())
-                        .errorHandler(errors));
-                final String aeronDir = null != driverHost ? driverHost.aeronDirectoryName() :
-                    ctx.aeronDirectoryName();
-                client = Aeron.connect(new Aeron.Context()
-                    .aeronDirectoryName(aeronDir)
-                    .clientName("ringsync-" + Long.toHexString(ctx.jobId()) + "-rank-" + rank)
-                    .driverTimeoutMs(ctx.driverTimeoutMs())
-                    .useConductorAgentInvoker(false)
-                    .idleStrategy(new SleepingMillisIdleStrategy(CLIENT_IDLE_SLEEP_MS))
-                    .errorHandler(errors)
-                    // Aeron's default would swallow an exception thrown by a message handler and drop the message
-                    .subscriberErrorHandler(RethrowingErrorHandler.INSTANCE));
-                return new Connection(errors, driverHost, guard, client, aeronDir);
-            }
-            catch (final RuntimeException | LinkageError ex)
-            {
-                CloseHelper.quietCloseAll(client, driverHost);
-                throw connectFailure(ctx, ex);
-            }
-        }
-
-        Connection retain()
-        {
-            users.incrementAndGet();
-            return this;
-        }
-
-        void release()
-        {
-            if (0 == users.decrementAndGet())
-            {
-                // closing the client releases every publication and subscription it added
-                CloseHelper.quietCloseAll(aeron, driver);
-            }
-        }
-
-        int doWork()
-        {
-            if (null == driver || !dutyCycle.tryLock())
-            {
-                return 0;
-            }
-            try
-            {
-                return driver.doWork();
-            }
-            finally
-            {
-                dutyCycle.unlock();
-            }
-        }
-    }
-
-    private static RuntimeException connectFailure(final Context ctx, final Throwable ex)
-    {
-        final String where = null != ctx.aeronDirectoryName() ?
-            "media driver in " + ctx.aeronDirectoryName() : "embedded media driver in " + ctx.embeddedDriverDirectory();
-        if (ex instanceof IllegalAccessError || ex instanceof ExceptionInInitializerError)
-        {
-            return new IllegalStateException("rank " + ctx.rank() + " cannot use the " + where +
-                ": Agrona needs the JVM flag --add-exports java.base/jdk.internal.misc=ALL-UNNAMED (" + ex + ")", ex);
-        }
-
-        return new IllegalStateException("rank " + ctx.rank() + " cannot connect its " + ctx.media() +
-            " links through the " + where + ": " + ex, ex);
     }
 
     /**
