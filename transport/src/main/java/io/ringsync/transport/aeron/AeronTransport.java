@@ -132,9 +132,10 @@ public final class AeronTransport implements Transport
             {
                 if (peer != rank)
                 {
-                    final AeronInboundLink link = new AeronInboundLink(peer, ctx.isSessionBound(), ctx.sessionId(peer, rank));
+                    final AeronInboundLink link =
+                        new AeronInboundLink(peer, ctx.isSessionBound(), ctx.sessionId(peer, rank));
                     link.subscription = client.addSubscription(
-                        subscriptionChannel(ctx, peer), ctx.streamId(peer, rank), link, link);
+                        AeronChannels.subscriptionChannel(ctx, peer), ctx.streamId(peer, rank), link, link);
                     inbound[peer] = link;
                 }
             }
@@ -144,8 +145,8 @@ public final class AeronTransport implements Transport
             {
                 if (peer != rank)
                 {
-                    final ExclusivePublication publication =
-                        client.addExclusivePublication(publicationChannel(ctx, peer), ctx.streamId(rank, peer));
+                    final ExclusivePublication publication = client.addExclusivePublication(
+                        AeronChannels.publicationChannel(ctx, peer), ctx.streamId(rank, peer));
                     outbound[peer] = new AeronOutboundLink(peer, publication, windowLength);
                 }
             }
@@ -435,36 +436,6 @@ public final class AeronTransport implements Transport
     {
         return "AeronTransport{" + name + ", rank=" + rank + "/" + worldSize +
             ", jobId=0x" + Long.toHexString(ctx.jobId()) + ", dir=" + aeronDirectoryName() + "}";
-    }
-
-    static String subscriptionChannel(final Context ctx, final int peer)
-    {
-        if (AeronMedia.IPC == ctx.media())
-        {
-            return "aeron:ipc";
-        }
-
-        // session-id: the driver makes images of the link's own session only; a stranger's SETUP is ignored
-        return "aeron:udp?endpoint=" + ctx.udpEndpoints()[ctx.rank()] +
-            "|so-rcvbuf=" + ctx.socketBufferLength() +
-            "|rcv-wnd=" + ctx.socketBufferLength() +
-            "|session-id=" + ctx.sessionId(peer, ctx.rank());
-    }
-
-    static String publicationChannel(final Context ctx, final int peer)
-    {
-        // pub-wnd pins the publisher window to term/2 whatever the driver's defaults, so windowLength() is exact
-        final String common = "mtu=" + ctx.mtuLength() +
-            "|term-length=" + ctx.termLength() +
-            "|pub-wnd=" + (ctx.termLength() / 2);
-        if (AeronMedia.IPC == ctx.media())
-        {
-            return "aeron:ipc?" + common;
-        }
-
-        return "aeron:udp?endpoint=" + ctx.udpEndpoints()[peer] + "|" + common +
-            "|so-sndbuf=" + ctx.socketBufferLength() +
-            "|session-id=" + ctx.sessionId(ctx.rank(), peer);
     }
 
     /**

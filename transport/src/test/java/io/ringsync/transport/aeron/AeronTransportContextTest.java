@@ -147,11 +147,11 @@ class AeronTransportContextTest
         assertTrue(udp.isSessionBound());
         assertFalse(ipc.isSessionBound());
         assertEquals("aeron:udp?endpoint=127.0.0.1:40101|so-rcvbuf=2097152|rcv-wnd=2097152" +
-            "|session-id=" + udp.sessionId(0, 1), AeronTransport.subscriptionChannel(udp, 0));
+            "|session-id=" + udp.sessionId(0, 1), AeronChannels.subscriptionChannel(udp, 0));
         assertEquals("aeron:udp?endpoint=127.0.0.1:40100|mtu=1408|term-length=1048576|pub-wnd=524288" +
-            "|so-sndbuf=2097152|session-id=" + udp.sessionId(1, 0), AeronTransport.publicationChannel(udp, 0));
+            "|so-sndbuf=2097152|session-id=" + udp.sessionId(1, 0), AeronChannels.publicationChannel(udp, 0));
         assertEquals("aeron:ipc?mtu=65504|term-length=1048576|pub-wnd=524288",
-            AeronTransport.publicationChannel(ipc, 1));
+            AeronChannels.publicationChannel(ipc, 1));
 
         assertThrows(IllegalStateException.class, ipc::conclude);
     }
