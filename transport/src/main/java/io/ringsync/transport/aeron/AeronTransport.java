@@ -14,7 +14,6 @@ import io.ringsync.transport.Transport;
 import org.agrona.BitUtil;
 import org.agrona.CloseHelper;
 import org.agrona.ErrorHandler;
-import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
 
 import java.io.File;
@@ -479,23 +478,8 @@ public final class AeronTransport implements Transport
                 throw new IllegalStateException("AeronTransport.Context already concluded: use a new Context");
             }
 
-            if (worldSize < 1)
-            {
-                throw new IllegalArgumentException("worldSize=" + worldSize +
-                    " must be >= 1: set worldSize(int) to the number of ranks");
-            }
-
-            if (rank < 0 || rank >= worldSize)
-            {
-                throw new IllegalArgumentException("rank=" + rank + " must be in [0, worldSize=" + worldSize +
-                    "): set rank(int)");
-            }
-
-            if (null == media)
-            {
-                throw new IllegalArgumentException("media is null: set media(AeronMedia.IPC or AeronMedia.UDP)");
-            }
-
+            AeronSettingRules.checkRank(rank, worldSize);
+            AeronSettingRules.checkMedia(media);
             if (null != aeronDirectoryName && aeronDirectoryName.isBlank())
             {
                 aeronDirectoryName = null;
@@ -503,46 +487,20 @@ public final class AeronTransport implements Transport
 
             if (AeronMedia.IPC == media)
             {
-                if (null == aeronDirectoryName)
-                {
-                    throw new IllegalArgumentException("aeronDirectoryName is not set: IPC ranks share the media " +
-                        "driver their launcher hosts; set aeronDirectoryName(String) to its Aeron directory");
-                }
+                AeronSettingRules.checkIpcDriver(aeronDirectoryName);
                 mtuLength = IPC_MTU_LENGTH;
             }
             else
             {
-                concludeUdp();
+                udpEndpoints = AeronSettingRules.udpEndpoints(udpEndpoints, worldSize);
+                mtuLength = AeronSettingRules.udpMtuLength(mtuLength);
+                AeronSettingRules.checkSocketBufferLength(socketBufferLength, mtuLength);
+                AeronSettingRules.checkUdpDriver(aeronDirectoryName, jobDirectory);
             }
 
-            final String termProblem = termLengthProblem(termLength, mtuLength);
-            if (null != termProblem)
-            {
-                throw new IllegalArgumentException("termLength=" + termLength + " " + termProblem +
-                    ": set termLength(int), e.g. " + TERM_LENGTH_DEFAULT);
-            }
-
-            if (driverTimeoutMs <= 0)
-            {
-                throw new IllegalArgumentException("driverTimeoutMs=" + driverTimeoutMs +
-                    " must be > 0: set driverTimeoutMs(long), e.g. " + DRIVER_TIMEOUT_MS_DEFAULT);
-            }
-
-            if (STREAM_ID_BASE_FROM_JOB_ID == streamIdBase)
-            {
-                streamIdBase = defaultStreamIdBase(jobId);
-            }
-            else if (streamIdBase < 1)
-            {
-                throw new IllegalArgumentException("streamIdBase=" + streamIdBase +
-                    " must be >= 1: set streamIdBase(int), or leave it to be derived from jobId");
-            }
-
-            if ((long)streamIdBase + (long)worldSize * worldSize - 1 > Integer.MAX_VALUE)
-            {
-                throw new IllegalArgumentException("streamIdBase=" + streamIdBase + " leaves no room for " +
-                    worldSize + "^2 stream ids below 2^31: set a smaller streamIdBase(int)");
-            }
+            AeronSettingRules.checkTermLength(termLength, mtuLength);
+            AeronSettingRules.checkDriverTimeoutMs(driverTimeoutMs);
+            streamIdBase = AeronSettingRules.streamIdBase(streamIdBase, jobId, worldSize);
 
             if (AeronMedia.UDP == media && null == linkSessionIds)
             {
@@ -554,92 +512,9 @@ public final class AeronTransport implements Transport
                 sessionSecret = null;
             }
 
-            if (null == embeddedDriverThreadingMode)
-            {
-                throw new IllegalArgumentException("embeddedDriverThreadingMode is null: set " +
-                    "embeddedDriverThreadingMode(...), e.g. ThreadingMode.INVOKER");
-            }
-
-            if (null == embeddedDriverIdleStrategySupplier)
-            {
-                throw new IllegalArgumentException("embeddedDriverIdleStrategySupplier is null: set " +
-                    "embeddedDriverIdleStrategySupplier(...), e.g. BackoffIdleStrategy::new");
-            }
+            AeronSettingRules.checkEmbeddedDriver(embeddedDriverThreadingMode, embeddedDriverIdleStrategySupplier);
 
             return this;
-        }
-
-        private void concludeUdp()
-        {
-            if (null == udpEndpoints)
-            {
-                throw new IllegalArgumentException("udpEndpoints is not set: UDP needs one host:port per rank; " +
-                    "set udpEndpoints(String...)");
-            }
-
-            if (udpEndpoints.length != worldSize)
-            {
-                throw new IllegalArgumentException("udpEndpoints has " + udpEndpoints.length +
-                    " entries but worldSize=" + worldSize + ": set udpEndpoints(String...) with one host:port per rank");
-            }
-
-            udpEndpoints = udpEndpoints.clone();
-            for (int i = 0; i < udpEndpoints.length; i++)
-            {
-                udpEndpoints[i] = checkEndpoint(i, udpEndpoints[i]);
-            }
-
-            if (0 == mtuLength)
-            {
-                mtuLength = UDP_MTU_LENGTH_DEFAULT;
-            }
-
-            final String mtuProblem = mtuLengthProblem(mtuLength);
-            if (null != mtuProblem)
-            {
-                throw new IllegalArgumentException("mtuLength=" + mtuLength + " " + mtuProblem +
-                    ": set mtuLength(int), e.g. " + UDP_MTU_LENGTH_DEFAULT + " for 1500-byte Ethernet");
-            }
-
-            if (socketBufferLength < Math.max(mtuLength, MediaDriverHost.SOCKET_BUFFER_LENGTH_MIN))
-            {
-                throw new IllegalArgumentException("socketBufferLength=" + socketBufferLength +
-                    " must be at least " + Math.max(mtuLength, MediaDriverHost.SOCKET_BUFFER_LENGTH_MIN) +
-                    ": set socketBufferLength(int), e.g. " + SOCKET_BUFFER_LENGTH_DEFAULT);
-            }
-
-            if (null == aeronDirectoryName && null == jobDirectory)
-            {
-                throw new IllegalArgumentException("neither aeronDirectoryName nor jobDirectory is set: a UDP rank " +
-                    "uses an external media driver (set aeronDirectoryName(String)) or embeds one under " +
-                    "jobDirectory (set jobDirectory(File))");
-            }
-        }
-
-        private static String checkEndpoint(final int index, final String endpoint)
-        {
-            final String value = null == endpoint ? "" : endpoint.trim();
-            final int colon = value.lastIndexOf(':');
-            int port = -1;
-            if (colon > 0 && colon < value.length() - 1)
-            {
-                try
-                {
-                    port = Integer.parseInt(value.substring(colon + 1));
-                }
-                catch (final NumberFormatException ignore)
-                {
-                    port = -1;
-                }
-            }
-
-            if (port < 1 || port > 65535)
-            {
-                throw new IllegalArgumentException("udpEndpoints[" + index + "]='" + endpoint +
-                    "' is not host:port with a port from 1 to 65535: set udpEndpoints(String...)");
-            }
-
-            return value;
         }
 
         /**
