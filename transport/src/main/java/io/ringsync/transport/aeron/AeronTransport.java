@@ -1,6 +1,5 @@
 package io.ringsync.transport.aeron;
 
-import io.aeron.Aeron;
 import io.aeron.ExclusivePublication;
 import io.aeron.Subscription;
 import io.aeron.logbuffer.FrameDescriptor;
@@ -12,13 +11,10 @@ import io.ringsync.transport.MessageHandler;
 import io.ringsync.transport.OutboundLink;
 import io.ringsync.transport.Transport;
 import org.agrona.BitUtil;
-import org.agrona.CloseHelper;
 import org.agrona.ErrorHandler;
 import org.agrona.concurrent.IdleStrategy;
 
 import java.io.File;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
@@ -117,42 +113,11 @@ public final class AeronTransport implements Transport
         this.connection = null != shared ? shared : AeronConnection.open(ctx, rank);
         try
         {
-            final Aeron client = connection.aeron;
-            for (int peer = 0; null != connection.guard && peer < worldSize; peer++)
-            {
-                if (peer != rank)
-                {
-                    connection.guard.admit(ctx.streamId(peer, rank), ctx.sessionId(peer, rank));
-                }
-            }
-
-            // subscriptions first, so that peers' publications find them as soon as they are added
-            for (int peer = 0; peer < worldSize; peer++)
-            {
-                if (peer != rank)
-                {
-                    final AeronInboundLink link =
-                        new AeronInboundLink(peer, ctx.isSessionBound(), ctx.sessionId(peer, rank));
-                    link.subscription = client.addSubscription(
-                        AeronChannels.subscriptionChannel(ctx, peer), ctx.streamId(peer, rank), link, link);
-                    inbound[peer] = link;
-                }
-            }
-
-            final long windowLength = ctx.termLength() / 2;
-            for (int peer = 0; peer < worldSize; peer++)
-            {
-                if (peer != rank)
-                {
-                    final ExclusivePublication publication = client.addExclusivePublication(
-                        AeronChannels.publicationChannel(ctx, peer), ctx.streamId(rank, peer));
-                    outbound[peer] = new AeronOutboundLink(peer, publication, windowLength);
-                }
-            }
+            AeronLinks.open(ctx, connection, outbound, inbound);
         }
         catch (final RuntimeException | LinkageError ex)
         {
-            closeLinks();
+            AeronLinks.close(outbound, inbound);
             connection.release();
             throw AeronConnection.connectFailure(ctx, ex);
         }
@@ -403,29 +368,9 @@ public final class AeronTransport implements Transport
     {
         if (isClosed.compareAndSet(false, true))
         {
-            closeLinks();
+            AeronLinks.close(outbound, inbound);
             connection.release();
         }
-    }
-
-    private void closeLinks()
-    {
-        final List<AutoCloseable> closeables = new ArrayList<>(2 * worldSize);
-        for (final AeronOutboundLink link : outbound)
-        {
-            if (null != link)
-            {
-                closeables.add(link.publication);
-            }
-        }
-        for (final AeronInboundLink link : inbound)
-        {
-            if (null != link && null != link.subscription)
-            {
-                closeables.add(link.subscription);
-            }
-        }
-        CloseHelper.quietCloseAll(closeables);
     }
 
     /**
