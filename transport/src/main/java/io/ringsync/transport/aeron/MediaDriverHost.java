@@ -1,14 +1,10 @@
 package io.ringsync.transport.aeron;
 
-import io.aeron.CncFileDescriptor;
-import io.aeron.CommonContext;
 import io.aeron.driver.Configuration;
 import io.aeron.driver.MediaDriver;
 import io.aeron.driver.ReceiveChannelEndpointSupplier;
 import io.aeron.driver.ThreadingMode;
 import io.aeron.logbuffer.LogBufferDescriptor;
-import io.ringsync.transport.FileSpace;
-import io.ringsync.transport.PrivateDirectory;
 import org.agrona.BitUtil;
 import org.agrona.CloseHelper;
 import org.agrona.ErrorHandler;
@@ -101,12 +97,6 @@ public final class MediaDriverHost implements AutoCloseable
      * IPC peer was seen lost after ~1 s; at 100 ms the checks still cost nothing measurable.
      */
     public static final long TIMER_INTERVAL_NS_DEFAULT = TimeUnit.MILLISECONDS.toNanos(100);
-
-    /**
-     * A driver whose heartbeat is younger than this owns its directory, which must then not be wiped. Aeron's
-     * conductor beats every millisecond, so a live driver passes easily and a dead one is free after a second.
-     */
-    private static final long ACTIVE_DRIVER_HEARTBEAT_AGE_MS = 1000;
 
     /**
      * Longest park of the keeper thread of an {@link ThreadingMode#INVOKER} driver. It only runs the duty cycle
@@ -230,78 +220,8 @@ public final class MediaDriverHost implements AutoCloseable
     public static MediaDriverHost launch(final Context ctx)
     {
         ctx.conclude();
-        final File dir = ctx.aeronDirectory();
-        if (isDriverActive(dir))
-        {
-            throw new IllegalStateException("an active media driver is using " + dir +
-                ": give another aeronDirectory, or stop that driver first");
-        }
-
         final ErrorRecorder errors = new ErrorRecorder(ctx.errorHandler());
-        final Supplier<IdleStrategy> idle = ctx.idleStrategySupplier();
-        final MediaDriver.Context driverCtx = new MediaDriver.Context()
-            .aeronDirectoryName(dir.getAbsolutePath())
-            .dirDeleteOnStart(true)
-            .dirDeleteOnShutdown(true)
-            .threadingMode(ctx.threadingMode())
-            .sharedIdleStrategy(idle.get())
-            .sharedNetworkIdleStrategy(idle.get())
-            .conductorIdleStrategy(idle.get())
-            .senderIdleStrategy(idle.get())
-            .receiverIdleStrategy(idle.get())
-            .ipcMtuLength(IPC_MTU_LENGTH)
-            .ipcTermBufferLength(ctx.ipcTermLength())
-            .clientLivenessTimeoutNs(ctx.clientLivenessTimeoutNs())
-            .imageLivenessTimeoutNs(ctx.imageLivenessTimeoutNs())
-            .publicationUnblockTimeoutNs(ctx.publicationUnblockTimeoutNs())
-            .publicationLingerTimeoutNs(ctx.publicationLingerTimeoutNs())
-            .timerIntervalNs(ctx.timerIntervalNs())
-            .counterValuesBufferLength(AeronFootprint.counterValuesLength(ctx.linkCount()))
-            .errorBufferLength(AeronFootprint.ERROR_BUFFER_LENGTH)
-            .errorHandler(errors);
-
-        if (AeronMedia.UDP == ctx.media())
-        {
-            driverCtx
-                .socketSndbufLength(ctx.socketBufferLength())
-                .socketRcvbufLength(ctx.socketBufferLength())
-                .initialWindowLength(ctx.socketBufferLength());
-            if (null != ctx.receiveChannelEndpointSupplier())
-            {
-                driverCtx.receiveChannelEndpointSupplier(ctx.receiveChannelEndpointSupplier());
-            }
-        }
-
-        if (null != ctx.driverContextCustomizer())
-        {
-            ctx.driverContextCustomizer().accept(driverCtx);
-        }
-
-        // Aeron makes its directory and files with the umask's modes (755 and 644 under the usual 022): the drivers
-        // ringsync starts itself sit in a private job directory, so nobody else can reach them meanwhile; parents
-        // missing are made private, and the tree itself owner-only as soon as the driver has made it
-        PrivateDirectory.createMissingParents(dir.toPath());
-        final long driverBytes = AeronFootprint.driverBytes(ctx.linkCount());
-        FileSpace.require(dir.getParentFile(), driverBytes, "a media driver for " + ctx.linkCount() + " links");
-        MediaDriver driver = null;
-        try
-        {
-            driver = MediaDriver.launch(driverCtx);
-            PrivateDirectory.restrictTree(dir.toPath());
-            return new MediaDriverHost(ctx, driver, errors);
-        }
-        catch (final IllegalAccessError | ExceptionInInitializerError ex)
-        {
-            IoUtil.delete(dir, true);
-            throw new IllegalStateException("cannot start a media driver in " + dir + ": Agrona needs the JVM flag " +
-                "--add-exports java.base/jdk.internal.misc=ALL-UNNAMED (" + ex + ")", ex);
-        }
-        catch (final RuntimeException | InternalError ex)
-        {
-            CloseHelper.quietClose(driver);
-            IoUtil.delete(dir, true);
-            throw FileSpace.failure("cannot start a media driver in", dir, driverBytes, ex);
-        }
+        return MediaDriverLaunch.start(ctx, errors, driver -> new MediaDriverHost(ctx, driver, errors));
     }
 
     /**
@@ -389,28 +309,6 @@ public final class MediaDriverHost implements AutoCloseable
     public String toString()
     {
         return "MediaDriverHost{dir=" + ctx.aeronDirectory() + ", media=" + ctx.media() + "}";
-    }
-
-    private static boolean isDriverActive(final File dir)
-    {
-        if (!new File(dir, CncFileDescriptor.CNC_FILE).isFile())
-        {
-            return false;
-        }
-
-        try
-        {
-            return CommonContext.isDriverActive(dir, ACTIVE_DRIVER_HEARTBEAT_AGE_MS, MediaDriverHost::ignore);
-        }
-        catch (final RuntimeException ex)
-        {
-            // an unreadable or half-written cnc file belongs to no live driver
-            return false;
-        }
-    }
-
-    private static void ignore(final String message)
-    {
     }
 
     /**
