@@ -116,8 +116,7 @@ public final class MediaDriverHost implements AutoCloseable
     private final AgentInvoker invoker;
     private final AtomicBoolean isInvoking = new AtomicBoolean();
     private final AtomicBoolean isClosed = new AtomicBoolean();
-    private final Thread keeper;
-    private volatile boolean isKeeperRunning = true;
+    private final DriverKeeper keeper;
 
     private MediaDriverHost(final Context ctx, final MediaDriver driver, final ErrorRecorder errors)
     {
@@ -125,16 +124,7 @@ public final class MediaDriverHost implements AutoCloseable
         this.driver = driver;
         this.errors = errors;
         this.invoker = ThreadingMode.INVOKER == ctx.threadingMode() ? driver.sharedAgentInvoker() : null;
-        if (null != invoker)
-        {
-            keeper = new Thread(this::keep, KEEPER_THREAD_NAME);
-            keeper.setDaemon(true);
-            keeper.start();
-        }
-        else
-        {
-            keeper = null;
-        }
+        this.keeper = null != invoker ? DriverKeeper.start(this) : null;
     }
 
     /**
@@ -157,16 +147,6 @@ public final class MediaDriverHost implements AutoCloseable
         finally
         {
             isInvoking.set(false);
-        }
-    }
-
-    private void keep()
-    {
-        final IdleStrategy idle = new BackoffIdleStrategy(
-            10, 20, TimeUnit.MICROSECONDS.toNanos(1), KEEPER_MAX_PARK_NS);
-        while (isKeeperRunning)
-        {
-            idle.idle(doWork());
         }
     }
 
@@ -283,15 +263,7 @@ public final class MediaDriverHost implements AutoCloseable
         {
             if (null != keeper)
             {
-                isKeeperRunning = false;
-                try
-                {
-                    keeper.join(TimeUnit.SECONDS.toMillis(5));
-                }
-                catch (final InterruptedException ex)
-                {
-                    Thread.currentThread().interrupt();
-                }
+                keeper.stop();
                 // wait out a duty cycle a rank thread may be running, and keep every later one out
                 while (!isInvoking.compareAndSet(false, true))
                 {
