@@ -1,17 +1,20 @@
 package io.ringsync.transport.aeron;
 
 import io.aeron.driver.ThreadingMode;
+import io.aeron.logbuffer.LogBufferDescriptor;
 import org.agrona.concurrent.IdleStrategy;
 
 import java.io.File;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
- * The rules the settings of {@link AeronTransport.Context} must follow, and only that: each check throws an
- * {@link IllegalArgumentException} that names the bad setting and what to set, or returns the value the setting
- * concludes to (a default filled in, a copy trimmed). The contexts keep their settings and the order of the checks;
- * the rules a user-facing layer asks about before it builds a context ({@link AeronTransport#mtuLengthProblem(int)},
- * {@link AeronTransport#termLengthProblem(int, int)}) stay public on {@link AeronTransport} and are used from here.
+ * The rules the settings of {@link AeronTransport.Context} and {@link MediaDriverHost.Context} must follow, and
+ * only that: each check throws an {@link IllegalArgumentException} that names the bad setting and what to set, or
+ * returns the value the setting concludes to (a default filled in, a copy trimmed). The contexts keep their
+ * settings and the order of the checks; the rules a user-facing layer asks about before it builds a context
+ * ({@link AeronTransport#mtuLengthProblem(int)}, {@link AeronTransport#termLengthProblem(int, int)}) stay public on
+ * {@link AeronTransport} and are used from here, the driver's IPC term included.
  */
 final class AeronSettingRules
 {
@@ -202,6 +205,81 @@ final class AeronSettingRules
         {
             throw new IllegalArgumentException("embeddedDriverIdleStrategySupplier is null: set " +
                 "embeddedDriverIdleStrategySupplier(...), e.g. BackoffIdleStrategy::new");
+        }
+    }
+
+    /**
+     * The checks of {@link MediaDriverHost.Context#conclude()} after its directory is made absolute.
+     *
+     * @param ctx the driver's settings.
+     */
+    static void checkDriver(final MediaDriverHost.Context ctx)
+    {
+        if (null == ctx.media())
+        {
+            throw new IllegalArgumentException("media is null: set media(AeronMedia.IPC or AeronMedia.UDP)");
+        }
+
+        // the same rule as a link's term with the IPC mtu: a power of two whose term/8 holds 65504 bytes
+        if (null != AeronTransport.termLengthProblem(ctx.ipcTermLength(), MediaDriverHost.IPC_MTU_LENGTH))
+        {
+            throw new IllegalArgumentException("ipcTermLength=" + ctx.ipcTermLength() +
+                " must be a power of two from " + MediaDriverHost.IPC_TERM_LENGTH_MIN +
+                " (mtu " + MediaDriverHost.IPC_MTU_LENGTH + " needs term/8 >= mtu) to " +
+                LogBufferDescriptor.TERM_MAX_LENGTH + ": set ipcTermLength(int)");
+        }
+
+        if (ctx.socketBufferLength() < MediaDriverHost.SOCKET_BUFFER_LENGTH_MIN)
+        {
+            throw new IllegalArgumentException("socketBufferLength=" + ctx.socketBufferLength() +
+                " is below " + MediaDriverHost.SOCKET_BUFFER_LENGTH_MIN + ": set socketBufferLength(int)");
+        }
+
+        if (null == ctx.threadingMode())
+        {
+            throw new IllegalArgumentException("threadingMode is null: set threadingMode(SHARED, " +
+                "SHARED_NETWORK, DEDICATED or INVOKER)");
+        }
+
+        if (null == ctx.idleStrategySupplier())
+        {
+            throw new IllegalArgumentException("idleStrategySupplier is null: set idleStrategySupplier(...), " +
+                "e.g. BackoffIdleStrategy::new");
+        }
+
+        if (ctx.timerIntervalNs() < TimeUnit.MILLISECONDS.toNanos(1))
+        {
+            throw new IllegalArgumentException("timerIntervalNs=" + ctx.timerIntervalNs() +
+                " is below 1 ms: set timerIntervalNs(long), e.g. " + MediaDriverHost.TIMER_INTERVAL_NS_DEFAULT);
+        }
+
+        if (ctx.clientLivenessTimeoutNs() <= ctx.timerIntervalNs())
+        {
+            throw new IllegalArgumentException("clientLivenessTimeoutNs=" + ctx.clientLivenessTimeoutNs() +
+                " must exceed timerIntervalNs=" + ctx.timerIntervalNs() + " (Aeron rule): set " +
+                "clientLivenessTimeoutNs(long) to seconds, e.g. " +
+                MediaDriverHost.CLIENT_LIVENESS_TIMEOUT_NS_DEFAULT);
+        }
+
+        if (ctx.publicationUnblockTimeoutNs() <= ctx.clientLivenessTimeoutNs())
+        {
+            throw new IllegalArgumentException("publicationUnblockTimeoutNs=" + ctx.publicationUnblockTimeoutNs() +
+                " must exceed clientLivenessTimeoutNs=" + ctx.clientLivenessTimeoutNs() +
+                " (Aeron rule): set publicationUnblockTimeoutNs(long)");
+        }
+
+        if (ctx.imageLivenessTimeoutNs() <= ctx.timerIntervalNs())
+        {
+            throw new IllegalArgumentException("imageLivenessTimeoutNs=" + ctx.imageLivenessTimeoutNs() +
+                " must exceed timerIntervalNs=" + ctx.timerIntervalNs() + ": set imageLivenessTimeoutNs(long) to " +
+                "seconds, e.g. " +
+                MediaDriverHost.IMAGE_LIVENESS_TIMEOUT_NS_DEFAULT);
+        }
+
+        if (ctx.publicationLingerTimeoutNs() < 0)
+        {
+            throw new IllegalArgumentException("publicationLingerTimeoutNs=" + ctx.publicationLingerTimeoutNs() +
+                " is negative: set publicationLingerTimeoutNs(long)");
         }
     }
 }

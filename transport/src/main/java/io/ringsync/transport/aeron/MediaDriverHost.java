@@ -5,7 +5,6 @@ import io.aeron.driver.MediaDriver;
 import io.aeron.driver.ReceiveChannelEndpointSupplier;
 import io.aeron.driver.ThreadingMode;
 import io.aeron.logbuffer.LogBufferDescriptor;
-import org.agrona.BitUtil;
 import org.agrona.CloseHelper;
 import org.agrona.ErrorHandler;
 import org.agrona.IoUtil;
@@ -332,70 +331,7 @@ public final class MediaDriverHost implements AutoCloseable
             }
             aeronDirectory = aeronDirectory.getAbsoluteFile();
 
-            if (null == media)
-            {
-                throw new IllegalArgumentException("media is null: set media(AeronMedia.IPC or AeronMedia.UDP)");
-            }
-
-            if (!BitUtil.isPowerOfTwo(ipcTermLength) ||
-                ipcTermLength < IPC_TERM_LENGTH_MIN || ipcTermLength > LogBufferDescriptor.TERM_MAX_LENGTH)
-            {
-                throw new IllegalArgumentException("ipcTermLength=" + ipcTermLength +
-                    " must be a power of two from " + IPC_TERM_LENGTH_MIN + " (mtu " + IPC_MTU_LENGTH +
-                    " needs term/8 >= mtu) to " + LogBufferDescriptor.TERM_MAX_LENGTH + ": set ipcTermLength(int)");
-            }
-
-            if (socketBufferLength < SOCKET_BUFFER_LENGTH_MIN)
-            {
-                throw new IllegalArgumentException("socketBufferLength=" + socketBufferLength +
-                    " is below " + SOCKET_BUFFER_LENGTH_MIN + ": set socketBufferLength(int)");
-            }
-
-            if (null == threadingMode)
-            {
-                throw new IllegalArgumentException("threadingMode is null: set threadingMode(SHARED, " +
-                    "SHARED_NETWORK, DEDICATED or INVOKER)");
-            }
-
-            if (null == idleStrategySupplier)
-            {
-                throw new IllegalArgumentException("idleStrategySupplier is null: set idleStrategySupplier(...), " +
-                    "e.g. BackoffIdleStrategy::new");
-            }
-
-            if (timerIntervalNs < TimeUnit.MILLISECONDS.toNanos(1))
-            {
-                throw new IllegalArgumentException("timerIntervalNs=" + timerIntervalNs +
-                    " is below 1 ms: set timerIntervalNs(long), e.g. " + TIMER_INTERVAL_NS_DEFAULT);
-            }
-
-            if (clientLivenessTimeoutNs <= timerIntervalNs)
-            {
-                throw new IllegalArgumentException("clientLivenessTimeoutNs=" + clientLivenessTimeoutNs +
-                    " must exceed timerIntervalNs=" + timerIntervalNs + " (Aeron rule): set " +
-                    "clientLivenessTimeoutNs(long) to seconds, e.g. " + CLIENT_LIVENESS_TIMEOUT_NS_DEFAULT);
-            }
-
-            if (publicationUnblockTimeoutNs <= clientLivenessTimeoutNs)
-            {
-                throw new IllegalArgumentException("publicationUnblockTimeoutNs=" + publicationUnblockTimeoutNs +
-                    " must exceed clientLivenessTimeoutNs=" + clientLivenessTimeoutNs +
-                    " (Aeron rule): set publicationUnblockTimeoutNs(long)");
-            }
-
-            if (imageLivenessTimeoutNs <= timerIntervalNs)
-            {
-                throw new IllegalArgumentException("imageLivenessTimeoutNs=" + imageLivenessTimeoutNs +
-                    " must exceed timerIntervalNs=" + timerIntervalNs + ": set imageLivenessTimeoutNs(long) to " +
-                    "seconds, e.g. " +
-                    IMAGE_LIVENESS_TIMEOUT_NS_DEFAULT);
-            }
-
-            if (publicationLingerTimeoutNs < 0)
-            {
-                throw new IllegalArgumentException("publicationLingerTimeoutNs=" + publicationLingerTimeoutNs +
-                    " is negative: set publicationLingerTimeoutNs(long)");
-            }
+            AeronSettingRules.checkDriver(this);
 
             return this;
         }
