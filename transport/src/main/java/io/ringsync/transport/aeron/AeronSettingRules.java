@@ -22,21 +22,6 @@ final class AeronSettingRules
     {
     }
 
-    static void checkRank(final int rank, final int worldSize)
-    {
-        if (worldSize < 1)
-        {
-            throw new IllegalArgumentException("worldSize=" + worldSize +
-                " must be >= 1: set worldSize(int) to the number of ranks");
-        }
-
-        if (rank < 0 || rank >= worldSize)
-        {
-            throw new IllegalArgumentException("rank=" + rank + " must be in [0, worldSize=" + worldSize +
-                "): set rank(int)");
-        }
-    }
-
     static void checkMedia(final AeronMedia media)
     {
         if (null == media)

@@ -9,6 +9,7 @@ import io.aeron.protocol.DataHeaderFlyweight;
 import io.ringsync.transport.InboundLink;
 import io.ringsync.transport.MessageHandler;
 import io.ringsync.transport.OutboundLink;
+import io.ringsync.transport.Ranks;
 import io.ringsync.transport.Transport;
 import org.agrona.BitUtil;
 import org.agrona.ErrorHandler;
@@ -423,7 +424,7 @@ public final class AeronTransport implements Transport
                 throw new IllegalStateException("AeronTransport.Context already concluded: use a new Context");
             }
 
-            AeronSettingRules.checkRank(rank, worldSize);
+            Ranks.check(rank, worldSize);
             AeronSettingRules.checkMedia(media);
             if (null != aeronDirectoryName && aeronDirectoryName.isBlank())
             {
