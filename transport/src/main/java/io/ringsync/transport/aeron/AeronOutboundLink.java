@@ -4,6 +4,7 @@ import io.aeron.ExclusivePublication;
 import io.aeron.Publication;
 import io.aeron.logbuffer.BufferClaim;
 import io.aeron.logbuffer.FrameDescriptor;
+import io.aeron.protocol.DataHeaderFlyweight;
 import io.ringsync.transport.OutboundLink;
 import org.agrona.BitUtil;
 import org.agrona.MutableDirectBuffer;
@@ -77,7 +78,7 @@ final class AeronOutboundLink implements OutboundLink
 
     public int framedLength(final int length)
     {
-        return BitUtil.align(length + AeronTransport.FRAME_HEADER_LENGTH, FrameDescriptor.FRAME_ALIGNMENT);
+        return BitUtil.align(length + DataHeaderFlyweight.HEADER_LENGTH, FrameDescriptor.FRAME_ALIGNMENT);
     }
 
     private static long status(final long result)
