@@ -1,39 +1,23 @@
 package io.ringsync.transport.aeron;
 
-import io.aeron.Aeron;
-import io.aeron.AvailableImageHandler;
 import io.aeron.ExclusivePublication;
-import io.aeron.Image;
-import io.aeron.Publication;
-import io.aeron.RethrowingErrorHandler;
 import io.aeron.Subscription;
-import io.aeron.UnavailableImageHandler;
-import io.aeron.logbuffer.BufferClaim;
-import io.aeron.logbuffer.ControlledFragmentHandler;
 import io.aeron.logbuffer.FrameDescriptor;
-import io.aeron.logbuffer.Header;
 import io.aeron.logbuffer.LogBufferDescriptor;
 import io.aeron.driver.ThreadingMode;
 import io.aeron.protocol.DataHeaderFlyweight;
 import io.ringsync.transport.InboundLink;
 import io.ringsync.transport.MessageHandler;
 import io.ringsync.transport.OutboundLink;
+import io.ringsync.transport.Ranks;
 import io.ringsync.transport.Transport;
 import org.agrona.BitUtil;
-import org.agrona.CloseHelper;
-import org.agrona.DirectBuffer;
 import org.agrona.ErrorHandler;
-import org.agrona.MutableDirectBuffer;
-import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
-import org.agrona.concurrent.SleepingMillisIdleStrategy;
 
 import java.io.File;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
 /**
@@ -108,71 +92,35 @@ public final class AeronTransport implements Transport
      */
     public static final int FRAME_HEADER_LENGTH = DataHeaderFlyweight.HEADER_LENGTH;
 
-    /**
-     * The client conductor only handles images coming and going and keepalives, nothing on the hot path; a 1 ms
-     * sleep keeps it off the CPU yet makes a new peer's image pollable sooner than Aeron's 16 ms default.
-     */
-    private static final long CLIENT_IDLE_SLEEP_MS = 1;
-
     private final Context ctx;
     private final int rank;
     private final int worldSize;
     private final String name;
     private final int maxMessageLength;
-    private final Outbound[] outbound;
-    private final Inbound[] inbound;
-    private final Connection connection;
+    private final AeronOutboundLink[] outbound;
+    private final AeronInboundLink[] inbound;
+    private final AeronConnection connection;
     private final AtomicBoolean isClosed = new AtomicBoolean();
 
-    private AeronTransport(final Context ctx, final Connection shared)
+    private AeronTransport(final Context ctx, final AeronConnection shared)
     {
         this.ctx = ctx;
         this.rank = ctx.rank();
         this.worldSize = ctx.worldSize();
         this.name = ctx.media().transportName();
         this.maxMessageLength = computeMaxMessageLength(ctx.mtuLength(), ctx.termLength());
-        this.outbound = new Outbound[worldSize];
-        this.inbound = new Inbound[worldSize];
-        this.connection = null != shared ? shared : Connection.open(ctx, rank);
+        this.outbound = new AeronOutboundLink[worldSize];
+        this.inbound = new AeronInboundLink[worldSize];
+        this.connection = null != shared ? shared : AeronConnection.open(ctx, rank);
         try
         {
-            final Aeron client = connection.aeron;
-            for (int peer = 0; null != connection.guard && peer < worldSize; peer++)
-            {
-                if (peer != rank)
-                {
-                    connection.guard.admit(ctx.streamId(peer, rank), ctx.sessionId(peer, rank));
-                }
-            }
-
-            // subscriptions first, so that peers' publications find them as soon as they are added
-            for (int peer = 0; peer < worldSize; peer++)
-            {
-                if (peer != rank)
-                {
-                    final Inbound link = new Inbound(peer, ctx.isSessionBound(), ctx.sessionId(peer, rank));
-                    link.subscription = client.addSubscription(
-                        subscriptionChannel(ctx, peer), ctx.streamId(peer, rank), link, link);
-                    inbound[peer] = link;
-                }
-            }
-
-            final long windowLength = ctx.termLength() / 2;
-            for (int peer = 0; peer < worldSize; peer++)
-            {
-                if (peer != rank)
-                {
-                    final ExclusivePublication publication =
-                        client.addExclusivePublication(publicationChannel(ctx, peer), ctx.streamId(rank, peer));
-                    outbound[peer] = new Outbound(peer, publication, windowLength);
-                }
-            }
+            AeronLinks.open(ctx, connection, outbound, inbound);
         }
         catch (final RuntimeException | LinkageError ex)
         {
-            closeLinks();
+            AeronLinks.close(outbound, inbound);
             connection.release();
-            throw connectFailure(ctx, ex);
+            throw AeronConnection.connectFailure(ctx, ex);
         }
     }
 
@@ -357,8 +305,8 @@ public final class AeronTransport implements Transport
      */
     public boolean isConnected(final int peer)
     {
-        final Outbound out = outbound[peer];
-        final Inbound in = inbound[peer];
+        final AeronOutboundLink out = outbound[peer];
+        final AeronInboundLink in = inbound[peer];
         return null != out && null != in && out.publication.isConnected() && in.subscription.isConnected();
     }
 
@@ -421,29 +369,9 @@ public final class AeronTransport implements Transport
     {
         if (isClosed.compareAndSet(false, true))
         {
-            closeLinks();
+            AeronLinks.close(outbound, inbound);
             connection.release();
         }
-    }
-
-    private void closeLinks()
-    {
-        final List<AutoCloseable> closeables = new ArrayList<>(2 * worldSize);
-        for (final Outbound link : outbound)
-        {
-            if (null != link)
-            {
-                closeables.add(link.publication);
-            }
-        }
-        for (final Inbound link : inbound)
-        {
-            if (null != link && null != link.subscription)
-            {
-                closeables.add(link.subscription);
-            }
-        }
-        CloseHelper.quietCloseAll(closeables);
     }
 
     /**
@@ -453,351 +381,6 @@ public final class AeronTransport implements Transport
     {
         return "AeronTransport{" + name + ", rank=" + rank + "/" + worldSize +
             ", jobId=0x" + Long.toHexString(ctx.jobId()) + ", dir=" + aeronDirectoryName() + "}";
-    }
-
-    static String subscriptionChannel(final Context ctx, final int peer)
-    {
-        if (AeronMedia.IPC == ctx.media())
-        {
-            return "aeron:ipc";
-        }
-
-        // session-id: the driver makes images of the link's own session only; a stranger's SETUP is ignored
-        return "aeron:udp?endpoint=" + ctx.udpEndpoints()[ctx.rank()] +
-            "|so-rcvbuf=" + ctx.socketBufferLength() +
-            "|rcv-wnd=" + ctx.socketBufferLength() +
-            "|session-id=" + ctx.sessionId(peer, ctx.rank());
-    }
-
-    static String publicationChannel(final Context ctx, final int peer)
-    {
-        // pub-wnd pins the publisher window to term/2 whatever the driver's defaults, so windowLength() is exact
-        final String common = "mtu=" + ctx.mtuLength() +
-            "|term-length=" + ctx.termLength() +
-            "|pub-wnd=" + (ctx.termLength() / 2);
-        if (AeronMedia.IPC == ctx.media())
-        {
-            return "aeron:ipc?" + common;
-        }
-
-        return "aeron:udp?endpoint=" + ctx.udpEndpoints()[peer] + "|" + common +
-            "|so-sndbuf=" + ctx.socketBufferLength() +
-            "|session-id=" + ctx.sessionId(ctx.rank(), peer);
-    }
-
-    /**
-     * What the meshes of one rank share: the Aeron client, the embedded media driver if there is one, and the record
-     * of their errors; closed with the last mesh. An embedded driver of the invoker kind runs its duty cycle on the
-     * threads of the meshes that wait, one at a time: meshes used from different threads take turns, and a thread
-     * that finds the driver busy moves on, since another is running it.
-     */
-    static final class Connection
-    {
-        final ErrorRecorder errors;
-        final MediaDriverHost driver;
-        final SessionGuard guard;
-        final Aeron aeron;
-        final String aeronDirectoryName;
-        private final AtomicInteger users = new AtomicInteger(1);
-        private final java.util.concurrent.locks.ReentrantLock dutyCycle = new java.util.concurrent.locks.ReentrantLock();
-
-        private Connection(final ErrorRecorder errors, final MediaDriverHost driver, final SessionGuard guard,
-            final Aeron aeron, final String aeronDirectoryName)
-        {
-            this.errors = errors;
-            this.driver = driver;
-            this.guard = guard;
-            this.aeron = aeron;
-            this.aeronDirectoryName = aeronDirectoryName;
-        }
-
-        static Connection open(final Context ctx, final int rank)
-        {
-            final ErrorRecorder errors = new ErrorRecorder(ctx.errorHandler());
-            // only UDP gets here without an Aeron directory (IPC ranks must share the launcher's driver)
-            MediaDriverHost driverHost = null;
-            final SessionGuard guard = null == ctx.aeronDirectoryName() && ctx.isSessionBound() ?
-                new SessionGuard() : null;
-            Aeron client = null;
-            try
-            {
-                driverHost = null != ctx.aeronDirectoryName() ? null :
-                    MediaDriverHost.launch(new MediaDriverHost.Context()
-                        .aeronDirectory(ctx.embeddedDriverDirectory())
-                        .media(ctx.media())
-                        .ipcTermLength(Math.max(ctx.termLength(), MediaDriverHost.IPC_TERM_LENGTH_MIN))
-                        .linkCount(2 * (ctx.worldSize() - 1))
-                        .socketBufferLength(ctx.socketBufferLength())
-                        .threadingMode(ctx.embeddedDriverThreadingMode())
-                        .idleStrategySupplier(ctx.embeddedDriverIdleStrategySupplier())
-                        .receiveChannelEndpointSupplier(guard)
-                        .driverContextCustomizer(ctx.embeddedDriverCustomizer())
-                        .errorHandler(errors));
-                final String aeronDir = null != driverHost ? driverHost.aeronDirectoryName() :
-                    ctx.aeronDirectoryName();
-                client = Aeron.connect(new Aeron.Context()
-                    .aeronDirectoryName(aeronDir)
-                    .clientName("ringsync-" + Long.toHexString(ctx.jobId()) + "-rank-" + rank)
-                    .driverTimeoutMs(ctx.driverTimeoutMs())
-                    .useConductorAgentInvoker(false)
-                    .idleStrategy(new SleepingMillisIdleStrategy(CLIENT_IDLE_SLEEP_MS))
-                    .errorHandler(errors)
-                    // Aeron's default would swallow an exception thrown by a message handler and drop the message
-                    .subscriberErrorHandler(RethrowingErrorHandler.INSTANCE));
-                return new Connection(errors, driverHost, guard, client, aeronDir);
-            }
-            catch (final RuntimeException | LinkageError ex)
-            {
-                CloseHelper.quietCloseAll(client, driverHost);
-                throw connectFailure(ctx, ex);
-            }
-        }
-
-        Connection retain()
-        {
-            users.incrementAndGet();
-            return this;
-        }
-
-        void release()
-        {
-            if (0 == users.decrementAndGet())
-            {
-                // closing the client releases every publication and subscription it added
-                CloseHelper.quietCloseAll(aeron, driver);
-            }
-        }
-
-        int doWork()
-        {
-            if (null == driver || !dutyCycle.tryLock())
-            {
-                return 0;
-            }
-            try
-            {
-                return driver.doWork();
-            }
-            finally
-            {
-                dutyCycle.unlock();
-            }
-        }
-    }
-
-    private static RuntimeException connectFailure(final Context ctx, final Throwable ex)
-    {
-        final String where = null != ctx.aeronDirectoryName() ?
-            "media driver in " + ctx.aeronDirectoryName() : "embedded media driver in " + ctx.embeddedDriverDirectory();
-        if (ex instanceof IllegalAccessError || ex instanceof ExceptionInInitializerError)
-        {
-            return new IllegalStateException("rank " + ctx.rank() + " cannot use the " + where +
-                ": Agrona needs the JVM flag --add-exports java.base/jdk.internal.misc=ALL-UNNAMED (" + ex + ")", ex);
-        }
-
-        return new IllegalStateException("rank " + ctx.rank() + " cannot connect its " + ctx.media() +
-            " links through the " + where + ": " + ex, ex);
-    }
-
-    /**
-     * Sending end: claims go straight into the Aeron term through one reused {@link BufferClaim}.
-     */
-    static final class Outbound implements OutboundLink
-    {
-        private final int peer;
-        private final ExclusivePublication publication;
-        private final BufferClaim bufferClaim = new BufferClaim();
-        private final long windowLength;
-
-        Outbound(final int peer, final ExclusivePublication publication, final long windowLength)
-        {
-            this.peer = peer;
-            this.publication = publication;
-            this.windowLength = windowLength;
-        }
-
-        public int peer()
-        {
-            return peer;
-        }
-
-        public long tryClaim(final int length)
-        {
-            final long result = publication.tryClaim(length, bufferClaim);
-            if (result > 0)
-            {
-                return bufferClaim.offset();
-            }
-
-            return status(result);
-        }
-
-        public MutableDirectBuffer buffer()
-        {
-            return bufferClaim.buffer();
-        }
-
-        public void commit()
-        {
-            bufferClaim.commit();
-        }
-
-        public void abort()
-        {
-            bufferClaim.abort();
-        }
-
-        public long availableWindow()
-        {
-            if (!publication.isConnected())
-            {
-                return 0;
-            }
-
-            // a claim may end past the limit (only its start is checked), so the difference can go negative
-            final long window = publication.availableWindow();
-            return window > 0 ? window : 0;
-        }
-
-        public long windowLength()
-        {
-            return windowLength;
-        }
-
-        public int framedLength(final int length)
-        {
-            return BitUtil.align(length + FRAME_HEADER_LENGTH, FrameDescriptor.FRAME_ALIGNMENT);
-        }
-
-        private static long status(final long result)
-        {
-            if (Publication.BACK_PRESSURED == result)
-            {
-                return BACK_PRESSURED;
-            }
-            if (Publication.NOT_CONNECTED == result)
-            {
-                return NOT_CONNECTED;
-            }
-            if (Publication.ADMIN_ACTION == result)
-            {
-                return ADMIN_ACTION;
-            }
-
-            // CLOSED, MAX_POSITION_EXCEEDED (the stream has used its 2^31 terms): the link cannot go on
-            return CLOSED;
-        }
-    }
-
-    /**
-     * Receiving end: polls the subscription with itself as the fragment handler, so nothing is allocated per
-     * poll, and watches the subscription's images to report a peer that has gone. When the link is bound to a
-     * session (UDP), only an image of that session counts: one of any other session, which the subscription's
-     * session filter should never let the driver make, neither connects nor loses the link.
-     */
-    static final class Inbound
-        implements InboundLink, ControlledFragmentHandler, AvailableImageHandler, UnavailableImageHandler
-    {
-        private final int peer;
-        private final boolean isSessionBound;
-        private final int sessionId;
-        private MessageHandler handler;
-        private volatile boolean hasHadImage;
-        private volatile boolean isLost;
-        private volatile long foreignImageCount;
-        Subscription subscription;
-
-        Inbound(final int peer, final boolean isSessionBound, final int sessionId)
-        {
-            this.peer = peer;
-            this.isSessionBound = isSessionBound;
-            this.sessionId = sessionId;
-        }
-
-        public int peer()
-        {
-            return peer;
-        }
-
-        public int poll(final MessageHandler handler, final int limit)
-        {
-            this.handler = handler;
-            try
-            {
-                return subscription.controlledPoll(this, limit);
-            }
-            finally
-            {
-                this.handler = null;
-            }
-        }
-
-        public Action onFragment(final DirectBuffer buffer, final int offset, final int length, final Header header)
-        {
-            return handler.onMessage(buffer, offset, length) ? Action.CONTINUE : Action.ABORT;
-        }
-
-        public boolean isLost()
-        {
-            return isLost;
-        }
-
-        /**
-         * Called on the client conductor thread.
-         *
-         * @param image that became available.
-         */
-        public void onAvailableImage(final Image image)
-        {
-            imageCame(image.sessionId());
-        }
-
-        /**
-         * Called on the client conductor thread: the publisher closed and the image was drained, its image timed
-         * out, or the client itself closed or lost the driver. Once lost, a link stays lost.
-         *
-         * @param image that went away.
-         */
-        public void onUnavailableImage(final Image image)
-        {
-            imageWent(image.sessionId());
-        }
-
-        void imageCame(final int imageSessionId)
-        {
-            if (isJobSession(imageSessionId))
-            {
-                hasHadImage = true;
-            }
-        }
-
-        void imageWent(final int imageSessionId)
-        {
-            if (isJobSession(imageSessionId) && hasHadImage)
-            {
-                isLost = true;
-            }
-        }
-
-        /**
-         * @return how many images of a session other than the link's came or went (0 unless the driver ignored the
-         * subscription's session filter).
-         */
-        long foreignImageCount()
-        {
-            return foreignImageCount;
-        }
-
-        private boolean isJobSession(final int imageSessionId)
-        {
-            if (!isSessionBound || imageSessionId == sessionId)
-            {
-                return true;
-            }
-
-            foreignImageCount++; // only the client conductor thread writes it
-            return false;
-        }
     }
 
     /**
@@ -841,23 +424,8 @@ public final class AeronTransport implements Transport
                 throw new IllegalStateException("AeronTransport.Context already concluded: use a new Context");
             }
 
-            if (worldSize < 1)
-            {
-                throw new IllegalArgumentException("worldSize=" + worldSize +
-                    " must be >= 1: set worldSize(int) to the number of ranks");
-            }
-
-            if (rank < 0 || rank >= worldSize)
-            {
-                throw new IllegalArgumentException("rank=" + rank + " must be in [0, worldSize=" + worldSize +
-                    "): set rank(int)");
-            }
-
-            if (null == media)
-            {
-                throw new IllegalArgumentException("media is null: set media(AeronMedia.IPC or AeronMedia.UDP)");
-            }
-
+            Ranks.check(rank, worldSize);
+            AeronSettingRules.checkMedia(media);
             if (null != aeronDirectoryName && aeronDirectoryName.isBlank())
             {
                 aeronDirectoryName = null;
@@ -865,46 +433,20 @@ public final class AeronTransport implements Transport
 
             if (AeronMedia.IPC == media)
             {
-                if (null == aeronDirectoryName)
-                {
-                    throw new IllegalArgumentException("aeronDirectoryName is not set: IPC ranks share the media " +
-                        "driver their launcher hosts; set aeronDirectoryName(String) to its Aeron directory");
-                }
+                AeronSettingRules.checkIpcDriver(aeronDirectoryName);
                 mtuLength = IPC_MTU_LENGTH;
             }
             else
             {
-                concludeUdp();
+                udpEndpoints = AeronSettingRules.udpEndpoints(udpEndpoints, worldSize);
+                mtuLength = AeronSettingRules.udpMtuLength(mtuLength);
+                AeronSettingRules.checkSocketBufferLength(socketBufferLength, mtuLength);
+                AeronSettingRules.checkUdpDriver(aeronDirectoryName, jobDirectory);
             }
 
-            final String termProblem = termLengthProblem(termLength, mtuLength);
-            if (null != termProblem)
-            {
-                throw new IllegalArgumentException("termLength=" + termLength + " " + termProblem +
-                    ": set termLength(int), e.g. " + TERM_LENGTH_DEFAULT);
-            }
-
-            if (driverTimeoutMs <= 0)
-            {
-                throw new IllegalArgumentException("driverTimeoutMs=" + driverTimeoutMs +
-                    " must be > 0: set driverTimeoutMs(long), e.g. " + DRIVER_TIMEOUT_MS_DEFAULT);
-            }
-
-            if (STREAM_ID_BASE_FROM_JOB_ID == streamIdBase)
-            {
-                streamIdBase = defaultStreamIdBase(jobId);
-            }
-            else if (streamIdBase < 1)
-            {
-                throw new IllegalArgumentException("streamIdBase=" + streamIdBase +
-                    " must be >= 1: set streamIdBase(int), or leave it to be derived from jobId");
-            }
-
-            if ((long)streamIdBase + (long)worldSize * worldSize - 1 > Integer.MAX_VALUE)
-            {
-                throw new IllegalArgumentException("streamIdBase=" + streamIdBase + " leaves no room for " +
-                    worldSize + "^2 stream ids below 2^31: set a smaller streamIdBase(int)");
-            }
+            AeronSettingRules.checkTermLength(termLength, mtuLength);
+            AeronSettingRules.checkDriverTimeoutMs(driverTimeoutMs);
+            streamIdBase = AeronSettingRules.streamIdBase(streamIdBase, jobId, worldSize);
 
             if (AeronMedia.UDP == media && null == linkSessionIds)
             {
@@ -916,92 +458,9 @@ public final class AeronTransport implements Transport
                 sessionSecret = null;
             }
 
-            if (null == embeddedDriverThreadingMode)
-            {
-                throw new IllegalArgumentException("embeddedDriverThreadingMode is null: set " +
-                    "embeddedDriverThreadingMode(...), e.g. ThreadingMode.INVOKER");
-            }
-
-            if (null == embeddedDriverIdleStrategySupplier)
-            {
-                throw new IllegalArgumentException("embeddedDriverIdleStrategySupplier is null: set " +
-                    "embeddedDriverIdleStrategySupplier(...), e.g. BackoffIdleStrategy::new");
-            }
+            AeronSettingRules.checkEmbeddedDriver(embeddedDriverThreadingMode, embeddedDriverIdleStrategySupplier);
 
             return this;
-        }
-
-        private void concludeUdp()
-        {
-            if (null == udpEndpoints)
-            {
-                throw new IllegalArgumentException("udpEndpoints is not set: UDP needs one host:port per rank; " +
-                    "set udpEndpoints(String...)");
-            }
-
-            if (udpEndpoints.length != worldSize)
-            {
-                throw new IllegalArgumentException("udpEndpoints has " + udpEndpoints.length +
-                    " entries but worldSize=" + worldSize + ": set udpEndpoints(String...) with one host:port per rank");
-            }
-
-            udpEndpoints = udpEndpoints.clone();
-            for (int i = 0; i < udpEndpoints.length; i++)
-            {
-                udpEndpoints[i] = checkEndpoint(i, udpEndpoints[i]);
-            }
-
-            if (0 == mtuLength)
-            {
-                mtuLength = UDP_MTU_LENGTH_DEFAULT;
-            }
-
-            final String mtuProblem = mtuLengthProblem(mtuLength);
-            if (null != mtuProblem)
-            {
-                throw new IllegalArgumentException("mtuLength=" + mtuLength + " " + mtuProblem +
-                    ": set mtuLength(int), e.g. " + UDP_MTU_LENGTH_DEFAULT + " for 1500-byte Ethernet");
-            }
-
-            if (socketBufferLength < Math.max(mtuLength, MediaDriverHost.SOCKET_BUFFER_LENGTH_MIN))
-            {
-                throw new IllegalArgumentException("socketBufferLength=" + socketBufferLength +
-                    " must be at least " + Math.max(mtuLength, MediaDriverHost.SOCKET_BUFFER_LENGTH_MIN) +
-                    ": set socketBufferLength(int), e.g. " + SOCKET_BUFFER_LENGTH_DEFAULT);
-            }
-
-            if (null == aeronDirectoryName && null == jobDirectory)
-            {
-                throw new IllegalArgumentException("neither aeronDirectoryName nor jobDirectory is set: a UDP rank " +
-                    "uses an external media driver (set aeronDirectoryName(String)) or embeds one under " +
-                    "jobDirectory (set jobDirectory(File))");
-            }
-        }
-
-        private static String checkEndpoint(final int index, final String endpoint)
-        {
-            final String value = null == endpoint ? "" : endpoint.trim();
-            final int colon = value.lastIndexOf(':');
-            int port = -1;
-            if (colon > 0 && colon < value.length() - 1)
-            {
-                try
-                {
-                    port = Integer.parseInt(value.substring(colon + 1));
-                }
-                catch (final NumberFormatException ignore)
-                {
-                    port = -1;
-                }
-            }
-
-            if (port < 1 || port > 65535)
-            {
-                throw new IllegalArgumentException("udpEndpoints[" + index + "]='" + endpoint +
-                    "' is not host:port with a port from 1 to 65535: set udpEndpoints(String...)");
-            }
-
-            return value;
         }
 
         /**

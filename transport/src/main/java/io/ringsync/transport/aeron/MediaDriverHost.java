@@ -1,15 +1,10 @@
 package io.ringsync.transport.aeron;
 
-import io.aeron.CncFileDescriptor;
-import io.aeron.CommonContext;
 import io.aeron.driver.Configuration;
 import io.aeron.driver.MediaDriver;
 import io.aeron.driver.ReceiveChannelEndpointSupplier;
 import io.aeron.driver.ThreadingMode;
 import io.aeron.logbuffer.LogBufferDescriptor;
-import io.ringsync.transport.FileSpace;
-import io.ringsync.transport.PrivateDirectory;
-import org.agrona.BitUtil;
 import org.agrona.CloseHelper;
 import org.agrona.ErrorHandler;
 import org.agrona.IoUtil;
@@ -103,12 +98,6 @@ public final class MediaDriverHost implements AutoCloseable
     public static final long TIMER_INTERVAL_NS_DEFAULT = TimeUnit.MILLISECONDS.toNanos(100);
 
     /**
-     * A driver whose heartbeat is younger than this owns its directory, which must then not be wiped. Aeron's
-     * conductor beats every millisecond, so a live driver passes easily and a dead one is free after a second.
-     */
-    private static final long ACTIVE_DRIVER_HEARTBEAT_AGE_MS = 1000;
-
-    /**
      * Longest park of the keeper thread of an {@link ThreadingMode#INVOKER} driver. It only runs the duty cycle
      * while no rank thread does (between calls, while connecting), where heartbeats, status messages and
      * commands tolerate a millisecond, and a short park would keep a core busy for nothing.
@@ -126,8 +115,7 @@ public final class MediaDriverHost implements AutoCloseable
     private final AgentInvoker invoker;
     private final AtomicBoolean isInvoking = new AtomicBoolean();
     private final AtomicBoolean isClosed = new AtomicBoolean();
-    private final Thread keeper;
-    private volatile boolean isKeeperRunning = true;
+    private final DriverKeeper keeper;
 
     private MediaDriverHost(final Context ctx, final MediaDriver driver, final ErrorRecorder errors)
     {
@@ -135,16 +123,7 @@ public final class MediaDriverHost implements AutoCloseable
         this.driver = driver;
         this.errors = errors;
         this.invoker = ThreadingMode.INVOKER == ctx.threadingMode() ? driver.sharedAgentInvoker() : null;
-        if (null != invoker)
-        {
-            keeper = new Thread(this::keep, KEEPER_THREAD_NAME);
-            keeper.setDaemon(true);
-            keeper.start();
-        }
-        else
-        {
-            keeper = null;
-        }
+        this.keeper = null != invoker ? DriverKeeper.start(this) : null;
     }
 
     /**
@@ -167,16 +146,6 @@ public final class MediaDriverHost implements AutoCloseable
         finally
         {
             isInvoking.set(false);
-        }
-    }
-
-    private void keep()
-    {
-        final IdleStrategy idle = new BackoffIdleStrategy(
-            10, 20, TimeUnit.MICROSECONDS.toNanos(1), KEEPER_MAX_PARK_NS);
-        while (isKeeperRunning)
-        {
-            idle.idle(doWork());
         }
     }
 
@@ -230,78 +199,8 @@ public final class MediaDriverHost implements AutoCloseable
     public static MediaDriverHost launch(final Context ctx)
     {
         ctx.conclude();
-        final File dir = ctx.aeronDirectory();
-        if (isDriverActive(dir))
-        {
-            throw new IllegalStateException("an active media driver is using " + dir +
-                ": give another aeronDirectory, or stop that driver first");
-        }
-
         final ErrorRecorder errors = new ErrorRecorder(ctx.errorHandler());
-        final Supplier<IdleStrategy> idle = ctx.idleStrategySupplier();
-        final MediaDriver.Context driverCtx = new MediaDriver.Context()
-            .aeronDirectoryName(dir.getAbsolutePath())
-            .dirDeleteOnStart(true)
-            .dirDeleteOnShutdown(true)
-            .threadingMode(ctx.threadingMode())
-            .sharedIdleStrategy(idle.get())
-            .sharedNetworkIdleStrategy(idle.get())
-            .conductorIdleStrategy(idle.get())
-            .senderIdleStrategy(idle.get())
-            .receiverIdleStrategy(idle.get())
-            .ipcMtuLength(IPC_MTU_LENGTH)
-            .ipcTermBufferLength(ctx.ipcTermLength())
-            .clientLivenessTimeoutNs(ctx.clientLivenessTimeoutNs())
-            .imageLivenessTimeoutNs(ctx.imageLivenessTimeoutNs())
-            .publicationUnblockTimeoutNs(ctx.publicationUnblockTimeoutNs())
-            .publicationLingerTimeoutNs(ctx.publicationLingerTimeoutNs())
-            .timerIntervalNs(ctx.timerIntervalNs())
-            .counterValuesBufferLength(AeronFootprint.counterValuesLength(ctx.linkCount()))
-            .errorBufferLength(AeronFootprint.ERROR_BUFFER_LENGTH)
-            .errorHandler(errors);
-
-        if (AeronMedia.UDP == ctx.media())
-        {
-            driverCtx
-                .socketSndbufLength(ctx.socketBufferLength())
-                .socketRcvbufLength(ctx.socketBufferLength())
-                .initialWindowLength(ctx.socketBufferLength());
-            if (null != ctx.receiveChannelEndpointSupplier())
-            {
-                driverCtx.receiveChannelEndpointSupplier(ctx.receiveChannelEndpointSupplier());
-            }
-        }
-
-        if (null != ctx.driverContextCustomizer())
-        {
-            ctx.driverContextCustomizer().accept(driverCtx);
-        }
-
-        // Aeron makes its directory and files with the umask's modes (755 and 644 under the usual 022): the drivers
-        // ringsync starts itself sit in a private job directory, so nobody else can reach them meanwhile; parents
-        // missing are made private, and the tree itself owner-only as soon as the driver has made it
-        PrivateDirectory.createMissingParents(dir.toPath());
-        final long driverBytes = AeronFootprint.driverBytes(ctx.linkCount());
-        FileSpace.require(dir.getParentFile(), driverBytes, "a media driver for " + ctx.linkCount() + " links");
-        MediaDriver driver = null;
-        try
-        {
-            driver = MediaDriver.launch(driverCtx);
-            PrivateDirectory.restrictTree(dir.toPath());
-            return new MediaDriverHost(ctx, driver, errors);
-        }
-        catch (final IllegalAccessError | ExceptionInInitializerError ex)
-        {
-            IoUtil.delete(dir, true);
-            throw new IllegalStateException("cannot start a media driver in " + dir + ": Agrona needs the JVM flag " +
-                "--add-exports java.base/jdk.internal.misc=ALL-UNNAMED (" + ex + ")", ex);
-        }
-        catch (final RuntimeException | InternalError ex)
-        {
-            CloseHelper.quietClose(driver);
-            IoUtil.delete(dir, true);
-            throw FileSpace.failure("cannot start a media driver in", dir, driverBytes, ex);
-        }
+        return MediaDriverLaunch.start(ctx, errors, driver -> new MediaDriverHost(ctx, driver, errors));
     }
 
     /**
@@ -363,15 +262,7 @@ public final class MediaDriverHost implements AutoCloseable
         {
             if (null != keeper)
             {
-                isKeeperRunning = false;
-                try
-                {
-                    keeper.join(TimeUnit.SECONDS.toMillis(5));
-                }
-                catch (final InterruptedException ex)
-                {
-                    Thread.currentThread().interrupt();
-                }
+                keeper.stop();
                 // wait out a duty cycle a rank thread may be running, and keep every later one out
                 while (!isInvoking.compareAndSet(false, true))
                 {
@@ -389,28 +280,6 @@ public final class MediaDriverHost implements AutoCloseable
     public String toString()
     {
         return "MediaDriverHost{dir=" + ctx.aeronDirectory() + ", media=" + ctx.media() + "}";
-    }
-
-    private static boolean isDriverActive(final File dir)
-    {
-        if (!new File(dir, CncFileDescriptor.CNC_FILE).isFile())
-        {
-            return false;
-        }
-
-        try
-        {
-            return CommonContext.isDriverActive(dir, ACTIVE_DRIVER_HEARTBEAT_AGE_MS, MediaDriverHost::ignore);
-        }
-        catch (final RuntimeException ex)
-        {
-            // an unreadable or half-written cnc file belongs to no live driver
-            return false;
-        }
-    }
-
-    private static void ignore(final String message)
-    {
     }
 
     /**
@@ -462,70 +331,7 @@ public final class MediaDriverHost implements AutoCloseable
             }
             aeronDirectory = aeronDirectory.getAbsoluteFile();
 
-            if (null == media)
-            {
-                throw new IllegalArgumentException("media is null: set media(AeronMedia.IPC or AeronMedia.UDP)");
-            }
-
-            if (!BitUtil.isPowerOfTwo(ipcTermLength) ||
-                ipcTermLength < IPC_TERM_LENGTH_MIN || ipcTermLength > LogBufferDescriptor.TERM_MAX_LENGTH)
-            {
-                throw new IllegalArgumentException("ipcTermLength=" + ipcTermLength +
-                    " must be a power of two from " + IPC_TERM_LENGTH_MIN + " (mtu " + IPC_MTU_LENGTH +
-                    " needs term/8 >= mtu) to " + LogBufferDescriptor.TERM_MAX_LENGTH + ": set ipcTermLength(int)");
-            }
-
-            if (socketBufferLength < SOCKET_BUFFER_LENGTH_MIN)
-            {
-                throw new IllegalArgumentException("socketBufferLength=" + socketBufferLength +
-                    " is below " + SOCKET_BUFFER_LENGTH_MIN + ": set socketBufferLength(int)");
-            }
-
-            if (null == threadingMode)
-            {
-                throw new IllegalArgumentException("threadingMode is null: set threadingMode(SHARED, " +
-                    "SHARED_NETWORK, DEDICATED or INVOKER)");
-            }
-
-            if (null == idleStrategySupplier)
-            {
-                throw new IllegalArgumentException("idleStrategySupplier is null: set idleStrategySupplier(...), " +
-                    "e.g. BackoffIdleStrategy::new");
-            }
-
-            if (timerIntervalNs < TimeUnit.MILLISECONDS.toNanos(1))
-            {
-                throw new IllegalArgumentException("timerIntervalNs=" + timerIntervalNs +
-                    " is below 1 ms: set timerIntervalNs(long), e.g. " + TIMER_INTERVAL_NS_DEFAULT);
-            }
-
-            if (clientLivenessTimeoutNs <= timerIntervalNs)
-            {
-                throw new IllegalArgumentException("clientLivenessTimeoutNs=" + clientLivenessTimeoutNs +
-                    " must exceed timerIntervalNs=" + timerIntervalNs + " (Aeron rule): set " +
-                    "clientLivenessTimeoutNs(long) to seconds, e.g. " + CLIENT_LIVENESS_TIMEOUT_NS_DEFAULT);
-            }
-
-            if (publicationUnblockTimeoutNs <= clientLivenessTimeoutNs)
-            {
-                throw new IllegalArgumentException("publicationUnblockTimeoutNs=" + publicationUnblockTimeoutNs +
-                    " must exceed clientLivenessTimeoutNs=" + clientLivenessTimeoutNs +
-                    " (Aeron rule): set publicationUnblockTimeoutNs(long)");
-            }
-
-            if (imageLivenessTimeoutNs <= timerIntervalNs)
-            {
-                throw new IllegalArgumentException("imageLivenessTimeoutNs=" + imageLivenessTimeoutNs +
-                    " must exceed timerIntervalNs=" + timerIntervalNs + ": set imageLivenessTimeoutNs(long) to " +
-                    "seconds, e.g. " +
-                    IMAGE_LIVENESS_TIMEOUT_NS_DEFAULT);
-            }
-
-            if (publicationLingerTimeoutNs < 0)
-            {
-                throw new IllegalArgumentException("publicationLingerTimeoutNs=" + publicationLingerTimeoutNs +
-                    " is negative: set publicationLingerTimeoutNs(long)");
-            }
+            AeronSettingRules.checkDriver(this);
 
             return this;
         }

@@ -1,6 +1,7 @@
 package io.ringsync.transport.rendezvous;
 
 import io.ringsync.transport.HostIdentity;
+import io.ringsync.transport.Ranks;
 
 import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
@@ -117,15 +118,7 @@ public final class Rendezvous
          */
         public Context conclude()
         {
-            if (worldSize < 1)
-            {
-                throw new IllegalArgumentException("worldSize=" + worldSize + " must be at least 1");
-            }
-            if (rank < 0 || rank >= worldSize)
-            {
-                throw new IllegalArgumentException("rank=" + rank + " must be from 0 to worldSize - 1 = " +
-                    (worldSize - 1));
-            }
+            Ranks.check(rank, worldSize);
             if (null == address)
             {
                 throw new IllegalArgumentException("address is not set: the rendezvous needs rank 0's host:port");

@@ -3,6 +3,7 @@ package io.ringsync.transport.shm;
 import io.ringsync.transport.InboundLink;
 import io.ringsync.transport.OutboundLink;
 import io.ringsync.transport.PrivateDirectory;
+import io.ringsync.transport.Ranks;
 import io.ringsync.transport.Transport;
 
 import java.io.File;
@@ -474,17 +475,7 @@ public final class ShmTransport implements Transport
                 throw new IllegalStateException("ShmTransport.Context already concluded: use a new Context");
             }
 
-            if (worldSize < 1)
-            {
-                throw new IllegalArgumentException("worldSize=" + worldSize +
-                    " must be >= 1: set worldSize(int) to the number of ranks");
-            }
-
-            if (rank < 0 || rank >= worldSize)
-            {
-                throw new IllegalArgumentException("rank=" + rank + " must be in [0, worldSize=" + worldSize +
-                    "): set rank(int)");
-            }
+            Ranks.check(rank, worldSize);
 
             if (null == directory)
             {

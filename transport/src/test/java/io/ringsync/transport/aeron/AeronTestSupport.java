@@ -63,6 +63,24 @@ final class AeronTestSupport
     }
 
     /**
+     * @param rank      of the new transport.
+     * @param jobId     of the job.
+     * @param dir       job directory, where the rank embeds its UDP driver.
+     * @param endpoints one per rank; the world size.
+     * @return the settings of a UDP rank that embeds its driver.
+     */
+    static AeronTransport.Context udpContext(final int rank, final long jobId, final File dir, final String[] endpoints)
+    {
+        return new AeronTransport.Context()
+            .rank(rank)
+            .worldSize(endpoints.length)
+            .jobId(jobId)
+            .media(AeronMedia.UDP)
+            .jobDirectory(dir)
+            .udpEndpoints(endpoints);
+    }
+
+    /**
      * Wait, idling, until {@code condition} holds; fail after {@code timeoutMs}.
      */
     static void await(final String what, final long timeoutMs, final BooleanSupplier condition)

@@ -85,7 +85,7 @@ class AeronTransportContextTest
     @Test
     void anImageOfAnotherSessionNeitherConnectsNorLosesABoundLink()
     {
-        final AeronTransport.Inbound link = new AeronTransport.Inbound(1, true, 77);
+        final AeronInboundLink link = new AeronInboundLink(1, true, 77);
         link.imageCame(78);
         link.imageWent(78);
         assertFalse(link.isLost(), "a stranger's image went away");
@@ -96,7 +96,7 @@ class AeronTransportContextTest
         link.imageWent(77);
         assertTrue(link.isLost(), "the job's own image went away");
 
-        final AeronTransport.Inbound ipc = new AeronTransport.Inbound(1, false, io.aeron.Aeron.NULL_VALUE);
+        final AeronInboundLink ipc = new AeronInboundLink(1, false, io.aeron.Aeron.NULL_VALUE);
         ipc.imageCame(5);
         ipc.imageWent(6);
         assertTrue(ipc.isLost(), "an IPC link takes any session");
@@ -147,11 +147,11 @@ class AeronTransportContextTest
         assertTrue(udp.isSessionBound());
         assertFalse(ipc.isSessionBound());
         assertEquals("aeron:udp?endpoint=127.0.0.1:40101|so-rcvbuf=2097152|rcv-wnd=2097152" +
-            "|session-id=" + udp.sessionId(0, 1), AeronTransport.subscriptionChannel(udp, 0));
+            "|session-id=" + udp.sessionId(0, 1), AeronChannels.subscriptionChannel(udp, 0));
         assertEquals("aeron:udp?endpoint=127.0.0.1:40100|mtu=1408|term-length=1048576|pub-wnd=524288" +
-            "|so-sndbuf=2097152|session-id=" + udp.sessionId(1, 0), AeronTransport.publicationChannel(udp, 0));
+            "|so-sndbuf=2097152|session-id=" + udp.sessionId(1, 0), AeronChannels.publicationChannel(udp, 0));
         assertEquals("aeron:ipc?mtu=65504|term-length=1048576|pub-wnd=524288",
-            AeronTransport.publicationChannel(ipc, 1));
+            AeronChannels.publicationChannel(ipc, 1));
 
         assertThrows(IllegalStateException.class, ipc::conclude);
     }

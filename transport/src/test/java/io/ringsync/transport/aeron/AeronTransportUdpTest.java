@@ -113,14 +113,8 @@ class AeronTransportUdpTest
 
     private AeronTransport connect(final int rank, final int mtu)
     {
-        final AeronTransport transport = AeronTransport.connect(new AeronTransport.Context()
-            .rank(rank)
-            .worldSize(2)
-            .jobId(jobId)
-            .media(AeronMedia.UDP)
-            .jobDirectory(testDir)
-            .udpEndpoints(endpoints)
-            .mtuLength(mtu));
+        final AeronTransport transport =
+            AeronTransport.connect(AeronTestSupport.udpContext(rank, jobId, testDir, endpoints).mtuLength(mtu));
         transports.add(transport);
         return transport;
     }

@@ -142,7 +142,7 @@ class AeronUdpStrangerTest
 
     private static Subscription subscription(final AeronTransport transport, final int peer)
     {
-        return ((AeronTransport.Inbound)transport.inbound(peer)).subscription;
+        return ((AeronInboundLink)transport.inbound(peer)).subscription;
     }
 
     private static InetSocketAddress address(final String endpoint)
@@ -153,13 +153,8 @@ class AeronUdpStrangerTest
 
     private AeronTransport connect(final int rank, final long jobId)
     {
-        final AeronTransport transport = AeronTransport.connect(new AeronTransport.Context()
-            .rank(rank)
-            .worldSize(2)
-            .jobId(jobId)
-            .media(AeronMedia.UDP)
-            .jobDirectory(testDir)
-            .udpEndpoints(endpoints));
+        final AeronTransport transport =
+            AeronTransport.connect(AeronTestSupport.udpContext(rank, jobId, testDir, endpoints));
         transports.add(transport);
         return transport;
     }
