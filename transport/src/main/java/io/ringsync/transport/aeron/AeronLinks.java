@@ -70,12 +70,19 @@ final class AeronLinks
     }
 
     /**
-     * Close every publication and subscription in the arrays; never throws.
+     * Close every publication and subscription in the arrays and take the mesh's inbound streams off the session
+     * guard again; never throws.
      *
-     * @param outbound links to peers, null entries skipped.
-     * @param inbound  links from peers, null entries and those without a subscription skipped.
+     * @param ctx        concluded settings of the mesh.
+     * @param connection the rank's connection to Aeron.
+     * @param outbound   links to peers, null entries skipped.
+     * @param inbound    links from peers, null entries and those without a subscription skipped.
      */
-    static void close(final AeronOutboundLink[] outbound, final AeronInboundLink[] inbound)
+    static void close(
+        final AeronTransport.Context ctx,
+        final AeronConnection connection,
+        final AeronOutboundLink[] outbound,
+        final AeronInboundLink[] inbound)
     {
         final List<AutoCloseable> closeables = new ArrayList<>(outbound.length + inbound.length);
         for (final AeronOutboundLink link : outbound)
@@ -93,5 +100,12 @@ final class AeronLinks
             }
         }
         CloseHelper.quietCloseAll(closeables);
+        for (int peer = 0; null != connection.guard && peer < ctx.worldSize(); peer++)
+        {
+            if (peer != ctx.rank())
+            {
+                connection.guard.revoke(ctx.streamId(peer, ctx.rank()), ctx.sessionId(peer, ctx.rank()));
+            }
+        }
     }
 }

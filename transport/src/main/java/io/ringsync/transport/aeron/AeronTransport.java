@@ -118,7 +118,7 @@ public final class AeronTransport implements Transport
         }
         catch (final RuntimeException | LinkageError ex)
         {
-            AeronLinks.close(outbound, inbound);
+            AeronLinks.close(ctx, connection, outbound, inbound);
             connection.release();
             throw AeronConnection.connectFailure(ctx, ex);
         }
@@ -354,6 +354,15 @@ public final class AeronTransport implements Transport
     }
 
     /**
+     * @return links of this rank's meshes whose frames the embedded UDP driver's guard lets through now; -1 without
+     * a guard.
+     */
+    int admittedLinkCount()
+    {
+        return null == connection.guard ? -1 : connection.guard.admittedCount();
+    }
+
+    /**
      * @return how many errors the client and embedded driver have reported.
      */
     public long errorCount()
@@ -369,7 +378,7 @@ public final class AeronTransport implements Transport
     {
         if (isClosed.compareAndSet(false, true))
         {
-            AeronLinks.close(outbound, inbound);
+            AeronLinks.close(ctx, connection, outbound, inbound);
             connection.release();
         }
     }

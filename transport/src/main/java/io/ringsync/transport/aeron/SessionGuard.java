@@ -49,6 +49,32 @@ public final class SessionGuard implements ReceiveChannelEndpointSupplier
     }
 
     /**
+     * Stop letting the frames of one link through (its mesh closed): its stream is no longer one of the job's, so
+     * later frames on it are dropped uncounted, and the table does not grow with every sub-communicator made.
+     *
+     * @param streamId  of the link.
+     * @param sessionId agreed for the link; another link admitted on the same stream since is left alone.
+     */
+    public synchronized void revoke(final int streamId, final int sessionId)
+    {
+        final Integer admitted = sessionByStream.get(streamId);
+        if (null != admitted && admitted == sessionId)
+        {
+            final Int2ObjectHashMap<Integer> next = new Int2ObjectHashMap<>(sessionByStream);
+            next.remove(streamId);
+            sessionByStream = next;
+        }
+    }
+
+    /**
+     * @return links admitted now.
+     */
+    public int admittedCount()
+    {
+        return sessionByStream.size();
+    }
+
+    /**
      * @return frames dropped so far on the job's streams because their session is not the link's: SETUP, DATA
      * (heartbeats and padding too) and RTT measurement frames.
      */

@@ -111,6 +111,28 @@ class AeronTransportUdpTest
             "NOT_CONNECTED after " + TimeUnit.NANOSECONDS.toMillis(notConnectedNs[0] - startNs) + " ms"));
     }
 
+    @Test
+    void aClosedSubMeshsStreamsLeaveTheSessionGuard()
+    {
+        final AeronTransport t0 = connect(0, AeronTransport.UDP_MTU_LENGTH_DEFAULT);
+        final AeronTransport t1 = connect(1, AeronTransport.UDP_MTU_LENGTH_DEFAULT);
+        awaitConnected(t0, t1, CONNECT_TIMEOUT_MS);
+        assertEquals(1, t0.admittedLinkCount(), "the link from rank 1");
+
+        final AeronTransport sub0 = (AeronTransport)t0.openMesh(9, new int[]{ 1, 0 });
+        final AeronTransport sub1 = (AeronTransport)t1.openMesh(9, new int[]{ 1, 0 });
+        awaitConnected(sub1, sub0, CONNECT_TIMEOUT_MS);
+        exchange(sub1, sub0, 10, 10_000);
+        assertEquals(2, t0.admittedLinkCount(), "the sub-mesh's link from rank 1 too");
+        assertEquals(2, t1.admittedLinkCount());
+
+        sub0.close();
+        sub1.close();
+        assertEquals(1, t0.admittedLinkCount(), "a closed sub-mesh's stream is no longer let through");
+        assertEquals(1, t1.admittedLinkCount());
+        exchange(t0, t1, 10, 10_000);
+    }
+
     private AeronTransport connect(final int rank, final int mtu)
     {
         final AeronTransport transport =

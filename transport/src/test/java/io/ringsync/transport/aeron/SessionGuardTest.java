@@ -29,4 +29,19 @@ class SessionGuardTest
         assertFalse(guard.check(4099, 5));
         assertEquals(2, guard.foreignFrameCount(), "other sessions on the job's streams");
     }
+
+    @Test
+    void aRevokedLinkIsDroppedUncountedAndARevokeOfAnotherSessionChangesNothing()
+    {
+        final SessionGuard guard = new SessionGuard();
+        guard.admit(4097, 5);
+        guard.admit(4098, 6);
+        guard.revoke(4098, 7);
+        assertTrue(guard.check(4098, 6), "revoking a session the stream was not admitted with changes nothing");
+        guard.revoke(4098, 6);
+        assertEquals(1, guard.admittedCount());
+        assertFalse(guard.check(4098, 6));
+        assertEquals(0, guard.foreignFrameCount(), "a stream no longer the job's is not counted");
+        assertTrue(guard.check(4097, 5));
+    }
 }
