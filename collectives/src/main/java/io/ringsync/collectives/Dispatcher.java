@@ -3,6 +3,7 @@ package io.ringsync.collectives;
 import io.ringsync.codecs.AbortDecoder;
 import io.ringsync.codecs.ChunkDecoder;
 import io.ringsync.codecs.ElementType;
+import io.ringsync.codecs.HeartbeatDecoder;
 import io.ringsync.codecs.HelloDecoder;
 import io.ringsync.codecs.MessageHeaderDecoder;
 import io.ringsync.codecs.VerdictDecoder;
@@ -26,6 +27,7 @@ final class Dispatcher implements MessageHandler
 
     private HelloHandler hellos;
     private Refusals refusals;
+    private Heartbeats heartbeats;
     private Algorithm current;
     private long sequence;
     private String callName = "connect";
@@ -69,6 +71,14 @@ final class Dispatcher implements MessageHandler
     void refusals(final Refusals refusals)
     {
         this.refusals = refusals;
+    }
+
+    /**
+     * @param heartbeats to hand the heartbeats of peers on other hosts to.
+     */
+    void heartbeats(final Heartbeats heartbeats)
+    {
+        this.heartbeats = heartbeats;
     }
 
     /**
@@ -123,6 +133,10 @@ final class Dispatcher implements MessageHandler
         if (templateId == VerdictDecoder.TEMPLATE_ID)
         {
             return onVerdict(buffer, offset);
+        }
+        if (templateId == HeartbeatDecoder.TEMPLATE_ID)
+        {
+            return onHeartbeat(buffer, offset, length);
         }
         tally.dropped(LinkTally.DROP_UNKNOWN_TYPE);
         return true;
@@ -232,6 +246,28 @@ final class Dispatcher implements MessageHandler
             return true;
         }
         return refusals.onVerdict(verdict);
+    }
+
+    private boolean onHeartbeat(final DirectBuffer buffer, final int offset, final int length)
+    {
+        if (wire.headerDecoder.blockLength() != HeartbeatDecoder.BLOCK_LENGTH ||
+            length < MessageHeaderDecoder.ENCODED_LENGTH + HeartbeatDecoder.BLOCK_LENGTH)
+        {
+            tally.dropped(LinkTally.DROP_MALFORMED);
+            return true;
+        }
+        final HeartbeatDecoder heartbeat = wire.heartbeatDecoder;
+        heartbeat.wrap(buffer, offset + MessageHeaderDecoder.ENCODED_LENGTH, wire.headerDecoder.blockLength(),
+            wire.headerDecoder.version());
+        if (heartbeat.jobId() != wire.jobId() || heartbeat.epoch() != wire.epoch())
+        {
+            tally.dropped(LinkTally.DROP_FOREIGN);
+        }
+        else if (null != heartbeats)
+        {
+            heartbeats.onHeartbeat(heartbeat);
+        }
+        return true;
     }
 
     private boolean onHello(final DirectBuffer buffer, final int offset)

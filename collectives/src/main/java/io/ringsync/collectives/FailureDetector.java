@@ -20,7 +20,8 @@ import java.util.concurrent.TimeUnit;
  *     <li>At the deadline: a {@link CollectiveTimeoutException} naming the rank that holds the job up, from every
  *     rank's published status: one that has not entered the call (the furthest behind), else one in it whose
  *     heartbeat stopped; never a rank that failed in this call too (a survivor whose deadline came first);
- *     without status files, the peer the algorithm waits on, if it sent nothing.</li>
+ *     then a peer on another host whose {@link Heartbeats} stopped longest ago (its link cut, its process
+ *     stopped); without either, the peer the algorithm waits on, if it sent nothing.</li>
  *     <li>Whatever failed a call on this rank is sent to every peer as an abort ({@link #abortPeers}), so they fail
  *     at once with the same reason and suspect rather than at their own deadline.</li>
  * </ul>
@@ -43,6 +44,7 @@ final class FailureDetector
     private final Faults faults;
     private final RankStatusBoard board;
     private final ProcessHandle[] peerProcesses;
+    private final Heartbeats heartbeats;
     private final UnsafeBuffer abortBuffer = new UnsafeBuffer(BufferUtil.allocateDirectAligned(4096, 64));
 
     /**
@@ -59,6 +61,8 @@ final class FailureDetector
         this.faults = faults;
         this.board = board;
         this.peerProcesses = peerProcesses;
+        this.heartbeats = new Heartbeats(group, wire, peerProcesses);
+        dispatcher.heartbeats(heartbeats);
     }
 
     /**
@@ -108,6 +112,7 @@ final class FailureDetector
                     " #" + sequence + " (" + what + "); " + algorithm.progress(), peer);
             }
         }
+        heartbeats.beat(sequence, System.nanoTime());
         if (null != board)
         {
             final long nowMs = System.currentTimeMillis();
@@ -154,6 +159,16 @@ final class FailureDetector
                     .append("(deadline: ").append(Configuration.TIMEOUT_MS_ENV).append(')');
                 return new CollectiveTimeoutException(sb.toString(), stopped);
             }
+        }
+        final long nowNs = System.nanoTime();
+        final int cut = heartbeats.silentPeer(sequence, staleMs(timeoutNs) * 1_000_000L, nowNs);
+        if (cut >= 0)
+        {
+            sb.append(". ").append(group.name(cut)).append(", on another host, has shown no sign of life (")
+                .append(heartbeats.describe(cut, nowNs)).append("), longer than any other peer on another host: ")
+                .append("its link is cut, its process stopped or died, or it is busy outside this call (deadline: ")
+                .append(Configuration.TIMEOUT_MS_ENV).append(')');
+            return new CollectiveTimeoutException(sb.toString(), cut);
         }
         if (null != board)
         {
@@ -326,7 +341,14 @@ final class FailureDetector
                 }
             }
         }
-        final long staleMs = Math.max(STATUS_STALE_MIN_MS, TimeUnit.NANOSECONDS.toMillis(timeoutNs) / 4);
-        return silent >= 0 && nowMs - oldestHeartbeatMs > staleMs ? silent : -1;
+        return silent >= 0 && nowMs - oldestHeartbeatMs > staleMs(timeoutNs) ? silent : -1;
+    }
+
+    /**
+     * @return how long without a heartbeat counts as a sign of trouble: a quarter of the deadline, at least a second.
+     */
+    private static long staleMs(final long timeoutNs)
+    {
+        return Math.max(STATUS_STALE_MIN_MS, TimeUnit.NANOSECONDS.toMillis(timeoutNs) / 4);
     }
 }

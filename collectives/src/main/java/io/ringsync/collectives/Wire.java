@@ -7,6 +7,8 @@ import io.ringsync.codecs.ChunkDecoder;
 import io.ringsync.codecs.ChunkEncoder;
 import io.ringsync.codecs.Collective;
 import io.ringsync.codecs.ElementType;
+import io.ringsync.codecs.HeartbeatDecoder;
+import io.ringsync.codecs.HeartbeatEncoder;
 import io.ringsync.codecs.HelloDecoder;
 import io.ringsync.codecs.HelloEncoder;
 import io.ringsync.codecs.MessageHeaderDecoder;
@@ -56,6 +58,8 @@ final class Wire
     final AbortDecoder abortDecoder = new AbortDecoder();
     final VerdictEncoder verdictEncoder = new VerdictEncoder();
     final VerdictDecoder verdictDecoder = new VerdictDecoder();
+    final HeartbeatEncoder heartbeatEncoder = new HeartbeatEncoder();
+    final HeartbeatDecoder heartbeatDecoder = new HeartbeatDecoder();
 
     private final long jobId;
     private final int epoch;
@@ -283,6 +287,22 @@ final class Wire
             .kind(kind)
             .reason(reason.length() > 2000 ? reason.substring(0, 2000) : reason);
         return MessageHeaderEncoder.ENCODED_LENGTH + abortEncoder.encodedLength();
+    }
+
+    /**
+     * Encode this rank's heartbeat into {@code buffer} at 0.
+     *
+     * @param sequence the call this rank waits in.
+     * @return the message length.
+     */
+    int encodeHeartbeat(final MutableDirectBuffer buffer, final long sequence)
+    {
+        heartbeatEncoder.wrapAndApplyHeader(buffer, 0, headerEncoder)
+            .jobId(jobId)
+            .sequence(sequence)
+            .epoch(epoch)
+            .senderRank(rank);
+        return MessageHeaderEncoder.ENCODED_LENGTH + heartbeatEncoder.encodedLength();
     }
 
     /**

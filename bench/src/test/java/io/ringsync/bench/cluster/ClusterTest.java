@@ -2,7 +2,6 @@ package io.ringsync.bench.cluster;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Tag;
@@ -41,8 +40,8 @@ import static org.junit.jupiter.api.Assertions.fail;
  *   <li>each rank sees its host's name, and in /dev/shm the files of its host's ranks and of no other host's (the
  *       fixture's promise);</li>
  *   <li>a host's link cut mid-run (its veth down, as a pulled cable) fails every rank, of the other hosts and of
- *       the cut one, within the deadline with {@code CollectiveTimeoutException} or {@code PeerFailedException}; that
- *       every rank of the other hosts names a rank of the cut host is checked by a test disabled until it holds.</li>
+ *       the cut one, within the deadline with {@code CollectiveTimeoutException} or {@code PeerFailedException}, and
+ *       every rank of the other hosts names a rank of the cut host.</li>
  * </ul>
  * Needs root and iproute2/util-linux (skipped with the reason otherwise). About a minute on 2 cores.
  */
@@ -55,7 +54,8 @@ class ClusterTest
     private static final int PER_HOST = 2;
     private static final int NP = HOSTS * PER_HOST;
     private static final AtomicInteger RUNS = new AtomicInteger();
-    private static final long CUT_TIMEOUT_MS = 3_000;
+    // also the connect deadline of the 8 ranks: 3 s was too short for 8 JVMs starting on 2 busy cores
+    private static final long CUT_TIMEOUT_MS = 6_000;
     private static final long CUT_SLACK_MS = 4_000;
 
     private static SimulatedCluster cluster;
@@ -262,16 +262,13 @@ class ClusterTest
     }
 
     /**
-     * The promise the fixture was built to check, not kept today: after a silent cut (no RST, no FIN: the link just
-     * stops) every rank of another host should name a rank of the cut host. Over tcp nothing tells a survivor which
-     * peer went silent: the cut host's ranks publish no status across hosts, and a rank that waits on a neighbour
-     * which already sent part of the call blames nobody (suspect -1: "waits on another rank"). Only a rank of the cut
-     * host names its neighbour there. Enable once links carry heartbeats (a silent inbound link counts as lost) or
-     * the timeout blames the peer silent longest.
+     * After a silent cut (no RST, no FIN: the link just stops) every rank of another host names a rank of the cut
+     * host: there is no status file across hosts, so ranks waiting in a call send heartbeats to their peers on other
+     * hosts, and the deadline blames the remote peer silent longest, while the healthy ones, waiting too, keep
+     * beating. (A rank of the cut host sees every other host go silent and may name any of them.)
      */
     @Order(5)
     @Test
-    @Disabled("not kept yet: survivors of a silent link cut blame nobody (suspect -1), see the javadoc")
     void aCutLinkIsNamedByEveryRankOfTheOtherHosts() throws Exception
     {
         final Cut cut = cutHostMidRun(3);
