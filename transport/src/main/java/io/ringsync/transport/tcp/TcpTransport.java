@@ -1245,7 +1245,12 @@ public final class TcpTransport implements Transport
         }
 
         /**
-         * @param sessionId the session id the rendezvous agreed (it salts the frame keys), or null.
+         * The session id salts the frame keys, so no key of this job is a key of another job with the same secret.
+         * Without one (ranks joined without a rendezvous) keys still differ per connection (the sender's nonce),
+         * but a whole connection recorded from an earlier job with the same secret, job id and mesh id could be
+         * replayed into a link before its real sender connects: give the session id whenever there is one.
+         *
+         * @param sessionId the session id the rendezvous agreed, or null.
          * @return this.
          */
         public Context sessionId(final byte[] sessionId)
