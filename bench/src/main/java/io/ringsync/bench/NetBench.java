@@ -14,6 +14,7 @@ import io.ringsync.transport.tcp.TcpTransport;
 import org.agrona.MutableDirectBuffer;
 
 import java.io.File;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
@@ -38,7 +39,8 @@ import java.util.concurrent.TimeUnit;
  * stand-in for the idle strategy the collectives do not have yet: once a rank made no progress for
  * {@code EPOLL_AFTER_IDLE_ROUNDS} rounds in a row (64, or the system property
  * {@code ringsync.bench.epollAfterIdleRounds}), {@link Transport#doWork()} blocks in the transport's
- * {@link InboundWaiter} for up to {@value #EPOLL_WAIT_US} us.
+ * {@link InboundWaiter} for up to {@value #EPOLL_WAIT_US} us. With {@code RINGSYNC_JOB_SECRET} set, a tcp job
+ * authenticates every frame (the CSV's transport column says {@code tcp-mac}).
  */
 public final class NetBench
 {
@@ -106,15 +108,22 @@ public final class NetBench
         switch (transportName)
         {
             case "tcp":
+                // RINGSYNC_JOB_SECRET set: every frame carries a tag (the frame MAC's cost, label tcp-mac)
+                final String secret = System.getenv("RINGSYNC_JOB_SECRET");
                 final TcpTransport tcp = TcpTransport.connect(new TcpTransport.Context()
                     .rank(rank).worldSize(np).jobId(jobId).endpoints(hosts).windowLength(window)
                     .socketSendBufferLength(socketBuffer).socketReceiveBufferLength(socketBuffer)
-                    .connectTimeoutNs(TimeUnit.SECONDS.toNanos(60)));
+                    .connectTimeoutNs(TimeUnit.SECONDS.toNanos(60))
+                    .jobSecret(null == secret || secret.isEmpty() ? null : secret.getBytes(StandardCharsets.UTF_8)));
                 transport = tcp;
+                if (tcp.context().hasJobSecret())
+                {
+                    label = "tcp-mac";
+                }
                 if ("epoll".equals(wait))
                 {
                     transport = new WaitingTransport(tcp, tcp.capability(InboundWaiter.class));
-                    label = "tcp-epoll";
+                    label += "-epoll";
                 }
                 break;
             case "udp":

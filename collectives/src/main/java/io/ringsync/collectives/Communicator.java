@@ -235,11 +235,32 @@ public final class Communicator implements AutoCloseable
     }
 
     /**
-     * @return messages dropped because they belonged to another job, communicator or an earlier call.
+     * @return messages dropped because they belonged to another job, communicator or an earlier call, and frames
+     * dropped because their authentication tag failed ({@link #authenticationFailures()}).
      */
     public long droppedMessages()
     {
-        return dispatcher.droppedMessages();
+        return dispatcher.droppedMessages() + authenticationFailures();
+    }
+
+    /**
+     * With a job secret on tcp every frame carries a tag under a key of its link; a frame whose tag fails (altered,
+     * replayed, reordered or forged on the way) is dropped, counted here, and ends its link, failing the call on
+     * every rank with an exception naming the peer. Any thread.
+     *
+     * @return frames this rank received on this communicator's links and dropped for a failed tag.
+     */
+    public long authenticationFailures()
+    {
+        long total = 0;
+        for (int peer = 0; peer < group.size; peer++)
+        {
+            if (peer != group.rank)
+            {
+                total += group.inbound(peer).authenticationFailures();
+            }
+        }
+        return total;
     }
 
     /**

@@ -107,7 +107,9 @@ final class FailureDetector
             final InboundLink link = group.inbound(peer);
             if ((exited || link.isLost()) && link.poll(dispatcher, POLL_LIMIT) == 0 && !faults.isPending())
             {
-                final String what = exited ? "process " + process.pid() + " has exited" : "its link went away";
+                final String reason = exited ? null : link.lossReason();
+                final String what = exited ? "process " + process.pid() + " has exited" :
+                    null != reason ? "its link went away: " + reason : "its link went away";
                 throw new PeerFailedException("rank " + rank + ": " + group.name(peer) + " failed during " + callName +
                     " #" + sequence + " (" + what + "); " + algorithm.progress(), peer);
             }

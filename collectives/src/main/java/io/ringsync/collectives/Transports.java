@@ -132,7 +132,10 @@ final class Transports
             .jobId(ctx.jobId())
             .endpoints(rendezvous.table().endpointColumn(0))
             .listener(rendezvous.takeListener())
-            .connectTimeoutNs(rendezvous.connectTimeoutNs());
+            .connectTimeoutNs(rendezvous.connectTimeoutNs())
+            // with a job secret every frame carries a tag under a key of its link, salted with the session id
+            .jobSecret(ctx.jobSecret())
+            .sessionId(ctx.sessionId());
         try
         {
             return TcpTransport.connect(tcpCtx);

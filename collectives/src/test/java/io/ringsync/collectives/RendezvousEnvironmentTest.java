@@ -47,6 +47,7 @@ class RendezvousEnvironmentTest
         final byte[] sessionId;
         final int localRank;
         final int udpMtu;
+        final boolean framesAuthenticated;
 
         Report(final Communicator comm)
         {
@@ -66,6 +67,8 @@ class RendezvousEnvironmentTest
             sessionId = comm.context().sessionId();
             localRank = comm.context().localRank();
             udpMtu = comm.context().udpMtu();
+            framesAuthenticated = comm.transport() instanceof io.ringsync.transport.tcp.TcpTransport &&
+                ((io.ringsync.transport.tcp.TcpTransport)comm.transport()).context().hasJobSecret();
         }
     }
 
@@ -98,6 +101,7 @@ class RendezvousEnvironmentTest
             assertNotNull(report.sessionId);
             assertArrayEquals(reports.get(0).sessionId, report.sessionId);
             assertEquals(r, report.localRank, "one host: local rank = rank");
+            assertTrue(report.framesAuthenticated, "with a job secret every tcp frame carries a tag");
         }
     }
 

@@ -25,4 +25,22 @@ public interface InboundLink
      * died, the Aeron image timed out). A false answer proves nothing: a stalled peer looks connected.
      */
     boolean isLost();
+
+    /**
+     * @return why the link was lost, naming the peer and the cause (closed, reset, a frame that failed
+     * authentication), when the transport knows; null otherwise.
+     */
+    default String lossReason()
+    {
+        return null;
+    }
+
+    /**
+     * @return frames from this peer dropped because their authentication tag failed (a job secret is set and the
+     * transport authenticates frames), 0 otherwise.
+     */
+    default long authenticationFailures()
+    {
+        return 0;
+    }
 }

@@ -1,5 +1,6 @@
 package io.ringsync.transport.tcp;
 
+import io.ringsync.transport.security.FrameAuthenticator;
 import jdk.net.ExtendedSocketOptions;
 import org.agrona.BufferUtil;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -27,6 +28,7 @@ import static io.ringsync.transport.tcp.TcpProtocol.ACK_MAGIC;
 import static io.ringsync.transport.tcp.TcpProtocol.ACK_STATUS_OFFSET;
 import static io.ringsync.transport.tcp.TcpProtocol.AUTH_LENGTH_OFFSET;
 import static io.ringsync.transport.tcp.TcpProtocol.AUTH_NONE;
+import static io.ringsync.transport.tcp.TcpProtocol.AUTH_TAG_OFFSET;
 import static io.ringsync.transport.tcp.TcpProtocol.AUTH_TYPE_OFFSET;
 import static io.ringsync.transport.tcp.TcpProtocol.FROM_OFFSET;
 import static io.ringsync.transport.tcp.TcpProtocol.JOB_ID_OFFSET;
@@ -429,8 +431,9 @@ final class TcpEndpoint implements Runnable
 
     private void countRejection(final SocketAddress remote, final String reason)
     {
-        rejected.incrementAndGet();
+        // the reason first: a reader who sees the count also sees why
         lastRejection = "connection from " + remote + " refused: " + reason;
+        rejected.incrementAndGet();
     }
 
     /**
@@ -504,10 +507,14 @@ final class TcpEndpoint implements Runnable
                 status = STATUS_WRONG_RANK;
                 reason = "addressed to rank " + to + ", this is rank " + ctx.rank();
             }
-            else if (AUTH_NONE != authType || 0 != authLength)
+            else if (ctx.hasJobSecret() ?
+                ctx.frameMac().code() != authType || FrameAuthenticator.NONCE_LENGTH != authLength :
+                AUTH_NONE != authType || 0 != authLength)
             {
                 status = STATUS_BAD_AUTH;
-                reason = "authentication type " + authType + " is not supported by this version";
+                reason = "frame authentication " + (AUTH_NONE == authType ? "none" : "type " + authType) +
+                    ", this rank " + (ctx.hasJobSecret() ? "authenticates frames with " + ctx.frameMac() +
+                    " (a job secret is set)" : "has no job secret");
             }
             else if (null == (mesh = meshes.get(meshId)))
             {
@@ -528,7 +535,13 @@ final class TcpEndpoint implements Runnable
             }
             if (STATUS_OK == status)
             {
-                status = mesh.acceptInbound(from, channel);
+                byte[] nonce = null;
+                if (AUTH_NONE != authType)
+                {
+                    nonce = new byte[FrameAuthenticator.NONCE_LENGTH];
+                    in.get(AUTH_TAG_OFFSET, nonce);
+                }
+                status = mesh.acceptInbound(from, channel, nonce);
                 if (STATUS_OK != status)
                 {
                     reason = "mesh " + meshId + " cannot take a link from rank " + from + ": " +
@@ -608,7 +621,7 @@ final class TcpEndpoint implements Runnable
             this.retryIntervalNs = ctx.connectRetryIntervalNs();
             this.nextAttemptNs = System.nanoTime();
             TcpProtocol.encodePreamble(new UnsafeBuffer(out), ctx.jobId(), meshId, fromRank, link.peerRank(),
-                windowLength);
+                windowLength, null != link.nonce() ? ctx.frameMac().code() : AUTH_NONE, link.nonce());
         }
 
         /**

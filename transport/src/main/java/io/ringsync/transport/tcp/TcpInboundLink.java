@@ -2,6 +2,7 @@ package io.ringsync.transport.tcp;
 
 import io.ringsync.transport.InboundLink;
 import io.ringsync.transport.MessageHandler;
+import io.ringsync.transport.security.FrameAuthenticator;
 import org.agrona.BufferUtil;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -52,6 +53,8 @@ final class TcpInboundLink implements InboundLink
     private final ByteBuffer readView;
     private final UnsafeBuffer buffer;
     private final ByteBuffer creditOut;
+    private final ByteBuffer tagView;
+    private final int tagLength;
 
     private int state = CONNECTING;
     private SocketChannel channel;
@@ -65,7 +68,13 @@ final class TcpInboundLink implements InboundLink
     SelectionKey waitKey;
     private int waitOps = -1;
 
+    private FrameAuthenticator authenticator;
+    private long framesVerified;
+    private long verifiedPosition = -1;
+    private volatile long authenticationFailures;
+
     private volatile SocketChannel handed;
+    private FrameAuthenticator handedAuthenticator;
     private boolean isClosed;
 
     TcpInboundLink(
@@ -75,8 +84,10 @@ final class TcpInboundLink implements InboundLink
         final int windowLength,
         final int maxMessageLength,
         final long connectTimeoutNs,
-        final long nowNs)
+        final long nowNs,
+        final int tagLength)
     {
+        this.tagLength = tagLength;
         this.peer = peer;
         this.peerRank = peerRank;
         this.endpoint = endpoint;
@@ -91,6 +102,7 @@ final class TcpInboundLink implements InboundLink
         this.buffer = new UnsafeBuffer(ring);
         this.creditOut = BufferUtil.allocateDirectAligned(CREDIT_LENGTH, 64).order(ORDER);
         this.creditOut.limit(0);
+        this.tagView = ring.duplicate();
     }
 
     public int peer()
@@ -127,10 +139,14 @@ final class TcpInboundLink implements InboundLink
                 protocolError("frame at byte " + position + " has type " + type + " and length " + length);
                 return count;
             }
-            final int framed = TcpProtocol.framedLength(length);
+            final int framed = TcpProtocol.framedLength(length, tagLength);
             if (received - position < framed)
             {
                 break;
+            }
+            if (null != authenticator && position > verifiedPosition && !verify(index, position, length))
+            {
+                return count;
             }
             if (!handler.onMessage(buffer, index + FRAME_HEADER_LENGTH, length) || CONNECTED != state)
             {
@@ -248,7 +264,7 @@ final class TcpInboundLink implements InboundLink
         {
             return true;
         }
-        return available >= TcpProtocol.framedLength(length);
+        return available >= TcpProtocol.framedLength(length, tagLength);
     }
 
     void prepareWait(final Selector selector)
@@ -334,7 +350,7 @@ final class TcpInboundLink implements InboundLink
      * @param connected the channel, non-blocking.
      * @return {@link TcpProtocol#STATUS_OK}, or why not (then the caller closes it).
      */
-    synchronized int offer(final SocketChannel connected)
+    synchronized int offer(final SocketChannel connected, final FrameAuthenticator frameAuthenticator)
     {
         if (isClosed)
         {
@@ -344,6 +360,11 @@ final class TcpInboundLink implements InboundLink
         {
             return TcpProtocol.STATUS_DUPLICATE;
         }
+        if ((null != frameAuthenticator) != (tagLength > 0))
+        {
+            return TcpProtocol.STATUS_BAD_AUTH;
+        }
+        handedAuthenticator = frameAuthenticator;
         handed = connected;
         return TcpProtocol.STATUS_OK;
     }
@@ -410,11 +431,56 @@ final class TcpInboundLink implements InboundLink
         final SocketChannel connected = handed;
         if (null != connected)
         {
+            // written before the volatile handed, so seen with it
+            authenticator = handedAuthenticator;
             channel = connected;
             state = CONNECTED;
             return true;
         }
         return false;
+    }
+
+    /**
+     * Check the tag of the whole frame at {@code index}, once per frame (a declined frame is polled again).
+     *
+     * @return true when it holds; else the link is lost, its reason naming the peer and the frame.
+     */
+    private boolean verify(final int index, final long position, final int length)
+    {
+        final int end = index + FRAME_HEADER_LENGTH + length;
+        tagView.limit(end).position(index);
+        if (authenticator.verify(framesVerified, position, tagView, buffer, end))
+        {
+            framesVerified++;
+            verifiedPosition = position;
+            return true;
+        }
+        authenticationFailures++;
+        final String problem = "frame authentication failed on the tcp link from rank " + peer + " (" + endpoint +
+            "): frame #" + framesVerified + " at stream byte " + position + " (" + length + " payload bytes) does " +
+            "not carry its tag: it was altered, replayed, reordered, dropped or forged on the way, or the sender has " +
+            "another job secret; frame dropped and the connection closed, since a TCP stream cannot resynchronise";
+        endReason = problem;
+        isEndOfStream = true;
+        isLost = true;
+        TcpEndpoint.closeQuietly(channel);
+        return false;
+    }
+
+    /**
+     * @return frames whose tag failed (at most one: the first ends the link). Any thread.
+     */
+    public long authenticationFailures()
+    {
+        return authenticationFailures;
+    }
+
+    /**
+     * @return why the link was lost, naming the peer, or null while it is not.
+     */
+    public String lossReason()
+    {
+        return isLost || ENDED == state ? endReason : null;
     }
 
     /**
@@ -431,6 +497,18 @@ final class TcpInboundLink implements InboundLink
 
     private void protocolError(final String problem)
     {
+        if (null != authenticator)
+        {
+            // with frame authentication on, a malformed frame is one that was altered on the way
+            authenticationFailures++;
+            endReason = "frame authentication failed on the tcp link from rank " + peer + " (" + endpoint + "): " +
+                problem + ", not a frame its sender wrote: the stream was altered or forged on the way; connection " +
+                "closed, since a TCP stream cannot resynchronise";
+            isEndOfStream = true;
+            isLost = true;
+            TcpEndpoint.closeQuietly(channel);
+            return;
+        }
         endOfStream("protocol error from rank " + peer + " (" + endpoint + "): " + problem);
         isLost = true;
         TcpEndpoint.closeQuietly(channel);

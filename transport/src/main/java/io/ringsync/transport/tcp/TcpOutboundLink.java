@@ -1,6 +1,7 @@
 package io.ringsync.transport.tcp;
 
 import io.ringsync.transport.OutboundLink;
+import io.ringsync.transport.security.FrameAuthenticator;
 import org.agrona.BufferUtil;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -54,6 +55,10 @@ final class TcpOutboundLink implements OutboundLink
     private final UnsafeBuffer buffer;
     private final ByteBuffer credits;
     private final long giveUpAtNs;
+    private final byte[] nonce;
+    private final FrameAuthenticator authenticator;
+    private final ByteBuffer tagView;
+    private final int tagLength;
 
     private int state = CONNECTING;
     private SocketChannel channel;
@@ -63,6 +68,7 @@ final class TcpOutboundLink implements OutboundLink
     private int claimIndex = -1;
     private int claimLength;
     private int claimFramed;
+    private long framesSigned;
     private String endReason;
     SelectionKey waitKey;
     private int waitOps = -1;
@@ -78,9 +84,14 @@ final class TcpOutboundLink implements OutboundLink
         final String endpoint,
         final int windowLength,
         final int maxMessageLength,
-        final long giveUpAtNs)
+        final long giveUpAtNs,
+        final byte[] nonce,
+        final FrameAuthenticator authenticator)
     {
         this.giveUpAtNs = giveUpAtNs;
+        this.nonce = nonce;
+        this.authenticator = authenticator;
+        this.tagLength = null != authenticator ? FrameAuthenticator.TAG_LENGTH : 0;
         this.peer = peer;
         this.peerRank = peerRank;
         this.endpoint = endpoint;
@@ -90,6 +101,7 @@ final class TcpOutboundLink implements OutboundLink
         this.ring = BufferUtil.allocateDirectAligned(windowLength, 4096);
         this.writeView = ring.duplicate();
         this.buffer = new UnsafeBuffer(ring);
+        this.tagView = ring.duplicate();
         this.credits = BufferUtil.allocateDirectAligned(CREDIT_BUFFER_LENGTH, 64).order(ORDER);
     }
 
@@ -104,7 +116,8 @@ final class TcpOutboundLink implements OutboundLink
         {
             throw new IllegalArgumentException("message length " + length + " does not fit a tcp link: at most " +
                 maxMessageLength + " bytes (windowLength " + capacity + " / 8 less the " + FRAME_HEADER_LENGTH +
-                "-byte frame header); raise windowLength");
+                "-byte frame header" + (tagLength > 0 ? " and the " + tagLength + "-byte authentication tag" : "") +
+                "); raise windowLength");
         }
         if (CONNECTED != state && !tryConnect())
         {
@@ -113,7 +126,7 @@ final class TcpOutboundLink implements OutboundLink
         // a claim left open is dropped, as abort() would
         claimIndex = -1;
 
-        final int framed = TcpProtocol.framedLength(length);
+        final int framed = TcpProtocol.framedLength(length, tagLength);
         final int index = (int)committed & mask;
         final int toEnd = capacity - index;
         final int needed = framed <= toEnd ? framed : toEnd + framed;
@@ -165,6 +178,13 @@ final class TcpOutboundLink implements OutboundLink
         claimIndex = -1;
         buffer.putInt(at + FRAME_LENGTH_OFFSET, claimLength, ORDER);
         buffer.putInt(at + FRAME_TYPE_OFFSET, TYPE_DATA, ORDER);
+        if (null != authenticator)
+        {
+            // the tag goes right after the payload; the frame is read in place through a view of the ring
+            final int end = at + FRAME_HEADER_LENGTH + claimLength;
+            tagView.limit(end).position(at);
+            authenticator.sign(framesSigned++, committed, tagView, buffer, end);
+        }
         committed += claimFramed;
         if (CONNECTED == state)
         {
@@ -206,7 +226,7 @@ final class TcpOutboundLink implements OutboundLink
     }
 
     /**
-     * An 8-byte frame header and the payload, aligned to 8 bytes. A frame that would cross the end of the ring
+     * An 8-byte frame header, the payload and, with a job secret, its 16-byte tag, aligned to 8 bytes. A frame that would cross the end of the ring
      * takes the rest of it as padding first, so a wrap wastes less than one frame of the window until it is
      * credited, as a term's padding does over Aeron; the ring's reserve of several frames covers it.
      *
@@ -215,7 +235,7 @@ final class TcpOutboundLink implements OutboundLink
      */
     public int framedLength(final int length)
     {
-        return TcpProtocol.framedLength(length);
+        return TcpProtocol.framedLength(length, tagLength);
     }
 
     /**
@@ -408,6 +428,14 @@ final class TcpOutboundLink implements OutboundLink
     String endpoint()
     {
         return endpoint;
+    }
+
+    /**
+     * @return the nonce the preamble carries for the key of this link's frames, or null without a job secret.
+     */
+    byte[] nonce()
+    {
+        return nonce;
     }
 
     long bytesCommitted()

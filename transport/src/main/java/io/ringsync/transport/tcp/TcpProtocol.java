@@ -25,10 +25,11 @@ import java.nio.ByteOrder;
  *  36  int   receiving rank (likewise)
  *  40  long  window length: both ends must use the same one, since the sender lays frames out in the
  *            receiver's ring (see below)
- *  48  int   authentication type, 0 = none (reserved for a job secret / HMAC over bytes 0..55 and a
- *            challenge from the receiver)
- *  52  int   authentication tag length, 0..{@link #AUTH_TAG_MAX_LENGTH}
- *  56  byte[64] authentication tag, zero now
+ *  48  int   frame authentication: 0 = none, else the code of a
+ *            {@link io.ringsync.transport.security.FrameAuthenticator.Algorithm} (the job has a secret)
+ *  52  int   length of the connection nonce that follows: 0, or
+ *            {@link io.ringsync.transport.security.FrameAuthenticator#NONCE_LENGTH} with frame authentication
+ *  56  byte[64] the connection nonce (random, chosen by the sender; it goes into the link's key), zero-filled
  * 120  long  reserved, zero
  * </pre>
  * Acknowledgement: {@code long} magic {@link #ACK_MAGIC}, {@code int} status, {@code int} reserved.
@@ -38,6 +39,14 @@ import java.nio.ByteOrder;
  * same length, and the n-th byte of the stream sits at {@code n mod windowLength} in both. A frame that would cross
  * the end of the ring is preceded by a {@link #TYPE_PAD} frame filling the rest of it, so that every frame is whole
  * and contiguous in the receiver's ring and can be handed to a handler in place.
+ * <p>
+ * With frame authentication (a job secret) every data frame carries a
+ * {@link io.ringsync.transport.security.FrameAuthenticator#TAG_LENGTH}-byte tag right after its payload, inside the
+ * frame's aligned length; the header's length field is still the payload's. The tag covers the frame's number on the
+ * link, its stream position, header and payload, under a key of that connection alone (see
+ * {@link io.ringsync.transport.security.FrameAuthenticator}). Padding frames carry no tag: a forged or removed one
+ * shifts the position of the next data frame, whose tag then fails. A frame whose tag fails ends the link: a TCP
+ * stream that was tampered with cannot be resynchronised.
  * <p>
  * Credits, receiver to sender, on the same connection: a stream of {@code long}s, each the number of stream bytes
  * the receiver's handlers have consumed so far (padding included). The sender never has more than the window
@@ -109,9 +118,19 @@ final class TcpProtocol
         return BitUtil.align(length + FRAME_HEADER_LENGTH, FRAME_ALIGNMENT);
     }
 
+    /**
+     * @param length    of a payload.
+     * @param tagLength bytes of authentication tag each frame carries, 0 without.
+     * @return bytes its frame takes in the stream and the rings.
+     */
+    static int framedLength(final int length, final int tagLength)
+    {
+        return BitUtil.align(length + FRAME_HEADER_LENGTH + tagLength, FRAME_ALIGNMENT);
+    }
+
     static void encodePreamble(
         final UnsafeBuffer buffer, final long jobId, final long meshId, final int from, final int to,
-        final long windowLength)
+        final long windowLength, final int authType, final byte[] nonce)
     {
         buffer.setMemory(0, PREAMBLE_LENGTH, (byte)0);
         buffer.putLong(MAGIC_OFFSET, PREAMBLE_MAGIC, ORDER);
@@ -122,8 +141,12 @@ final class TcpProtocol
         buffer.putInt(FROM_OFFSET, from, ORDER);
         buffer.putInt(TO_OFFSET, to, ORDER);
         buffer.putLong(WINDOW_LENGTH_OFFSET, windowLength, ORDER);
-        buffer.putInt(AUTH_TYPE_OFFSET, AUTH_NONE, ORDER);
-        buffer.putInt(AUTH_LENGTH_OFFSET, 0, ORDER);
+        buffer.putInt(AUTH_TYPE_OFFSET, authType, ORDER);
+        buffer.putInt(AUTH_LENGTH_OFFSET, null == nonce ? 0 : nonce.length, ORDER);
+        if (null != nonce)
+        {
+            buffer.putBytes(AUTH_TAG_OFFSET, nonce);
+        }
     }
 
     static void encodeAck(final UnsafeBuffer buffer, final int status)
@@ -158,7 +181,8 @@ final class TcpProtocol
             case STATUS_CLOSED:
                 return "refused: the receiving link is closed";
             case STATUS_BAD_AUTH:
-                return "refused: authentication failed";
+                return "refused: frame authentication differs (one end has a job secret, the other none, or another " +
+                    "algorithm): set the same RINGSYNC_JOB_SECRET on every rank";
             default:
                 return "refused with unknown status " + status;
         }

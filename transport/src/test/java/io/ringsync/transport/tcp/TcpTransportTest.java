@@ -418,7 +418,8 @@ class TcpTransportTest
         try (Socket socket = new Socket(address.getAddress(), address.getPort()))
         {
             final ByteBuffer preamble = ByteBuffer.allocateDirect(TcpProtocol.PREAMBLE_LENGTH);
-            TcpProtocol.encodePreamble(new org.agrona.concurrent.UnsafeBuffer(preamble), jobId, meshId, from, to, window);
+            TcpProtocol.encodePreamble(new org.agrona.concurrent.UnsafeBuffer(preamble), jobId, meshId, from, to, window,
+                TcpProtocol.AUTH_NONE, null);
             final byte[] bytes = new byte[TcpProtocol.PREAMBLE_LENGTH];
             preamble.get(bytes);
             socket.getOutputStream().write(bytes);
