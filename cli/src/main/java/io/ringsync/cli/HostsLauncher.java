@@ -133,6 +133,12 @@ final class HostsLauncher implements RankStarter
         final Host first = hosts.get(0);
         final String rendezvousHost = first.networkName().indexOf(':') >= 0 ? "[" + first.networkName() + "]" :
             first.networkName();
+        if (null == Configuration.jobSecret(System.getenv()) && null == Configuration.frameMac(System.getenv()))
+        {
+            // the secret drawn here guards the rendezvous; frames are tagged only when the user asks
+            // (RINGSYNC_FRAME_MAC, or a secret of their own): a tag costs 1.3 ms of CPU per MiB
+            builder.environment(Configuration.FRAME_MAC_ENV, "off");
+        }
         return builder
             .np(ranks)
             .transport(LaunchTransport.TCP)

@@ -321,6 +321,15 @@ public final class Configuration
     public static final String JOB_SECRET_ENV = "RINGSYNC_JOB_SECRET";
 
     /**
+     * Whether tcp frames carry a tag under the job secret: {@code hmac-sha256} (the default when
+     * {@link #JOB_SECRET_ENV} is set), {@code aes-gmac}, or {@code off}. Tags cost about 1.3 ms of CPU per MiB
+     * each rank sends and receives (perf-results/2026-12-06-frame-mac), so {@code bin/ringsync launch}, which draws a
+     * secret of its own when you set none, sets {@code off} with it: the rendezvous is guarded, the frames are not.
+     * Set a secret yourself, or this variable, to tag them. The same on every rank.
+     */
+    public static final String FRAME_MAC_ENV = "RINGSYNC_FRAME_MAC";
+
+    /**
      * Pid of the {@code ringsync launch} process that started this rank, set by it for ranks on its own host: the
      * rank stops (exit code 143) and removes the job directory when that process is gone, e.g. killed with
      * SIGKILL, which gives it no chance to stop its ranks.
@@ -751,6 +760,27 @@ public final class Configuration
     public static String jobSecret(final Map<String, String> env)
     {
         return lookup(env, JOB_SECRET_ENV);
+    }
+
+    /**
+     * @param env variables to read.
+     * @return {@link #FRAME_MAC_ENV} lower-cased, or null when unset.
+     * @throws ConfigurationException when it is not one of {@code hmac-sha256}, {@code aes-gmac}, {@code off}.
+     */
+    public static String frameMac(final Map<String, String> env)
+    {
+        final String value = lookup(env, FRAME_MAC_ENV);
+        if (null == value)
+        {
+            return null;
+        }
+        final String lower = value.trim().toLowerCase(java.util.Locale.ROOT);
+        if (!lower.equals("hmac-sha256") && !lower.equals("aes-gmac") && !lower.equals("off"))
+        {
+            throw new ConfigurationException(FRAME_MAC_ENV + "=" + value + " is not one of hmac-sha256, aes-gmac, off",
+                -1);
+        }
+        return lower;
     }
 
     /**

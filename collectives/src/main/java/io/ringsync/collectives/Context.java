@@ -64,6 +64,7 @@ public final class Context
     private String interfaceSpec;
     private PortRange ports = PortRange.EPHEMERAL;
     private byte[] jobSecret;
+    private String frameMac = "hmac-sha256";
     private boolean isJobIdSet;
     private byte[] sessionId;
     private String rankSource = Configuration.RANK_ENV;
@@ -134,6 +135,11 @@ public final class Context
             .interfaceSpec(Configuration.interfaceSpec(env))
             .ports(Configuration.ports(env))
             .jobSecret(null == secret ? null : secret.getBytes(StandardCharsets.UTF_8));
+        final String frameMac = Configuration.frameMac(env);
+        if (null != frameMac)
+        {
+            ctx.frameMac(frameMac);
+        }
         return ctx;
     }
 
@@ -223,6 +229,8 @@ public final class Context
         }
         require(null == jobSecret || jobSecret.length > 0, Configuration.JOB_SECRET_ENV, "jobSecret", "(empty)",
             "must not be empty");
+        require("hmac-sha256".equals(frameMac) || "aes-gmac".equals(frameMac) || "off".equals(frameMac),
+            Configuration.FRAME_MAC_ENV, "frameMac", frameMac, "is not one of hmac-sha256, aes-gmac, off");
     }
 
     /**
@@ -869,6 +877,25 @@ public final class Context
     byte[] jobSecret()
     {
         return jobSecret;
+    }
+
+    /**
+     * @param frameMac the tag tcp frames carry under the job secret ({@link Configuration#FRAME_MAC_ENV}):
+     *                 {@code hmac-sha256} (the default), {@code aes-gmac} or {@code off}; none without a secret.
+     * @return this.
+     */
+    public Context frameMac(final String frameMac)
+    {
+        this.frameMac = frameMac;
+        return this;
+    }
+
+    /**
+     * @return the frame tag's name, {@code hmac-sha256}, {@code aes-gmac} or {@code off}.
+     */
+    public String frameMac()
+    {
+        return frameMac;
     }
 
     /**

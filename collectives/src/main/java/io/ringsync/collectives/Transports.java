@@ -4,6 +4,7 @@ import io.ringsync.transport.PrivateDirectory;
 import io.ringsync.transport.Transport;
 import io.ringsync.transport.aeron.AeronMedia;
 import io.ringsync.transport.aeron.AeronTransport;
+import io.ringsync.transport.security.FrameAuthenticator;
 import io.ringsync.transport.shm.ShmTransport;
 import io.ringsync.transport.tcp.TcpTransport;
 
@@ -133,8 +134,11 @@ final class Transports
             .endpoints(rendezvous.table().endpointColumn(0))
             .listener(rendezvous.takeListener())
             .connectTimeoutNs(rendezvous.connectTimeoutNs())
-            // with a job secret every frame carries a tag under a key of its link, salted with the session id
-            .jobSecret(ctx.jobSecret())
+            // with a job secret every frame carries a tag under a key of its link, salted with the session id, unless
+            // RINGSYNC_FRAME_MAC=off (what the launcher sets with a secret it drew itself)
+            .jobSecret("off".equals(ctx.frameMac()) ? null : ctx.jobSecret())
+            .frameMac("aes-gmac".equals(ctx.frameMac()) ? FrameAuthenticator.Algorithm.AES_GMAC :
+                FrameAuthenticator.Algorithm.HMAC_SHA256)
             .sessionId(ctx.sessionId());
         try
         {

@@ -15,6 +15,8 @@ import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -103,6 +105,37 @@ class RendezvousEnvironmentTest
             assertEquals(r, report.localRank, "one host: local rank = rank");
             assertTrue(report.framesAuthenticated, "with a job secret every tcp frame carries a tag");
         }
+    }
+
+    @Test
+    void frameMacOffKeepsTheSecretForTheRendezvousButTagsNoFrame() throws Exception
+    {
+        final int port = freePort();
+        final List<Map<String, String>> envs = new ArrayList<>();
+        for (int r = 0; r < 2; r++)
+        {
+            final Map<String, String> env = new HashMap<>();
+            env.put("RINGSYNC_RANK", Integer.toString(r));
+            env.put("RINGSYNC_WORLD_SIZE", "2");
+            env.put("RINGSYNC_RENDEZVOUS", "127.0.0.1:" + port);
+            env.put("RINGSYNC_JOB_SECRET", "the job's secret");
+            env.put("RINGSYNC_FRAME_MAC", "off");
+            envs.add(env);
+        }
+        for (final Report report : RankThreads.values(run(envs)))
+        {
+            assertEquals("tcp", report.transport);
+            assertNotNull(report.sessionId, "the secret still guards the rendezvous");
+            assertFalse(report.framesAuthenticated, "RINGSYNC_FRAME_MAC=off: no tags");
+        }
+    }
+
+    @Test
+    void aFrameMacThatIsNoneOfTheThreeIsRefusedNamingTheVariable()
+    {
+        final ConfigurationException ex = assertThrows(ConfigurationException.class,
+            () -> Context.fromEnvironment(Map.of("RINGSYNC_FRAME_MAC", "sha1")));
+        assertTrue(ex.getMessage().contains("RINGSYNC_FRAME_MAC=sha1"), ex.getMessage());
     }
 
     @Test
