@@ -1,5 +1,6 @@
 package io.ringsync.collectives;
 
+import io.ringsync.transport.tcp.TamperingProxy;
 import io.ringsync.transport.tcp.TcpTransport;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;

@@ -2,6 +2,7 @@ package io.ringsync.transport.tcp;
 
 import io.ringsync.transport.InboundLink;
 import io.ringsync.transport.InboundWaiter;
+import io.ringsync.transport.Ranks;
 import io.ringsync.transport.OutboundLink;
 import io.ringsync.transport.Transport;
 import io.ringsync.transport.security.FrameAuthenticator;
@@ -750,17 +751,7 @@ public final class TcpTransport implements Transport
                 throw new IllegalStateException("TcpTransport.Context already concluded: use a new Context");
             }
 
-            if (worldSize < 1)
-            {
-                throw new IllegalArgumentException("worldSize=" + worldSize +
-                    " must be >= 1: set worldSize(int) to the number of ranks");
-            }
-
-            if (rank < 0 || rank >= worldSize)
-            {
-                throw new IllegalArgumentException("rank=" + rank + " must be in [0, worldSize=" + worldSize +
-                    "): set rank(int)");
-            }
+            Ranks.check(rank, worldSize);
 
             if (null == endpoints)
             {

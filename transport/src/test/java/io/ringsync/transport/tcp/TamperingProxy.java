@@ -17,12 +17,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * the first {@code skip} (a link's preamble) with its offset and may change it or add bytes after it. Blocking
  * sockets, two threads per connection; {@link #close()} ends them all.
  */
-final class TamperingProxy implements AutoCloseable
+public final class TamperingProxy implements AutoCloseable
 {
     /**
      * Changes the client's stream.
      */
-    interface Tamper
+    public interface Tamper
     {
         /**
          * @param offset of the byte in the stream after the skipped part.
@@ -42,7 +42,7 @@ final class TamperingProxy implements AutoCloseable
     private final AtomicLong tampered = new AtomicLong();
     private volatile boolean isClosed;
 
-    TamperingProxy(final InetSocketAddress target, final int skip, final Tamper tamper) throws IOException
+    public TamperingProxy(final InetSocketAddress target, final int skip, final Tamper tamper) throws IOException
     {
         this.listener = new ServerSocket(0, 4, InetAddress.getLoopbackAddress());
         this.target = target;
@@ -54,7 +54,7 @@ final class TamperingProxy implements AutoCloseable
     /**
      * @return the endpoint to give the client instead of the target's.
      */
-    String endpoint()
+    public String endpoint()
     {
         return "127.0.0.1:" + listener.getLocalPort();
     }
@@ -62,7 +62,7 @@ final class TamperingProxy implements AutoCloseable
     /**
      * @return client bytes forwarded past the skipped part, over all connections.
      */
-    long forwarded()
+    public long forwarded()
     {
         return tampered.get();
     }
