@@ -469,6 +469,14 @@ final class CallEngine implements Agent
     }
 
     /**
+     * @return what failed this communicator, or null.
+     */
+    RuntimeException failure()
+    {
+        return failure;
+    }
+
+    /**
      * @return whether {@link #close()} was called.
      */
     boolean isClosed()
