@@ -25,6 +25,39 @@ public final class ShrinkRankMain
     {
     }
 
+    /**
+     * An elastic {@link ModelAverager} (sync every 4 steps, at most 2 stale) over 300 steps; the victim halts at
+     * step {@code dieAt}. Prints {@code AVERAGED size=<n> shrinks=<n> lost=<n> hash=<model bits>}.
+     */
+    private static void averager(final Communicator job, final int victim, final int dieAt)
+    {
+        final float[] model = new float[4099];
+        final ModelAverager averager = new ModelAverager(job, model, 4, 2).elastic(true);
+        for (int step = 1; step <= 300; step++)
+        {
+            if (step == dieAt && job.rank() == victim)
+            {
+                System.out.flush();
+                Runtime.getRuntime().halt(3);
+            }
+            for (int i = 0; i < model.length; i++)
+            {
+                model[i] += (float)((job.rank() + 1) * 1e-3 * ((i + step) % 7 - 3));
+            }
+            averager.step(job.rank() + 1);
+        }
+        averager.finish();
+        long hash = 17;
+        for (final float value : model)
+        {
+            hash = hash * 31 + Float.floatToRawIntBits(value);
+        }
+        final Communicator comm = averager.communicator();
+        System.out.println("AVERAGED size=" + comm.size() + " shrinks=" + averager.shrinks() + " lost=" +
+            averager.lostRanks() + " hash=" + Long.toHexString(hash));
+        comm.close();
+    }
+
     public static void main(final String[] args) throws Exception
     {
         final String scenario = args[0];
@@ -34,6 +67,11 @@ public final class ShrinkRankMain
         int status = 0;
         try (Communicator job = Communicator.fromEnvironment())
         {
+            if ("averager".equals(scenario))
+            {
+                averager(job, victim, (int)slowMs);
+                return;
+            }
             final int color = job.rank() == job.size() - 1 ? 1 : 0;
             final Communicator comm = "split".equals(scenario) ? job.split(color, job.rank()) : job;
             if ("split".equals(scenario) && color == 1)

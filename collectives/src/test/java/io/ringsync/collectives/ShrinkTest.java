@@ -5,6 +5,8 @@ import io.ringsync.transport.aeron.MediaDriverHost;
 import org.agrona.IoUtil;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.File;
 import java.nio.file.Files;
@@ -98,6 +100,25 @@ class ShrinkTest
         final Job job = run(4, "shm", null, "split", 1, -1, 0, 10_000);
         job.assertShrunk(new int[]{ 0, 2 });
         assertEquals("rank=0 size=1", job.line(3, "UNTOUCHED "), job.describe());
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = { 6, 101, 102, 203, 299 })
+    void anElasticModelAveragerGoesOnOverTheSurvivorsWithIdenticalModels(final int dieAtStep) throws Exception
+    {
+        final Job job = run(4, "shm", null, "averager", 2, -1, dieAtStep, 10_000);
+        String hash = null;
+        for (final int rank : new int[]{ 0, 1, 3 })
+        {
+            final String line = job.line(rank, "AVERAGED ");
+            assertNotNull(line, job.describe());
+            final Matcher matcher = Pattern.compile("size=3 shrinks=1 lost=1 hash=(\\w+)").matcher(line);
+            assertTrue(matcher.matches(), line);
+            hash = null == hash ? matcher.group(1) : hash;
+            assertEquals(hash, matcher.group(1), "model bits of job rank " + rank);
+            assertEquals(0, job.exitCodes[rank], job.describe());
+        }
+        assertEquals(3, job.exitCodes[2], job.describe());
     }
 
     private static Job run(
