@@ -44,16 +44,19 @@ package io.ringsync.collectives;
  * The same pattern in the blocking style, one {@code weightedAverage} every {@code K} steps:
  * <pre>{@code
  * long sync = 0;                                            // averages started, the same count on every rank
+ * float[] kept = new float[model.length];
  * for (int step = 1; step <= steps; step++)
  * {
  *     sgdStep(model, batch(step));
  *     if (step % K != 0) continue;
  *     sync++;
+ *     System.arraycopy(model, 0, kept, 0, model.length);   // a failed call leaves the vector partly reduced
  *     while (true)
  *     {
  *         try { comm.weightedAverage(model, examples); break; }
  *         catch (PeerFailedException | CollectiveTimeoutException lost)
  *         {
+ *             System.arraycopy(kept, 0, model, 0, model.length);
  *             Communicator survivors = comm.shrink();         // the same members on every survivor
  *             comm.close();
  *             comm = survivors;
@@ -213,6 +216,11 @@ public final class ModelAverager
             waitAndMerge();
         }
         syncs++;
+        if (elastic)
+        {
+            // a call that fails leaves the model partly reduced: keep it to redo the call from
+            System.arraycopy(model, 0, snapshot, 0, model.length);
+        }
         while (true)
         {
             try
@@ -226,6 +234,7 @@ public final class ModelAverager
                     throw lost;
                 }
                 // no rank can be past the final average: every survivor redoes it
+                System.arraycopy(snapshot, 0, model, 0, model.length);
                 survive(syncs);
             }
         }
