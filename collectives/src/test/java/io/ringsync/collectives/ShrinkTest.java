@@ -22,6 +22,7 @@ import java.util.regex.Pattern;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -119,6 +120,27 @@ class ShrinkTest
             assertEquals(0, job.exitCodes[rank], job.describe());
         }
         assertEquals(3, job.exitCodes[2], job.describe());
+    }
+
+    @Test
+    void shrinkRefusesAWorkingCommunicatorAndOneWithoutAJobDirectory() throws Exception
+    {
+        final Context fast = new Context().timeoutNs(TimeUnit.MILLISECONDS.toNanos(1500));
+        final List<RankThreads.Outcome<String>> outcomes = LocalCluster.run(2, 1 << 18, fast, comm ->
+        {
+            final IllegalStateException working = assertThrows(IllegalStateException.class, comm::shrink);
+            assertTrue(working.getMessage().contains("this one has not, keep using it"), working.getMessage());
+            assertThrows(CollectiveMismatchException.class,
+                () -> comm.allReduce(new float[comm.rank() == 0 ? 10 : 11], ReduceOp.SUM));
+            final UnsupportedOperationException noDirectory = assertThrows(UnsupportedOperationException.class,
+                comm::shrink);
+            return noDirectory.getMessage();
+        });
+        for (final RankThreads.Outcome<String> outcome : outcomes)
+        {
+            assertNull(outcome.error, "rank " + outcome.rank + ": " + outcome.error);
+            assertTrue(outcome.value.contains("shrink needs a job directory"), outcome.value);
+        }
     }
 
     private static Job run(
