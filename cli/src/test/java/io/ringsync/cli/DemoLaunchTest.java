@@ -60,14 +60,16 @@ class DemoLaunchTest
         }
     }
 
-    @ParameterizedTest(name = "mode={0} kill rank {1}")
-    @CsvSource({ "sync, 2", "async, 2", "sync, 0" })
-    void sgdGoesOnWhenARankIsKilledAndTheSurvivorsEndIdentical(final String mode, final int victim)
+    @ParameterizedTest(name = "mode={0} kill rank {1} over {2}")
+    @CsvSource({ "sync, 2, shm", "async, 2, shm", "sync, 0, shm", "async, 1, ipc", "sync, 1, udp", "sync, 3, tcp" })
+    void sgdGoesOnWhenARankIsKilledAndTheSurvivorsEndIdentical(
+        final String mode, final int victim, final String transport)
     {
         final List<String> args = new ArrayList<>(List.of(SMALL_SGD));
         args.addAll(List.of("--mode", mode, "--baseline", "off", "--kill-rank", Integer.toString(victim),
             "--at-epoch", "2"));
         final Job job = Job.run(Launcher.builder().np(4).timeoutMs(30_000).tolerate(1)
+            .transport(LaunchTransport.parse(transport))
             .command(Job.java(SgdDemo.class, args.toArray(new String[0]))));
         assertEquals(Launcher.EXIT_OK, job.exitCode, job::describe);
         assertFalse(Files.exists(job.launcher.jobDirectory()), "job directory left behind");
@@ -86,7 +88,8 @@ class DemoLaunchTest
             }
         }
         assertEquals(1, hashes.size(), () -> "survivors disagree: " + hashes + "\n" + job.describe());
-        final String survivors = victim == 0 ? "1,2,3" : "0,1,3";
+        final String survivors = String.join(",", java.util.stream.IntStream.range(0, 4).filter(r -> r != victim)
+            .mapToObj(Integer::toString).toArray(String[]::new));
         assertNotNull(job.lineOf(first, "epoch 2: lost job rank " + victim), job::describe);
         assertTrue(job.lineOf(first, "epoch 2: lost job rank " + victim).endsWith("the survivors shrank from 4 " +
             "to 3 ranks (job ranks " + survivors + ") and go on"), job::describe);
