@@ -87,7 +87,9 @@ public final class Communicator implements AutoCloseable
             final Handshake handshake = new Handshake(group, wire, dispatcher, faults, board, knownProcesses);
             handshake.run(ctx.timeoutNs(), ctx.idleStrategy(1));
             this.peerProcesses = handshake.peerProcesses();
-            this.shrinker = new Shrink(group, ctx, meshId, peerProcesses, handshake.pids(), handshake.allOnThisHost());
+            final long[] pids = handshake.pids();
+            this.shrinker = new Shrink(group, ctx, meshId, peerProcesses, pids,
+                Shrink.sharesDirectory(board, group, pids, handshake.allOnThisHost()));
             this.engine = new CallEngine(group, ctx, wire, faults, dispatcher, board, peerProcesses,
                 transport.capability(ShmWindows.class));
             this.sharedVectors = new SharedVectors(group.rank, engine.sharedWindows());

@@ -88,7 +88,8 @@ final class Shrink
      * @param meshId        its mesh id.
      * @param peerProcesses its peers' processes, by rank (null where unknown).
      * @param pids          every rank's pid, this one's included.
-     * @param oneHost       whether every rank runs on this host.
+     * @param oneHost       whether every rank runs on this host and publishes its status in this rank's status
+     *                      directory ({@link #sharesDirectory}).
      */
     Shrink(
         final Group group, final Context ctx, final long meshId, final ProcessHandle[] peerProcesses,
@@ -107,6 +108,40 @@ final class Shrink
             hash ^= hash >>> 31;
         }
         this.pidsHash = hash;
+    }
+
+    /**
+     * Whether every rank of a communicator that just connected runs on this host and publishes its status in the
+     * same directory as this rank: its status file is there, written by the process that said hello. Ranks of one
+     * machine that were given different job directories (simulated hosts) could not agree through files.
+     *
+     * @param board        this rank's status board, or null when it publishes none.
+     * @param group        the communicator's ranks.
+     * @param pids         every rank's pid from the handshake.
+     * @param allSameHost  whether every rank's hello came from this host.
+     * @return whether the survivors of this communicator can agree through its status directory.
+     */
+    static boolean sharesDirectory(
+        final io.ringsync.collectives.status.RankStatusBoard board, final Group group, final long[] pids,
+        final boolean allSameHost)
+    {
+        if (group.size == 1)
+        {
+            return true;
+        }
+        if (!allSameHost || null == board)
+        {
+            return false;
+        }
+        for (int peer = 0; peer < group.size; peer++)
+        {
+            // each rank made its status file before its hello, so it is there now unless it is elsewhere
+            if (peer != group.rank && (!board.refresh(peer) || board.pid(peer) != pids[peer]))
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**
@@ -139,17 +174,14 @@ final class Shrink
             throw new IllegalStateException("rank " + rank + ": shrink() is for a communicator that failed (a " +
                 "PeerFailedException or CollectiveTimeoutException); this one has not, keep using it");
         }
-        if (hostAware || !oneHost)
+        if (hostAware || !oneHost || null == ctx.statusDirectory())
         {
-            throw new UnsupportedOperationException("rank " + rank + ": shrink across hosts is not built yet: " +
-                "the survivors agree through the job directory, so all ranks of the communicator must run on one " +
-                "host (this one spans several" + (hostAware ? ", on the host-aware path" : "") + ")");
-        }
-        if (null == ctx.statusDirectory())
-        {
-            throw new UnsupportedOperationException("rank " + rank + ": shrink needs a job directory where the " +
-                "survivors agree (" + Configuration.JOB_DIR_ENV + ", which ringsync launch sets, or the shm " +
-                "transport's); this communicator has none");
+            throw new UnsupportedOperationException(null == ctx.statusDirectory() ? "rank " + rank + ": shrink " +
+                "needs a job directory where the survivors agree (" + Configuration.JOB_DIR_ENV + ", which ringsync " +
+                "launch sets, or the shm transport's); this communicator has none" : "rank " + rank + ": shrink " +
+                "across hosts is not built yet: the survivors agree through the job directory, so all ranks of the " +
+                "communicator must run on one host and share it (this one spans several hosts or job directories" +
+                (hostAware ? ", on the host-aware path" : "") + ")");
         }
         final boolean[] out = new boolean[group.size];
         if (failure instanceof PeerFailedException || failure instanceof CollectiveTimeoutException)

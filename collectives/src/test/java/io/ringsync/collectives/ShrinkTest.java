@@ -143,16 +143,50 @@ class ShrinkTest
         }
     }
 
-    private static Job run(
-        final int np, final String transport, final String aeronDir, final String scenario, final int victim,
-        final int second, final long slowMs, final long timeoutMs) throws Exception
+    /**
+     * Ranks of one machine that do not share a job directory (as ranks of different hosts do not) cannot agree
+     * through it: every survivor gets an {@link UnsupportedOperationException} saying so, never a split.
+     */
+    @Test
+    void ranksThatDoNotShareAJobDirectoryAreToldShrinkAcrossHostsIsNotBuilt() throws Exception
     {
+        final StringBuilder endpoints = new StringBuilder();
+        for (int rank = 0; rank < 3; rank++)
+        {
+            try (java.net.DatagramSocket socket = new java.net.DatagramSocket(0))
+            {
+                endpoints.append(rank == 0 ? "" : ",").append("127.0.0.1:").append(socket.getLocalPort());
+            }
+        }
+        final Job job = run(3, "udp", endpoints.toString(), "basic", 2, -1, 0, 10_000);
+        for (final int survivor : new int[]{ 0, 1 })
+        {
+            final String failed = job.line(survivor, "FAILED ");
+            assertNotNull(failed, job.describe());
+            assertTrue(failed.startsWith("UnsupportedOperationException: rank " + survivor + ": shrink across hosts " +
+                "is not built yet"), failed);
+        }
+        assertEquals(3, job.exitCodes[2], job.describe());
+    }
+
+    private static Job run(
+        final int np, final String transport, final String aeronDirOrEndpoints, final String scenario,
+        final int victim, final int second, final long slowMs, final long timeoutMs) throws Exception
+    {
+        // udp ranks get a job directory each, as if each were on a host of its own
+        final boolean udp = "udp".equals(transport);
+        final String aeronDir = udp ? null : aeronDirOrEndpoints;
         final File jobDir = TestJobDirectory.fresh("shrink");
         final File outDir = Files.createTempDirectory("ringsync-shrink-out").toFile();
         final long jobId = ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE);
         final Process[] processes = new Process[np];
         try
         {
+            if (udp)
+            {
+                Files.createDirectory(jobDir.toPath(), java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                    java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
+            }
             for (int rank = 0; rank < np; rank++)
             {
                 final List<String> command = new ArrayList<>(List.of(
@@ -172,7 +206,12 @@ class ShrinkTest
                 env.put(Configuration.WORLD_SIZE_ENV, Integer.toString(np));
                 env.put(Configuration.TRANSPORT_ENV, transport);
                 env.put(Configuration.JOB_ID_ENV, "0x" + Long.toHexString(jobId));
-                env.put(Configuration.JOB_DIR_ENV, jobDir.getPath());
+                env.put(Configuration.JOB_DIR_ENV, udp ? new File(jobDir, "rank-" + rank).getPath() : jobDir.getPath());
+                if (udp)
+                {
+                    env.put(Configuration.UDP_ENDPOINTS_ENV, aeronDirOrEndpoints);
+                    env.put(Configuration.UDP_MTU_ENV, "8192");
+                }
                 env.put(Configuration.TIMEOUT_MS_ENV, Long.toString(timeoutMs));
                 env.put(Configuration.SHM_WINDOW_BYTES_ENV, "1MiB");
                 if (null != aeronDir)
