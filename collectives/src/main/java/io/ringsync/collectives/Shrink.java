@@ -23,11 +23,12 @@ import java.util.concurrent.locks.LockSupport;
  * <ol>
  *     <li>Each survivor publishes a join file {@code join-<rank>} holding its pid (written under a temporary
  *     name, then renamed: it is complete or absent).</li>
- *     <li>It waits until every other rank of the communicator has joined or is known to be out: its process has
- *     exited (every rank's process is known from the handshake), or it is the rank this survivor's own failure
- *     named (the dead or stalled peer). A rank that is alive but has not joined is waited for until the deadline
- *     ({@link Context#timeoutNs(long)}, counted from this survivor's entry): a slow rank inside the deadline is
- *     kept, a stopped one is left out when it passes. A rank that joined and then exited is left out too.</li>
+ *     <li>It waits until every other rank of the communicator has joined or is not to be waited for: its process
+ *     has exited (every rank's process is known from the handshake), or it is the rank this survivor's own
+ *     failure named (the dead or stalled peer; still taken if it has joined by the time of the decision). A rank
+ *     that is alive but has not joined is waited for until the deadline ({@link Context#timeoutNs(long)},
+ *     counted from this survivor's entry): a slow rank inside the deadline is kept, a stopped one is left out
+ *     when it passes. A rank that joined and then exited is left out.</li>
  *     <li>Then it decides: the joined ranks, ascending, written to a private temporary file and published as
  *     {@code decision} with a hard link ({@link Files#createLink}), which fails when the name exists. So exactly
  *     one decision is ever published, and it is complete when it appears; a survivor whose link fails, and every
@@ -183,6 +184,7 @@ final class Shrink
                 "communicator must run on one host and share it (this one spans several hosts or job directories" +
                 (hostAware ? ", on the host-aware path" : "") + ")");
         }
+        // ranks not to wait for: the suspect of the failure, then those found gone or left out by an earlier epoch
         final boolean[] out = new boolean[group.size];
         if (failure instanceof PeerFailedException || failure instanceof CollectiveTimeoutException)
         {
@@ -241,7 +243,7 @@ final class Shrink
      * One epoch of the agreement.
      *
      * @param attempt the epoch.
-     * @param out     ranks known to be out; updated with those found gone.
+     * @param out     ranks not to wait for; updated with those found gone.
      * @return the members agreed on, ascending.
      * @throws RankExcludedException when they were agreed on without this rank.
      */
@@ -288,7 +290,7 @@ final class Shrink
                 }
                 if (!pending || System.nanoTime() - deadlineNs >= 0)
                 {
-                    publish(directory, decision, joined, out);
+                    publish(directory, decision, joined);
                 }
                 else
                 {
@@ -338,15 +340,15 @@ final class Shrink
     }
 
     /**
-     * Propose the ranks that joined and are not out; the first proposal linked wins.
+     * Propose the ranks that joined and still run; the first proposal linked wins.
      */
-    private void publish(final Path directory, final Path decision, final boolean[] joined, final boolean[] out)
+    private void publish(final Path directory, final Path decision, final boolean[] joined)
         throws IOException
     {
         final StringBuilder sb = new StringBuilder();
         for (int peer = 0; peer < group.size; peer++)
         {
-            if (peer == group.rank || (joined[peer] && !out[peer]))
+            if (peer == group.rank || (joined[peer] && isAlive(peer)))
             {
                 sb.append(sb.length() == 0 ? "" : ",").append(peer);
             }

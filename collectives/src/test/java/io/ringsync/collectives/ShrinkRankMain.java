@@ -82,15 +82,16 @@ public final class ShrinkRankMain
                 return;
             }
             final double[] vector = new double[COUNT];
-            comm.allReduce(vector, ReduceOp.SUM);
-            if (job.rank() == victim)
-            {
-                System.out.flush();
-                Runtime.getRuntime().halt(3);
-            }
             final RingsyncException failure;
             try
             {
+                // the victim may leave before a survivor has finished the first call: that one fails there
+                comm.allReduce(vector, ReduceOp.SUM);
+                if (job.rank() == victim)
+                {
+                    System.out.flush();
+                    Runtime.getRuntime().halt(3);
+                }
                 comm.allReduce(vector, ReduceOp.SUM);
                 throw new AssertionError("the allReduce after the victim's death completed");
             }
