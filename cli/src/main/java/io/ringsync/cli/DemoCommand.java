@@ -68,6 +68,14 @@ final class DemoCommand implements Callable<Integer>
 
         int launch(final String demo, final Class<?> mainClass, final List<String> args)
         {
+            return launch(demo, mainClass, args, 0);
+        }
+
+        /**
+         * As {@link #launch(String, Class, List)}, the job going on when up to {@code tolerate} ranks fail.
+         */
+        int launch(final String demo, final Class<?> mainClass, final List<String> args, final int tolerate)
+        {
             final CommandLine commandLine = mixee.commandLine();
             if (np < 1)
             {
@@ -86,6 +94,7 @@ final class DemoCommand implements Callable<Integer>
                 .transport(transport)
                 .command(WorkerCommand.java(mainClass, args))
                 .timeoutMs(null == timeoutMs ? 0 : timeoutMs)
+                .tolerate(tolerate)
                 .sink(OutputSink.prefixed(commandLine.getOut(), commandLine.getErr()))
                 .log(LaunchCommand.log(commandLine.getErr()))
                 .build()
@@ -148,6 +157,7 @@ final class DemoCommand implements Callable<Integer>
             "Examples:",
             "  ringsync demo sgd",
             "  ringsync demo sgd --np 3 --mode async --sync-every 64",
+            "  ringsync demo sgd --np 4 --kill-rank 2 --at-epoch 2",
             "  ringsync demo sgd --data 'data/train-{rank}.svm' --format libsvm --test data/test.svm"
         })
     static final class Sgd implements Callable<Integer>
@@ -220,11 +230,25 @@ final class DemoCommand implements Callable<Integer>
             "demo showed (default: on).")
         String explain;
 
+        @Option(names = "--kill-rank", paramLabel = "R", description = "Rank R halts in the middle of epoch " +
+            "--at-epoch; the others shrink to the survivors and finish (the launcher tolerates that one loss). No " +
+            "restart: the job ends with one rank fewer.")
+        Integer killRank;
+
+        @Option(names = "--at-epoch", paramLabel = "E", description = "The epoch (from 1) in which --kill-rank " +
+            "halts (default: 2).")
+        Integer atEpoch;
+
         public Integer call()
         {
             final List<String> args = given(spec);
             validate(spec.commandLine(), () -> new SgdDemo(args.toArray(new String[0])));
-            return job.launch("sgd", SgdDemo.class, args);
+            if (null != killRank && killRank >= job.np)
+            {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--kill-rank " + killRank + " is not a " +
+                    "rank of --np " + job.np);
+            }
+            return job.launch("sgd", SgdDemo.class, args, null == killRank ? 0 : 1);
         }
     }
 

@@ -78,6 +78,12 @@ final class LaunchCommand implements Callable<Integer>
             " (default: theirs, 30000).")
     Long timeoutMs;
 
+    @Option(names = "--tolerate", paramLabel = "K",
+        description = "Let the job go on when up to K ranks fail (an elastic job shrinks to the others, see " +
+            "Communicator.shrink()); it succeeds when all the others exit with 0. One host only; a lost rank is " +
+            "not restarted (default: 0, the first failure stops the job).")
+    int tolerate;
+
     @Option(names = { "-v", "--verbose" }, description = "Print the job id and directory at start.")
     boolean verbose;
 
@@ -107,6 +113,15 @@ final class LaunchCommand implements Callable<Integer>
         {
             throw new CommandLine.ParameterException(commandLine, "--timeout-ms must be positive, got " + timeoutMs);
         }
+        if (tolerate < 0)
+        {
+            throw new CommandLine.ParameterException(commandLine, "--tolerate must be >= 0, got " + tolerate);
+        }
+        if (tolerate > 0 && acrossHosts)
+        {
+            throw new CommandLine.ParameterException(commandLine, "--tolerate works on one host only: shrinking " +
+                "a job across hosts is not built yet");
+        }
         if (command.isEmpty())
         {
             throw new CommandLine.ParameterException(commandLine, "no command to launch; give it after --, e.g. " +
@@ -115,6 +130,7 @@ final class LaunchCommand implements Callable<Integer>
         final Launcher.Builder builder = Launcher.builder()
             .command(command)
             .timeoutMs(null == timeoutMs ? 0 : timeoutMs)
+            .tolerate(tolerate)
             .verbose(verbose)
             .sink(OutputSink.prefixed(commandLine.getOut(), commandLine.getErr()))
             .log(log(commandLine.getErr()));

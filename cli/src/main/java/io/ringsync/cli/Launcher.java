@@ -56,6 +56,10 @@ import java.util.stream.Collectors;
  * then are terminated: SIGTERM, then SIGKILL after {@value #TERMINATE_TO_KILL_MS} ms. The job directory is
  * removed on every way out, including the launcher being interrupted or terminated (a shutdown hook also
  * stops the ranks); directories of launchers that were killed outright are removed by the next launcher.
+ * <p>
+ * With {@link Builder#tolerate(int) tolerate(K)}, the first K ranks that fail are only reported: the others go on
+ * (an elastic job shrinks to them, {@code Communicator.shrink()}), and the job succeeds when every other rank
+ * exits with 0. A rank that is lost is not restarted.
  */
 public final class Launcher
 {
@@ -135,6 +139,7 @@ public final class Launcher
     private final LaunchTransport transport;
     private final List<String> command;
     private final long timeoutMs;
+    private final int tolerate;
     private final Map<String, String> extraEnv;
     private final OutputSink sink;
     private final Consumer<String> log;
@@ -166,6 +171,7 @@ public final class Launcher
         this.transport = builder.transport;
         this.command = List.copyOf(builder.command);
         this.timeoutMs = builder.timeoutMs;
+        this.tolerate = builder.tolerate;
         this.extraEnv = Map.copyOf(builder.extraEnv);
         this.sink = builder.sink;
         this.log = builder.log;
@@ -566,6 +572,7 @@ public final class Launcher
         final long graceMs = Math.min(effectiveTimeoutMs(), GRACE_CAP_MS);
         int running = np;
         int firstFailed = -1;
+        final List<Integer> lost = new ArrayList<>();
         long graceDeadlineNs = 0;
         boolean terminated = false;
         while (running > 0)
@@ -612,7 +619,13 @@ public final class Launcher
             {
                 reportExit(rank, code);
             }
-            if (code != 0 && firstFailed < 0)
+            if (code != 0 && firstFailed < 0 && lost.size() < tolerate && lost.size() + 1 < np)
+            {
+                lost.add(rank);
+                log.accept("ringsync: rank " + rank + " exited with code " + code + "; tolerated (" + lost.size() +
+                    " of at most " + tolerate + " ranks lost): the others go on");
+            }
+            else if (code != 0 && firstFailed < 0)
             {
                 firstFailed = rank;
                 graceDeadlineNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(graceMs);
@@ -624,6 +637,11 @@ public final class Launcher
         }
         if (firstFailed < 0)
         {
+            if (!lost.isEmpty())
+            {
+                log.accept("ringsync: job " + hex(jobId) + " finished without " + ranks(lost) + " (tolerated); the " +
+                    (np - lost.size()) + " other ranks exited with 0");
+            }
             return EXIT_OK;
         }
         log.accept("ringsync: job " + hex(jobId) + " failed; exit codes: " + describeExitCodes());
@@ -1034,6 +1052,7 @@ public final class Launcher
         private LaunchTransport transport = LaunchTransport.SHM;
         private List<String> command = List.of();
         private long timeoutMs;
+        private int tolerate;
         private final Map<String, String> extraEnv = new LinkedHashMap<>();
         private OutputSink sink = OutputSink.prefixed(System.out, System.err);
         private Consumer<String> log = line ->
@@ -1090,6 +1109,21 @@ public final class Launcher
         public Builder timeoutMs(final long timeoutMs)
         {
             this.timeoutMs = timeoutMs;
+            return this;
+        }
+
+        /**
+         * @param tolerate ranks that may fail while the job goes on (0, the default: the first failure stops the
+         *                 job); the job succeeds when all the others exit with 0. At most np - 1 count.
+         * @return this.
+         */
+        public Builder tolerate(final int tolerate)
+        {
+            if (tolerate < 0)
+            {
+                throw new IllegalArgumentException("tolerate must be >= 0, got " + tolerate);
+            }
+            this.tolerate = tolerate;
             return this;
         }
 

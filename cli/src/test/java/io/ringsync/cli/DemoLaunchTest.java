@@ -60,6 +60,44 @@ class DemoLaunchTest
         }
     }
 
+    @ParameterizedTest(name = "mode={0} kill rank {1} over {2}")
+    @CsvSource({ "sync, 2, shm", "async, 2, shm", "sync, 0, shm", "async, 1, ipc", "sync, 1, udp", "sync, 3, tcp" })
+    void sgdGoesOnWhenARankIsKilledAndTheSurvivorsEndIdentical(
+        final String mode, final int victim, final String transport)
+    {
+        final List<String> args = new ArrayList<>(List.of(SMALL_SGD));
+        args.addAll(List.of("--mode", mode, "--baseline", "off", "--kill-rank", Integer.toString(victim),
+            "--at-epoch", "2"));
+        final Job job = Job.run(Launcher.builder().np(4).timeoutMs(30_000).tolerate(1)
+            .transport(LaunchTransport.parse(transport))
+            .command(Job.java(SgdDemo.class, args.toArray(new String[0]))));
+        assertEquals(Launcher.EXIT_OK, job.exitCode, job::describe);
+        assertFalse(Files.exists(job.launcher.jobDirectory()), "job directory left behind");
+        assertEquals(3, job.launcher.exitCodes()[victim], job::describe);
+        assertNotNull(job.lineOf(victim, "rank " + victim + ": --kill-rank: halting now, in epoch 2 "), job::describe);
+        assertTrue(job.allLog().contains("rank " + victim + " exited with code 3; tolerated"), job::describe);
+        final Set<String> hashes = new HashSet<>();
+        final int first = victim == 0 ? 1 : 0;
+        for (int rank = 0; rank < 4; rank++)
+        {
+            if (rank != victim)
+            {
+                final String hash = job.lineOf(rank, "final model hash: ");
+                assertNotNull(hash, "rank " + rank + " printed no model hash\n" + job.describe());
+                hashes.add(hash);
+            }
+        }
+        assertEquals(1, hashes.size(), () -> "survivors disagree: " + hashes + "\n" + job.describe());
+        final String survivors = String.join(",", java.util.stream.IntStream.range(0, 4).filter(r -> r != victim)
+            .mapToObj(Integer::toString).toArray(String[]::new));
+        assertNotNull(job.lineOf(first, "epoch 2: lost job rank " + victim), job::describe);
+        assertTrue(job.lineOf(first, "epoch 2: lost job rank " + victim).endsWith("the survivors shrank from 4 " +
+            "to 3 ranks (job ranks " + survivors + ") and go on"), job::describe);
+        assertNotNull(job.lineOf(first, "all 3 ranks hold bitwise identical"), job::describe);
+        final double accuracy = percentage(job, first, SgdDemo.ACCURACY);
+        assertTrue(accuracy > MIN_ACCURACY, "accuracy " + accuracy + "\n" + job.describe());
+    }
+
     @Test
     void sgdTrainsOnLibsvmShardsOfEveryRank() throws IOException
     {
@@ -128,7 +166,12 @@ class DemoLaunchTest
 
     private static double percentage(final Job job, final String marker)
     {
-        final String line = job.lineOf(0, marker);
+        return percentage(job, 0, marker);
+    }
+
+    private static double percentage(final Job job, final int rank, final String marker)
+    {
+        final String line = job.lineOf(rank, marker);
         assertNotNull(line, job::describe);
         return Double.parseDouble(line.replace("%", "")) / 100;
     }

@@ -48,6 +48,26 @@ class LaunchFailureTest
     }
 
     /**
+     * With {@code tolerate(1)} the first failure (rank 1) is only reported; the survivors, which do not shrink
+     * here, then fail too, which is past the tolerance: the job fails as before, and says both.
+     */
+    @Test
+    void aToleratedLossIsReportedAndAFailureBeyondItStillFailsTheJob()
+    {
+        final Job job = Job.run(Launcher.builder()
+            .np(3)
+            .timeoutMs(10_000)
+            .tolerate(1)
+            .command(Job.java(FailingRankMain.class, "die")));
+
+        assertEquals(Launcher.EXIT_FAILED, job.exitCode, job::describe);
+        assertTrue(job.allLog().contains("rank 1 exited with code 137; tolerated (1 of at most 1 ranks lost): " +
+            "the others go on"), job::describe);
+        assertTrue(job.allLog().contains("failed; exit codes: rank 0: 3, rank 1: 137, rank 2: 3"), job::describe);
+        assertFalse(Files.exists(job.launcher.jobDirectory()), "job directory left behind");
+    }
+
+    /**
      * Rank 1 of 4 dies: ranks 0 and 2 are its ring neighbours, rank 3 is not, and every survivor must name it
      * (rank 3 through the status files or an abort), quickly and on its own.
      */

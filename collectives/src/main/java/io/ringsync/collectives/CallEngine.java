@@ -485,6 +485,14 @@ final class CallEngine implements Agent
     }
 
     /**
+     * @return what failed this communicator, or null.
+     */
+    RuntimeException failure()
+    {
+        return failure;
+    }
+
+    /**
      * @return whether {@link #close()} was called.
      */
     boolean isClosed()

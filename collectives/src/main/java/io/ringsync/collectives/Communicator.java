@@ -67,6 +67,7 @@ public final class Communicator implements AutoCloseable
     private final SharedVectors sharedVectors;
     private final File[] removeIfEmptyOnClose;
     private final UnsafeBuffer userView = new UnsafeBuffer(0, 0);
+    private final Shrink shrinker;
     private Hierarchy hierarchy;
 
     private Communicator(
@@ -86,6 +87,9 @@ public final class Communicator implements AutoCloseable
             final Handshake handshake = new Handshake(group, wire, dispatcher, faults, board, knownProcesses);
             handshake.run(ctx.timeoutNs(), ctx.idleStrategy(1));
             this.peerProcesses = handshake.peerProcesses();
+            final long[] pids = handshake.pids();
+            this.shrinker = new Shrink(group, ctx, meshId, peerProcesses, pids,
+                Shrink.sharesDirectory(board, group, pids, handshake.allOnThisHost()));
             this.engine = new CallEngine(group, ctx, wire, faults, dispatcher, board, peerProcesses,
                 transport.capability(ShmWindows.class));
             this.sharedVectors = new SharedVectors(group.rank, engine.sharedWindows());
@@ -820,6 +824,49 @@ public final class Communicator implements AutoCloseable
             opener, statusParent);
         return null == member ? null : connectClosingOnFailure(member.mesh, member.ctx, member.jobRanks,
             member.knownProcesses, member.meshId, member.ctx.statusDirectory());
+    }
+
+    /**
+     * After this communicator failed ({@link PeerFailedException}, or a {@link CollectiveTimeoutException} from a
+     * rank stalled past the deadline), make a new communicator of the ranks that survive it. Every survivor calls
+     * it; they agree on who they are ({@link Shrink}): each ends with the same members even if another rank fails
+     * meanwhile, and a rank that is slow but inside the deadline ({@link Context#timeoutNs(long)}) is waited for.
+     * The members keep their order: new rank {@code i} is the {@code i}-th surviving rank here;
+     * {@link #jobRank(int)} still names each one's rank in the job. The new communicator has links, status files,
+     * call numbering and deadline of its own, and may be shrunk in turn; this one stays failed, and is closed as
+     * before (after the shrink: the new one's links come from its transport, which stays open until both are).
+     * A sub-communicator ({@link #split}) shrinks the same way, among its own members.
+     * <pre>{@code
+     * try
+     * {
+     *     comm.allReduce(gradients, ReduceOp.SUM);
+     * }
+     * catch (PeerFailedException | CollectiveTimeoutException lost)
+     * {
+     *     Communicator survivors = comm.shrink(); // the same members on every survivor
+     *     comm.close();
+     *     comm = survivors;                       // redo the step, now over survivors.size() ranks
+     * }
+     * }</pre>
+     * One host only: all ranks must run on this host (any transport); across hosts it throws
+     * {@link UnsupportedOperationException}, as it is not built yet.
+     *
+     * @return the communicator of the survivors (of size 1 when this rank is the only one).
+     * @throws RankExcludedException         on a rank the others agreed to leave out (it came too late).
+     * @throws IllegalStateException         when this communicator has not failed, is closed, or was shrunk already.
+     * @throws UnsupportedOperationException when its ranks span several hosts, or it has no job directory.
+     * @throws RingsyncException             when the survivors cannot connect (as any connect).
+     */
+    public Communicator shrink()
+    {
+        return shrinker.run(engine.failure(), engine.isOpen(), engine.isClosed(), null != hierarchy,
+            (members, shrunkMeshId) ->
+            {
+                final SubGroups.Member member = SubGroups.open(members, shrunkMeshId, group, ctx, peerProcesses,
+                    group.transport()::openMesh, null, "shrink cannot open a mesh for the survivors");
+                return connectClosingOnFailure(member.mesh, member.ctx, member.jobRanks, member.knownProcesses,
+                    member.meshId, member.ctx.statusDirectory());
+            });
     }
 
     /**

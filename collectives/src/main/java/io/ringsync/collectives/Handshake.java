@@ -155,6 +155,32 @@ final class Handshake implements Dispatcher.HelloHandler
     }
 
     /**
+     * @return every member's process id (this rank's own included), as their hellos gave them.
+     */
+    long[] pids()
+    {
+        final long[] pids = peerPids.clone();
+        pids[group.rank] = ProcessHandle.current().pid();
+        return pids;
+    }
+
+    /**
+     * @return whether every member said hello from this host.
+     */
+    boolean allOnThisHost()
+    {
+        final String host = HostIdentity.current();
+        for (int peer = 0; peer < group.size; peer++)
+        {
+            if (peer != group.rank && (null == peerHosts[peer] || !peerHosts[peer].equals(host)))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
      * @return ranks of this communicator on this host, this one included.
      */
     int ranksOnThisHost()

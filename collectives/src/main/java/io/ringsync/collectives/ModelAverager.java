@@ -29,10 +29,48 @@ package io.ringsync.collectives;
  * while in use (do not issue other calls on the communicator between construction and {@link #finish()},
  * unless at step boundaries when nothing is in flight: {@link #inFlight()} false). Allocates its two
  * snapshot arrays once; steps allocate nothing.
+ * <p>
+ * <b>Elastic</b> ({@link #elastic(boolean)}): when a rank dies (or stalls past the deadline) the average in flight
+ * fails with {@link PeerFailedException} or {@link CollectiveTimeoutException}; an elastic averager then
+ * {@link Communicator#shrink() shrinks} to the survivors, closes the failed communicator and goes on over the new
+ * one ({@link #communicator()}): the dead rank's weight drops out and the next average is over the survivors.
+ * The survivors need not all have failed the same average: one whose average completed before the loss fails
+ * the next, so they first agree (an allReduce MAX of the failed average's number) on which one was lost; a
+ * survivor that lost it redoes it at once from its current model, one that had completed it drops its own failed
+ * average, whose successor then pairs with the others' redo. Every rank thus makes the same calls again, and
+ * {@link #finish()} still leaves all survivors bitwise identical. Close {@link #communicator()} when done (the
+ * communicator given to the constructor is closed by the averager once shrunk; closing it again does nothing).
+ * <p>
+ * The same pattern in the blocking style, one {@code weightedAverage} every {@code K} steps:
+ * <pre>{@code
+ * long sync = 0;                                            // averages started, the same count on every rank
+ * float[] kept = new float[model.length];
+ * for (int step = 1; step <= steps; step++)
+ * {
+ *     sgdStep(model, batch(step));
+ *     if (step % K != 0) continue;
+ *     sync++;
+ *     System.arraycopy(model, 0, kept, 0, model.length);   // a failed call leaves the vector partly reduced
+ *     while (true)
+ *     {
+ *         try { comm.weightedAverage(model, examples); break; }
+ *         catch (PeerFailedException | CollectiveTimeoutException lost)
+ *         {
+ *             System.arraycopy(kept, 0, model, 0, model.length);
+ *             Communicator survivors = comm.shrink();         // the same members on every survivor
+ *             comm.close();
+ *             comm = survivors;
+ *             double[] lostSync = { sync };
+ *             comm.allReduce(lostSync, ReduceOp.MAX);       // (a second loss here: catch and shrink again)
+ *             if (lostSync[0] != sync) break;               // the others lost the next one: pair with their redo
+ *         }                                                 // else redo this one over the survivors
+ *     }
+ * }
+ * }</pre>
  */
 public final class ModelAverager
 {
-    private final Communicator comm;
+    private Communicator comm;
     private final float[] model;
     private final float[] snapshot;
     private final float[] average;
@@ -50,6 +88,10 @@ public final class ModelAverager
     private int maxStalenessSeen;
     private long waitNanos;
     private boolean finished;
+    private boolean elastic;
+    private double lastSyncWeight;
+    private int shrinks;
+    private int lostRanks;
 
     /**
      * @param comm         the communicator; every rank must create its averager with the same settings.
@@ -74,6 +116,42 @@ public final class ModelAverager
         this.average = new float[model.length];
         this.syncEvery = syncEvery;
         this.maxStaleness = maxStaleness;
+    }
+
+    /**
+     * Go on after a rank is lost, over the survivors (see the class description), instead of failing.
+     *
+     * @param elastic true to shrink and continue when an average fails for a lost or stalled rank.
+     * @return this averager.
+     */
+    public ModelAverager elastic(final boolean elastic)
+    {
+        this.elastic = elastic;
+        return this;
+    }
+
+    /**
+     * @return the communicator the averager runs on: the one it was given, or the survivors' after a shrink.
+     */
+    public Communicator communicator()
+    {
+        return comm;
+    }
+
+    /**
+     * @return how many times an elastic averager shrank its communicator.
+     */
+    public int shrinks()
+    {
+        return shrinks;
+    }
+
+    /**
+     * @return ranks lost in all shrinks.
+     */
+    public int lostRanks()
+    {
+        return lostRanks;
     }
 
     /**
@@ -138,7 +216,28 @@ public final class ModelAverager
             waitAndMerge();
         }
         syncs++;
-        return comm.weightedAverage(model, totalWeight > 0 ? totalWeight : Double.MIN_NORMAL);
+        if (elastic)
+        {
+            // a call that fails leaves the model partly reduced: keep it to redo the call from
+            System.arraycopy(model, 0, snapshot, 0, model.length);
+        }
+        while (true)
+        {
+            try
+            {
+                return comm.weightedAverage(model, totalWeight > 0 ? totalWeight : Double.MIN_NORMAL);
+            }
+            catch (final PeerFailedException | CollectiveTimeoutException lost)
+            {
+                if (!elastic)
+                {
+                    throw lost;
+                }
+                // no rank can be past the final average: every survivor redoes it
+                System.arraycopy(snapshot, 0, model, 0, model.length);
+                survive(syncs);
+            }
+        }
     }
 
     /**
@@ -197,8 +296,38 @@ public final class ModelAverager
         comm.weightedAverageAsync(average, weightSinceSnapshot, request);
         inFlight = true;
         stepsInFlight = 0;
+        lastSyncWeight = weightSinceSnapshot;
         weightSinceSnapshot = 0;
         syncs++;
+    }
+
+    /**
+     * After the average numbered {@code lostSync} failed for a lost rank: shrink (again, while the agreement that
+     * follows fails too) and learn which average the survivors lost.
+     *
+     * @return true when this rank must redo {@code lostSync}; false when the others lost the next one.
+     */
+    private boolean survive(final long lostSync)
+    {
+        while (true)
+        {
+            final Communicator failed = comm;
+            final Communicator survivors = failed.shrink();
+            failed.close();
+            comm = survivors;
+            shrinks++;
+            lostRanks += failed.size() - survivors.size();
+            final double[] lost = { lostSync };
+            try
+            {
+                comm.allReduce(lost, ReduceOp.MAX);
+                return lost[0] == lostSync;
+            }
+            catch (final PeerFailedException | CollectiveTimeoutException again)
+            {
+                // another rank was lost meanwhile: shrink once more
+            }
+        }
     }
 
     private void waitAndMerge()
@@ -214,14 +343,35 @@ public final class ModelAverager
     private void merge()
     {
         inFlight = false;
-        try
+        while (true)
         {
-            request.await();
-        }
-        catch (final IllegalArgumentException noWeight)
-        {
-            // no rank saw an example since the previous snapshot: there is nothing to merge
-            return;
+            try
+            {
+                request.await();
+                break;
+            }
+            catch (final IllegalArgumentException noWeight)
+            {
+                // no rank saw an example since the previous snapshot: there is nothing to merge
+                return;
+            }
+            catch (final PeerFailedException | CollectiveTimeoutException lost)
+            {
+                if (!elastic)
+                {
+                    throw lost;
+                }
+                if (!survive(syncs))
+                {
+                    // the others lost the next average: this one's failure is dropped (the model keeps its local
+                    // progress), and this rank's next average pairs with their redo
+                    return;
+                }
+                // redo the lost average among the survivors, from the model as it is now
+                System.arraycopy(model, 0, snapshot, 0, model.length);
+                System.arraycopy(model, 0, average, 0, model.length);
+                comm.weightedAverageAsync(average, lastSyncWeight, request);
+            }
         }
         final float[] m = model;
         final float[] a = average;

@@ -137,7 +137,29 @@ final class SubGroups
             return null;
         }
         final int[] members = members(table, color);
-        final long meshId = meshId(parentMeshId, splitSequence, color);
+        return open(members, meshId(parentMeshId, splitSequence, color), parent, parentCtx, parentProcesses, opener,
+            statusParent, "split cannot open a mesh for the group of colour " + color);
+    }
+
+    /**
+     * Open the mesh of a group whose members are known (after a split's exchange, or a shrink's agreement) and
+     * derive its settings; its status directory (where the parent has one) is made here and removed, once empty,
+     * when the group closes.
+     *
+     * @param members         parent ranks of the group, in its rank order; this rank is one of them.
+     * @param meshId          of the group, the same on every member.
+     * @param parent          the parent's ranks and links.
+     * @param parentCtx       the parent's settings, which the group inherits.
+     * @param parentProcesses the parent's peers on this host, by parent rank.
+     * @param opener          opens the group's mesh.
+     * @param statusParent    where the group's status directory goes, or null for the parent's status directory.
+     * @param what            what failed, for the message.
+     * @return what to connect.
+     */
+    static Member open(
+        final int[] members, final long meshId, final Group parent, final Context parentCtx,
+        final ProcessHandle[] parentProcesses, final MeshOpener opener, final File statusParent, final String what)
+    {
         final int[] jobRanks = new int[members.length];
         final ProcessHandle[] known = new ProcessHandle[members.length];
         for (int i = 0; i < members.length; i++)
@@ -161,9 +183,8 @@ final class SubGroups
         }
         catch (final UnsupportedOperationException | IOException ex)
         {
-            throw new ConfigurationException("rank " + parent.rank + ": split cannot open a mesh for the group of " +
-                "colour " + color + " (" + members.length + " ranks) over " + parent.transport().name() + ": " + ex,
-                -1, ex);
+            throw new ConfigurationException("rank " + parent.rank + ": " + what + " (" + members.length +
+                " ranks) over " + parent.transport().name() + ": " + ex, -1, ex);
         }
     }
 

@@ -1,7 +1,9 @@
 package io.ringsync.examples;
 
+import io.ringsync.collectives.CollectiveTimeoutException;
 import io.ringsync.collectives.Communicator;
 import io.ringsync.collectives.ModelAverager;
+import io.ringsync.collectives.PeerFailedException;
 import io.ringsync.collectives.ReduceOp;
 import org.HdrHistogram.Histogram;
 
@@ -40,7 +42,7 @@ public final class SgdDemo
      */
     public static final Set<String> OPTIONS = Set.of("--mode", "--dim", "--examples", "--holdout", "--epochs",
         "--batch", "--sync-every", "--staleness", "--lr", "--seed", "--vocab", "--noise", "--data", "--format", "--test",
-        "--baseline", "--explain");
+        "--baseline", "--explain", "--kill-rank", "--at-epoch");
 
     /**
      * Marks rank 0's summary line with the final holdout accuracy, for tests.
@@ -70,6 +72,8 @@ public final class SgdDemo
     private final String testFile;
     private final boolean baseline;
     private final boolean explain;
+    private final int killRank;
+    private final int atEpoch;
 
     /**
      * @param args the options; see {@link #OPTIONS} and {@code ringsync demo sgd --help}.
@@ -95,6 +99,13 @@ public final class SgdDemo
         testFile = options.string("--test", null);
         baseline = options.flag("--baseline", true);
         explain = options.flag("--explain", true);
+        killRank = options.integer("--kill-rank", -1, 0, Integer.MAX_VALUE);
+        atEpoch = options.integer("--at-epoch", 2, 1, epochs);
+        if (killRank >= 0 && "none".equals(mode))
+        {
+            throw new IllegalArgumentException("demo sgd: --kill-rank needs --mode sync or async (with none the " +
+                "ranks make no call until the end)");
+        }
         if (null != dataPattern)
         {
             DemoSupport.shardPath(dataPattern, 0);
@@ -141,6 +152,43 @@ public final class SgdDemo
         }
     }
 
+    /**
+     * After a lost rank: the survivors shrank to {@code comm}; its rank 0 says so.
+     */
+    private static void reportShrink(
+        final Communicator failed, final Communicator comm, final int epoch, final RuntimeException lost)
+    {
+        if (comm.rank() == 0)
+        {
+            final StringBuilder gone = new StringBuilder();
+            for (int r = 0, kept = 0; r < failed.size(); r++)
+            {
+                if (kept < comm.size() && comm.jobRank(kept) == failed.jobRank(r))
+                {
+                    kept++;
+                }
+                else
+                {
+                    gone.append(gone.length() == 0 ? "" : ",").append(failed.jobRank(r));
+                }
+            }
+            System.out.printf(Locale.ROOT, "epoch %d: lost job rank %s%s; the survivors shrank from %d to %d ranks " +
+                "(job ranks %s) and go on%n", epoch, gone, null == lost ? "" : " (" + lost.getClass().getSimpleName() +
+                ")", failed.size(), comm.size(), jobRanks(comm));
+            System.out.flush();
+        }
+    }
+
+    private static String jobRanks(final Communicator comm)
+    {
+        final StringBuilder sb = new StringBuilder();
+        for (int r = 0; r < comm.size(); r++)
+        {
+            sb.append(r == 0 ? "" : ",").append(comm.jobRank(r));
+        }
+        return sb.toString();
+    }
+
     private SparseShard[] load(final int rank)
     {
         if (null == dataPattern)
@@ -164,8 +212,9 @@ public final class SgdDemo
     /**
      * The demo on the given communicator (closed on return).
      */
-    int run(final Communicator comm)
+    int run(final Communicator initial)
     {
+        Communicator comm = initial;
         final int rank = comm.rank();
         final int ranks = comm.size();
         final PrintStream out = System.out;
@@ -184,7 +233,8 @@ public final class SgdDemo
         final Histogram allSyncs = DemoSupport.latencyHistogram();
         long syncs = 0;
         String asyncNote = "";
-        try (comm)
+        boolean firstSurvivor = false;
+        try
         {
             final SparseShard[] data = DemoSupport.loadReportingDataErrors(() -> load(rank));
             train = data[0];
@@ -201,7 +251,7 @@ public final class SgdDemo
                 }
             }
             comm.broadcast(model, 0);
-            init = rank == 0 ? model.clone() : null;
+            init = model.clone();
 
             // ranks must make the same calls: every rank runs as many steps as the longest shard needs
             final double[] longest = { (train.size() + batch - 1) / batch };
@@ -223,8 +273,11 @@ public final class SgdDemo
 
             final float[] scratch = new float[batch];
             warmUp(comm, train, scratch);
-            final ModelAverager averager = "async".equals(mode) ? new ModelAverager(comm, model, syncEvery, staleness) :
-                null;
+            final ModelAverager averager = "async".equals(mode) ?
+                new ModelAverager(comm, model, syncEvery, staleness).elastic(killRank >= 0) : null;
+            long syncIndex = 0;
+            // a call that fails leaves its vector partly reduced: an elastic run keeps the model to redo it from
+            final float[] beforeSync = killRank >= 0 && "sync".equals(mode) ? new float[dimension] : null;
             final Histogram epochSyncs = DemoSupport.latencyHistogram();
             long examplesSeen = 0;
             double sinceSync = 0;
@@ -239,6 +292,13 @@ public final class SgdDemo
                 long epochExamples = 0;
                 for (int step = 0; step < steps; step++)
                 {
+                    if (rank == killRank && epoch + 1 == atEpoch && step == steps / 2)
+                    {
+                        out.printf(Locale.ROOT, "rank %d: --kill-rank: halting now, in epoch %d (step %d of %d)%n",
+                            rank, epoch + 1, step, steps);
+                        out.flush();
+                        Runtime.getRuntime().halt(3);
+                    }
                     final int from = Math.min(train.size(), step * batch);
                     final int to = Math.min(train.size(), from + batch);
                     loss += LogisticSgd.trainBatch(model, train, from, to, rate, scratch);
@@ -247,7 +307,38 @@ public final class SgdDemo
                     if ("sync".equals(mode) && ((step + 1) % syncEvery == 0 || step == steps - 1))
                     {
                         final long startNs = System.nanoTime();
-                        comm.weightedAverage(model, sinceSync);
+                        syncIndex++;
+                        if (null != beforeSync)
+                        {
+                            System.arraycopy(model, 0, beforeSync, 0, dimension);
+                        }
+                        while (true)
+                        {
+                            try
+                            {
+                                comm.weightedAverage(model, sinceSync);
+                                break;
+                            }
+                            catch (final PeerFailedException | CollectiveTimeoutException lost)
+                            {
+                                if (killRank < 0)
+                                {
+                                    throw lost;
+                                }
+                                // the blocking pattern of ModelAverager's javadoc: shrink, agree on the lost sync
+                                System.arraycopy(beforeSync, 0, model, 0, dimension);
+                                final Communicator failed = comm;
+                                comm = failed.shrink();
+                                failed.close();
+                                reportShrink(failed, comm, epoch + 1, lost);
+                                final double[] lostSync = { syncIndex };
+                                comm.allReduce(lostSync, ReduceOp.MAX);
+                                if (lostSync[0] != syncIndex)
+                                {
+                                    break;
+                                }
+                            }
+                        }
                         final long latencyNs = System.nanoTime() - startNs;
                         DemoSupport.record(epochSyncs, latencyNs);
                         DemoSupport.record(allSyncs, latencyNs);
@@ -273,6 +364,12 @@ public final class SgdDemo
                             pendingStartNs = afterNs;
                         }
                         syncs = averager.syncs();
+                        if (averager.communicator() != comm)
+                        {
+                            final Communicator failed = comm;
+                            comm = averager.communicator();
+                            reportShrink(failed, comm, epoch + 1, null);
+                        }
                     }
                 }
                 final long epochNs = System.nanoTime() - epochStartNs;
@@ -280,7 +377,7 @@ public final class SgdDemo
                 examplesSeen += epochExamples;
                 // every rank evaluates (cheap), so no rank lags the others by the evaluation
                 final double accuracy = LogisticSgd.accuracy(model, holdout);
-                if (rank == 0)
+                if (comm.rank() == 0)
                 {
                     out.printf(Locale.ROOT, "epoch %d/%d: loss %.4f, holdout accuracy %.2f%%%s, %s examples/s per " +
                         "rank, %d syncs, sync latency %s%n", epoch + 1, epochs, loss / Math.max(1, epochExamples),
@@ -292,12 +389,20 @@ public final class SgdDemo
                 epochSyncs.reset();
             }
 
-            independentAccuracy = accuracyOverRanks(comm, model, holdout);
+            // only the mode without syncs reports it: the others go straight to their final average, where an
+            // elastic run learns of a rank lost late in the last epoch
+            independentAccuracy = "none".equals(mode) ? accuracyOverRanks(comm, model, holdout) : Double.NaN;
             final long finalSyncStartNs = System.nanoTime();
             if (null != averager)
             {
                 averager.finish();
                 syncs = averager.syncs();
+                if (averager.communicator() != comm)
+                {
+                    final Communicator failed = comm;
+                    comm = averager.communicator();
+                    reportShrink(failed, comm, epochs, null);
+                }
                 asyncNote = String.format(Locale.ROOT, "; async: %d averages merged, max staleness %d steps, " +
                     "trainer waited %s in all", averager.merges(), averager.maxStalenessSeen(),
                     DemoSupport.millis(averager.waitNanos()));
@@ -312,16 +417,18 @@ public final class SgdDemo
             distributedSeconds = trainNs / 1e9;
 
             differing = DemoSupport.ranksDifferingFromRankZero(comm, model);
+            firstSurvivor = comm.rank() == 0;
             finalAccuracy = accuracyOverRanks(comm, model, holdout);
             final double[] sums = { examplesSeen };
             comm.allReduce(sums, ReduceOp.SUM);
             totalExamples = (long)sums[0];
             final double[] slowest = { distributedSeconds, loadSeconds };
             comm.allReduce(slowest, ReduceOp.MAX);
-            if (rank == 0)
+            if (comm.rank() == 0)
             {
                 out.printf(Locale.ROOT, "distributed: %d ranks trained on %s examples in %.2f s (slowest rank; data " +
-                    "loading %.2f s more), %s syncs, sync latency %s%s.%n", ranks, DemoSupport.count(totalExamples),
+                    "loading %.2f s more), %s syncs, sync latency %s%s.%n", comm.size(),
+                    DemoSupport.count(totalExamples),
                     slowest[0], slowest[1], syncs, DemoSupport.percentiles(allSyncs), asyncNote);
                 if ("none".equals(mode))
                 {
@@ -336,14 +443,19 @@ public final class SgdDemo
                     "the final sync: this is a bug in ringsync%n", rank, differing);
                 return 1;
             }
-            if (rank == 0)
+            if (comm.rank() == 0)
             {
                 out.printf(Locale.ROOT, "%s hold bitwise identical models after the final sync (every rank " +
-                    "compared its %d floats with rank 0's).%n", DemoSupport.ranks(ranks), dimension);
+                    "compared its %d floats with rank 0's).%n", DemoSupport.ranks(comm.size()), dimension);
                 out.flush();
             }
         }
-        if (rank == 0 && baseline)
+        finally
+        {
+            comm.close();
+            initial.close();
+        }
+        if (firstSurvivor && baseline)
         {
             baseline(ranks, init, holdout, finalAccuracy, distributedSeconds);
         }

@@ -1,0 +1,403 @@
+package io.ringsync.collectives;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Arrays;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * {@link Communicator#shrink()}: the survivors of a failed communicator agree on who they are, then connect a new
+ * communicator of exactly those ranks. One host only: the agreement goes through files in the communicator's
+ * status directory (the job directory under {@code /dev/shm}, or a sub-communicator's directory inside it), which
+ * every rank of the job sees whatever transport carries its data.
+ * <p>
+ * The agreement, one attempt (an <em>epoch</em>) at a time, in {@code shrink-<mesh id>-<pids hash>-<epoch>/}:
+ * <ol>
+ *     <li>Each survivor publishes a join file {@code join-<rank>} holding its pid (written under a temporary
+ *     name, then renamed: it is complete or absent).</li>
+ *     <li>It waits until every other rank of the communicator has joined or is not to be waited for: its process
+ *     has exited (every rank's process is known from the handshake), or it is the rank this survivor's own
+ *     failure named (the dead or stalled peer; still taken if it has joined by the time of the decision). A rank
+ *     that is alive but has not joined is waited for until the deadline ({@link Context#timeoutNs(long)},
+ *     counted from this survivor's entry): a slow rank inside the deadline is kept, a stopped one is left out
+ *     when it passes. A rank that joined and then exited is left out.</li>
+ *     <li>Then it decides: the joined ranks, ascending, written to a private temporary file and published as
+ *     {@code decision} with a hard link ({@link Files#createLink}), which fails when the name exists. So exactly
+ *     one decision is ever published, and it is complete when it appears; a survivor whose link fails, and every
+ *     survivor that sees a decision before deciding itself, takes the published one. A decider that dies before
+ *     linking has published nothing: the others decide after their own wait.</li>
+ *     <li>A survivor missing from the decision (it joined after it was made) gets a {@link RankExcludedException};
+ *     the members open a new mesh from the parent's transport, with a mesh id derived from the parent's and the
+ *     epoch ({@link SubGroups#meshId}), and connect it: the handshake needs a hello from every member, so
+ *     differing views could not connect. When a member dies before it connects (the handshake names it), the
+ *     survivors run the next epoch without it.</li>
+ * </ol>
+ * Every survivor thus ends with the same members, the decision's, even if another rank fails during the shrink;
+ * they are renumbered in their old order. The files stay until the job directory goes (a rank that comes back
+ * late must still find the decision that left it out). The directory name carries a hash of the members' pids,
+ * so files left by an earlier job in the same directory are never taken for this one's.
+ * <p>
+ * Not built: shrinking across hosts (the tcp or udp ranks of several hosts, the host-aware path), which needs the
+ * agreement carried by the network or the rendezvous instead of files; {@link Communicator#shrink()} says so with
+ * an {@link UnsupportedOperationException}. Also not guarded: a member that dies in the moment between sending
+ * its last hello and the others receiving it can leave some members connected and others not; the connected ones
+ * then fail on their first call and shrink again.
+ */
+final class Shrink
+{
+    static final String DIRECTORY_PREFIX = "shrink-";
+
+    private static final String DECISION = "decision";
+    private static final String JOIN_PREFIX = "join-";
+    private static final long POLL_PARK_NS = TimeUnit.MILLISECONDS.toNanos(1);
+
+    /**
+     * Connects the members the survivors agreed on.
+     */
+    @FunctionalInterface
+    interface Connector
+    {
+        /**
+         * @param members ranks of the failed communicator, ascending; this rank is one of them.
+         * @param meshId  of the new communicator, the same on every member.
+         * @return the connected communicator.
+         */
+        Communicator connect(int[] members, long meshId);
+    }
+
+    private final Group group;
+    private final Context ctx;
+    private final long meshId;
+    private final ProcessHandle[] peerProcesses;
+    private final long[] pids;
+    private final boolean oneHost;
+    private final long pidsHash;
+    private int epoch;
+    private boolean shrunk;
+
+    /**
+     * @param group         the communicator's ranks and links.
+     * @param ctx           its settings: deadline and status directory.
+     * @param meshId        its mesh id.
+     * @param peerProcesses its peers' processes, by rank (null where unknown).
+     * @param pids          every rank's pid, this one's included.
+     * @param oneHost       whether every rank runs on this host and publishes its status in this rank's status
+     *                      directory ({@link #sharesDirectory}).
+     */
+    Shrink(
+        final Group group, final Context ctx, final long meshId, final ProcessHandle[] peerProcesses,
+        final long[] pids, final boolean oneHost)
+    {
+        this.group = group;
+        this.ctx = ctx;
+        this.meshId = meshId;
+        this.peerProcesses = peerProcesses;
+        this.pids = pids;
+        this.oneHost = oneHost;
+        long hash = 0x9E3779B97F4A7C15L;
+        for (final long pid : pids)
+        {
+            hash = (hash ^ pid) * 0xBF58476D1CE4E5B9L;
+            hash ^= hash >>> 31;
+        }
+        this.pidsHash = hash;
+    }
+
+    /**
+     * Whether every rank of a communicator that just connected runs on this host and publishes its status in the
+     * same directory as this rank: its status file is there, written by the process that said hello. Ranks of one
+     * machine that were given different job directories (simulated hosts) could not agree through files.
+     *
+     * @param board        this rank's status board, or null when it publishes none.
+     * @param group        the communicator's ranks.
+     * @param pids         every rank's pid from the handshake.
+     * @param allSameHost  whether every rank's hello came from this host.
+     * @return whether the survivors of this communicator can agree through its status directory.
+     */
+    static boolean sharesDirectory(
+        final io.ringsync.collectives.status.RankStatusBoard board, final Group group, final long[] pids,
+        final boolean allSameHost)
+    {
+        if (group.size == 1)
+        {
+            return true;
+        }
+        if (!allSameHost || null == board)
+        {
+            return false;
+        }
+        for (int peer = 0; peer < group.size; peer++)
+        {
+            // each rank made its status file before its hello, so it is there now unless it is elsewhere
+            if (peer != group.rank && (!board.refresh(peer) || board.pid(peer) != pids[peer]))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Agree with the other survivors and connect the communicator of those agreed on.
+     *
+     * @param failure   what failed the communicator, or null when it did not fail.
+     * @param open      whether the communicator still works.
+     * @param closed    whether it was closed.
+     * @param hostAware whether it runs the host-aware path (ranks on several hosts).
+     * @param connector connects the agreed members.
+     * @return the new communicator.
+     */
+    synchronized Communicator run(
+        final RuntimeException failure, final boolean open, final boolean closed, final boolean hostAware,
+        final Connector connector)
+    {
+        final int rank = group.rank;
+        if (shrunk)
+        {
+            throw new IllegalStateException("rank " + rank + ": this communicator was shrunk already; shrink the " +
+                "communicator that shrink() returned");
+        }
+        if (closed)
+        {
+            throw new IllegalStateException("rank " + rank + ": shrink() on a closed communicator: shrink it after " +
+                "its failure, then close it");
+        }
+        if (open)
+        {
+            throw new IllegalStateException("rank " + rank + ": shrink() is for a communicator that failed (a " +
+                "PeerFailedException or CollectiveTimeoutException); this one has not, keep using it");
+        }
+        if (hostAware || !oneHost || null == ctx.statusDirectory())
+        {
+            throw new UnsupportedOperationException(null == ctx.statusDirectory() ? "rank " + rank + ": shrink " +
+                "needs a job directory where the survivors agree (" + Configuration.JOB_DIR_ENV + ", which ringsync " +
+                "launch sets, or the shm transport's); this communicator has none" : "rank " + rank + ": shrink " +
+                "across hosts is not built yet: the survivors agree through the job directory, so all ranks of the " +
+                "communicator must run on one host and share it (this one spans several hosts or job directories" +
+                (hostAware ? ", on the host-aware path" : "") + ")");
+        }
+        // ranks not to wait for: the suspect of the failure, then those found gone or left out by an earlier epoch
+        final boolean[] out = new boolean[group.size];
+        if (failure instanceof PeerFailedException || failure instanceof CollectiveTimeoutException)
+        {
+            final int suspect = ((RingsyncException)failure).suspectRank();
+            if (suspect >= 0 && suspect < group.size && suspect != rank)
+            {
+                out[suspect] = true;
+            }
+        }
+        PeerFailedException lastFailure = null;
+        for (int attempt = 0; attempt < group.size; attempt++)
+        {
+            epoch++;
+            final int[] members = agree(epoch, out);
+            try
+            {
+                final Communicator shrunkComm = connector.connect(members, SubGroups.meshId(meshId, -epoch, 0));
+                shrunk = true;
+                return shrunkComm;
+            }
+            catch (final PeerFailedException ex)
+            {
+                // a member died before it connected: run the next epoch without it (and any other gone since), and
+                // without the ranks this epoch left out, so a rank excluded here is not waited for again
+                for (int peer = 0; peer < group.size; peer++)
+                {
+                    out[peer] |= Arrays.binarySearch(members, peer) < 0;
+                }
+                boolean learnt = false;
+                final int suspect = ex.suspectRank();
+                if (suspect >= 0 && suspect < members.length && members[suspect] != rank && !out[members[suspect]])
+                {
+                    out[members[suspect]] = true;
+                    learnt = true;
+                }
+                for (final int member : members)
+                {
+                    if (!out[member] && !isAlive(member))
+                    {
+                        out[member] = true;
+                        learnt = true;
+                    }
+                }
+                if (!learnt)
+                {
+                    throw ex;
+                }
+                lastFailure = ex;
+            }
+        }
+        throw new PeerFailedException("rank " + rank + ": shrink gave up after " + group.size + " attempts, a " +
+            "member dying in each; the last: " + lastFailure.getMessage(), lastFailure.suspectRank(), lastFailure);
+    }
+
+    /**
+     * One epoch of the agreement.
+     *
+     * @param attempt the epoch.
+     * @param out     ranks not to wait for; updated with those found gone.
+     * @return the members agreed on, ascending.
+     * @throws RankExcludedException when they were agreed on without this rank.
+     */
+    private int[] agree(final int attempt, final boolean[] out)
+    {
+        final int rank = group.rank;
+        final long timeoutNs = ctx.timeoutNs();
+        final long deadlineNs = System.nanoTime() + timeoutNs;
+        final Path directory = new File(ctx.statusDirectory(),
+            String.format("%s%016x-%016x-%d", DIRECTORY_PREFIX, meshId, pidsHash, attempt)).toPath();
+        final Path decision = directory.resolve(DECISION);
+        try
+        {
+            Files.createDirectories(directory, PosixFilePermissions.asFileAttribute(
+                PosixFilePermissions.fromString("rwx------")));
+            int[] members = read(decision);
+            if (null == members)
+            {
+                writeAtomically(directory, JOIN_PREFIX + rank, Long.toString(pids[rank]));
+            }
+            final boolean[] joined = new boolean[group.size];
+            joined[rank] = true;
+            while (null == members)
+            {
+                boolean pending = false;
+                for (int peer = 0; peer < group.size; peer++)
+                {
+                    if (peer == rank)
+                    {
+                        continue;
+                    }
+                    if (!joined[peer])
+                    {
+                        joined[peer] = hasJoined(directory, peer);
+                    }
+                    if (!isAlive(peer))
+                    {
+                        out[peer] = true;
+                    }
+                    else if (!joined[peer] && !out[peer])
+                    {
+                        pending = true;
+                    }
+                }
+                if (!pending || System.nanoTime() - deadlineNs >= 0)
+                {
+                    publish(directory, decision, joined);
+                }
+                else
+                {
+                    LockSupport.parkNanos(POLL_PARK_NS);
+                }
+                members = read(decision);
+            }
+            if (Arrays.binarySearch(members, rank) < 0)
+            {
+                throw new RankExcludedException("rank " + rank + ": the other survivors agreed on ranks " +
+                    Arrays.toString(members) + " without this rank (shrink epoch " + attempt + "): it joined after " +
+                    "they decided (stopped, slower than the deadline of " + TimeUnit.NANOSECONDS.toMillis(timeoutNs) +
+                    " ms, or named as the rank that failed), so it cannot take part in the shrunk communicator",
+                    members);
+            }
+            return members;
+        }
+        catch (final IOException ex)
+        {
+            throw new RingsyncException("rank " + rank + ": shrink cannot agree with the other survivors through " +
+                directory + ": " + ex, -1, ex);
+        }
+    }
+
+    private boolean isAlive(final int peer)
+    {
+        if (peer == group.rank)
+        {
+            return true;
+        }
+        // on one host every peer's process is known from its hello; one missing had exited by the end of it
+        final ProcessHandle process = peerProcesses[peer];
+        return null != process && process.isAlive();
+    }
+
+    private boolean hasJoined(final Path directory, final int peer) throws IOException
+    {
+        try
+        {
+            final String text = Files.readString(directory.resolve(JOIN_PREFIX + peer), StandardCharsets.US_ASCII);
+            return Long.toString(pids[peer]).equals(text.trim());
+        }
+        catch (final NoSuchFileException ex)
+        {
+            return false;
+        }
+    }
+
+    /**
+     * Propose the ranks that joined and still run; the first proposal linked wins.
+     */
+    private void publish(final Path directory, final Path decision, final boolean[] joined)
+        throws IOException
+    {
+        final StringBuilder sb = new StringBuilder();
+        for (int peer = 0; peer < group.size; peer++)
+        {
+            if (peer == group.rank || (joined[peer] && isAlive(peer)))
+            {
+                sb.append(sb.length() == 0 ? "" : ",").append(peer);
+            }
+        }
+        final Path temp = directory.resolve(DECISION + "." + group.rank + ".tmp");
+        Files.deleteIfExists(temp);
+        Files.writeString(temp, sb.append('\n').toString(), StandardCharsets.US_ASCII);
+        try
+        {
+            Files.createLink(decision, temp);
+        }
+        catch (final FileAlreadyExistsException ignore)
+        {
+            // another survivor decided first: its decision stands
+        }
+        finally
+        {
+            Files.deleteIfExists(temp);
+        }
+    }
+
+    /**
+     * @return the published decision, or null when there is none yet.
+     */
+    private int[] read(final Path decision) throws IOException
+    {
+        final String text;
+        try
+        {
+            text = Files.readString(decision, StandardCharsets.US_ASCII).trim();
+        }
+        catch (final NoSuchFileException ex)
+        {
+            return null;
+        }
+        final String[] fields = text.split(",");
+        final int[] members = new int[fields.length];
+        for (int i = 0; i < fields.length; i++)
+        {
+            members[i] = Integer.parseInt(fields[i]);
+        }
+        return members;
+    }
+
+    private static void writeAtomically(final Path directory, final String name, final String content)
+        throws IOException
+    {
+        final Path temp = directory.resolve(name + ".tmp");
+        Files.writeString(temp, content + "\n", StandardCharsets.US_ASCII);
+        Files.move(temp, directory.resolve(name), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+}
