@@ -1,0 +1,217 @@
+#!/usr/bin/env python3
+"""Host state of each run of bench/peers/compare.sh, and ringsync / peer ratios counted per state.
+
+    state_summary.py --dir OUT [--probe copy_GBps|pingpong_ns] [--threshold X]
+
+Reads OUT/states.csv (one row per run: round,np,system,label,utc,load1,copy_GBps,pingpong_ns, the probe taken
+right before that run) and OUT/combined.csv (with the column state_probe). Classifies every run as fast or
+slow, writes the class into both files (column state), and prints a Markdown section for summary.md:
+the rule, every run's probe and state, and per np, ringsync transport, peer and size the ratios
+ringsync p50 / peer p50 of the back-to-back pairs of one round whose two runs met the same state (count of
+pairs and median ratio per state). A pair whose runs met different states is listed as mixed and not
+counted. Standard library only.
+
+Classification: with --threshold, a run is fast when its probe is on the fast side of it (copy_GBps: at
+or above; pingpong_ns: at or below). Without it, the probe values are split into two clusters where the
+split leaves the least squared deviation of log(value) around the two cluster means (1-D 2-means, exact
+over the sorted values); the split is taken only when the two cluster medians differ by at least
+MIN_SEPARATION (a factor) and the gap between the clusters is wider than the spread inside each. Otherwise
+every run counts as one state ("one state": the probe did not see a change).
+"""
+import argparse
+import csv
+import math
+import os
+import statistics
+import sys
+
+# probe column -> True when a higher value means the faster state
+PROBES = {"copy_GBps": True, "pingpong_ns": False}
+MIN_SEPARATION = 1.25
+
+
+def split_two(values):
+    """The threshold between two clusters of values, or None when they do not form two clusters."""
+    xs = sorted(v for v in values if v > 0)
+    if len(xs) < 2:
+        return None
+    logs = [math.log(v) for v in xs]
+    best = None
+    for k in range(1, len(logs)):
+        lo, hi = logs[:k], logs[k:]
+        cost = sum((x - statistics.fmean(lo)) ** 2 for x in lo) + sum((x - statistics.fmean(hi)) ** 2 for x in hi)
+        if best is None or cost < best[0]:
+            best = (cost, k)
+    k = best[1]
+    lo, hi = xs[:k], xs[k:]
+    if statistics.median(hi) / statistics.median(lo) < MIN_SEPARATION:
+        return None
+    gap = hi[0] / lo[-1]
+    spread = max(lo[-1] / lo[0], hi[-1] / hi[0])
+    if gap < spread ** 0.5:
+        return None
+    return math.sqrt(lo[-1] * hi[0])  # geometric midpoint of the gap
+
+
+def read_csv(path):
+    with open(path, newline="") as f:
+        reader = csv.DictReader(f)
+        rows = list(reader)
+        return rows, list(reader.fieldnames or [])
+
+
+def write_csv(path, rows, fields):
+    tmp = path + ".tmp"
+    with open(tmp, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=fields, lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+    os.replace(tmp, path)
+
+
+def fmt_size(b):
+    b = int(b)
+    for unit, n in (("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if b >= n and b % n == 0:
+            return f"{b // n} {unit}"
+    return f"{b} B"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--dir", required=True)
+    ap.add_argument("--probe", default="copy_GBps", choices=sorted(PROBES))
+    ap.add_argument("--threshold", type=float)
+    a = ap.parse_args()
+    states_path, combined_path = os.path.join(a.dir, "states.csv"), os.path.join(a.dir, "combined.csv")
+    runs, run_fields = read_csv(states_path)
+    higher_fast = PROBES[a.probe]
+
+    def value(run):
+        try:
+            return float(run[a.probe])
+        except (KeyError, ValueError):
+            return -1.0
+
+    values = [value(r) for r in runs if value(r) > 0]
+    if a.threshold is not None:
+        threshold, how = a.threshold, f"the threshold {a.threshold:g} given with --state-threshold"
+    else:
+        threshold = split_two(values)
+        how = ("a split of the probe values into two clusters (1-D 2-means on log values; taken only when the "
+               f"cluster medians differ by {MIN_SEPARATION}x or more and the gap is wider than the spread "
+               "inside each cluster)")
+    unit = "GB/s" if a.probe == "copy_GBps" else "ns"
+    for r in runs:
+        v = value(r)
+        if v <= 0:
+            r["state"] = "unknown"
+        elif threshold is None:
+            r["state"] = "one"
+        else:
+            r["state"] = "fast" if (v >= threshold if higher_fast else v <= threshold) else "slow"
+    if "state" not in run_fields:
+        run_fields.append("state")
+    write_csv(states_path, runs, run_fields)
+
+    state_of = {(r["round"], r["np"], r["label"]): r["state"] for r in runs}
+    rows, fields = read_csv(combined_path)
+    # combined.csv names the system (ringsync, openmpi, gloo) and the transport; the run's label is
+    # ringsync-<transport> for ringsync and the peer's name otherwise
+    def label(row):
+        return "ringsync-" + row["transport"] if row["system"] == "ringsync" else row["system"]
+
+    for row in rows:
+        row["state"] = state_of.get((row["round"], row["np"], label(row)), "unknown")
+    if "state" not in fields:
+        fields.append("state")
+    write_csv(combined_path, rows, fields)
+
+    out = []
+    p = out.append
+    p("## Host state: ratios from back-to-back pairs in the same state")
+    p("")
+    direction = "higher is faster" if higher_fast else "lower is faster"
+    what = ("best of 3 memcpy passes of 64 MiB, GB/s" if a.probe == "copy_GBps"
+            else "cross-core cache-line round trip, cpu 0 <-> cpu 1, median batch, ns")
+    p(f"Right before each run, `state_probe` (bench/peers/state_probe.c) measured the host: `{a.probe}` "
+      f"({what}; {direction}). It is the `state_probe` column of `combined.csv`; `states.csv` has both probe "
+      "figures and the load average per run.")
+    if values:
+        lo, hi = min(values), max(values)
+        p(f"Probe values: {lo:g} to {hi:g} {unit} over {len(values)} runs.")
+    if threshold is None:
+        p(f"Classified by {how}: **no split** — the values do not form two clusters, so every run counts as "
+          "one state (`one`).")
+    else:
+        side = ">=" if higher_fast else "<="
+        p(f"Classified by {how}: **fast when {a.probe} {side} {threshold:.3g} {unit}**, slow otherwise.")
+    p("")
+    p("| round | np | run | probe | load1 | state |")
+    p("|---:|---:|---|---:|---:|---|")
+    for r in runs:
+        p(f"| {r['round']} | {r['np']} | {r['label']} | {r.get(a.probe, '')} | {r.get('load1', '')} | {r['state']} |")
+    p("")
+
+    # pairs: in one round and np, each ringsync transport's run against each peer's run (back to back: the
+    # round holds the bench lock from its first run to its last)
+    by_key = {}
+    for row in rows:
+        by_key[(row["round"], row["np"], label(row), row["bytes"])] = row
+    ringsync_labels = sorted({label(r) for r in rows if r["system"] == "ringsync"})
+    peer_labels = sorted({label(r) for r in rows if r["system"] != "ringsync"})
+    rounds = sorted({r["round"] for r in rows}, key=int)
+    nps = sorted({r["np"] for r in rows}, key=int)
+    sizes = sorted({r["bytes"] for r in rows}, key=int)
+    state_names = ["one"] if threshold is None else ["fast", "slow"]
+    if not peer_labels:
+        p("No peer ran, so there are no pairs.")
+        print("\n".join(out))
+        return
+    p("Each cell: pairs counted, median of ringsync p50 / peer p50 over them (range). A pair is ringsync's "
+      "run and the peer's run of one round at one np; it counts only when both runs met the same state.")
+    p("")
+    head = "| np | ringsync | peer | size | " + " | ".join(state_names) + " | mixed: not counted |"
+    p(head)
+    p("|---:|---|---|---:|" + "---:|" * len(state_names) + "---:|")
+    mixed_list = []
+    for np_ in nps:
+        for rl in ringsync_labels:
+            for pl in peer_labels:
+                for b in sizes:
+                    ratios = {s: [] for s in state_names}
+                    mixed = 0
+                    for rd in rounds:
+                        r1, r2 = by_key.get((rd, np_, rl, b)), by_key.get((rd, np_, pl, b))
+                        if not r1 or not r2:
+                            continue
+                        s1, s2 = r1["state"], r2["state"]
+                        ratio = float(r1["p50_us"]) / float(r2["p50_us"])
+                        if s1 == s2 and s1 in ratios:
+                            ratios[s1].append(ratio)
+                        else:
+                            mixed += 1
+                            mixed_list.append(f"round {rd}, np {np_}, {fmt_size(b)}: {rl} {s1}, {pl} {s2} "
+                                              f"(ratio {ratio:.2f}x, not counted)")
+                    cells = []
+                    for s in state_names:
+                        xs = ratios[s]
+                        if not xs:
+                            cells.append("0")
+                        elif len(xs) == 1:
+                            cells.append(f"1: {xs[0]:.2f}x")
+                        else:
+                            cells.append(f"{len(xs)}: {statistics.median(xs):.2f}x ({min(xs):.2f}-{max(xs):.2f})")
+                    p(f"| {np_} | {rl} | {pl} | {fmt_size(b)} | " + " | ".join(cells) + f" | {mixed} |")
+    p("")
+    if mixed_list:
+        p("Mixed pairs (the two runs met different states; left out of the counts above):")
+        p("")
+        for m in dict.fromkeys(mixed_list):
+            p(f"- {m}")
+        p("")
+    print("\n".join(out))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
