@@ -114,12 +114,18 @@ def main():
         run_fields.append("state")
     write_csv(states_path, runs, run_fields)
 
-    state_of = {(r["round"], r["np"], r["label"]): r["state"] for r in runs}
+    # a run is ringsync-<transport> for ringsync and the peer's system name (openmpi, gloo) otherwise:
+    # combined.csv names the system and the transport, states.csv the system and compare.sh's label
+    def run_key(system, label_or_transport, is_label):
+        if system != "ringsync":
+            return system
+        return label_or_transport if is_label else "ringsync-" + label_or_transport
+
+    state_of = {(r["round"], r["np"], run_key(r["system"], r["label"], True)): r["state"] for r in runs}
     rows, fields = read_csv(combined_path)
-    # combined.csv names the system (ringsync, openmpi, gloo) and the transport; the run's label is
-    # ringsync-<transport> for ringsync and the peer's name otherwise
+
     def label(row):
-        return "ringsync-" + row["transport"] if row["system"] == "ringsync" else row["system"]
+        return run_key(row["system"], row["transport"], False)
 
     for row in rows:
         row["state"] = state_of.get((row["round"], row["np"], label(row)), "unknown")
