@@ -4,7 +4,7 @@
 #   bench/peers/compare.sh [--np 2[,4]] [--transports shm,ipc,udp] [--sizes 4KiB,64KiB,1MiB,16MiB]
 #                          [--type float32|float64] [--rounds 3] [--peers openmpi,gloo|none] [--budget 2]
 #                          [--name NAME | --out DIR] [--format png|svg|both]
-#                          [--state-probe copy_GBps|pingpong_ns] [--state-threshold X]
+#                          [--state-probe copy_GBps|pingpong_ns|pingpong_lost_pct] [--state-threshold X]
 #
 # Why alternate: the CPU under a cloud VM changes between sessions and flips between fast and slow states
 # within minutes, so a peer's figure only compares with ringsync's when both were taken side by side. Each
@@ -25,7 +25,7 @@
 #   combined.csv    every row of every run: round,system, then the bench columns
 #                   bytes,type,np,transport,algorithm,iters,p50_us,p99_us,mean_us,algbw_GBps,busbw_GBps,
 #                   then state_probe (the chosen probe right before the run) and state (fast, slow or one)
-#   states.csv      one row per run: round,np,system,label,utc,load1,copy_GBps,pingpong_ns,state
+#   states.csv      one row per run: round,np,system,label,utc,load1,copy_GBps,pingpong_ns,pingpong_lost_pct,state
 #   summary.md      the command, the machine, the host state of each run and the same-state ratios, ratio tables ringsync / peer of the p50 and p99 medians over
 #                   rounds per np, transport and size, every series' medians, and the charts
 #   latency-np<N>.png, busbw-np<N>.png   log-log charts (XChart), one line per system and transport
@@ -73,7 +73,7 @@ fail() { echo "compare.sh: $*" >&2; exit 2; }
 [[ "$budget" =~ ^[0-9]+(\.[0-9]+)?$ ]] || fail "--budget must be seconds, got '$budget'"
 case "$type" in float32|float64) ;; *) fail "--type must be float32 or float64, got '$type'" ;; esac
 case "$format" in png|svg|both) ;; *) fail "--format must be png, svg or both, got '$format'" ;; esac
-case "$state_probe" in copy_GBps|pingpong_ns) ;; *) fail "--state-probe must be copy_GBps or pingpong_ns, got '$state_probe'" ;; esac
+case "$state_probe" in copy_GBps|pingpong_ns|pingpong_lost_pct) ;; *) fail "--state-probe must be copy_GBps, pingpong_ns or pingpong_lost_pct, got '$state_probe'" ;; esac
 [ -z "$state_threshold" ] || [[ "$state_threshold" =~ ^[0-9]+(\.[0-9]+)?$ ]] || fail "--state-threshold must be a number, got '$state_threshold'"
 IFS=, read -r -a np_list <<< "$nps"
 IFS=, read -r -a transport_list <<< "$transports"
@@ -149,7 +149,7 @@ header="bytes,type,np,transport,algorithm,iters,p50_us,p99_us,mean_us,algbw_GBps
 expected_rows=$(awk -F, '{ print NF }' <<< "$sizes")
 failures=()
 echo "round,system,$header,state_probe" > "$out/combined.csv"
-echo "round,np,system,label,utc,load1,copy_GBps,pingpong_ns" > "$out/states.csv"
+echo "round,np,system,label,utc,load1,copy_GBps,pingpong_ns,pingpong_lost_pct" > "$out/states.csv"
 for round in $(seq 1 "$rounds"); do
   for np in "${np_list[@]}"; do
     echo "== round $round/$rounds, np $np: waiting for the exclusive lock $lock" >&2
@@ -163,12 +163,17 @@ for round in $(seq 1 "$rounds"); do
         gloo) label=gloo-tcp; run=("$here/run-gloo.sh" --np "$np" --sizes "$sizes" --type "$type" --budget "$budget") ;;
       esac
       base="$out/raw/$label-np$np-round$round"
-      # the host's state right before this run: copy_GBps,pingpong_ns (-1 when the probe fails)
+      # the host's state right before this run: copy_GBps,pingpong_ns,pingpong_lost_pct (-1 when the probe fails)
       probe=$("$build_dir/state_probe" all 9>&- 2>/dev/null | tail -1) || probe=""
-      [[ "$probe" =~ ^[0-9.]+,-?[0-9]+$ ]] || probe="-1,-1"
+      [[ "$probe" =~ ^-?[0-9.]+,-?[0-9.]+,-?[0-9.]+$ ]] || probe="-1,-1,-1"
+      IFS=, read -r copy_gbps pingpong_ns lost_pct <<< "$probe"
       echo "$round,$np,${label%%-*},$label,$(date -u +%H:%M:%S),$(cut -d' ' -f1 /proc/loadavg),$probe" >> "$out/states.csv"
-      if [ "$state_probe" = copy_GBps ]; then probe_value=${probe%,*}; else probe_value=${probe#*,}; fi
-      echo "== round $round/$rounds, np $np: $label (host: copy ${probe%,*} GB/s, ping-pong ${probe#*,} ns)" >&2
+      case "$state_probe" in
+        copy_GBps) probe_value=$copy_gbps ;;
+        pingpong_ns) probe_value=$pingpong_ns ;;
+        pingpong_lost_pct) probe_value=$lost_pct ;;
+      esac
+      echo "== round $round/$rounds, np $np: $label (host: copy $copy_gbps GB/s, ping-pong $pingpong_ns ns, $lost_pct % of it stalled)" >&2
       status=0
       timeout 900 "${run[@]}" > "$base.csv" 2> "$base.stderr" 9>&- || status=$?
       if [ "$status" -ne 0 ]; then

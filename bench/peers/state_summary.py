@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Host state of each run of bench/peers/compare.sh, and ringsync / peer ratios counted per state.
 
-    state_summary.py --dir OUT [--probe copy_GBps|pingpong_ns] [--threshold X]
+    state_summary.py --dir OUT [--probe copy_GBps|pingpong_ns|pingpong_lost_pct] [--threshold X]
 
-Reads OUT/states.csv (one row per run: round,np,system,label,utc,load1,copy_GBps,pingpong_ns, the probe taken
+Reads OUT/states.csv (one row per run: round,np,system,label,utc,load1,copy_GBps,pingpong_ns,pingpong_lost_pct,
+the probe taken
 right before that run) and OUT/combined.csv (with the column state_probe). Classifies every run as fast or
 slow, writes the class into both files (column state), and prints a Markdown section for summary.md:
 the rule, every run's probe and state, and per np, ringsync transport, peer and size the ratios
@@ -26,13 +27,15 @@ import statistics
 import sys
 
 # probe column -> True when a higher value means the faster state
-PROBES = {"copy_GBps": True, "pingpong_ns": False}
+PROBES = {"copy_GBps": True, "pingpong_ns": False, "pingpong_lost_pct": False}
 MIN_SEPARATION = 1.25
 
 
-def split_two(values):
-    """The threshold between two clusters of values, or None when they do not form two clusters."""
-    xs = sorted(v for v in values if v > 0)
+def split_two(values, offset=0.0):
+    """The threshold between two clusters of values, or None when they do not form two clusters.
+
+    Works on v + offset (offset 1 for a percentage, which can be 0), on a log scale."""
+    xs = sorted(v + offset for v in values if v + offset > 0)
     if len(xs) < 2:
         return None
     logs = [math.log(v) for v in xs]
@@ -50,7 +53,7 @@ def split_two(values):
     spread = max(lo[-1] / lo[0], hi[-1] / hi[0])
     if gap < spread ** 0.5:
         return None
-    return math.sqrt(lo[-1] * hi[0])  # geometric midpoint of the gap
+    return math.sqrt(lo[-1] * hi[0]) - offset  # geometric midpoint of the gap
 
 
 def read_csv(path):
@@ -93,18 +96,20 @@ def main():
         except (KeyError, ValueError):
             return -1.0
 
-    values = [value(r) for r in runs if value(r) > 0]
+    offset = 1.0 if a.probe == "pingpong_lost_pct" else 0.0
+    values = [value(r) for r in runs if value(r) >= 0]
     if a.threshold is not None:
         threshold, how = a.threshold, f"the threshold {a.threshold:g} given with --state-threshold"
     else:
-        threshold = split_two(values)
-        how = ("a split of the probe values into two clusters (1-D 2-means on log values; taken only when the "
+        threshold = split_two(values, offset)
+        how = ("a split of the probe values into two clusters (1-D 2-means on log values" +
+               (" + 1" if offset else "") + "; taken only when the "
                f"cluster medians differ by {MIN_SEPARATION}x or more and the gap is wider than the spread "
                "inside each cluster)")
-    unit = "GB/s" if a.probe == "copy_GBps" else "ns"
+    unit = {"copy_GBps": "GB/s", "pingpong_ns": "ns", "pingpong_lost_pct": "%"}[a.probe]
     for r in runs:
         v = value(r)
-        if v <= 0:
+        if v < 0 or (v == 0 and offset == 0):
             r["state"] = "unknown"
         elif threshold is None:
             r["state"] = "one"
@@ -138,8 +143,9 @@ def main():
     p("## Host state: ratios from back-to-back pairs in the same state")
     p("")
     direction = "higher is faster" if higher_fast else "lower is faster"
-    what = ("best of 3 memcpy passes of 64 MiB, GB/s" if a.probe == "copy_GBps"
-            else "cross-core cache-line round trip, cpu 0 <-> cpu 1, median batch, ns")
+    what = {"copy_GBps": "best of 3 memcpy passes of 64 MiB, GB/s",
+            "pingpong_ns": "cross-core cache-line round trip, cpu 0 <-> cpu 1, median batch, ns",
+            "pingpong_lost_pct": "share of a 0.15 s cross-core ping-pong lost to stalls, %"}[a.probe]
     p(f"Right before each run, `state_probe` (bench/peers/state_probe.c) measured the host: `{a.probe}` "
       f"({what}; {direction}). It is the `state_probe` column of `combined.csv`; `states.csv` has both probe "
       "figures and the load average per run.")
