@@ -9,7 +9,8 @@
  *           moves twice that, one read and one write).
  * pingpong  cross-core latency: two threads pinned to cpu 0 and cpu 1 bounce one cache line (each waits
  *           for the other's counter, then writes its own) in batches of 200 round trips for at most 0.15 s;
- *           prints the median batch's ns per round trip. Needs two cpus; prints -1 when pinning fails.
+ *           prints the median batch's ns per round trip. Needs two cpus; prints -1 when pinning fails or
+ *           when fewer than 5 batches finished in time (the threads hardly ran together).
  *           Also pingpong_lost_pct: the share of the ping-pong's wall time lost to stalls, i.e. the time
  *           of all batches minus what they would have taken at the median batch's pace, in percent: a
  *           batch stalls when another runnable thread takes one of the two cpus (or the hypervisor does),
@@ -68,7 +69,7 @@ static struct {
 
 /* batches of TRIPS round trips until MAX_BATCHES or DEADLINE_S: another process on either cpu stalls a
  * batch for a time slice, so the median batch is the figure and the deadline keeps the probe short */
-enum { MAX_BATCHES = 200, TRIPS = 200 };
+enum { MAX_BATCHES = 200, MIN_BATCHES = 5, TRIPS = 200 };
 static const double DEADLINE_S = 0.15;
 
 static int pin(int cpu) {
@@ -133,6 +134,8 @@ static double probe_pingpong(void) {
   double total = 0;
   for (int b = 0; b < batches; b++) total += per_trip[b];
   qsort(per_trip, batches, sizeof per_trip[0], cmp_double);
+  /* fewer than MIN_BATCHES batches: the two threads hardly ran together, no figure */
+  if (batches < MIN_BATCHES) { lost_pct = 100; return -1; }
   double median = per_trip[batches / 2];
   lost_pct = total > 0 ? 100.0 * (total - batches * median) / total : 0;
   if (lost_pct < 0) lost_pct = 0;

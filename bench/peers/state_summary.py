@@ -9,7 +9,7 @@ right before that run) and OUT/combined.csv (with the column state_probe). Class
 slow, writes the class into both files (column state), and prints a Markdown section for summary.md:
 the rule, every run's probe and state, and per np, ringsync transport, peer and size the ratios
 ringsync p50 / peer p50 of the back-to-back pairs of one round whose two runs met the same state (count of
-pairs and median ratio per state). A pair whose runs met different states is listed as mixed and not
+pairs and median ratio per state). A pair whose runs met different states (or one of them an unknown one) is listed as mixed and not
 counted. Standard library only.
 
 Classification: with --threshold, a run is fast when its probe is on the fast side of it (copy_GBps: at
@@ -183,7 +183,7 @@ def main():
     p("Each cell: pairs counted, median of ringsync p50 / peer p50 over them (range). A pair is ringsync's "
       "run and the peer's run of one round at one np; it counts only when both runs met the same state.")
     p("")
-    head = "| np | ringsync | peer | size | " + " | ".join(state_names) + " | mixed: not counted |"
+    head = "| np | ringsync | peer | size | " + " | ".join(state_names) + " | mixed or unknown: not counted |"
     p(head)
     p("|---:|---|---|---:|" + "---:|" * len(state_names) + "---:|")
     mixed_list = []
@@ -217,7 +217,7 @@ def main():
                     p(f"| {np_} | {rl} | {pl} | {fmt_size(b)} | " + " | ".join(cells) + f" | {mixed} |")
     p("")
     if mixed_list:
-        p("Mixed pairs (the two runs met different states; left out of the counts above):")
+        p("Mixed pairs (the two runs met different states, or a probe gave no figure: unknown; left out of the counts above):")
         p("")
         for m in dict.fromkeys(mixed_list):
             p(f"- {m}")
