@@ -16,9 +16,11 @@
 #
 # Host state: the same machine runs fast for minutes, then slow (the hypervisor), and the ratios differ
 # between the two. Right before each run, state_probe (bench/peers/state_probe.c, ~0.1-0.5 s) measures a
-# 64 MiB memcpy (GB/s) and a cross-core ping-pong (ns); the chosen one (--state-probe, default copy_GBps)
-# classifies each run as fast or slow (--state-threshold, or a split of the values into two clusters), and
-# summary.md counts ringsync / peer ratios only from back-to-back pairs of runs in the same state.
+# cross-core ping-pong (ns per round trip; ~145 ns fast, ~600 ns slow on the 2-vCPU EPYC this was measured
+# on, see perf-results/2026-12-06-host-state), the share of it lost to stalls, and a 64 MiB memcpy (GB/s);
+# the chosen one (--state-probe, default pingpong_ns) classifies each run as fast or slow (--state-threshold,
+# or a split of the values into two clusters), and summary.md counts ringsync / peer ratios only from
+# back-to-back pairs of runs in the same state.
 #
 # Writes perf-results/<UTC date>-<NAME>/ (NAME defaults to np<LIST>-<type>):
 #   raw/<system>-<transport>-np<N>-round<K>.csv / .stderr   each run's CSV (as printed) and its stderr
@@ -45,7 +47,7 @@ command_line="bench/peers/compare.sh$(quote_words "$@")"
 run_date=$(date -u +%Y-%m-%d)
 
 nps=2 transports=shm,ipc,udp sizes=4KiB,64KiB,1MiB,16MiB rounds=3 type=float32 peers=openmpi,gloo budget=2
-name="" out="" format=png state_probe=copy_GBps state_threshold=""
+name="" out="" format=png state_probe=pingpong_ns state_threshold=""
 usage() { sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
   [ $# -ge 2 ] || { [ "$1" = --help ] || [ "$1" = -h ] || echo "compare.sh: $1 needs a value" >&2; usage; }

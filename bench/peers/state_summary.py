@@ -83,7 +83,7 @@ def fmt_size(b):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--dir", required=True)
-    ap.add_argument("--probe", default="copy_GBps", choices=sorted(PROBES))
+    ap.add_argument("--probe", default="pingpong_ns", choices=sorted(PROBES))
     ap.add_argument("--threshold", type=float)
     a = ap.parse_args()
     states_path, combined_path = os.path.join(a.dir, "states.csv"), os.path.join(a.dir, "combined.csv")
@@ -159,10 +159,11 @@ def main():
         side = ">=" if higher_fast else "<="
         p(f"Classified by {how}: **fast when {a.probe} {side} {threshold:.3g} {unit}**, slow otherwise.")
     p("")
-    p("| round | np | run | probe | load1 | state |")
-    p("|---:|---:|---|---:|---:|---|")
+    p(f"| round | np | run | {a.probe} | ping-pong lost to stalls, % | load1 | state |")
+    p("|---:|---:|---|---:|---:|---:|---|")
     for r in runs:
-        p(f"| {r['round']} | {r['np']} | {r['label']} | {r.get(a.probe, '')} | {r.get('load1', '')} | {r['state']} |")
+        p(f"| {r['round']} | {r['np']} | {r['label']} | {r.get(a.probe, '')} | {r.get('pingpong_lost_pct', '')} "
+          f"| {r.get('load1', '')} | {r['state']} |")
     p("")
 
     # pairs: in one round and np, each ringsync transport's run against each peer's run (back to back: the
