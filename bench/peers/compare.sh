@@ -15,19 +15,21 @@
 # back to back; installing and building happen before, outside the timed runs.
 #
 # Host state: the same machine runs fast for minutes, then slow (the hypervisor), and the ratios differ
-# between the two. Right before each run, state_probe (bench/peers/state_probe.c, ~0.1-0.5 s) measures a
+# between the two. Right before and right after each run, state_probe (bench/peers/state_probe.c, ~0.1-0.5 s) measures a
 # cross-core ping-pong (ns per round trip; ~145 ns fast, ~600 ns slow on the 2-vCPU EPYC this was measured
 # on, see perf-results/2026-12-06-host-state), the share of it lost to stalls, and a 64 MiB memcpy (GB/s);
 # the chosen one (--state-probe, default pingpong_ns) classifies each run as fast or slow (--state-threshold,
-# or a split of the values into two clusters), and summary.md counts ringsync / peer ratios only from
-# back-to-back pairs of runs in the same state.
+# or a split of the values into two clusters; a run whose two probes disagree is "flipped"), and summary.md
+# counts ringsync / peer ratios only from back-to-back pairs of runs in the same state.
 #
 # Writes perf-results/<UTC date>-<NAME>/ (NAME defaults to np<LIST>-<type>):
 #   raw/<system>-<transport>-np<N>-round<K>.csv / .stderr   each run's CSV (as printed) and its stderr
 #   combined.csv    every row of every run: round,system, then the bench columns
 #                   bytes,type,np,transport,algorithm,iters,p50_us,p99_us,mean_us,algbw_GBps,busbw_GBps,
-#                   then state_probe (the chosen probe right before the run) and state (fast, slow or one)
-#   states.csv      one row per run: round,np,system,label,utc,load1,copy_GBps,pingpong_ns,pingpong_lost_pct,state
+#                   then state_probe and state_probe_after (the chosen probe right before and right after the
+#                   run) and state (fast, slow, one, flipped or unknown)
+#   states.csv      one row per run: round,np,system,label,utc,load1, the three probe figures before the run
+#                   (copy_GBps,pingpong_ns,pingpong_lost_pct), the same after it (..._after), then state
 #   summary.md      the command, the machine, the host state of each run and the same-state ratios, ratio tables ringsync / peer of the p50 and p99 medians over
 #                   rounds per np, transport and size, every series' medians, and the charts
 #   latency-np<N>.png, busbw-np<N>.png   log-log charts (XChart), one line per system and transport
@@ -150,8 +152,20 @@ for p in "${peer_list[@]}"; do systems+=("$p"); done
 header="bytes,type,np,transport,algorithm,iters,p50_us,p99_us,mean_us,algbw_GBps,busbw_GBps"
 expected_rows=$(awk -F, '{ print NF }' <<< "$sizes")
 failures=()
-echo "round,system,$header,state_probe" > "$out/combined.csv"
-echo "round,np,system,label,utc,load1,copy_GBps,pingpong_ns,pingpong_lost_pct" > "$out/states.csv"
+echo "round,system,$header,state_probe,state_probe_after" > "$out/combined.csv"
+echo "round,np,system,label,utc,load1,copy_GBps,pingpong_ns,pingpong_lost_pct,copy_GBps_after,pingpong_ns_after,pingpong_lost_pct_after" > "$out/states.csv"
+# sets probe (copy_GBps,pingpong_ns,pingpong_lost_pct; -1 where the probe gave no figure), its three parts and
+# probe_chosen, the one --state-probe classifies by
+host_probe() {
+  probe=$("$build_dir/state_probe" all 9>&- 2>/dev/null | tail -1) || probe=""
+  [[ "$probe" =~ ^-?[0-9.]+,-?[0-9.]+,-?[0-9.]+$ ]] || probe="-1,-1,-1"
+  IFS=, read -r copy_gbps pingpong_ns lost_pct <<< "$probe"
+  case "$state_probe" in
+    copy_GBps) probe_chosen=$copy_gbps ;;
+    pingpong_ns) probe_chosen=$pingpong_ns ;;
+    pingpong_lost_pct) probe_chosen=$lost_pct ;;
+  esac
+}
 for round in $(seq 1 "$rounds"); do
   for np in "${np_list[@]}"; do
     echo "== round $round/$rounds, np $np: waiting for the exclusive lock $lock" >&2
@@ -165,19 +179,14 @@ for round in $(seq 1 "$rounds"); do
         gloo) label=gloo-tcp; run=("$here/run-gloo.sh" --np "$np" --sizes "$sizes" --type "$type" --budget "$budget") ;;
       esac
       base="$out/raw/$label-np$np-round$round"
-      # the host's state right before this run: copy_GBps,pingpong_ns,pingpong_lost_pct (-1 when the probe fails)
-      probe=$("$build_dir/state_probe" all 9>&- 2>/dev/null | tail -1) || probe=""
-      [[ "$probe" =~ ^-?[0-9.]+,-?[0-9.]+,-?[0-9.]+$ ]] || probe="-1,-1,-1"
-      IFS=, read -r copy_gbps pingpong_ns lost_pct <<< "$probe"
-      echo "$round,$np,${label%%-*},$label,$(date -u +%H:%M:%S),$(cut -d' ' -f1 /proc/loadavg),$probe" >> "$out/states.csv"
-      case "$state_probe" in
-        copy_GBps) probe_value=$copy_gbps ;;
-        pingpong_ns) probe_value=$pingpong_ns ;;
-        pingpong_lost_pct) probe_value=$lost_pct ;;
-      esac
+      # the host's state right before this run (and right after it, below): the states flip within seconds
+      host_probe; probe_before=$probe probe_value=$probe_chosen
+      run_start="$(date -u +%H:%M:%S),$(cut -d' ' -f1 /proc/loadavg)"
       echo "== round $round/$rounds, np $np: $label (host: copy $copy_gbps GB/s, ping-pong $pingpong_ns ns, $lost_pct % of it stalled)" >&2
       status=0
       timeout 900 "${run[@]}" > "$base.csv" 2> "$base.stderr" 9>&- || status=$?
+      host_probe; probe_value_after=$probe_chosen
+      echo "$round,$np,${label%%-*},$label,$run_start,$probe_before,$probe" >> "$out/states.csv"
       if [ "$status" -ne 0 ]; then
         failures+=("round $round, np $np, $label: exit status $status (see raw/$(basename "$base").stderr)")
         tail -5 "$base.stderr" >&2
@@ -188,7 +197,7 @@ for round in $(seq 1 "$rounds"); do
         failures+=("round $round, np $np, $label: expected the header and $expected_rows rows (see raw/$(basename "$base").csv)")
         continue
       fi
-      tail -n +2 "$base.csv" | grep . | cut -d, -f1-11 | sed "s/^/$round,${label%%-*},/; s/\$/,$probe_value/" >> "$out/combined.csv"
+      tail -n +2 "$base.csv" | grep . | cut -d, -f1-11 | sed "s/^/$round,${label%%-*},/; s/\$/,$probe_value,$probe_value_after/" >> "$out/combined.csv"
     done
     release_lock
   done

@@ -3,17 +3,18 @@
 
     state_summary.py --dir OUT [--probe copy_GBps|pingpong_ns|pingpong_lost_pct] [--threshold X]
 
-Reads OUT/states.csv (one row per run: round,np,system,label,utc,load1,copy_GBps,pingpong_ns,pingpong_lost_pct,
-the probe taken
-right before that run) and OUT/combined.csv (with the column state_probe). Classifies every run as fast or
-slow, writes the class into both files (column state), and prints a Markdown section for summary.md:
-the rule, every run's probe and state, and per np, ringsync transport, peer and size the ratios
-ringsync p50 / peer p50 of the back-to-back pairs of one round whose two runs met the same state (count of
-pairs and median ratio per state). A pair whose runs met different states (or one of them an unknown one) is listed as mixed and not
-counted. Standard library only.
+Reads OUT/states.csv (one row per run: round,np,system,label,utc,load1, then copy_GBps,pingpong_ns,
+pingpong_lost_pct taken right before the run and the same three with _after taken right after it) and
+OUT/combined.csv (with the columns state_probe and state_probe_after). Classifies every run as fast or slow
+(flipped when the probes before and after it disagree, unknown when neither gave a figure), writes the class
+into both files (column state), and prints a Markdown section for summary.md: the rule, every run's probes
+and state, and per np, ringsync transport, peer and size the ratios ringsync p50 / peer p50 of the
+back-to-back pairs of one round whose two runs met the same state (count of pairs and median ratio per
+state). A pair whose runs met different states (or one of them flipped or unknown) is listed as mixed and
+not counted. Standard library only.
 
 Classification: with --threshold, a run is fast when its probe is on the fast side of it (copy_GBps: at
-or above; pingpong_ns: at or below). Without it, the probe values are split into two clusters where the
+or above; pingpong_ns and pingpong_lost_pct: at or below). Without it, the probe values are split into two clusters where the
 split leaves the least squared deviation of log(value) around the two cluster means (1-D 2-means, exact
 over the sorted values); the split is taken only when the two cluster medians differ by at least
 MIN_SEPARATION (a factor) and the gap between the clusters is wider than the spread inside each. Otherwise
@@ -90,14 +91,14 @@ def main():
     runs, run_fields = read_csv(states_path)
     higher_fast = PROBES[a.probe]
 
-    def value(run):
+    def value(run, suffix=""):
         try:
-            return float(run[a.probe])
-        except (KeyError, ValueError):
+            return float(run[a.probe + suffix])
+        except (KeyError, ValueError, TypeError):
             return -1.0
 
     offset = 1.0 if a.probe == "pingpong_lost_pct" else 0.0
-    values = [value(r) for r in runs if value(r) >= 0]
+    values = [value(r, sfx) for r in runs for sfx in ("", "_after") if value(r, sfx) >= 0]
     if a.threshold is not None:
         threshold, how = a.threshold, f"the threshold {a.threshold:g} given with --state-threshold"
     else:
@@ -107,14 +108,23 @@ def main():
                f"cluster medians differ by {MIN_SEPARATION}x or more and the gap is wider than the spread "
                "inside each cluster)")
     unit = {"copy_GBps": "GB/s", "pingpong_ns": "ns", "pingpong_lost_pct": "%"}[a.probe]
-    for r in runs:
-        v = value(r)
+    def classify(v):
         if v < 0 or (v == 0 and offset == 0):
-            r["state"] = "unknown"
-        elif threshold is None:
-            r["state"] = "one"
+            return "unknown"
+        if threshold is None:
+            return "one"
+        return "fast" if (v >= threshold if higher_fast else v <= threshold) else "slow"
+
+    # a run's state: what the probes right before and right after it agree on; "flipped" when they
+    # disagree (the host changed state around or during the run), the one known side when the other failed
+    for r in runs:
+        before, after = classify(value(r)), classify(value(r, "_after"))
+        if before == after or after == "unknown":
+            r["state"] = before
+        elif before == "unknown":
+            r["state"] = after
         else:
-            r["state"] = "fast" if (v >= threshold if higher_fast else v <= threshold) else "slow"
+            r["state"] = "flipped"
     if "state" not in run_fields:
         run_fields.append("state")
     write_csv(states_path, runs, run_fields)
@@ -146,15 +156,15 @@ def main():
     what = {"copy_GBps": "best of 3 memcpy passes of 64 MiB, GB/s",
             "pingpong_ns": "cross-core cache-line round trip, cpu 0 <-> cpu 1, median batch, ns",
             "pingpong_lost_pct": "share of a 0.15 s cross-core ping-pong lost to stalls, %"}[a.probe]
-    p(f"Right before each run, `state_probe` (bench/peers/state_probe.c) measured the host: `{a.probe}` "
-      f"({what}; {direction}). It is the `state_probe` column of `combined.csv`; `states.csv` has all three probe "
+    p(f"Right before and right after each run, `state_probe` (bench/peers/state_probe.c) measured the host: `{a.probe}` "
+      f"({what}; {direction}). They are the `state_probe` and `state_probe_after` columns of `combined.csv`; `states.csv` has all three probe "
       "figures (copy_GBps, pingpong_ns, pingpong_lost_pct) and the load average per run.")
     if a.probe == "pingpong_ns":
         p("For reference, on the 2-vCPU AMD EPYC (family 26 model 2) VM of perf-results/2026-12-06-host-state "
           "the fast state read 141-150 ns and the slow one 567-900 ns.")
     if values:
         lo, hi = min(values), max(values)
-        p(f"Probe values: {lo:g} to {hi:g} {unit} over {len(values)} runs.")
+        p(f"Probe values: {lo:g} to {hi:g} {unit} ({len(values)} probes, {len(runs)} runs).")
     if threshold is None:
         p(f"Classified by {how}: **no split** — the values do not form two clusters, so every run counts as "
           "one state (`one`).")
@@ -162,10 +172,14 @@ def main():
         side = ">=" if higher_fast else "<="
         p(f"Classified by {how}: **fast when {a.probe} {side} {threshold:.3g} {unit}**, slow otherwise.")
     p("")
-    p(f"| round | np | run | {a.probe} | ping-pong lost to stalls, % | load1 | state |")
+    p("A run's state is the class of both probes, right before and right after it; a run whose two probes "
+      "disagree is `flipped` (the host changed state around it) and its pairs are not counted.")
+    p("")
+    p(f"| round | np | run | {a.probe} before / after | ping-pong lost to stalls before / after, % | load1 | state |")
     p("|---:|---:|---|---:|---:|---:|---|")
     for r in runs:
-        p(f"| {r['round']} | {r['np']} | {r['label']} | {r.get(a.probe, '')} | {r.get('pingpong_lost_pct', '')} "
+        p(f"| {r['round']} | {r['np']} | {r['label']} | {r.get(a.probe, '')} / {r.get(a.probe + '_after', '')} "
+          f"| {r.get('pingpong_lost_pct', '')} / {r.get('pingpong_lost_pct_after', '')} "
           f"| {r.get('load1', '')} | {r['state']} |")
     p("")
 
@@ -185,7 +199,8 @@ def main():
         print("\n".join(out))
         return
     p("Each cell: pairs counted, median of ringsync p50 / peer p50 over them (range). A pair is ringsync's "
-      "run and the peer's run of one round at one np; it counts only when both runs met the same state.")
+      "run and the peer's run of one round at one np; it counts only when both runs met the same state "
+      "(not flipped, not unknown).")
     p("")
     head = "| np | ringsync | peer | size | " + " | ".join(state_names) + " | mixed or unknown: not counted |"
     p(head)
@@ -221,7 +236,7 @@ def main():
                     p(f"| {np_} | {rl} | {pl} | {fmt_size(b)} | " + " | ".join(cells) + f" | {mixed} |")
     p("")
     if mixed_list:
-        p("Mixed pairs (the two runs met different states, or a probe gave no figure: unknown; left out of the counts above):")
+        p("Mixed pairs (the two runs met different states, or one of them flipped or is unknown; left out of the counts above):")
         p("")
         for m in dict.fromkeys(mixed_list):
             p(f"- {m}")
