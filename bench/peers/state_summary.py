@@ -161,7 +161,7 @@ def main():
       "figures (copy_GBps, pingpong_ns, pingpong_lost_pct) and the load average per run.")
     if a.probe == "pingpong_ns":
         p("For reference, on the 2-vCPU AMD EPYC (family 26 model 2) VM of perf-results/2026-12-06-host-state "
-          "the fast state read 141-150 ns and the slow one 567-900 ns.")
+          "the fast state read 115-161 ns and the slow one 550-1364 ns.")
     if values:
         lo, hi = min(values), max(values)
         p(f"Probe values: {lo:g} to {hi:g} {unit} ({len(values)} probes, {len(runs)} runs).")
