@@ -4,7 +4,7 @@
 #   bench/peers/compare.sh [--np 2[,4]] [--transports shm,ipc,udp] [--sizes 4KiB,64KiB,1MiB,16MiB]
 #                          [--type float32|float64] [--rounds 3] [--peers openmpi,gloo|none] [--budget 2]
 #                          [--name NAME | --out DIR] [--format png|svg|both]
-#                          [--state-probe copy_GBps|pingpong_ns|pingpong_lost_pct] [--state-threshold X]
+#                          [--state-probe pingpong_ns|pingpong_lost_pct|copy_GBps] [--state-threshold X|auto]
 #
 # Why alternate: the CPU under a cloud VM changes between sessions and flips between fast and slow states
 # within minutes, so a peer's figure only compares with ringsync's when both were taken side by side. Each
@@ -18,9 +18,10 @@
 # between the two. Right before and right after each run, state_probe (bench/peers/state_probe.c, ~0.1-0.5 s) measures a
 # cross-core ping-pong (ns per round trip; ~145 ns fast, ~600 ns slow on the 2-vCPU EPYC this was measured
 # on, see perf-results/2026-12-06-host-state), the share of it lost to stalls, and a 64 MiB memcpy (GB/s);
-# the chosen one (--state-probe, default pingpong_ns) classifies each run as fast or slow (--state-threshold,
-# or a split of the values into two clusters; a run whose two probes disagree is "flipped"), and summary.md
-# counts ringsync / peer ratios only from back-to-back pairs of runs in the same state.
+# the chosen one (--state-probe, default pingpong_ns) classifies each run as fast or slow (--state-threshold:
+# default 300 ns for the ping-pong, measured on that VM kind; auto splits the session's values into two
+# clusters; a run whose two probes disagree is "flipped"), and summary.md counts ringsync / peer ratios only
+# from back-to-back pairs of runs in the same state.
 #
 # Writes perf-results/<UTC date>-<NAME>/ (NAME defaults to np<LIST>-<type>):
 #   raw/<system>-<transport>-np<N>-round<K>.csv / .stderr   each run's CSV (as printed) and its stderr
@@ -78,7 +79,7 @@ fail() { echo "compare.sh: $*" >&2; exit 2; }
 case "$type" in float32|float64) ;; *) fail "--type must be float32 or float64, got '$type'" ;; esac
 case "$format" in png|svg|both) ;; *) fail "--format must be png, svg or both, got '$format'" ;; esac
 case "$state_probe" in copy_GBps|pingpong_ns|pingpong_lost_pct) ;; *) fail "--state-probe must be copy_GBps, pingpong_ns or pingpong_lost_pct, got '$state_probe'" ;; esac
-[ -z "$state_threshold" ] || [[ "$state_threshold" =~ ^[0-9]+(\.[0-9]+)?$ ]] || fail "--state-threshold must be a number, got '$state_threshold'"
+[ -z "$state_threshold" ] || [ "$state_threshold" = auto ] || [[ "$state_threshold" =~ ^[0-9]+(\.[0-9]+)?$ ]] || fail "--state-threshold must be a number or auto, got '$state_threshold'"
 IFS=, read -r -a np_list <<< "$nps"
 IFS=, read -r -a transport_list <<< "$transports"
 for t in "${transport_list[@]}"; do

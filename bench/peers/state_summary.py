@@ -13,12 +13,16 @@ back-to-back pairs of one round whose two runs met the same state (count of pair
 state). A pair whose runs met different states (or one of them flipped or unknown) is listed as mixed and
 not counted. Standard library only.
 
-Classification: with --threshold, a run is fast when its probe is on the fast side of it (copy_GBps: at
-or above; pingpong_ns and pingpong_lost_pct: at or below). Without it, the probe values are split into two clusters where the
+Classification: with a number for --threshold, a probe reading is fast when it is on the fast side of it
+(copy_GBps: at or above; pingpong_ns and pingpong_lost_pct: at or below). The default for pingpong_ns is
+DEFAULT_PINGPONG_NS, measured on the 2-vCPU AMD EPYC VMs of perf-results/2026-12-06-host-state (fast
+115-161 ns, slow 550-1364 ns), so a session that stays in one state is still named fast or slow. With
+--threshold auto (the default for the other probes) the readings are split into two clusters where the
 split leaves the least squared deviation of log(value) around the two cluster means (1-D 2-means, exact
-over the sorted values); the split is taken only when the two cluster medians differ by at least
-MIN_SEPARATION (a factor) and the gap between the clusters is wider than the spread inside each. Otherwise
-every run counts as one state ("one state": the probe did not see a change).
+over the sorted values); the split is taken only when the gap between the clusters (lowest reading of the
+upper one / highest of the lower one) is at least MIN_GAP: there the two states differed 3.4x, while
+readings inside one state never differed by more than 1.41x from one to the next. Otherwise every run
+counts as one state ("one": the probe did not see a change).
 """
 import argparse
 import csv
@@ -29,7 +33,8 @@ import sys
 
 # probe column -> True when a higher value means the faster state
 PROBES = {"copy_GBps": True, "pingpong_ns": False, "pingpong_lost_pct": False}
-MIN_SEPARATION = 1.25
+MIN_GAP = 2.0
+DEFAULT_PINGPONG_NS = 300.0
 
 
 def split_two(values, offset=0.0):
@@ -48,11 +53,7 @@ def split_two(values, offset=0.0):
             best = (cost, k)
     k = best[1]
     lo, hi = xs[:k], xs[k:]
-    if statistics.median(hi) / statistics.median(lo) < MIN_SEPARATION:
-        return None
-    gap = hi[0] / lo[-1]
-    spread = max(lo[-1] / lo[0], hi[-1] / hi[0])
-    if gap < spread ** 0.5:
+    if hi[0] / lo[-1] < MIN_GAP:
         return None
     return math.sqrt(lo[-1] * hi[0]) - offset  # geometric midpoint of the gap
 
@@ -85,7 +86,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--dir", required=True)
     ap.add_argument("--probe", default="pingpong_ns", choices=sorted(PROBES))
-    ap.add_argument("--threshold", type=float)
+    ap.add_argument("--threshold", default="", help="a number, or auto (default: %g for pingpong_ns, auto "
+                    "otherwise)" % DEFAULT_PINGPONG_NS)
     a = ap.parse_args()
     states_path, combined_path = os.path.join(a.dir, "states.csv"), os.path.join(a.dir, "combined.csv")
     runs, run_fields = read_csv(states_path)
@@ -99,14 +101,17 @@ def main():
 
     offset = 1.0 if a.probe == "pingpong_lost_pct" else 0.0
     values = [value(r, sfx) for r in runs for sfx in ("", "_after") if value(r, sfx) >= 0]
-    if a.threshold is not None:
-        threshold, how = a.threshold, f"the threshold {a.threshold:g} given with --state-threshold"
+    if a.threshold not in ("", "auto"):
+        threshold, how = float(a.threshold), f"the threshold {float(a.threshold):g} given with --state-threshold"
+    elif a.threshold == "" and a.probe == "pingpong_ns":
+        threshold, how = DEFAULT_PINGPONG_NS, (
+            f"the default threshold {DEFAULT_PINGPONG_NS:g} ns (measured on the 2-vCPU AMD EPYC VMs of "
+            "perf-results/2026-12-06-host-state; on another machine pass --state-threshold X or auto)")
     else:
         threshold = split_two(values, offset)
         how = ("a split of the probe values into two clusters (1-D 2-means on log values" +
-               (" + 1" if offset else "") + "; taken only when the "
-               f"cluster medians differ by {MIN_SEPARATION}x or more and the gap is wider than the spread "
-               "inside each cluster)")
+               (" + 1" if offset else "") + f"; taken only when the gap between the clusters is {MIN_GAP:g}x "
+               "or more)")
     unit = {"copy_GBps": "GB/s", "pingpong_ns": "ns", "pingpong_lost_pct": "%"}[a.probe]
     def classify(v):
         if v < 0 or (v == 0 and offset == 0):
@@ -166,7 +171,7 @@ def main():
         lo, hi = min(values), max(values)
         p(f"Probe values: {lo:g} to {hi:g} {unit} ({len(values)} probes, {len(runs)} runs).")
     if threshold is None:
-        p(f"Classified by {how}: **no split** — the values do not form two clusters, so every run counts as "
+        p(f"Classified by {how}: **no split**: the values do not form two clusters, so every run counts as "
           "one state (`one`).")
     else:
         side = ">=" if higher_fast else "<="
