@@ -5,7 +5,6 @@ import io.ringsync.transport.InboundWaiter;
 import io.ringsync.transport.MessageHandler;
 import io.ringsync.transport.OutboundLink;
 import org.agrona.CloseHelper;
-import org.agrona.DirectBuffer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -484,48 +483,10 @@ class TcpTransportTest
     void hotPathAllocatesNothing()
     {
         final TcpTransport[] job = job(loopbackEndpoints(2), 256 * 1024);
-        final com.sun.management.ThreadMXBean threads =
-            (com.sun.management.ThreadMXBean)java.lang.management.ManagementFactory.getThreadMXBean();
         final InboundWaiter waiter = job[1].capability(InboundWaiter.class);
-        final MessageHandler sink = new MessageHandler()
-        {
-            long sum;
-
-            public boolean onMessage(final DirectBuffer buffer, final int offset, final int length)
-            {
-                sum += buffer.getLong(offset) + length;
-                return true;
-            }
-        };
-        final long threadId = Thread.currentThread().getId();
-        long allocated = 0;
-        for (int round = 0; round < 3; round++)
-        {
-            final long before = threads.getThreadAllocatedBytes(threadId);
-            for (int i = 0; i < 20_000; i++)
-            {
-                final OutboundLink out = job[i & 1].outbound(1 - (i & 1));
-                if (out.availableWindow() >= out.framedLength(4096))
-                {
-                    final long offset = out.tryClaim(4096);
-                    if (offset >= 0)
-                    {
-                        out.buffer().putLong((int)offset, i);
-                        out.commit();
-                    }
-                }
-                job[0].doWork();
-                job[1].doWork();
-                job[0].inbound(1).poll(sink, 16);
-                job[1].inbound(0).poll(sink, 16);
-                if ((i & 1023) == 0)
-                {
-                    waiter.awaitInbound(0);
-                }
-            }
-            allocated = threads.getThreadAllocatedBytes(threadId) - before;
-        }
-        assertEquals(0, allocated, "bytes allocated by 20,000 sends and polls after warm-up");
+        final SteadyTraffic.Outcome outcome = SteadyTraffic.run(job, 1024, () -> waiter.awaitInbound(0));
+        assertTrue(outcome.framesSent() > 1000, "frames sent: " + outcome.framesSent());
+        assertEquals(0, outcome.allocatedBytes(), "bytes allocated by 20,000 sends and polls after warm-up");
     }
 
     @Test
