@@ -14,15 +14,13 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import java.io.File;
-import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
+import static io.ringsync.transport.tcp.TcpTestSupport.loopbackEndpoints;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -291,7 +289,7 @@ class OneRankMisuseTest
         final long jobId = ThreadLocalRandom.current().nextLong();
         final LocalTransport[] locals = "local".equals(transport) ?
             LocalTransport.createJob(RANKS, LocalTransport.LINK_CAPACITY_DEFAULT) : null;
-        final String[] endpoints = "tcp".equals(transport) ? loopbackEndpoints() : null;
+        final String[] endpoints = "tcp".equals(transport) ? loopbackEndpoints(RANKS) : null;
         final List<RankThreads.Outcome<T>> outcomes = RankThreads.run(RANKS, TIMEOUT_MS * 3, (rank) ->
         {
             final Context ctx = new Context()
@@ -322,33 +320,5 @@ class OneRankMisuseTest
             return comm;
         }, body);
         return outcomes;
-    }
-
-    /**
-     * @return a free loopback port per rank, as {@code 127.0.0.1:port}.
-     */
-    private static String[] loopbackEndpoints() throws IOException
-    {
-        final String[] endpoints = new String[RANKS];
-        final ServerSocket[] sockets = new ServerSocket[RANKS];
-        try
-        {
-            for (int i = 0; i < RANKS; i++)
-            {
-                sockets[i] = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
-                endpoints[i] = "127.0.0.1:" + sockets[i].getLocalPort();
-            }
-        }
-        finally
-        {
-            for (final ServerSocket socket : sockets)
-            {
-                if (null != socket)
-                {
-                    socket.close();
-                }
-            }
-        }
-        return endpoints;
     }
 }

@@ -5,9 +5,6 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -17,6 +14,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
+import static io.ringsync.transport.tcp.TcpTestSupport.loopbackEndpoints;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -159,30 +157,5 @@ class TcpAllReduceTest
             }
         }
         return result;
-    }
-
-    private static String[] loopbackEndpoints(final int count) throws IOException
-    {
-        final ServerSocket[] sockets = new ServerSocket[count];
-        final String[] endpoints = new String[count];
-        try
-        {
-            for (int i = 0; i < count; i++)
-            {
-                sockets[i] = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
-                endpoints[i] = "127.0.0.1:" + sockets[i].getLocalPort();
-            }
-        }
-        finally
-        {
-            for (final ServerSocket socket : sockets)
-            {
-                if (null != socket)
-                {
-                    socket.close();
-                }
-            }
-        }
-        return endpoints;
     }
 }

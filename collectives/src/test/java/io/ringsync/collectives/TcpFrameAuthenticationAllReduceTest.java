@@ -6,10 +6,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import java.io.IOException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,6 +17,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
+import static io.ringsync.transport.tcp.TcpTestSupport.loopbackEndpoints;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -221,30 +219,5 @@ class TcpFrameAuthenticationAllReduceTest
             transport.close();
         }
         return outcome;
-    }
-
-    private static String[] loopbackEndpoints(final int count) throws IOException
-    {
-        final ServerSocket[] sockets = new ServerSocket[count];
-        final String[] endpoints = new String[count];
-        try
-        {
-            for (int i = 0; i < count; i++)
-            {
-                sockets[i] = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
-                endpoints[i] = "127.0.0.1:" + sockets[i].getLocalPort();
-            }
-        }
-        finally
-        {
-            for (final ServerSocket socket : sockets)
-            {
-                if (null != socket)
-                {
-                    socket.close();
-                }
-            }
-        }
-        return endpoints;
     }
 }

@@ -12,7 +12,7 @@ import java.util.function.BooleanSupplier;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
-final class TcpTestSupport
+public final class TcpTestSupport
 {
     static final long CONNECT_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(10);
 
@@ -59,7 +59,7 @@ final class TcpTestSupport
         return ports;
     }
 
-    static String[] loopbackEndpoints(final int count)
+    public static String[] loopbackEndpoints(final int count)
     {
         final int[] ports = freePorts(count);
         final String[] endpoints = new String[count];
