@@ -156,7 +156,7 @@ final class RingAllReduce implements Algorithm
     {
         int work = 0;
         final int segment = span == Span.ALL_GATHER ? rank : (rank + rotation) % n;
-        while (injected < partition.pieces() && right.availableWindow() >= reserve + framedLength)
+        while (injected < partition.pieces() && right.hasWindow(reserve + framedLength))
         {
             final int start = partition.pieceStart(segment, injected);
             final int length = partition.pieceLength(segment, injected);

@@ -69,6 +69,18 @@ public interface OutboundLink
     long availableWindow();
 
     /**
+     * Whether {@code bytes} can be claimed now: {@code availableWindow() >= bytes}, which a link may answer from what
+     * it already knows, asking its peer (a system call, for tcp) only when that is not enough.
+     *
+     * @param bytes the room wanted.
+     * @return true when at least that much of the window is free.
+     */
+    default boolean hasWindow(final long bytes)
+    {
+        return availableWindow() >= bytes;
+    }
+
+    /**
      * The most bytes this link lets a sender have in flight (claimed but not yet consumed by the receiver):
      * {@link #availableWindow()} when the link is idle. The collectives size chunks and the room they keep
      * for forwards from it.

@@ -220,6 +220,19 @@ final class TcpOutboundLink implements OutboundLink
         return free > 0 ? free : 0;
     }
 
+    /**
+     * {@inheritDoc} Answered from the credits read so far when they suffice, so a ring that asks before every chunk
+     * does not make a read system call each time; otherwise as {@link #availableWindow()}.
+     */
+    public boolean hasWindow(final long bytes)
+    {
+        if (CONNECTED == state && capacity - (committed - credited) - (claimIndex >= 0 ? claimFramed : 0) >= bytes)
+        {
+            return true;
+        }
+        return availableWindow() >= bytes;
+    }
+
     public long windowLength()
     {
         return capacity;

@@ -480,6 +480,29 @@ class TcpTransportTest
     }
 
     @Test
+    void hasWindowIsAnsweredFromKnownCreditsAndAsksThePeerOnlyWhenShort()
+    {
+        final TcpTransport[] job = job(loopbackEndpoints(2), 64 * 1024);
+        final OutboundLink out = job[0].outbound(1);
+        final int framed = out.framedLength(4096);
+        int sent = 0;
+        while (out.hasWindow(framed))
+        {
+            assertTrue(out.tryClaim(4096) >= 0, "hasWindow said a frame fits");
+            out.commit();
+            sent++;
+        }
+        assertTrue(sent >= 8, "frames that fit a 64 KiB window: " + sent);
+        assertFalse(out.hasWindow(framed));
+        assertEquals(out.availableWindow() >= framed, out.hasWindow(framed), "the same answer as availableWindow");
+
+        // the receiver takes them all and credits them: hasWindow must then find the room by asking
+        assertEquals(sent, pollUntil(job[1].inbound(0), (b, o, l) -> l == 4096, sent, 5_000));
+        await("the credits to come back", 5_000, () -> out.hasWindow(out.windowLength()), job);
+        assertEquals(out.windowLength(), out.availableWindow());
+    }
+
+    @Test
     void hotPathAllocatesNothing()
     {
         final TcpTransport[] job = job(loopbackEndpoints(2), 256 * 1024);
