@@ -20,11 +20,11 @@ import java.util.concurrent.TimeUnit;
 
 import static io.ringsync.transport.tcp.TcpTestSupport.await;
 import static io.ringsync.transport.tcp.TcpTestSupport.awaitConnected;
+import static io.ringsync.transport.tcp.TcpTestSupport.exchangeEveryLength;
 import static io.ringsync.transport.tcp.TcpTestSupport.context;
 import static io.ringsync.transport.tcp.TcpTestSupport.loopbackEndpoints;
 import static io.ringsync.transport.tcp.TcpTestSupport.offer;
 import static io.ringsync.transport.tcp.TcpTestSupport.pattern;
-import static io.ringsync.transport.tcp.TcpTestSupport.pollUntil;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -88,28 +88,7 @@ class TcpFrameAuthenticationTest
         final int max = job[0].maxMessageLength();
         assertEquals(WINDOW / 8 - 8 - FrameAuthenticator.TAG_LENGTH, max, "the tag's 16 bytes come off the maximum");
         assertEquals(TcpProtocol.framedLength(100 + FrameAuthenticator.TAG_LENGTH), job[0].outbound(1).framedLength(100));
-        final int[] lengths = { 0, 1, 7, 8, 9, 63, 64, 1000, max - 1, max };
-        for (int round = 0; round < 40; round++)
-        {
-            for (int from = 0; from < 2; from++)
-            {
-                final int to = 1 - from;
-                for (int i = 0; i < lengths.length; i++)
-                {
-                    assertTrue(offer(job[from].outbound(to), job[from], pattern(round * 100 + i, lengths[i]), 5_000) >= 0);
-                }
-                final int[] next = { 0 };
-                final int r = round;
-                pollUntil(job[to].inbound(from), (buffer, offset, length) ->
-                {
-                    final byte[] actual = new byte[length];
-                    buffer.getBytes(offset, actual);
-                    assertArrayEquals(pattern(r * 100 + next[0], lengths[next[0]]), actual, "message " + next[0]);
-                    next[0]++;
-                    return true;
-                }, lengths.length, 5_000);
-            }
-        }
+        exchangeEveryLength(job, 40);
         assertEquals(0, job[0].authenticationFailures() + job[1].authenticationFailures());
         assertFalse(job[1].inbound(0).isLost());
         assertNull(job[1].inbound(0).lossReason());

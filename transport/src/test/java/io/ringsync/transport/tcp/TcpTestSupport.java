@@ -10,6 +10,8 @@ import java.net.ServerSocket;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 public final class TcpTestSupport
@@ -163,5 +165,37 @@ public final class TcpTestSupport
             bytes[i] = (byte)(sequence * 31 + i * 7);
         }
         return bytes;
+    }
+
+    /**
+     * Both ranks send every length of {@code lengths} to each other, {@code rounds} times, each message a distinct
+     * {@link #pattern}, and the receiver checks every byte and the order: the shared exchange of the tcp tests.
+     */
+    static void exchangeEveryLength(final TcpTransport[] job, final int rounds)
+    {
+        final int max = job[0].maxMessageLength();
+        final int[] lengths = { 0, 1, 7, 8, 9, 63, 64, 1000, max - 1, max };
+        for (int round = 0; round < rounds; round++)
+        {
+            for (int from = 0; from < 2; from++)
+            {
+                final int to = 1 - from;
+                for (int i = 0; i < lengths.length; i++)
+                {
+                    assertTrue(offer(job[from].outbound(to), job[from], pattern(round * 100 + i, lengths[i]), 5_000) >= 0);
+                }
+                final int[] next = { 0 };
+                final int r = round;
+                pollUntil(job[to].inbound(from), (buffer, offset, length) ->
+                {
+                    final byte[] expected = pattern(r * 100 + next[0], lengths[next[0]]);
+                    final byte[] actual = new byte[length];
+                    buffer.getBytes(offset, actual);
+                    assertArrayEquals(expected, actual, "message " + next[0] + " of round " + r);
+                    next[0]++;
+                    return true;
+                }, lengths.length, 5_000);
+            }
+        }
     }
 }

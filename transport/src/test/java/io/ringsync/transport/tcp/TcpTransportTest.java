@@ -21,6 +21,7 @@ import java.util.concurrent.TimeUnit;
 
 import static io.ringsync.transport.tcp.TcpTestSupport.await;
 import static io.ringsync.transport.tcp.TcpTestSupport.awaitConnected;
+import static io.ringsync.transport.tcp.TcpTestSupport.exchangeEveryLength;
 import static io.ringsync.transport.tcp.TcpTestSupport.context;
 import static io.ringsync.transport.tcp.TcpTestSupport.loopbackEndpoints;
 import static io.ringsync.transport.tcp.TcpTestSupport.offer;
@@ -72,29 +73,7 @@ class TcpTransportTest
         final int max = job[0].maxMessageLength();
         assertEquals(64 * 1024 / 8 - 8, max);
         assertEquals("tcp", job[0].name());
-        final int[] lengths = { 0, 1, 7, 8, 9, 63, 64, 1000, max - 1, max };
-        for (int round = 0; round < 50; round++)
-        {
-            for (int from = 0; from < 2; from++)
-            {
-                final int to = 1 - from;
-                for (int i = 0; i < lengths.length; i++)
-                {
-                    assertTrue(offer(job[from].outbound(to), job[from], pattern(round * 100 + i, lengths[i]), 5_000) >= 0);
-                }
-                final int[] next = { 0 };
-                final int r = round;
-                pollUntil(job[to].inbound(from), (buffer, offset, length) ->
-                {
-                    final byte[] expected = pattern(r * 100 + next[0], lengths[next[0]]);
-                    final byte[] actual = new byte[length];
-                    buffer.getBytes(offset, actual);
-                    assertArrayEquals(expected, actual, "message " + next[0] + " of round " + r);
-                    next[0]++;
-                    return true;
-                }, lengths.length, 5_000);
-            }
-        }
+        exchangeEveryLength(job, 50);
     }
 
     @Test
