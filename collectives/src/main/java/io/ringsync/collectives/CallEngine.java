@@ -3,6 +3,7 @@ package io.ringsync.collectives;
 import io.ringsync.codecs.Reduction;
 import io.ringsync.collectives.metrics.RankMetrics;
 import io.ringsync.collectives.status.RankStatusBoard;
+import io.ringsync.transport.DeferredWrites;
 import io.ringsync.transport.InboundLink;
 import io.ringsync.transport.shm.ShmWindows;
 import org.agrona.concurrent.Agent;
@@ -58,6 +59,7 @@ final class CallEngine implements Agent
     private final FlowControl flow;
     private final ShmWindows windows;
     private final RankMetrics metrics;
+    private final DeferredWrites deferredWrites;
     private final WallClock wallClock = new WallClock();
     private final Algorithm ring;
     private final Algorithm reduceScatter;
@@ -119,6 +121,7 @@ final class CallEngine implements Agent
         // bfloat16 is for the links between hosts: never over shared memory or a driver on one host
         final String transport = group.transport().name();
         this.narrowWire = "bf16".equals(ctx.wire()) && !"shm".equals(transport) && !"ipc".equals(transport);
+        this.deferredWrites = group.transport().capability(DeferredWrites.class);
         this.metrics = RankMetrics.open(null == board ? null : board.file().getParentFile(), dispatcher.tally(),
             group.rank, group.size, ctx.jobId());
     }
@@ -327,13 +330,29 @@ final class CallEngine implements Agent
 
     private int progress(final Request request)
     {
-        int work = algorithm.doWork();
-        for (final InboundLink link : group.inboundFromPeers())
+        int work;
+        // the chunks this pass injects and forwards go to the kernel together at its end
+        if (null != deferredWrites)
         {
-            work += link.poll(dispatcher, POLL_LIMIT);
-            if (faults.isPending())
+            deferredWrites.deferWrites();
+        }
+        try
+        {
+            work = algorithm.doWork();
+            for (final InboundLink link : group.inboundFromPeers())
             {
-                throw faults.take();
+                work += link.poll(dispatcher, POLL_LIMIT);
+                if (faults.isPending())
+                {
+                    throw faults.take();
+                }
+            }
+        }
+        finally
+        {
+            if (null != deferredWrites)
+            {
+                deferredWrites.flushWrites();
             }
         }
         work += group.transport().doWork();

@@ -81,9 +81,9 @@ public interface OutboundLink
     }
 
     /**
-     * The most bytes this link lets a sender have in flight (claimed but not yet consumed by the receiver):
-     * {@link #availableWindow()} when the link is idle. The collectives size chunks and the room they keep
-     * for forwards from it.
+     * The bytes this link lets a sender have in flight (claimed but not yet consumed by the receiver) at least:
+     * {@link #availableWindow()} is never less when the receiver has consumed every message (more, on a link whose
+     * receiver credits in batches). The collectives size chunks and the room they keep for forwards from it.
      *
      * @return the window length in bytes, or -1 when the transport cannot tell (the caller then measures
      * {@link #availableWindow()} on an idle link).

@@ -30,8 +30,9 @@ import static io.ringsync.transport.tcp.TcpProtocol.TYPE_PAD;
  * socket first, whether or not the frame at the head is then declined. A declined frame stays at the head; a
  * partial frame waits for the rest.
  * <p>
- * Credits (the consumed position) go back on the same connection when a poll stops with something consumed but not
- * reported yet, and in the middle of a long poll every {@code windowLength / 8} bytes. A link is lost when the peer
+ * Credits (the consumed position) go back on the same connection once {@link TcpProtocol#creditBatch(int)} bytes
+ * were consumed since the last one, checked after every frame, so a long poll credits as it goes and an idle link
+ * may keep less than a batch uncredited. A link is lost when the peer
  * closed or reset the connection and every whole frame received before that has been consumed.
  */
 final class TcpInboundLink implements InboundLink
@@ -46,7 +47,7 @@ final class TcpInboundLink implements InboundLink
     private final int capacity;
     private final int mask;
     private final int maxMessageLength;
-    private final int creditInterval;
+    private final int creditBatch;
     private final long connectDeadlineNs;
     private final long connectTimeoutNs;
     private final ByteBuffer ring;
@@ -94,7 +95,7 @@ final class TcpInboundLink implements InboundLink
         this.capacity = windowLength;
         this.mask = windowLength - 1;
         this.maxMessageLength = maxMessageLength;
-        this.creditInterval = windowLength / 8;
+        this.creditBatch = TcpProtocol.creditBatch(windowLength);
         this.connectTimeoutNs = connectTimeoutNs;
         this.connectDeadlineNs = nowNs + connectTimeoutNs;
         this.ring = BufferUtil.allocateDirectAligned(windowLength, 4096);
@@ -156,13 +157,14 @@ final class TcpInboundLink implements InboundLink
             position += framed;
             consumed = position;
             count++;
-            if (position - reported >= creditInterval && !isCreditingBroken)
+            if (position - reported >= creditBatch && !isCreditingBroken)
             {
                 sendCredit();
             }
         }
-        if (consumed != reported && !isCreditingBroken)
+        if (!isCreditingBroken && (consumed - reported >= creditBatch || creditOut.hasRemaining()))
         {
+            // padding consumed at the end, or the rest of a credit the kernel took only in part
             sendCredit();
         }
 

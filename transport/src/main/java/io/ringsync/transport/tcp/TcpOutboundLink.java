@@ -26,8 +26,10 @@ import static io.ringsync.transport.tcp.TcpProtocol.TYPE_PAD;
  * Three stream positions describe it: {@code committed} (end of the last committed frame), {@code written} (bytes
  * the kernel took) and {@code credited} (bytes the receiver's handlers consumed, as its last credit said).
  * {@code credited <= written <= committed <= credited + windowLength}: the ring holds everything in flight, and what
- * the kernel has not taken yet is a part of it. A commit writes at once (TCP_NODELAY: the frame leaves now); what the
- * kernel could not take is written by the next claim, window query or {@link TcpTransport#doWork()}.
+ * the kernel has not taken yet is a part of it. A commit writes at once (TCP_NODELAY: the frame leaves now) unless
+ * the mesh's writes are deferred ({@link TcpDeferredWrites}: the engine's pass commits several frames, then writes
+ * them in one call); what the kernel could not take is written by the next claim, window query or
+ * {@link TcpTransport#doWork()}.
  * <p>
  * Credits are read from the socket when the window looks too small for a claim and by {@link #availableWindow()},
  * which must be exact for the ring's flow control: it counts everything not yet consumed by the receiver, wherever
@@ -48,6 +50,8 @@ final class TcpOutboundLink implements OutboundLink
     private final int peerRank;
     private final String endpoint;
     private final int capacity;
+    private final long usableWindow;
+    private final TcpDeferredWrites deferredWrites;
     private final int mask;
     private final int maxMessageLength;
     private final ByteBuffer ring;
@@ -86,8 +90,10 @@ final class TcpOutboundLink implements OutboundLink
         final int maxMessageLength,
         final long giveUpAtNs,
         final byte[] nonce,
-        final FrameAuthenticator authenticator)
+        final FrameAuthenticator authenticator,
+        final TcpDeferredWrites deferredWrites)
     {
+        this.deferredWrites = deferredWrites;
         this.giveUpAtNs = giveUpAtNs;
         this.nonce = nonce;
         this.authenticator = authenticator;
@@ -96,6 +102,7 @@ final class TcpOutboundLink implements OutboundLink
         this.peerRank = peerRank;
         this.endpoint = endpoint;
         this.capacity = windowLength;
+        this.usableWindow = TcpProtocol.usableWindow(windowLength);
         this.mask = windowLength - 1;
         this.maxMessageLength = maxMessageLength;
         this.ring = BufferUtil.allocateDirectAligned(windowLength, 4096);
@@ -186,7 +193,8 @@ final class TcpOutboundLink implements OutboundLink
             authenticator.sign(framesSigned++, committed, tagView, buffer, end);
         }
         committed += claimFramed;
-        if (CONNECTED == state)
+        if (CONNECTED == state &&
+            (!deferredWrites.isDeferring() || committed - written >= TcpDeferredWrites.MAX_DEFERRED_BYTES))
         {
             flush();
         }
@@ -233,9 +241,13 @@ final class TcpOutboundLink implements OutboundLink
         return availableWindow() >= bytes;
     }
 
+    /**
+     * {@inheritDoc} The ring less what the receiver may consume without crediting it yet
+     * ({@link TcpProtocol#usableWindow(int)}): a sender whose frames were all consumed has at least this much free.
+     */
     public long windowLength()
     {
-        return capacity;
+        return usableWindow;
     }
 
     /**

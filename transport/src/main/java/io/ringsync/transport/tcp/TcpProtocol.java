@@ -51,6 +51,10 @@ import java.nio.ByteOrder;
  * Credits, receiver to sender, on the same connection: a stream of {@code long}s, each the number of stream bytes
  * the receiver's handlers have consumed so far (padding included). The sender never has more than the window
  * length beyond the last credit in flight, so the receiver's ring can always take everything the socket holds.
+ * The receiver sends a credit once {@link #creditBatch(int)} bytes or more were consumed since the last one, not
+ * for every frame: a credit is a TCP segment of its own, and one per 32 KiB chunk cost both kernels more than the
+ * reduction. So up to a batch less one byte may be consumed but not yet credited, and the window a sender can
+ * count on when its receiver has consumed everything is {@link #usableWindow(int)}, not the whole ring.
  */
 final class TcpProtocol
 {
@@ -107,6 +111,32 @@ final class TcpProtocol
 
     private TcpProtocol()
     {
+    }
+
+    /**
+     * Bytes consumed that the receiver may hold back before it sends a credit: an eighth of the window, the size of
+     * the largest frame. A claim needs at most two frames' room (a wrap's padding and the frame), so a sender
+     * whose receiver has consumed everything always finds room for it; and the collectives, which keep room for
+     * forwards, count only on {@link #usableWindow(int)}.
+     *
+     * @param windowLength of the link.
+     * @return bytes consumed since the last credit that make the receiver send one.
+     */
+    static int creditBatch(final int windowLength)
+    {
+        return windowLength >> 3;
+    }
+
+    /**
+     * The window a sender has in flight at least when its receiver has consumed every frame: the ring less what
+     * the receiver may hold back uncredited. The collectives size chunks and keep room for forwards from it.
+     *
+     * @param windowLength of the link.
+     * @return bytes.
+     */
+    static long usableWindow(final int windowLength)
+    {
+        return windowLength - creditBatch(windowLength);
     }
 
     /**

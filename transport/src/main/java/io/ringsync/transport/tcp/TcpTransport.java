@@ -1,6 +1,7 @@
 package io.ringsync.transport.tcp;
 
 import io.ringsync.transport.InboundLink;
+import io.ringsync.transport.DeferredWrites;
 import io.ringsync.transport.InboundWaiter;
 import io.ringsync.transport.Ranks;
 import io.ringsync.transport.OutboundLink;
@@ -41,8 +42,8 @@ import java.util.function.Consumer;
  * ones. Both rings are {@code windowLength} bytes, and the sender lays frames out exactly where they will sit in the
  * receiver's ring (padding at the end of the ring), so neither side ever copies or splits a frame.
  * <p>
- * Flow control is end to end: the receiver returns credits (bytes its handlers consumed), and a sender never has
- * more than {@link OutboundLink#windowLength()} bytes committed beyond the last credit, so
+ * Flow control is end to end: the receiver returns credits (bytes its handlers consumed, in batches of an eighth of
+ * the ring), and a sender never has more than the ring's length committed beyond the last credit, so
  * {@link OutboundLink#availableWindow()} counts everything not yet consumed by the receiver's handlers, in either
  * kernel or either ring, as the ring AllReduce's deadlock freedom requires. The receiver's ring holds a whole window,
  * so it always drains the socket; a declined message only stops it from handing messages up.
@@ -62,7 +63,8 @@ import java.util.function.Consumer;
  * <p>
  * When ranks outnumber cores, a waiting rank should block in the kernel rather than spin or yield:
  * {@code capability(InboundWaiter.class)} returns this transport's {@link InboundWaiter}, an epoll wait on all its
- * links.
+ * links. {@code capability(DeferredWrites.class)} lets a caller that commits several frames in one pass write them
+ * with one system call per link.
  */
 public final class TcpTransport implements Transport
 {
@@ -170,6 +172,7 @@ public final class TcpTransport implements Transport
     private final int maxMessageLength;
     private final int tagLength;
     private final TcpOutboundLink[] outbound;
+    private final TcpDeferredWrites deferredWrites;
     private final TcpInboundLink[] inbound;
     private final AtomicBoolean isClosed = new AtomicBoolean();
     private final Waiter waiter = new Waiter();
@@ -187,6 +190,7 @@ public final class TcpTransport implements Transport
         this.maxMessageLength = maxMessageLength(windowLength) - tagLength;
         this.outbound = new TcpOutboundLink[worldSize];
         this.inbound = new TcpInboundLink[worldSize];
+        this.deferredWrites = new TcpDeferredWrites(this::doWork);
 
         final long nowNs = System.nanoTime();
         for (int peer = 0; peer < worldSize; peer++)
@@ -201,7 +205,7 @@ public final class TcpTransport implements Transport
                 final byte[] nonce = ctx.hasJobSecret() ? newNonce() : null;
                 outbound[peer] = new TcpOutboundLink(peer, peerRank, peerEndpoint, windowLength, maxMessageLength,
                     nowNs + ctx.connectTimeoutNs() + ctx.handshakeTimeoutNs() + TimeUnit.SECONDS.toNanos(1),
-                    nonce, authenticator(ctx.rank(), peerRank, nonce));
+                    nonce, authenticator(ctx.rank(), peerRank, nonce), deferredWrites);
             }
         }
         endpoint.register(this);
@@ -397,15 +401,20 @@ public final class TcpTransport implements Transport
     }
 
     /**
-     * {@link InboundWaiter}: an epoll wait on every link of this mesh.
+     * {@link InboundWaiter}: an epoll wait on every link of this mesh; {@link DeferredWrites}: commits of one pass
+     * written together.
      *
      * @param type of the feature.
      * @param <T>  the feature.
-     * @return the waiter for {@code InboundWaiter.class}, else null.
+     * @return the waiter for {@code InboundWaiter.class}, the deferral for {@code DeferredWrites.class}, else null.
      */
     public <T> T capability(final Class<T> type)
     {
-        return InboundWaiter.class == type ? type.cast(waiter) : null;
+        if (InboundWaiter.class == type)
+        {
+            return type.cast(waiter);
+        }
+        return DeferredWrites.class == type ? type.cast(deferredWrites) : null;
     }
 
     /**

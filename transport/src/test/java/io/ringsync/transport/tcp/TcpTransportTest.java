@@ -93,7 +93,8 @@ class TcpTransportTest
         final TcpTransport[] job = job(loopbackEndpoints(2), window);
         final OutboundLink out = job[0].outbound(1);
         final InboundLink in = job[1].inbound(0);
-        assertEquals(window, out.windowLength());
+        // the ring holds a whole window; the receiver may keep up to an eighth of it consumed but uncredited
+        assertEquals(window - window / 8, out.windowLength());
         assertEquals(window, out.availableWindow());
 
         // fill the window with the receiver not polling: exactly windowLength bytes of frames, then back pressure
@@ -153,10 +154,18 @@ class TcpTransportTest
             return true;
         };
         assertEquals(total / 2, in.poll(accept, total / 2));
-        await("credits for half the window", 5_000, () -> out.availableWindow() >= (long)(total / 2) * framed, job);
+        // a credit goes once a batch of window / 8 bytes was consumed since the last one, checked after each frame:
+        // every perCredit frames here, so the frames after the last such one stay uncredited
+        final int perCredit = (window / 8 + framed - 1) / framed;
+        final long creditedHalf = (long)(total / 2 / perCredit * perCredit) * framed;
+        await("credits for half the window", 5_000, () -> out.availableWindow() == window - inFlight + creditedHalf,
+            job);
         assertEquals(total - total / 2, pollUntil(in, accept, total - total / 2, 5_000));
-        await("the whole window back", 5_000, () -> out.availableWindow() == window, job);
-        assertEquals(0, ((TcpOutboundLink)out).bytesInFlight());
+        final long uncredited = (long)(total % perCredit) * framed;
+        await("the window back but the last part batch", 5_000, () -> out.availableWindow() == window - uncredited,
+            job);
+        assertEquals(uncredited, ((TcpOutboundLink)out).bytesInFlight());
+        assertTrue(out.availableWindow() >= out.windowLength());
     }
 
     @Test
@@ -478,7 +487,7 @@ class TcpTransportTest
         // the receiver takes them all and credits them: hasWindow must then find the room by asking
         assertEquals(sent, pollUntil(job[1].inbound(0), (b, o, l) -> l == 4096, sent, 5_000));
         await("the credits to come back", 5_000, () -> out.hasWindow(out.windowLength()), job);
-        assertEquals(out.windowLength(), out.availableWindow());
+        assertTrue(out.availableWindow() >= out.windowLength(), "at least the usable window once all is consumed");
     }
 
     @Test
