@@ -5,16 +5,17 @@
 #
 #   bench/cluster/probe.sh --layout 4x1 --sizes 16MiB [--cap 1gbit] [--budget 1] [--transport tcp|udp|gloo|openmpi]
 #       [--env 'RINGSYNC_CHUNK_BYTES=131072 ...'] [--args '--window 8388608'] [--wrap-rank 1]
-#       [--wrap 'strace -c -f -o /tmp/x'] [--classes DIR] [--mpi BINARY] [--quiet-wait 120]
+#       [--wrap 'strace -c -f -o /tmp/x'] [--classes DIR] [--jar FILE] [--mpi BINARY] [--quiet-wait 120]
 #
-# --classes puts a directory of classes before benchmarks.jar (a NetBench compiled on the side); --mpi names the
+# --classes puts a directory of classes before benchmarks.jar (a NetBench compiled on the side); --jar runs another
+# benchmarks.jar instead of bench/target's (a kept copy of an older commit, to alternate old and new); --mpi names the
 # mpi_allreduce binary (default: the one bench/peers/run-openmpi.sh builds). Prints rank 0's CSV rows on stdout; the
 # wrapper's output goes where its own options say.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 layout=4x1 sizes=16MiB cap=none budget=1 transport=tcp env_words="" args="" wrap_rank=-1 wrap="" quiet_wait=120
-classes="" mpibin=${TMPDIR:-/tmp}/ringsync-peers-$(id -u)/mpi_allreduce
+classes="" jar="" mpibin=${TMPDIR:-/tmp}/ringsync-peers-$(id -u)/mpi_allreduce
 while [ $# -gt 0 ]; do
   case "$1" in
     --layout) layout=$2; shift 2 ;;
@@ -28,6 +29,7 @@ while [ $# -gt 0 ]; do
     --wrap) wrap=$2; shift 2 ;;
     --quiet-wait) quiet_wait=$2; shift 2 ;;
     --classes) classes=$2; shift 2 ;;
+    --jar) jar=$2; shift 2 ;;
     --mpi) mpibin=$2; shift 2 ;;
     *) echo "probe.sh: unknown argument $1" >&2; exit 2 ;;
   esac
@@ -35,7 +37,8 @@ done
 [ "$(id -u)" = 0 ] || { echo "probe.sh: needs root (simulated hosts are namespaces)" >&2; exit 1; }
 export RINGSYNC_NETNS_PREFIX=ringsync-probe-
 h=${layout%x*} per=${layout#*x} n=$((h * per))
-jar=$root/bench/target/benchmarks.jar
+jar=${jar:-$root/bench/target/benchmarks.jar}
+[ -f "$jar" ] || { echo "probe.sh: no $jar (build with: mvn -q -DskipTests package -pl cli,bench -am)" >&2; exit 1; }
 cleanup() { "$here/cluster.sh" down >/dev/null 2>&1 || true; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
