@@ -85,7 +85,7 @@ class AeronTransportContextTest
     @Test
     void anImageOfAnotherSessionNeitherConnectsNorLosesABoundLink()
     {
-        final AeronInboundLink link = new AeronInboundLink(1, true, 77);
+        final AeronInboundLink link = new AeronInboundLink(1, true, 77, null);
         link.imageCame(78);
         link.imageWent(78);
         assertFalse(link.isLost(), "a stranger's image went away");
@@ -96,7 +96,7 @@ class AeronTransportContextTest
         link.imageWent(77);
         assertTrue(link.isLost(), "the job's own image went away");
 
-        final AeronInboundLink ipc = new AeronInboundLink(1, false, io.aeron.Aeron.NULL_VALUE);
+        final AeronInboundLink ipc = new AeronInboundLink(1, false, io.aeron.Aeron.NULL_VALUE, null);
         ipc.imageCame(5);
         ipc.imageWent(6);
         assertTrue(ipc.isLost(), "an IPC link takes any session");
