@@ -9,6 +9,7 @@ import java.util.concurrent.TimeUnit;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -80,6 +81,23 @@ class AeronTransportContextTest
 
         assertEquals(io.aeron.Aeron.NULL_VALUE, ipc().conclude().sessionId(0, 1));
         assertThrows(IllegalArgumentException.class, () -> udp().sessionSecret(new byte[0]).conclude());
+    }
+
+    @Test
+    void udpMessagesAreTaggedWithAJobSecretAndIpcMessagesNever()
+    {
+        final byte[] secret = { 1, 2, 3 };
+        final AeronTransport.Context udp = udp().jobSecret(secret).conclude();
+        assertTrue(udp.isFrameAuthenticated());
+        assertEquals(AeronTransport.FRAME_MAC_DEFAULT, udp.frameMac());
+        assertTrue(udp.toString().contains("frameAuthentication=HMAC_SHA256"), udp.toString());
+        secret[0] = 9;
+        assertEquals(1, udp.jobSecret()[0], "copied");
+        assertFalse(udp().conclude().isFrameAuthenticated(), "no secret, no tag");
+        assertFalse(ipc().jobSecret(secret).conclude().isFrameAuthenticated(), "ipc never leaves the host");
+        assertNull(ipc().jobSecret(secret).conclude().jobSecret(), "and keeps no secret");
+        assertThrows(IllegalArgumentException.class, () -> udp().jobSecret(new byte[0]));
+        assertThrows(NullPointerException.class, () -> udp().frameMac(null));
     }
 
     @Test

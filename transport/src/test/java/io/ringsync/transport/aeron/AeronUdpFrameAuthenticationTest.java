@@ -94,6 +94,25 @@ class AeronUdpFrameAuthenticationTest
     }
 
     @Test
+    void aSubMeshTagsItsMessagesUnderKeysOfItsOwn()
+    {
+        final AeronTransport t0 = connect(context(0, endpoints, SECRET));
+        final AeronTransport t1 = connect(context(1, endpoints, SECRET));
+        awaitConnected(t0, t1, CONNECT_TIMEOUT_MS);
+        final AeronTransport sub0 = (AeronTransport)t0.openMesh(9, new int[]{ 1, 0 });
+        final AeronTransport sub1 = (AeronTransport)t1.openMesh(9, new int[]{ 1, 0 });
+        transports.add(sub0);
+        transports.add(sub1);
+        assertTrue(sub0.context().isFrameAuthenticated());
+        assertEquals(9, sub0.context().meshId());
+        assertEquals(t0.maxMessageLength(), sub0.maxMessageLength());
+        awaitConnected(sub1, sub0, CONNECT_TIMEOUT_MS);
+        exchange(sub1, sub0, 100, 10_000);
+        exchange(t0, t1, 100, 10_000);
+        assertEquals(0, sub0.authenticationFailures() + sub1.authenticationFailures());
+    }
+
+    @Test
     void theTagFollowsThePayloadOnTheWireAndWithoutASecretThereIsNone() throws Exception
     {
         assertEquals(List.of(DataHeaderFlyweight.HEADER_LENGTH + 120 + TAG), wireFrameLengths(SECRET, 120));
