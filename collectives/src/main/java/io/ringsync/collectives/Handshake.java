@@ -180,6 +180,7 @@ final class Handshake implements Dispatcher.HelloHandler
             group.transport().doWork();
             Thread.onSpinWait();
         }
+        FailureDetector.sendNow(group.transport(), deadlineNs);
         throw failure;
     }
 
