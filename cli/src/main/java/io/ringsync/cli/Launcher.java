@@ -410,6 +410,12 @@ public final class Launcher
             if (null == Configuration.jobSecret(childEnv()))
             {
                 env.put(Configuration.JOB_SECRET_ENV, randomSecret());
+                // as for tcp: a secret drawn here does not tag every message, a secret or RINGSYNC_FRAME_MAC the
+                // user sets does
+                if (null == Configuration.frameMac(childEnv()))
+                {
+                    env.put(Configuration.FRAME_MAC_ENV, "off");
+                }
             }
         }
         return env;

@@ -84,7 +84,7 @@ class LauncherTest
             .transport(LaunchTransport.UDP)
             .command(sh("echo \"udp $" + Configuration.TRANSPORT_ENV + " $" + Configuration.UDP_ENDPOINTS_ENV + " $" +
                 Configuration.UDP_MTU_ENV + " aeron=[$" + Configuration.AERON_DIR_ENV + "] secret=${#" +
-                Configuration.JOB_SECRET_ENV + "}\"")));
+                Configuration.JOB_SECRET_ENV + "} mac=$" + Configuration.FRAME_MAC_ENV + "\"")));
 
         assertEquals(Launcher.EXIT_OK, job.exitCode, job::describe);
         final String first = job.lineOf(0, "udp ");
@@ -106,6 +106,7 @@ class LauncherTest
         // (an inherited RINGSYNC_AERON_DIR is dropped too: the launcher owns that variable)
         assertEquals("aeron=[]", parts[3], "udp ranks embed their own drivers: " + first);
         assertEquals("secret=64", parts[4], "a fresh job secret, which the link sessions derive from: " + first);
+        assertEquals("mac=off", parts[5], "a drawn secret does not tag every message (as on tcp): " + first);
     }
 
     @Test

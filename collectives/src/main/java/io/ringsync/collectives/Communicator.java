@@ -248,7 +248,7 @@ public final class Communicator implements AutoCloseable
     }
 
     /**
-     * With a job secret on tcp every frame carries a tag under a key of its link; a frame whose tag fails (altered,
+     * With a job secret on tcp and udp every frame carries a tag under a key of its link; a frame whose tag fails (altered,
      * replayed, reordered or forged on the way) is dropped, counted here, and ends its link, failing the call on
      * every rank with an exception naming the peer. Any thread.
      *

@@ -321,8 +321,8 @@ public final class Configuration
     public static final String JOB_SECRET_ENV = "RINGSYNC_JOB_SECRET";
 
     /**
-     * Whether tcp frames carry a tag under the job secret: {@code hmac-sha256} (the default when
-     * {@link #JOB_SECRET_ENV} is set), {@code aes-gmac}, or {@code off}. Tags cost about 1.3 ms of CPU per MiB
+     * Whether tcp frames and udp messages carry a tag under the job secret (ipc and shm never leave the host):
+     * {@code hmac-sha256} (the default when {@link #JOB_SECRET_ENV} is set), {@code aes-gmac}, or {@code off}. Tags cost about 1.3 ms of CPU per MiB
      * each rank sends and receives (perf-results/2026-12-06-frame-mac), so {@code bin/ringsync launch}, which draws a
      * secret of its own when you set none, sets {@code off} with it: the rendezvous is guarded, the frames are not.
      * Set a secret yourself, or this variable, to tag them. The same on every rank.

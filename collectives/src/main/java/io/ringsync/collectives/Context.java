@@ -880,7 +880,8 @@ public final class Context
     }
 
     /**
-     * @param frameMac the tag tcp frames carry under the job secret ({@link Configuration#FRAME_MAC_ENV}):
+     * @param frameMac the tag tcp frames and udp messages carry under the job secret
+     *                 ({@link Configuration#FRAME_MAC_ENV}):
      *                 {@code hmac-sha256} (the default), {@code aes-gmac} or {@code off}; none without a secret.
      * @return this.
      */

@@ -4,6 +4,7 @@ import io.ringsync.codecs.AbortKind;
 import io.ringsync.collectives.status.RankStatusBoard;
 import io.ringsync.transport.InboundLink;
 import io.ringsync.transport.OutboundLink;
+import io.ringsync.transport.Transport;
 import org.agrona.BufferUtil;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -36,6 +37,7 @@ final class FailureDetector
 
     private static final int POLL_LIMIT = 16;
     private static final long ABORT_SEND_BUDGET_NS = TimeUnit.MILLISECONDS.toNanos(200);
+    private static final int SEND_NOW_CYCLES = 16;
     private static final long STATUS_STALE_MIN_MS = 1_000;
 
     private final Group group;
@@ -236,6 +238,27 @@ final class FailureDetector
             {
                 Thread.onSpinWait();
                 group.transport().doWork();
+            }
+        }
+        sendNow(group.transport(), deadlineNs);
+    }
+
+    /**
+     * Run the duty cycle of a media driver the rank's thread drives (udp's invoker driver) a few times, so that
+     * messages just offered leave this process before the caller closes the transport, and with it the driver:
+     * else an abort can die with the driver and its peers fail later without the reason. A no-op for transports
+     * without such a driver.
+     *
+     * @param transport  the rank's transport.
+     * @param deadlineNs not beyond this {@link System#nanoTime()}.
+     */
+    static void sendNow(final Transport transport, final long deadlineNs)
+    {
+        for (int cycle = 0; cycle < SEND_NOW_CYCLES && System.nanoTime() - deadlineNs < 0; cycle++)
+        {
+            if (0 == transport.doWork())
+            {
+                return;
             }
         }
     }

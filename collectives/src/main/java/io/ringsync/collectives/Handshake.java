@@ -1,8 +1,10 @@
 package io.ringsync.collectives;
 
+import io.ringsync.codecs.AbortKind;
 import io.ringsync.collectives.status.RankStatusBoard;
 import io.ringsync.transport.HostIdentity;
 import io.ringsync.transport.InboundLink;
+import io.ringsync.transport.OutboundLink;
 import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -22,6 +24,7 @@ final class Handshake implements Dispatcher.HelloHandler
     private static final int POLL_LIMIT = 16;
     private static final long CHECK_INTERVAL_NS = TimeUnit.MILLISECONDS.toNanos(20);
     private static final long STATUS_STALE_MIN_MS = 1_000;
+    private static final long ABORT_BUDGET_NS = TimeUnit.MILLISECONDS.toNanos(500);
 
     private final Group group;
     private final Wire wire;
@@ -100,6 +103,7 @@ final class Handshake implements Dispatcher.HelloHandler
                     {
                         throw faults.take();
                     }
+                    failIfBroken(link);
                 }
                 work += group.transport().doWork();
                 if (allTrue(helloSent) && allTrue(helloReceived))
@@ -134,6 +138,50 @@ final class Handshake implements Dispatcher.HelloHandler
                 peerProcesses[peer] = ProcessHandle.of(peerPids[peer]).orElse(null);
             }
         }
+    }
+
+    /**
+     * A link the transport ended for a reason it knows (a frame that failed authentication) will never carry the
+     * peer's hello: fail now, naming the peer and the reason, and tell the peers (one try each), rather than wait
+     * for the deadline and blame silence.
+     *
+     * @param link polled just now.
+     */
+    private void failIfBroken(final InboundLink link)
+    {
+        final String reason = link.isLost() ? link.lossReason() : null;
+        if (null == reason)
+        {
+            return;
+        }
+        final int peer = link.peer();
+        final PeerFailedException failure = new PeerFailedException("rank " + group.rank + ": the link from " +
+            group.name(peer) + " failed while connecting: " + reason, peer);
+        final UnsafeBuffer scratch = new UnsafeBuffer(new byte[4096]);
+        String text = failure.getMessage();
+        final int maxLength = group.transport().maxMessageLength();
+        int length = wire.encodeAbort(scratch, 0, AbortKind.PEER_FAILED, peer, text);
+        while (length > maxLength && !text.isEmpty())
+        {
+            text = text.substring(0, text.length() / 2);
+            length = wire.encodeAbort(scratch, 0, AbortKind.PEER_FAILED, peer, text);
+        }
+        // a peer's link may not be connected yet (this rank fails on the first frame it gets): retry, bounded
+        final boolean[] told = new boolean[group.size];
+        told[group.rank] = true;
+        final long deadlineNs = System.nanoTime() + ABORT_BUDGET_NS;
+        while (!allTrue(told) && System.nanoTime() - deadlineNs < 0)
+        {
+            for (int other = 0; other < group.size; other++)
+            {
+                final long result = told[other] ? 0 : group.outbound(other).offer(scratch, 0, length);
+                told[other] = result >= 0 || OutboundLink.CLOSED == result;
+            }
+            group.transport().doWork();
+            Thread.onSpinWait();
+        }
+        FailureDetector.sendNow(group.transport(), deadlineNs);
+        throw failure;
     }
 
     /**

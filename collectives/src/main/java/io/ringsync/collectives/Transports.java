@@ -137,8 +137,7 @@ final class Transports
             // with a job secret every frame carries a tag under a key of its link, salted with the session id, unless
             // RINGSYNC_FRAME_MAC=off (what the launcher sets with a secret it drew itself)
             .jobSecret("off".equals(ctx.frameMac()) ? null : ctx.jobSecret())
-            .frameMac("aes-gmac".equals(ctx.frameMac()) ? FrameAuthenticator.Algorithm.AES_GMAC :
-                FrameAuthenticator.Algorithm.HMAC_SHA256)
+            .frameMac(frameMac(ctx))
             .sessionId(ctx.sessionId());
         try
         {
@@ -239,6 +238,15 @@ final class Transports
         return out.toByteArray();
     }
 
+    /**
+     * @return the frame tag's algorithm {@link Configuration#FRAME_MAC_ENV} names (when it is not off).
+     */
+    private static FrameAuthenticator.Algorithm frameMac(final Context ctx)
+    {
+        return "aes-gmac".equals(ctx.frameMac()) ? FrameAuthenticator.Algorithm.AES_GMAC :
+            FrameAuthenticator.Algorithm.HMAC_SHA256;
+    }
+
     private static Transport openAeron(final Context ctx, final File jobDirectory)
     {
         final String name = ctx.transport();
@@ -278,7 +286,12 @@ final class Transports
             transportCtx
                 .udpEndpoints(ctx.udpEndpoints())
                 .mtuLength(ctx.udpMtu())
-                .sessionSecret(udpSessionSecret(ctx));
+                .sessionSecret(udpSessionSecret(ctx))
+                // with a job secret every message carries a tag under a key of its link, as on tcp, unless
+                // RINGSYNC_FRAME_MAC=off
+                .jobSecret("off".equals(ctx.frameMac()) ? null : ctx.jobSecret())
+                .frameMac(frameMac(ctx))
+                .rendezvousSessionId(ctx.sessionId());
             if (null == aeronDir)
             {
                 ShmSpace.check(ctx, jobDirectory, -1);

@@ -166,6 +166,60 @@ class AeronEnvironmentTest
     }
 
     @Test
+    void udpRanksWithAJobSecretTagEveryMessageUnlessTheFrameMacIsOff() throws Exception
+    {
+        for (final String frameMac : new String[]{ null, "aes-gmac", "off" })
+        {
+            final StringBuilder endpoints = new StringBuilder();
+            for (int r = 0; r < 2; r++)
+            {
+                try (DatagramSocket socket = new DatagramSocket(0))
+                {
+                    endpoints.append(r == 0 ? "" : ",").append("127.0.0.1:").append(socket.getLocalPort());
+                }
+            }
+            final List<Map<String, String>> envs = new ArrayList<>();
+            for (int r = 0; r < 2; r++)
+            {
+                final Map<String, String> env = env(r, 2, "udp");
+                env.put(Configuration.UDP_ENDPOINTS_ENV, endpoints.toString());
+                env.put(Configuration.JOB_SECRET_ENV, "0123456789abcdef0123456789abcdef");
+                if (null != frameMac)
+                {
+                    env.put(Configuration.FRAME_MAC_ENV, frameMac);
+                }
+                envs.add(env);
+            }
+            final List<String> seen = RankThreads.values(RankThreads.run(2, 60_000,
+                (rank) -> Communicator.fromEnvironment(envs.get(rank)), (comm) ->
+                {
+                    final float[] v = { comm.rank() + 1.5f, 2.25f };
+                    comm.allReduce(v, ReduceOp.SUM);
+                    assertEquals(4.0f, v[0]);
+                    assertEquals(4.5f, v[1]);
+                    final io.ringsync.transport.aeron.AeronTransport transport =
+                        (io.ringsync.transport.aeron.AeronTransport)comm.transport();
+                    final AeronTransportSeen result = new AeronTransportSeen(
+                        transport.context().isFrameAuthenticated() ? transport.context().frameMac().name() : "none",
+                        transport.context().mtuLength() - transport.maxMessageLength(),
+                        comm.authenticationFailures());
+                    return result.toString();
+                }));
+            final String expected = null == frameMac ? "HMAC_SHA256 48 0" :
+                "off".equals(frameMac) ? "none 32 0" : "AES_GMAC 48 0";
+            assertEquals(List.of(expected, expected), seen, "RINGSYNC_FRAME_MAC=" + frameMac);
+        }
+    }
+
+    private record AeronTransportSeen(String tag, int overhead, long failures)
+    {
+        public String toString()
+        {
+            return tag + " " + overhead + " " + failures;
+        }
+    }
+
+    @Test
     void udpRanksStartedWithoutALauncherLeaveNoFilesBehind() throws Exception
     {
         final long jobId = System.nanoTime() & 0xFFFF_FFFFL;

@@ -49,8 +49,8 @@ final class AeronLinks
         {
             if (peer != rank)
             {
-                final AeronInboundLink link =
-                    new AeronInboundLink(peer, ctx.isSessionBound(), ctx.sessionId(peer, rank));
+                final AeronInboundLink link = new AeronInboundLink(peer, ctx.isSessionBound(),
+                    ctx.sessionId(peer, rank), AeronMessageAuthenticator.forLink(ctx, peer, rank));
                 link.subscription = client.addSubscription(
                     AeronChannels.subscriptionChannel(ctx, peer), ctx.streamId(peer, rank), link, link);
                 inbound[peer] = link;
@@ -64,7 +64,8 @@ final class AeronLinks
             {
                 final ExclusivePublication publication = client.addExclusivePublication(
                     AeronChannels.publicationChannel(ctx, peer), ctx.streamId(rank, peer));
-                outbound[peer] = new AeronOutboundLink(peer, publication, windowLength);
+                outbound[peer] = new AeronOutboundLink(
+                    peer, publication, windowLength, AeronMessageAuthenticator.forLink(ctx, rank, peer));
             }
         }
     }

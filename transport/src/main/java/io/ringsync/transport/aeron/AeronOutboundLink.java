@@ -12,7 +12,9 @@ import org.agrona.MutableDirectBuffer;
 /**
  * The sending end of one Aeron link, and only that: claims go straight into the Aeron term of the link's
  * {@link ExclusivePublication} through one reused {@link BufferClaim}, and Aeron's publication results are told in
- * {@link OutboundLink}'s terms. Nothing is allocated per claim; {@link AeronTransport} makes one per peer.
+ * {@link OutboundLink}'s terms. With frame authentication each claim holds the tag after the payload too, written
+ * by the link's {@link AeronMessageAuthenticator} at commit. Nothing is allocated per claim; {@link AeronTransport}
+ * makes one per peer.
  */
 final class AeronOutboundLink implements OutboundLink
 {
@@ -20,12 +22,26 @@ final class AeronOutboundLink implements OutboundLink
     final ExclusivePublication publication;
     private final BufferClaim bufferClaim = new BufferClaim();
     private final long windowLength;
+    private final AeronMessageAuthenticator authenticator;
+    private final int tagLength;
+    private int claimLength = -1;
+    private long claimEndPosition;
 
-    AeronOutboundLink(final int peer, final ExclusivePublication publication, final long windowLength)
+    AeronOutboundLink(
+        final int peer,
+        final ExclusivePublication publication,
+        final long windowLength,
+        final AeronMessageAuthenticator authenticator)
     {
         this.peer = peer;
         this.publication = publication;
         this.windowLength = windowLength;
+        this.authenticator = authenticator;
+        this.tagLength = null != authenticator ? AeronMessageAuthenticator.TAG_LENGTH : 0;
+        if (null != authenticator)
+        {
+            authenticator.keySender(publication.initialTermId());
+        }
     }
 
     public int peer()
@@ -35,9 +51,11 @@ final class AeronOutboundLink implements OutboundLink
 
     public long tryClaim(final int length)
     {
-        final long result = publication.tryClaim(length, bufferClaim);
+        final long result = publication.tryClaim(length + tagLength, bufferClaim);
         if (result > 0)
         {
+            claimLength = length;
+            claimEndPosition = result;
             return bufferClaim.offset();
         }
 
@@ -51,11 +69,18 @@ final class AeronOutboundLink implements OutboundLink
 
     public void commit()
     {
+        if (null != authenticator && claimLength >= 0)
+        {
+            // numbered in commit order; an aborted claim becomes padding, which no receiver sees, and takes none
+            authenticator.sign(bufferClaim.buffer(), claimLength, claimEndPosition);
+        }
+        claimLength = -1;
         bufferClaim.commit();
     }
 
     public void abort()
     {
+        claimLength = -1;
         bufferClaim.abort();
     }
 
@@ -78,7 +103,7 @@ final class AeronOutboundLink implements OutboundLink
 
     public int framedLength(final int length)
     {
-        return BitUtil.align(length + DataHeaderFlyweight.HEADER_LENGTH, FrameDescriptor.FRAME_ALIGNMENT);
+        return BitUtil.align(length + tagLength + DataHeaderFlyweight.HEADER_LENGTH, FrameDescriptor.FRAME_ALIGNMENT);
     }
 
     private static long status(final long result)

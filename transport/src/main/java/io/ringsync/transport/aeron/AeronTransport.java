@@ -11,6 +11,7 @@ import io.ringsync.transport.MessageHandler;
 import io.ringsync.transport.OutboundLink;
 import io.ringsync.transport.Ranks;
 import io.ringsync.transport.Transport;
+import io.ringsync.transport.security.FrameAuthenticator;
 import org.agrona.BitUtil;
 import org.agrona.ErrorHandler;
 import org.agrona.concurrent.IdleStrategy;
@@ -34,6 +35,13 @@ import java.util.function.Supplier;
  * {@link LinkSessionIds}): the publication uses it and the subscription's driver makes an image of that session
  * only, so SETUP and DATA frames of any other session, a stranger's included, are ignored by the driver and can
  * neither add an image nor, when one expires, make the link look lost.
+ * <p>
+ * Over UDP with a job secret ({@link Context#jobSecret(byte[])}) every message also carries a
+ * {@link AeronMessageAuthenticator#TAG_LENGTH}-byte tag after its payload, under a key of its directed link, covering
+ * the message's number on the link, the stream position it ends at and its frame ({@link AeronMessageAuthenticator});
+ * {@link #maxMessageLength()} and {@link OutboundLink#framedLength(int)} account for it and handlers never see it. A
+ * message whose tag fails is dropped, counted ({@link InboundLink#authenticationFailures()}) and ends its link, with a
+ * reason naming the peer. IPC messages carry no tag: they never leave the host.
  * <p>
  * {@link #connect(Context)} does not wait for peers: {@link OutboundLink#tryClaim(int)} returns
  * {@link OutboundLink#NOT_CONNECTED} until the peer's subscription is there, and the layer above handshakes with a
@@ -92,6 +100,11 @@ public final class AeronTransport implements Transport
      */
     public static final int FRAME_HEADER_LENGTH = DataHeaderFlyweight.HEADER_LENGTH;
 
+    /**
+     * The tag UDP messages carry with a job secret unless another is set: the one tcp frames carry.
+     */
+    public static final FrameAuthenticator.Algorithm FRAME_MAC_DEFAULT = FrameAuthenticator.Algorithm.HMAC_SHA256;
+
     private final Context ctx;
     private final int rank;
     private final int worldSize;
@@ -108,7 +121,8 @@ public final class AeronTransport implements Transport
         this.rank = ctx.rank();
         this.worldSize = ctx.worldSize();
         this.name = ctx.media().transportName();
-        this.maxMessageLength = computeMaxMessageLength(ctx.mtuLength(), ctx.termLength());
+        this.maxMessageLength = computeMaxMessageLength(ctx.mtuLength(), ctx.termLength()) -
+            (ctx.isFrameAuthenticated() ? AeronMessageAuthenticator.TAG_LENGTH : 0);
         this.outbound = new AeronOutboundLink[worldSize];
         this.inbound = new AeronInboundLink[worldSize];
         this.connection = null != shared ? shared : AeronConnection.open(ctx, rank);
@@ -168,6 +182,10 @@ public final class AeronTransport implements Transport
             .driverTimeoutMs(ctx.driverTimeoutMs())
             .streamIdBase(Context.defaultStreamIdBase(ctx.jobId() ^ Long.rotateLeft(meshId, 17)))
             .linkSessionIds(ctx.linkSessionIds())
+            .jobSecret(ctx.jobSecret())
+            .rendezvousSessionId(ctx.rendezvousSessionId())
+            .frameMac(ctx.frameMac())
+            .meshId(meshId)
             .errorHandler(ctx.errorHandler());
         if (AeronMedia.UDP == ctx.media())
         {
@@ -354,6 +372,23 @@ public final class AeronTransport implements Transport
     }
 
     /**
+     * @return messages of this mesh's UDP links dropped because their authentication tag failed (each one ends its
+     * link), 0 without frame authentication.
+     */
+    public long authenticationFailures()
+    {
+        long total = 0;
+        for (final AeronInboundLink link : inbound)
+        {
+            if (null != link)
+            {
+                total += link.authenticationFailures();
+            }
+        }
+        return total;
+    }
+
+    /**
      * @return links of this rank's meshes whose frames the embedded UDP driver's guard lets through now; -1 without
      * a guard.
      */
@@ -413,6 +448,10 @@ public final class AeronTransport implements Transport
         private int streamIdBase = STREAM_ID_BASE_FROM_JOB_ID;
         private byte[] sessionSecret;
         private LinkSessionIds linkSessionIds;
+        private byte[] jobSecret;
+        private byte[] rendezvousSessionId;
+        private FrameAuthenticator.Algorithm frameMac = FRAME_MAC_DEFAULT;
+        private long meshId;
         private java.util.function.Consumer<io.aeron.driver.MediaDriver.Context> embeddedDriverCustomizer;
         private Supplier<IdleStrategy> embeddedDriverIdleStrategySupplier = MediaDriverHost::defaultIdleStrategy;
         private ThreadingMode embeddedDriverThreadingMode = EMBEDDED_DRIVER_THREADING_MODE_DEFAULT;
@@ -465,6 +504,12 @@ public final class AeronTransport implements Transport
             {
                 java.util.Arrays.fill(sessionSecret, (byte)0);
                 sessionSecret = null;
+            }
+            if (AeronMedia.UDP != media && null != jobSecret)
+            {
+                // IPC frames never leave the host: its log buffers are files only this user can open
+                java.util.Arrays.fill(jobSecret, (byte)0);
+                jobSecret = null;
             }
 
             AeronSettingRules.checkEmbeddedDriver(embeddedDriverThreadingMode, embeddedDriverIdleStrategySupplier);
@@ -802,6 +847,93 @@ public final class AeronTransport implements Transport
             return embeddedDriverCustomizer;
         }
 
+        /**
+         * @param jobSecret UDP: the job secret. With one, every message carries a
+         *                  {@link AeronMessageAuthenticator#TAG_LENGTH}-byte tag after its payload under a key of its
+         *                  link ({@link AeronMessageAuthenticator}); a message whose tag fails is dropped, counted
+         *                  ({@link InboundLink#authenticationFailures()}) and ends its link. Null (default): no tag.
+         *                  Ignored for IPC, whose frames never leave the host. Copied; the same on every rank.
+         * @return this.
+         */
+        public Context jobSecret(final byte[] jobSecret)
+        {
+            if (null != jobSecret && 0 == jobSecret.length)
+            {
+                throw new IllegalArgumentException("jobSecret is empty: give null for none");
+            }
+            this.jobSecret = null == jobSecret ? null : jobSecret.clone();
+            return this;
+        }
+
+        /**
+         * @return a copy of the job secret the tags are keyed with, or null when messages carry none.
+         */
+        public byte[] jobSecret()
+        {
+            return null == jobSecret ? null : jobSecret.clone();
+        }
+
+        /**
+         * @param rendezvousSessionId the random session id the rendezvous agreed, which salts the tags' keys, or null
+         *                            when the job has no rendezvous. Copied.
+         * @return this.
+         */
+        public Context rendezvousSessionId(final byte[] rendezvousSessionId)
+        {
+            this.rendezvousSessionId = null == rendezvousSessionId ? null : rendezvousSessionId.clone();
+            return this;
+        }
+
+        /**
+         * @return a copy of the rendezvous session id, or null.
+         */
+        public byte[] rendezvousSessionId()
+        {
+            return null == rendezvousSessionId ? null : rendezvousSessionId.clone();
+        }
+
+        /**
+         * @param frameMac the tag's algorithm with a job secret, the same on every rank; {@link #FRAME_MAC_DEFAULT}
+         *                 unless measuring.
+         * @return this.
+         */
+        public Context frameMac(final FrameAuthenticator.Algorithm frameMac)
+        {
+            this.frameMac = Objects.requireNonNull(frameMac, "frameMac");
+            return this;
+        }
+
+        /**
+         * @return the tag's algorithm.
+         */
+        public FrameAuthenticator.Algorithm frameMac()
+        {
+            return frameMac;
+        }
+
+        /**
+         * @return whether every message carries a tag: UDP with a job secret, once concluded.
+         */
+        public boolean isFrameAuthenticated()
+        {
+            return AeronMedia.UDP == media && null != jobSecret;
+        }
+
+        Context meshId(final long meshId)
+        {
+            this.meshId = meshId;
+            return this;
+        }
+
+        /**
+         * @return the mesh these settings are of: 0 for the job's own, the id given to
+         * {@link AeronTransport#openMesh(long, int[])} for a sub-mesh.
+         */
+        public long meshId()
+        {
+            return meshId;
+        }
+
         Context linkSessionIds(final LinkSessionIds linkSessionIds)
         {
             this.linkSessionIds = linkSessionIds;
@@ -892,6 +1024,8 @@ public final class AeronTransport implements Transport
                 ", streamIdBase=" + streamIdBase +
                 ", sessions=" + (null == linkSessionIds ? (null == sessionSecret ? "any" : "secret set") :
                 linkSessionIds.isSecret() ? "bound, from a secret" : "bound, from the job id") +
+                ", frameAuthentication=" + (isFrameAuthenticated() ? frameMac : "none") +
+                ", meshId=" + meshId +
                 ", embeddedDriverThreadingMode=" + embeddedDriverThreadingMode +
                 '}';
         }

@@ -9,6 +9,7 @@ import java.util.concurrent.TimeUnit;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -83,9 +84,26 @@ class AeronTransportContextTest
     }
 
     @Test
+    void udpMessagesAreTaggedWithAJobSecretAndIpcMessagesNever()
+    {
+        final byte[] secret = { 1, 2, 3 };
+        final AeronTransport.Context udp = udp().jobSecret(secret).conclude();
+        assertTrue(udp.isFrameAuthenticated());
+        assertEquals(AeronTransport.FRAME_MAC_DEFAULT, udp.frameMac());
+        assertTrue(udp.toString().contains("frameAuthentication=HMAC_SHA256"), udp.toString());
+        secret[0] = 9;
+        assertEquals(1, udp.jobSecret()[0], "copied");
+        assertFalse(udp().conclude().isFrameAuthenticated(), "no secret, no tag");
+        assertFalse(ipc().jobSecret(secret).conclude().isFrameAuthenticated(), "ipc never leaves the host");
+        assertNull(ipc().jobSecret(secret).conclude().jobSecret(), "and keeps no secret");
+        assertThrows(IllegalArgumentException.class, () -> udp().jobSecret(new byte[0]));
+        assertThrows(NullPointerException.class, () -> udp().frameMac(null));
+    }
+
+    @Test
     void anImageOfAnotherSessionNeitherConnectsNorLosesABoundLink()
     {
-        final AeronInboundLink link = new AeronInboundLink(1, true, 77);
+        final AeronInboundLink link = new AeronInboundLink(1, true, 77, null);
         link.imageCame(78);
         link.imageWent(78);
         assertFalse(link.isLost(), "a stranger's image went away");
@@ -96,7 +114,7 @@ class AeronTransportContextTest
         link.imageWent(77);
         assertTrue(link.isLost(), "the job's own image went away");
 
-        final AeronInboundLink ipc = new AeronInboundLink(1, false, io.aeron.Aeron.NULL_VALUE);
+        final AeronInboundLink ipc = new AeronInboundLink(1, false, io.aeron.Aeron.NULL_VALUE, null);
         ipc.imageCame(5);
         ipc.imageWent(6);
         assertTrue(ipc.isLost(), "an IPC link takes any session");
