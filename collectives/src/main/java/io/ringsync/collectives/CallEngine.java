@@ -331,7 +331,7 @@ final class CallEngine implements Agent
     private int progress(final Request request)
     {
         int work;
-        // the chunks this pass injects and forwards go to the kernel together at its end
+        // the chunks this pass injects go to the kernel together before it polls, those it forwards at its end
         if (null != deferredWrites)
         {
             deferredWrites.deferWrites();
@@ -339,6 +339,11 @@ final class CallEngine implements Agent
         try
         {
             work = algorithm.doWork();
+            if (null != deferredWrites && work > 0)
+            {
+                deferredWrites.flushWrites();
+                deferredWrites.deferWrites();
+            }
             for (final InboundLink link : group.inboundFromPeers())
             {
                 work += link.poll(dispatcher, POLL_LIMIT);
