@@ -1,7 +1,6 @@
 package io.ringsync.collectives;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.StringJoiner;
@@ -38,6 +37,8 @@ final class Admission
     private final long[] pids;
     private final boolean oneHost;
     private final double[] table = new double[1 + 3 * MAX_PER_ROUND];
+    private Path directory;
+    private java.io.File nextRequest;
     private long cursor;
     private boolean grown;
 
@@ -165,7 +166,11 @@ final class Admission
     private void decide() throws IOException
     {
         java.util.Arrays.fill(table, 0);
-        final Path directory = Rejoin.directory(ctx);
+        if (null == directory)
+        {
+            directory = Rejoin.directory(ctx);
+            nextRequest = directory.resolve(Rejoin.request(cursor)).toFile();
+        }
         int count = 0;
         long first = -1;
         int nextJobRank = 0;
@@ -173,8 +178,8 @@ final class Admission
         {
             nextJobRank = Math.max(nextJobRank, group.jobRank(member) + 1);
         }
-        // nobody waiting costs this one stat: no request with the next ticket
-        while (count < MAX_PER_ROUND && Files.exists(directory.resolve(Rejoin.request(cursor))))
+        // nobody waiting costs this one stat (java.io's: no exception for the missing file): no next request
+        while (count < MAX_PER_ROUND && nextRequest.exists())
         {
             final long ticket = cursor;
             if (null == FileAgreement.read(directory.resolve(Rejoin.verdict(ticket))))
@@ -200,6 +205,7 @@ final class Admission
                 // else the joiner withdrew first: it is not admitted
             }
             cursor++;
+            nextRequest = directory.resolve(Rejoin.request(cursor)).toFile();
         }
         if (count > 0)
         {

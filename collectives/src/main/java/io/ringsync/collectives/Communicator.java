@@ -959,6 +959,14 @@ public final class Communicator implements AutoCloseable
     }
 
     /**
+     * @return whether {@link #admit()} works here (one host, shm or ipc, a job directory), the same on every rank.
+     */
+    boolean canAdmit()
+    {
+        return null == admission.problem(null != hierarchy);
+    }
+
+    /**
      * @return whether this process entered this communicator by {@link #join(Context)}: it has a rank after the
      * members', and must first take the state the members hand it after {@link #admit()}.
      */

@@ -22,6 +22,10 @@ import java.util.concurrent.locks.LockSupport;
  *     is handed the round number. Prints {@code AT <round>} every 20 rounds, {@code SHRANK size=<n>} and
  *     {@code GREW size=<n> members=<job ranks>}, and at the stop {@code DONE size=<n> members=<job ranks>
  *     exact=<every round exact> hash=<bits of a last allReduce>}.</li>
+ *     <li>{@code averager}: an elastic {@link ModelAverager} (sync every 4 steps, at most 2 stale) over {@code target}
+ *     steps of 1 ms; a joiner's averager takes the hand-over and goes on from the job's step. Prints
+ *     {@code STEP <n>} every 100 steps, {@code SIZE <n>} when the group changes, and at the end {@code AVERAGED
+ *     size=<n> shrinks=<n> rejoins=<n> hash=<model bits>}.</li>
  * </ul>
  * A rank that gets an exception prints {@code FAILED <class>: <message>} and exits 1.
  */
@@ -52,6 +56,9 @@ public final class RejoinRankMain
                     break;
                 case "none":
                     none(comm, Integer.parseInt(target));
+                    break;
+                case "averager":
+                    comm = averager(comm, Integer.parseInt(target));
                     break;
                 default:
                     comm = loop(comm, new File(target));
@@ -103,23 +110,64 @@ public final class RejoinRankMain
         return comm;
     }
 
+    private static Communicator averager(final Communicator comm, final int total)
+    {
+        final float[] model = new float[4099];
+        final ModelAverager averager = new ModelAverager(comm, model, 4, 2).elastic(true);
+        final int jobRank = comm.jobRank(comm.rank());
+        int size = averager.communicator().size();
+        for (long step = averager.steps() + 1; step <= total; step++)
+        {
+            for (int i = 0; i < model.length; i++)
+            {
+                model[i] += (float)((jobRank + 1) * 1e-3 * ((i + step) % 7 - 3));
+            }
+            averager.step(jobRank + 1);
+            if (averager.communicator().size() != size)
+            {
+                size = averager.communicator().size();
+                System.out.println("SIZE " + size + " at step " + step);
+            }
+            if (step % 100 == 0)
+            {
+                System.out.println("STEP " + step);
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+        }
+        averager.finish();
+        long hash = 17;
+        for (final float value : model)
+        {
+            hash = hash * 31 + Float.floatToRawIntBits(value);
+        }
+        System.out.println("AVERAGED size=" + averager.communicator().size() + " shrinks=" + averager.shrinks() +
+            " rejoins=" + averager.rejoins() + " hash=" + Long.toHexString(hash));
+        return averager.communicator();
+    }
+
     private static void none(final Communicator comm, final int calls)
     {
-        boolean same = comm.admit() == comm;
-        final long startNs = System.nanoTime();
-        for (int i = 0; i < calls; i++)
-        {
-            same &= comm.admit() == comm;
-        }
-        final long perCallNs = (System.nanoTime() - startNs) / calls;
-        // what the same number of plain broadcasts of the same size cost here, for comparison
+        // alternated rounds, the last of each kind counted: a warm JIT and the same load for both
+        boolean same = true;
         final double[] table = new double[1 + 3 * Admission.MAX_PER_ROUND];
-        final long broadcastStartNs = System.nanoTime();
-        for (int i = 0; i < calls; i++)
+        long perCallNs = 0;
+        long broadcastNs = 0;
+        for (int round = 0; round < 4; round++)
         {
-            comm.broadcast(table, 0);
+            final long startNs = System.nanoTime();
+            for (int i = 0; i < calls; i++)
+            {
+                same &= comm.admit() == comm;
+            }
+            perCallNs = (System.nanoTime() - startNs) / calls;
+            // what the same number of plain broadcasts of the same size cost here, for comparison
+            final long broadcastStartNs = System.nanoTime();
+            for (int i = 0; i < calls; i++)
+            {
+                comm.broadcast(table, 0);
+            }
+            broadcastNs = (System.nanoTime() - broadcastStartNs) / calls;
         }
-        final long broadcastNs = (System.nanoTime() - broadcastStartNs) / calls;
         System.out.println("NONE same=" + same + " perCallNs=" + perCallNs + " broadcastNs=" + broadcastNs);
     }
 

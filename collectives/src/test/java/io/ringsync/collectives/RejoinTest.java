@@ -98,7 +98,7 @@ class RejoinTest
         {
             for (int rank = 0; rank < 3; rank++)
             {
-                job.start(rank, false, "none", "2000");
+                job.start(rank, false, "none", "1000");
             }
             job.awaitExit(60);
             for (int rank = 0; rank < 3; rank++)
@@ -201,6 +201,46 @@ class RejoinTest
             assertEquals(137, job.exitCode(2), job.describe());
             assertNotNull(job.line(3, "JOINED rank=2 size=3"), job.describe());
             assertNotNull(job.line(4, "JOINED rank=2 size=3"), job.describe());
+        }
+    }
+
+    /**
+     * An elastic ModelAverager of three ranks loses one to SIGKILL, shrinks, and takes in a new process at a later
+     * sync point, which starts from the hand-over; all three end with the same model bits.
+     */
+    @Test
+    void anElasticModelAveragerTakesInAJoinerAfterALossAndEndsIdentical() throws Exception
+    {
+        try (Job job = new Job("shm", null, 10_000, 3))
+        {
+            for (int rank = 0; rank < 3; rank++)
+            {
+                job.start(rank, false, "averager", "6000");
+            }
+            job.awaitLine(0, "STEP ", 5);
+            job.process(2).destroyForcibly();
+            job.awaitLine(0, "SIZE 2 ", 1);
+            job.start(3, true, "averager", "6000", 2);
+            job.awaitLine(0, "SIZE 3 ", 1);
+            job.awaitExit(90);
+            String hash = null;
+            for (final int process : new int[]{ 0, 1, 3 })
+            {
+                final String line = job.line(process, "AVERAGED ");
+                assertNotNull(line, job.describe());
+                final Matcher matcher = Pattern.compile("size=3 shrinks=(\\d) rejoins=(\\d) hash=(\\w+)")
+                    .matcher(line);
+                assertTrue(matcher.matches(), line);
+                if (process != 3)
+                {
+                    assertEquals("1", matcher.group(1), line);
+                    assertEquals("1", matcher.group(2), line);
+                }
+                hash = null == hash ? matcher.group(3) : hash;
+                assertEquals(hash, matcher.group(3), "model bits of process " + process + job.describe());
+                assertEquals(0, job.exitCode(process), job.describe());
+            }
+            assertEquals(137, job.exitCode(2), job.describe());
         }
     }
 
