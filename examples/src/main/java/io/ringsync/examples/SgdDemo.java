@@ -56,6 +56,7 @@ public final class SgdDemo
     private static final int MAX_TOKENS = 60;
     private static final int WARM_UP_EXAMPLES = 20_000;
     private static final int WARM_UP_SYNCS = 20;
+    private static final long RESTART_WAIT_MS = 30_000;
 
     private final String mode;
     private final int dimension;
@@ -484,6 +485,54 @@ public final class SgdDemo
                     out.flush();
                 }
                 epochSyncs.reset();
+            }
+
+            // a rank restarted late (its JVM starts and loads its shard while the others train) may still be on its
+            // way: the survivors wait for it at the end, up to RESTART_WAIT_MS, deciding together when to give up
+            if (restart > 0 && comm.size() < ranks && !joiner)
+            {
+                if (comm.rank() == 0)
+                {
+                    out.printf(Locale.ROOT, "training done with %d of %d ranks; waiting up to %d s for the restarted " +
+                        "rank to rejoin before the final sync%n", comm.size(), ranks, RESTART_WAIT_MS / 1000);
+                    out.flush();
+                }
+                final long waitEndNs = System.nanoTime() + RESTART_WAIT_MS * 1_000_000L;
+                while (comm.size() < ranks)
+                {
+                    final double[] giveUp = { System.nanoTime() - waitEndNs >= 0 ? 1 : 0 };
+                    comm.allReduce(giveUp, ReduceOp.MAX);
+                    if (giveUp[0] > 0)
+                    {
+                        break;
+                    }
+                    if (null != averager)
+                    {
+                        // steps without examples reach the averager's sync points, where it admits
+                        averager.step(0);
+                        comm = averager.communicator();
+                        if (averager.joinedRanks() != joinedSeen)
+                        {
+                            reportRejoin(comm, averager.joinedRanks() - joinedSeen, epochs);
+                            joinedSeen = averager.joinedRanks();
+                            handOver(comm, position, epochs - 1, steps - 1, syncIndex, syncs);
+                        }
+                    }
+                    else
+                    {
+                        final Communicator before = comm;
+                        final Communicator grown = before.admit();
+                        if (grown != before)
+                        {
+                            before.close();
+                            comm = grown;
+                            reportRejoin(comm, comm.size() - before.size(), epochs);
+                            handOver(comm, position, epochs - 1, steps - 1, syncIndex, syncs);
+                            comm.broadcast(model, 0);
+                        }
+                    }
+                    java.util.concurrent.locks.LockSupport.parkNanos(2_000_000L);
+                }
             }
 
             // only the mode without syncs reports it: the others go straight to their final average, where an
