@@ -943,8 +943,10 @@ public final class Communicator implements AutoCloseable
      *     comm.broadcast(model, 0);                // the joiners take the common model
      * }
      * }</pre>
-     * One host, over shm or ipc: across hosts, over udp or tcp, or without a job directory it throws
-     * {@link UnsupportedOperationException}, as shrink does.
+     * Joiners ask the job, not a communicator: call it on one line of communicators per job (the job's own, and
+     * what shrink and admit made of it), not on communicators split from it. One host, over shm or ipc: across
+     * hosts, over udp or tcp, or without a job directory it throws {@link UnsupportedOperationException}, as shrink
+     * does.
      *
      * @return the grown communicator, or this one when nobody waits.
      * @throws IllegalStateException         when this communicator failed (shrink it first), is closed, or grew

@@ -37,11 +37,18 @@ final class Joiner
         {
             throw new UnsupportedOperationException("join: " + problem);
         }
+        final String job = String.format("job 0x%016x (%s)", ctx.jobId(), Transports.jobDirectory(ctx));
+        if (!Transports.jobDirectory(ctx).isDirectory())
+        {
+            throw new NotAdmittedException("join: no " + job + " runs on this host: its job directory does not " +
+                "exist (" + Configuration.JOB_ID_ENV + " and " + Configuration.JOB_DIR_ENV + " must name a running " +
+                "job; ringsync launch --restart sets them)");
+        }
+        // the job directory is this user's and private, or refused
         Transports.privateJobDirectory(ctx);
         final Path directory = Rejoin.directory(ctx);
         final long pid = ProcessHandle.current().pid();
         final long timeoutNs = ctx.timeoutNs();
-        final String job = String.format("job 0x%016x (%s)", ctx.jobId(), Transports.jobDirectory(ctx));
         final String[] round;
         final long ticket;
         try

@@ -120,6 +120,12 @@ class RejoinTest
         final long jobId = ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE);
         try
         {
+            final Context noJob = new Context().transport("shm").jobId(jobId).jobDirectory(jobDir).rank(1);
+            final NotAdmittedException none = assertThrows(NotAdmittedException.class, () -> Communicator.join(noJob));
+            assertTrue(none.getMessage().contains("runs on this host: its job directory does not exist"),
+                none.getMessage());
+            Files.createDirectory(jobDir.toPath(), java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
             final Context ctx = new Context().transport("shm").jobId(jobId).jobDirectory(jobDir).rank(1)
                 .timeoutNs(TimeUnit.MILLISECONDS.toNanos(800));
             final long startNs = System.nanoTime();
