@@ -136,7 +136,9 @@ public final class Launcher
         Configuration.UDP_ENDPOINTS_ENV,
         Configuration.UDP_MTU_ENV,
         Configuration.LOCAL_RANK_ENV,
-        Configuration.RENDEZVOUS_ENV);
+        Configuration.RENDEZVOUS_ENV,
+        // only a rank the launcher starts again joins: one inherited from the shell would make every rank a joiner
+        Configuration.JOIN_ENV);
 
     private final int np;
     private final LaunchTransport transport;
