@@ -93,6 +93,7 @@ public final class ModelAverager
     private int shrinks;
     private int lostRanks;
     private int admitEvery = 1;
+    private boolean skipAdmit;
     private int rejoins;
     private int joinedRanks;
     private final double[] handOver = new double[2];
@@ -238,10 +239,12 @@ public final class ModelAverager
         // the schedule depends on the step count only, so every rank issues the same calls in the same order
         if (steps % syncEvery == 0)
         {
-            if (elastic && admitEvery > 0 && syncs % admitEvery == 0 && comm.canAdmit())
+            // a rank that dropped a lost average pairs its next one with the others' redo, which no admit preceded
+            if (elastic && admitEvery > 0 && syncs % admitEvery == 0 && !skipAdmit && comm.canAdmit())
             {
                 admit();
             }
+            skipAdmit = false;
             startSync();
             if (maxStaleness == 0)
             {
@@ -472,7 +475,8 @@ public final class ModelAverager
                 if (!survive(syncs))
                 {
                     // the others lost the next average: this one's failure is dropped (the model keeps its local
-                    // progress), and this rank's next average pairs with their redo
+                    // progress), and this rank's next average pairs with their redo (without the admit before it)
+                    skipAdmit = true;
                     return;
                 }
                 // redo the lost average among the survivors, from the model as it is now

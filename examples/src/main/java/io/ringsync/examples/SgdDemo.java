@@ -381,6 +381,7 @@ public final class SgdDemo
                     {
                         final long startNs = System.nanoTime();
                         syncIndex++;
+                        boolean admitNow = restart > 0;
                         if (null != beforeSync)
                         {
                             System.arraycopy(model, 0, beforeSync, 0, dimension);
@@ -408,6 +409,9 @@ public final class SgdDemo
                                 comm.allReduce(lostSync, ReduceOp.MAX);
                                 if (lostSync[0] != syncIndex)
                                 {
+                                    // the others lost the next sync: this one pairs with their redo, which no admit
+                                    // precedes
+                                    admitNow = false;
                                     break;
                                 }
                             }
@@ -417,18 +421,45 @@ public final class SgdDemo
                         DemoSupport.record(allSyncs, latencyNs);
                         sinceSync = 0;
                         syncs++;
-                        if (restart > 0)
+                        if (admitNow)
                         {
                             // a sync point: every model is the same now, the moment to take joiners in
                             final Communicator before = comm;
-                            final Communicator grown = before.admit();
-                            if (grown != before)
+                            try
                             {
-                                before.close();
-                                comm = grown;
-                                reportRejoin(comm, comm.size() - before.size(), epoch + 1);
-                                handOver(comm, position, epoch, step, syncIndex, syncs);
-                                comm.broadcast(model, 0);
+                                final Communicator grown = before.admit();
+                                if (grown != before)
+                                {
+                                    before.close();
+                                    comm = grown;
+                                    reportRejoin(comm, comm.size() - before.size(), epoch + 1);
+                                    handOver(comm, position, epoch, step, syncIndex, syncs);
+                                    comm.broadcast(model, 0);
+                                }
+                            }
+                            catch (final PeerFailedException | CollectiveTimeoutException lost)
+                            {
+                                // a rank was lost in the admit or the hand-over: shrink, and agree with the ranks
+                                // that got past it and lose the next sync; or a joiner died before it connected,
+                                // and the old communicator still works (shrink refuses it): go on with it
+                                Communicator survivors = null;
+                                try
+                                {
+                                    survivors = comm.shrink();
+                                }
+                                catch (final IllegalStateException stillWorking)
+                                {
+                                    // the old communicator: keep it
+                                }
+                                if (null != survivors)
+                                {
+                                    final Communicator failed = comm;
+                                    failed.close();
+                                    comm = survivors;
+                                    reportShrink(failed, comm, epoch + 1, lost);
+                                    final double[] lostSync = { syncIndex + 1 };
+                                    comm.allReduce(lostSync, ReduceOp.MAX);
+                                }
                             }
                         }
                     }
