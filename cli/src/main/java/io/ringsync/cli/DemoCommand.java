@@ -76,6 +76,16 @@ final class DemoCommand implements Callable<Integer>
          */
         int launch(final String demo, final Class<?> mainClass, final List<String> args, final int tolerate)
         {
+            return launch(demo, mainClass, args, tolerate, 0);
+        }
+
+        /**
+         * As {@link #launch(String, Class, List, int)}, a rank that fails being started again up to {@code restart}
+         * times, to rejoin.
+         */
+        int launch(final String demo, final Class<?> mainClass, final List<String> args, final int tolerate,
+            final int restart)
+        {
             final CommandLine commandLine = mixee.commandLine();
             if (np < 1)
             {
@@ -86,19 +96,28 @@ final class DemoCommand implements Callable<Integer>
                 throw new CommandLine.ParameterException(commandLine, "--timeout-ms must be positive, got " +
                     timeoutMs);
             }
+            final Launcher launcher;
+            try
+            {
+                launcher = Launcher.builder()
+                    .np(np)
+                    .transport(transport)
+                    .command(WorkerCommand.java(mainClass, args))
+                    .timeoutMs(null == timeoutMs ? 0 : timeoutMs)
+                    .tolerate(tolerate)
+                    .restart(restart)
+                    .sink(OutputSink.prefixed(commandLine.getOut(), commandLine.getErr()))
+                    .log(LaunchCommand.log(commandLine.getErr()))
+                    .build();
+            }
+            catch (final IllegalArgumentException ex)
+            {
+                throw new CommandLine.ParameterException(commandLine, ex.getMessage());
+            }
             commandLine.getOut().println("ringsync demo " + demo + ": starting " + np + " ranks over " + transport +
                 " ...");
             commandLine.getOut().flush();
-            return Launcher.builder()
-                .np(np)
-                .transport(transport)
-                .command(WorkerCommand.java(mainClass, args))
-                .timeoutMs(null == timeoutMs ? 0 : timeoutMs)
-                .tolerate(tolerate)
-                .sink(OutputSink.prefixed(commandLine.getOut(), commandLine.getErr()))
-                .log(LaunchCommand.log(commandLine.getErr()))
-                .build()
-                .run();
+            return launcher.run();
         }
     }
 
@@ -158,6 +177,7 @@ final class DemoCommand implements Callable<Integer>
             "  ringsync demo sgd",
             "  ringsync demo sgd --np 3 --mode async --sync-every 64",
             "  ringsync demo sgd --np 4 --kill-rank 2 --at-epoch 2",
+            "  ringsync demo sgd --np 4 --kill-rank 2 --at-epoch 2 --restart",
             "  ringsync demo sgd --data 'data/train-{rank}.svm' --format libsvm --test data/test.svm"
         })
     static final class Sgd implements Callable<Integer>
@@ -231,13 +251,18 @@ final class DemoCommand implements Callable<Integer>
         String explain;
 
         @Option(names = "--kill-rank", paramLabel = "R", description = "Rank R halts in the middle of epoch " +
-            "--at-epoch; the others shrink to the survivors and finish (the launcher tolerates that one loss). No " +
-            "restart: the job ends with one rank fewer.")
+            "--at-epoch; the others shrink to the survivors and finish (the launcher tolerates that one loss). " +
+            "Without --restart the job ends with one rank fewer.")
         Integer killRank;
 
         @Option(names = "--at-epoch", paramLabel = "E", description = "The epoch (from 1) in which --kill-rank " +
             "halts (default: 2).")
         Integer atEpoch;
+
+        @Option(names = "--restart", paramLabel = "N", arity = "0..1", fallbackValue = "1", description = "The " +
+            "launcher starts a rank that died again (up to N times, 1 when N is not given); the new process " +
+            "rejoins the job at the next sync point and takes rank 0's model. One host, shm or ipc.")
+        Integer restart;
 
         public Integer call()
         {
@@ -248,7 +273,7 @@ final class DemoCommand implements Callable<Integer>
                 throw new CommandLine.ParameterException(spec.commandLine(), "--kill-rank " + killRank + " is not a " +
                     "rank of --np " + job.np);
             }
-            return job.launch("sgd", SgdDemo.class, args, null == killRank ? 0 : 1);
+            return job.launch("sgd", SgdDemo.class, args, null == killRank ? 0 : 1, null == restart ? 0 : restart);
         }
     }
 

@@ -81,8 +81,15 @@ final class LaunchCommand implements Callable<Integer>
     @Option(names = "--tolerate", paramLabel = "K",
         description = "Let the job go on when up to K ranks fail (an elastic job shrinks to the others, see " +
             "Communicator.shrink()); it succeeds when all the others exit with 0. One host only; a lost rank is " +
-            "not restarted (default: 0, the first failure stops the job).")
+            "not restarted unless --restart (default: 0, the first failure stops the job).")
     int tolerate;
+
+    @Option(names = "--restart", paramLabel = "N",
+        description = "Start a rank that fails while others still run again, up to N times in all, as a joiner " +
+            "(" + Configuration.JOIN_ENV + "=1): it rejoins the running job when the others next call " +
+            "Communicator.admit(), which an elastic ModelAverager does at its sync points, and takes the model from " +
+            "rank 0. One host, shm or ipc (default: 0, never).")
+    int restart;
 
     @Option(names = { "-v", "--verbose" }, description = "Print the job id and directory at start.")
     boolean verbose;
@@ -117,6 +124,15 @@ final class LaunchCommand implements Callable<Integer>
         {
             throw new CommandLine.ParameterException(commandLine, "--tolerate must be >= 0, got " + tolerate);
         }
+        if (restart < 0)
+        {
+            throw new CommandLine.ParameterException(commandLine, "--restart must be >= 0, got " + restart);
+        }
+        if (restart > 0 && acrossHosts)
+        {
+            throw new CommandLine.ParameterException(commandLine, "--restart works on one host only: rejoining " +
+                "a job across hosts is not built yet");
+        }
         if (tolerate > 0 && acrossHosts)
         {
             throw new CommandLine.ParameterException(commandLine, "--tolerate works on one host only: shrinking " +
@@ -131,6 +147,7 @@ final class LaunchCommand implements Callable<Integer>
             .command(command)
             .timeoutMs(null == timeoutMs ? 0 : timeoutMs)
             .tolerate(tolerate)
+            .restart(restart)
             .verbose(verbose)
             .sink(OutputSink.prefixed(commandLine.getOut(), commandLine.getErr()))
             .log(log(commandLine.getErr()));
@@ -156,7 +173,16 @@ final class LaunchCommand implements Callable<Integer>
         {
             builder.np(np).transport(null == transport ? LaunchTransport.SHM : transport);
         }
-        return builder.build().run();
+        final Launcher launcher;
+        try
+        {
+            launcher = builder.build();
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw new CommandLine.ParameterException(commandLine, ex.getMessage());
+        }
+        return launcher.run();
     }
 
     /**

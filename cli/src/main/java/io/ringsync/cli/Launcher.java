@@ -59,7 +59,10 @@ import java.util.stream.Collectors;
  * <p>
  * With {@link Builder#tolerate(int) tolerate(K)}, the first K ranks that fail are only reported: the others go on
  * (an elastic job shrinks to them, {@code Communicator.shrink()}), and the job succeeds when every other rank
- * exits with 0. A rank that is lost is not restarted.
+ * exits with 0. With {@link Builder#restart(int) restart(N)} a rank that fails while others still run is started
+ * again, up to N times in the whole job, as a joiner ({@link Configuration#JOIN_ENV}: it joins the running job
+ * when the others next call {@code Communicator.admit()}, which an elastic {@code ModelAverager} does); the job
+ * then succeeds when the last process of every rank exits with 0. Restarts come before tolerated losses.
  */
 public final class Launcher
 {
@@ -133,13 +136,16 @@ public final class Launcher
         Configuration.UDP_ENDPOINTS_ENV,
         Configuration.UDP_MTU_ENV,
         Configuration.LOCAL_RANK_ENV,
-        Configuration.RENDEZVOUS_ENV);
+        Configuration.RENDEZVOUS_ENV,
+        // only a rank the launcher starts again joins: one inherited from the shell would make every rank a joiner
+        Configuration.JOIN_ENV);
 
     private final int np;
     private final LaunchTransport transport;
     private final List<String> command;
     private final long timeoutMs;
     private final int tolerate;
+    private final int restart;
     private final Map<String, String> extraEnv;
     private final OutputSink sink;
     private final Consumer<String> log;
@@ -172,6 +178,7 @@ public final class Launcher
         this.command = List.copyOf(builder.command);
         this.timeoutMs = builder.timeoutMs;
         this.tolerate = builder.tolerate;
+        this.restart = builder.restart;
         this.extraEnv = Map.copyOf(builder.extraEnv);
         this.sink = builder.sink;
         this.log = builder.log;
@@ -267,7 +274,7 @@ public final class Launcher
             {
                 startRank(rank, jobEnv, exits);
             }
-            return supervise(exits);
+            return supervise(exits, jobEnv);
         }
         catch (final LaunchException ex)
         {
@@ -484,7 +491,21 @@ public final class Launcher
     private void startRank(final int rank, final Map<String, String> jobEnv, final BlockingQueue<Integer> exits)
         throws LaunchException
     {
+        startRank(rank, jobEnv, exits, false);
+    }
+
+    /**
+     * @param joiner whether the rank is started again, to join the running job.
+     */
+    private void startRank(
+        final int rank, final Map<String, String> jobEnv, final BlockingQueue<Integer> exits, final boolean joiner)
+        throws LaunchException
+    {
         final Map<String, String> rankEnv = new LinkedHashMap<>(jobEnv);
+        if (joiner)
+        {
+            rankEnv.put(Configuration.JOIN_ENV, "1");
+        }
         rankEnv.put(Configuration.RANK_ENV, Integer.toString(rank));
         rankEnv.put(Configuration.LOCAL_RANK_ENV, Integer.toString(null == starter ? rank : starter.localRank(rank)));
         if (null == starter)
@@ -573,8 +594,10 @@ public final class Launcher
     /**
      * Wait for every rank; on the first failure give the others their grace period, then stop them.
      */
-    private int supervise(final BlockingQueue<Integer> exits) throws InterruptedException
+    private int supervise(final BlockingQueue<Integer> exits, final Map<String, String> jobEnv)
+        throws InterruptedException
     {
+        int restarts = 0;
         final long graceMs = Math.min(effectiveTimeoutMs(), GRACE_CAP_MS);
         int running = np;
         int firstFailed = -1;
@@ -624,6 +647,22 @@ public final class Launcher
             if (code != 0)
             {
                 reportExit(rank, code);
+            }
+            if (code != 0 && firstFailed < 0 && restarts < restart && running > 0)
+            {
+                restarts++;
+                log.accept("ringsync: rank " + rank + " exited with code " + code + "; the others go on, and it is " +
+                    "restarted to rejoin them (restart " + restarts + " of at most " + restart + ")");
+                try
+                {
+                    startRank(rank, jobEnv, exits, true);
+                    running++;
+                    continue;
+                }
+                catch (final LaunchException ex)
+                {
+                    log.accept("ringsync: " + ex.getMessage());
+                }
             }
             if (code != 0 && firstFailed < 0 && lost.size() < tolerate && lost.size() + 1 < np)
             {
@@ -1059,6 +1098,7 @@ public final class Launcher
         private List<String> command = List.of();
         private long timeoutMs;
         private int tolerate;
+        private int restart;
         private final Map<String, String> extraEnv = new LinkedHashMap<>();
         private OutputSink sink = OutputSink.prefixed(System.out, System.err);
         private Consumer<String> log = line ->
@@ -1130,6 +1170,21 @@ public final class Launcher
                 throw new IllegalArgumentException("tolerate must be >= 0, got " + tolerate);
             }
             this.tolerate = tolerate;
+            return this;
+        }
+
+        /**
+         * @param restart times in all that a rank which failed while others still run is started again, as a
+         *                joiner of the running job (0, the default: never). One host, shm or ipc.
+         * @return this.
+         */
+        public Builder restart(final int restart)
+        {
+            if (restart < 0)
+            {
+                throw new IllegalArgumentException("restart must be >= 0, got " + restart);
+            }
+            this.restart = restart;
             return this;
         }
 
@@ -1250,6 +1305,13 @@ public final class Launcher
             if (timeoutMs < 0)
             {
                 throw new IllegalArgumentException("--timeout-ms must be positive, got " + timeoutMs);
+            }
+            if (restart > 0 && (null != starter || (LaunchTransport.SHM != transport &&
+                LaunchTransport.IPC != transport)))
+            {
+                throw new IllegalArgumentException("--restart works on one host over shm or ipc only: a restarted " +
+                    "rank rejoins through the job directory" + (null != starter ? "; rejoining across hosts is not " +
+                    "built yet" : ", and rejoining over " + transport + " is not built yet"));
             }
             return new Launcher(this);
         }

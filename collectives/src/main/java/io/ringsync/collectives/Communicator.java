@@ -68,13 +68,16 @@ public final class Communicator implements AutoCloseable
     private final File[] removeIfEmptyOnClose;
     private final UnsafeBuffer userView = new UnsafeBuffer(0, 0);
     private final Shrink shrinker;
+    private final Admission admission;
+    private final boolean joined;
     private Hierarchy hierarchy;
 
     private Communicator(
         final Transport transport, final Context ctx, final int[] jobRanks, final ProcessHandle[] knownProcesses,
-        final long meshId, final File[] removeIfEmptyOnClose)
+        final long meshId, final File[] removeIfEmptyOnClose, final boolean joined)
     {
         this.ctx = ctx;
+        this.joined = joined;
         this.group = new Group(transport, jobRanks);
         this.meshId = meshId;
         this.removeIfEmptyOnClose = removeIfEmptyOnClose;
@@ -88,8 +91,9 @@ public final class Communicator implements AutoCloseable
             handshake.run(ctx.timeoutNs(), ctx.idleStrategy(1));
             this.peerProcesses = handshake.peerProcesses();
             final long[] pids = handshake.pids();
-            this.shrinker = new Shrink(group, ctx, meshId, peerProcesses, pids,
-                Shrink.sharesDirectory(board, group, pids, handshake.allOnThisHost()));
+            final boolean oneHost = Shrink.sharesDirectory(board, group, pids, handshake.allOnThisHost());
+            this.shrinker = new Shrink(group, ctx, meshId, peerProcesses, pids, oneHost);
+            this.admission = new Admission(group, ctx, meshId, peerProcesses, pids, oneHost);
             this.engine = new CallEngine(group, ctx, wire, faults, dispatcher, board, peerProcesses,
                 transport.capability(ShmWindows.class));
             this.sharedVectors = new SharedVectors(group.rank, engine.sharedWindows());
@@ -132,6 +136,10 @@ public final class Communicator implements AutoCloseable
         {
             System.err.println("ringsync: " + warning);
         }
+        if (Configuration.joins(env))
+        {
+            return join(ctx);
+        }
         final Communicator comm = connectClosingOnFailure(Transports.open(ctx), ctx, null, null, 0,
             Transports.directoryToRemove(ctx));
         if (Transports.spansHosts(ctx) && "auto".equals(ctx.hierarchy()))
@@ -152,7 +160,51 @@ public final class Communicator implements AutoCloseable
      */
     public static Communicator connect(final Transport transport, final Context ctx)
     {
-        return new Communicator(transport, ctx.conclude(), null, null, 0, new File[0]);
+        return new Communicator(transport, ctx.conclude(), null, null, 0, new File[0], false);
+    }
+
+    /**
+     * Join a job that is running on this host, as a restarted rank or a new one: publish a request in the job
+     * directory and wait until the members admit this process in their next {@link #admit()} (bounded by
+     * {@link Context#timeoutNs(long)}). The communicator returned is the grown group: the members keep their
+     * ranks, the joiners follow ({@link #joined()} true). Its first call must be what the members do right after
+     * admitting, usually taking the model by a {@link #broadcast(float[], int) broadcast} from rank 0 (an elastic
+     * {@link ModelAverager} does that on both sides). {@link #fromEnvironment()} joins this way when
+     * {@link Configuration#JOIN_ENV} is set, which {@code ringsync launch --restart N} sets for a respawned rank.
+     * <p>
+     * One host, over shm or ipc: the request and the verdict are files in the job directory ({@link Rejoin}).
+     *
+     * @param ctx the job's settings: job id, transport, job directory (and the media driver's directory for ipc),
+     *            deadline; the rank, when set, is this process' rank in the job ({@link #jobRank(int)}), else it
+     *            gets the next free one. {@link Context#conclude()} is called here.
+     * @return the grown communicator.
+     * @throws NotAdmittedException          when no member admitted it within the deadline (its request is then
+     *                                       withdrawn: no member counts it later).
+     * @throws UnsupportedOperationException over udp or tcp, which rejoining does not support yet.
+     * @throws RingsyncException             when the grown group cannot connect (as any connect).
+     */
+    public static Communicator join(final Context ctx)
+    {
+        return Joiner.join(ctx.conclude());
+    }
+
+    /**
+     * Connect this rank's part of a group grown by rejoining ({@link Rejoin#connect}), closing its mesh on failure.
+     */
+    static Communicator connectGrown(
+        final Transport mesh, final Context ctx, final int[] jobRanks, final ProcessHandle[] knownProcesses,
+        final long meshId, final File statusDirectory, final boolean joined)
+    {
+        try
+        {
+            return new Communicator(mesh, ctx, jobRanks, knownProcesses, meshId, new File[]{ statusDirectory },
+                joined);
+        }
+        catch (final RuntimeException ex)
+        {
+            CloseHelper.quietClose(mesh);
+            throw ex;
+        }
     }
 
     private static Communicator connectClosingOnFailure(
@@ -162,7 +214,7 @@ public final class Communicator implements AutoCloseable
         try
         {
             return new Communicator(transport, ctx.conclude(), jobRanks, knownProcesses, meshId,
-                null == removeIfEmptyOnClose ? new File[0] : new File[]{ removeIfEmptyOnClose });
+                null == removeIfEmptyOnClose ? new File[0] : new File[]{ removeIfEmptyOnClose }, false);
         }
         catch (final RuntimeException ex)
         {
@@ -867,6 +919,62 @@ public final class Communicator implements AutoCloseable
                 return connectClosingOnFailure(member.mesh, member.ctx, member.jobRanks, member.knownProcesses,
                     member.meshId, member.ctx.statusDirectory());
             });
+    }
+
+    /**
+     * Take in the processes waiting to join this job ({@link #join(Context)}, or a rank that
+     * {@code ringsync launch --restart N} respawned): collective among this communicator's ranks, at a point where
+     * each of them is ready to hand its state to a joiner (a sync point). Rank 0 decides who is taken, alone, and
+     * the others learn it in one small broadcast: every member gets the same group whenever a joiner appears (one
+     * that arrives after rank 0 looked is taken next time). When somebody was taken it returns a new communicator
+     * over a new mesh: the members keep their ranks and job ranks, the joiners follow in order of arrival; its first
+     * call should hand them the model, e.g. {@code grown.broadcast(model, 0)}, which each joiner makes first too.
+     * This communicator keeps working until closed (close it when the grown one takes over).
+     * <p>
+     * When nobody waits it returns this communicator, and costs one {@code stat} of a file by rank 0 and a
+     * broadcast of 49 float64 values (a few microseconds on shm): cheap enough to call at every sync point.
+     * <pre>{@code
+     * comm.weightedAverage(model, examples);      // a sync point: every model is the same now
+     * Communicator grown = comm.admit();
+     * if (grown != comm)
+     * {
+     *     comm.close();
+     *     comm = grown;
+     *     comm.broadcast(model, 0);                // the joiners take the common model
+     * }
+     * }</pre>
+     * Joiners ask the job, not a communicator: call it on one line of communicators per job (the job's own, and
+     * what shrink and admit made of it), not on communicators split from it. One host, over shm or ipc: across
+     * hosts, over udp or tcp, or without a job directory it throws {@link UnsupportedOperationException}, as shrink
+     * does.
+     *
+     * @return the grown communicator, or this one when nobody waits.
+     * @throws IllegalStateException         when this communicator failed (shrink it first), is closed, or grew
+     *                                       already.
+     * @throws UnsupportedOperationException across hosts, over udp or tcp, or without a job directory.
+     * @throws RingsyncException             as any collective; or when the grown group cannot connect (a joiner
+     *                                       died meanwhile): this communicator still works then.
+     */
+    public Communicator admit()
+    {
+        return admission.run(this, engine.isOpen(), engine.isClosed(), null != hierarchy);
+    }
+
+    /**
+     * @return whether {@link #admit()} works here (one host, shm or ipc, a job directory), the same on every rank.
+     */
+    boolean canAdmit()
+    {
+        return null == admission.problem(null != hierarchy);
+    }
+
+    /**
+     * @return whether this process entered this communicator by {@link #join(Context)}: it has a rank after the
+     * members', and must first take the state the members hand it after {@link #admit()}.
+     */
+    public boolean joined()
+    {
+        return joined;
     }
 
     /**

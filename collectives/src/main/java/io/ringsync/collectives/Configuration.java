@@ -336,6 +336,14 @@ public final class Configuration
      */
     public static final String LAUNCHER_PID_ENV = "RINGSYNC_LAUNCHER_PID";
 
+    /**
+     * {@code 1} (or {@code true}): {@code Communicator.fromEnvironment()} joins the running job of
+     * {@link #JOB_ID_ENV} and {@link #JOB_DIR_ENV} as a new rank ({@code Communicator.join}) instead of starting
+     * one with the others; {@link #RANK_ENV}, when set, is the job rank it takes. Set by
+     * {@code ringsync launch --restart N} for a rank it respawns. One host, shm or ipc.
+     */
+    public static final String JOIN_ENV = "RINGSYNC_JOIN";
+
     private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*(?:([kmg])(?:ib)?|b)?", Pattern.CASE_INSENSITIVE);
     private static final Pattern DECIMAL_SIZE = Pattern.compile("\\d+\\s*[kmg]b", Pattern.CASE_INSENSITIVE);
     private static final String SIZE_FORMS = "a whole number of bytes, optionally with k/KiB, m/MiB or g/GiB " +
@@ -609,7 +617,22 @@ public final class Configuration
      */
     public static boolean checkFinite(final Map<String, String> env)
     {
-        final String value = lookup(env, CHECK_FINITE_ENV);
+        return flag(env, CHECK_FINITE_ENV, "use 1 (check) or 0");
+    }
+
+    /**
+     * @param env variables to read.
+     * @return whether {@link #JOIN_ENV} is {@code 1} or {@code true}; false when unset.
+     * @throws ConfigurationException for any other value.
+     */
+    public static boolean joins(final Map<String, String> env)
+    {
+        return flag(env, JOIN_ENV, "use 1 (join the running job) or 0");
+    }
+
+    private static boolean flag(final Map<String, String> env, final String name, final String forms)
+    {
+        final String value = lookup(env, name);
         if (null == value || "0".equals(value) || "false".equalsIgnoreCase(value))
         {
             return false;
@@ -618,7 +641,7 @@ public final class Configuration
         {
             return true;
         }
-        throw new ConfigurationException(CHECK_FINITE_ENV + "=" + value + " is not valid: use 1 (check) or 0", -1);
+        throw new ConfigurationException(name + "=" + value + " is not valid: " + forms, -1);
     }
 
     /**

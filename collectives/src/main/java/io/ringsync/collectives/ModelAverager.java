@@ -92,6 +92,11 @@ public final class ModelAverager
     private double lastSyncWeight;
     private int shrinks;
     private int lostRanks;
+    private int admitEvery = 1;
+    private boolean skipAdmit;
+    private int rejoins;
+    private int joinedRanks;
+    private final double[] handOver = new double[2];
 
     /**
      * @param comm         the communicator; every rank must create its averager with the same settings.
@@ -116,6 +121,51 @@ public final class ModelAverager
         this.average = new float[model.length];
         this.syncEvery = syncEvery;
         this.maxStaleness = maxStaleness;
+        if (comm.joined())
+        {
+            // a joiner: take the members' step count and rank 0's model, as they hand them over after admit()
+            elastic = true;
+            takeHandOver();
+            // the members start their next average right after the hand-over: so does the joiner, with weight 0
+            startSync();
+            if (maxStaleness == 0)
+            {
+                waitAndMerge();
+            }
+        }
+    }
+
+    /**
+     * How often an elastic averager admits joiners: at every {@code k}-th sync point (1, the default: every one);
+     * 0 never. The same on every rank. Where the communicator cannot admit (across hosts, udp, tcp) it never does.
+     *
+     * @param k sync points between admits, >= 0.
+     * @return this averager.
+     */
+    public ModelAverager admitEvery(final int k)
+    {
+        if (k < 0)
+        {
+            throw new IllegalArgumentException("admitEvery must be >= 0, got " + k);
+        }
+        this.admitEvery = k;
+        return this;
+    }
+
+    /**
+     * @return how many times an elastic averager grew its communicator by admitting joiners.
+     */
+    public int rejoins()
+    {
+        return rejoins;
+    }
+
+    /**
+     * @return ranks admitted in all rejoins.
+     */
+    public int joinedRanks()
+    {
+        return joinedRanks;
     }
 
     /**
@@ -189,6 +239,12 @@ public final class ModelAverager
         // the schedule depends on the step count only, so every rank issues the same calls in the same order
         if (steps % syncEvery == 0)
         {
+            // a rank that dropped a lost average pairs its next one with the others' redo, which no admit preceded
+            if (elastic && admitEvery > 0 && syncs % admitEvery == 0 && !skipAdmit && comm.canAdmit())
+            {
+                admit();
+            }
+            skipAdmit = false;
             startSync();
             if (maxStaleness == 0)
             {
@@ -330,6 +386,61 @@ public final class ModelAverager
         }
     }
 
+    /**
+     * At a sync point, nothing in flight: take in the joiners waiting, and hand them the model and step count.
+     */
+    private void admit()
+    {
+        final Communicator before = comm;
+        try
+        {
+            final Communicator grown = before.admit();
+            if (grown == before)
+            {
+                return;
+            }
+            before.close();
+            comm = grown;
+            rejoins++;
+            joinedRanks += grown.size() - before.size();
+            handOver[0] = steps;
+            handOver[1] = syncs;
+            comm.broadcast(handOver, 0);
+            // rank 0 sends its model; the other members receive it into scratch and keep their own
+            comm.broadcast(comm.rank() == 0 ? model : average, 0);
+        }
+        catch (final PeerFailedException | CollectiveTimeoutException lost)
+        {
+            if (comm == before && before.engine().isOpen())
+            {
+                // the grown group did not connect (a joiner died): the members go on as they were
+                return;
+            }
+            // a rank was lost in the admit or the hand-over; a member that got past it fails the next average
+            // (number syncs + 1): agree on that one, and start it (again) over the survivors
+            survive(syncs + 1);
+        }
+        catch (final ConfigurationException notConnected)
+        {
+            if (comm != before || !before.engine().isOpen())
+            {
+                throw notConnected;
+            }
+            // the grown group did not connect in time (a joiner stalled): the members go on as they were
+        }
+    }
+
+    /**
+     * On a joiner: receive what {@link #admit()} hands over.
+     */
+    private void takeHandOver()
+    {
+        comm.broadcast(handOver, 0);
+        comm.broadcast(model, 0);
+        steps = (long)handOver[0];
+        syncs = (long)handOver[1];
+    }
+
     private void waitAndMerge()
     {
         final long startNs = System.nanoTime();
@@ -364,7 +475,8 @@ public final class ModelAverager
                 if (!survive(syncs))
                 {
                     // the others lost the next average: this one's failure is dropped (the model keeps its local
-                    // progress), and this rank's next average pairs with their redo
+                    // progress), and this rank's next average pairs with their redo (without the admit before it)
+                    skipAdmit = true;
                     return;
                 }
                 // redo the lost average among the survivors, from the model as it is now

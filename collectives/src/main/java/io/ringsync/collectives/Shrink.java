@@ -2,13 +2,7 @@ package io.ringsync.collectives;
 
 import java.io.File;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -30,8 +24,8 @@ import java.util.concurrent.locks.LockSupport;
  *     counted from this survivor's entry): a slow rank inside the deadline is kept, a stopped one is left out
  *     when it passes. A rank that joined and then exited is left out.</li>
  *     <li>Then it decides: the joined ranks, ascending, written to a private temporary file and published as
- *     {@code decision} with a hard link ({@link Files#createLink}), which fails when the name exists. So exactly
- *     one decision is ever published, and it is complete when it appears; a survivor whose link fails, and every
+ *     {@code decision} with a hard link ({@link FileAgreement#publishOnce}), which fails when the name exists. So
+ *     exactly one decision is ever published, complete when it appears; a survivor whose link fails, and every
  *     survivor that sees a decision before deciding itself, takes the published one. A decider that dies before
  *     linking has published nothing: the others decide after their own wait.</li>
  *     <li>A survivor missing from the decision (it joined after it was made) gets a {@link RankExcludedException};
@@ -257,12 +251,11 @@ final class Shrink
         final Path decision = directory.resolve(DECISION);
         try
         {
-            Files.createDirectories(directory, PosixFilePermissions.asFileAttribute(
-                PosixFilePermissions.fromString("rwx------")));
+            FileAgreement.createDirectory(directory);
             int[] members = read(decision);
             if (null == members)
             {
-                writeAtomically(directory, JOIN_PREFIX + rank, Long.toString(pids[rank]));
+                FileAgreement.writeAtomically(directory, JOIN_PREFIX + rank, Long.toString(pids[rank]));
             }
             final boolean[] joined = new boolean[group.size];
             joined[rank] = true;
@@ -328,15 +321,7 @@ final class Shrink
 
     private boolean hasJoined(final Path directory, final int peer) throws IOException
     {
-        try
-        {
-            final String text = Files.readString(directory.resolve(JOIN_PREFIX + peer), StandardCharsets.US_ASCII);
-            return Long.toString(pids[peer]).equals(text.trim());
-        }
-        catch (final NoSuchFileException ex)
-        {
-            return false;
-        }
+        return Long.toString(pids[peer]).equals(FileAgreement.read(directory.resolve(JOIN_PREFIX + peer)));
     }
 
     /**
@@ -353,21 +338,9 @@ final class Shrink
                 sb.append(sb.length() == 0 ? "" : ",").append(peer);
             }
         }
-        final Path temp = directory.resolve(DECISION + "." + group.rank + ".tmp");
-        Files.deleteIfExists(temp);
-        Files.writeString(temp, sb.append('\n').toString(), StandardCharsets.US_ASCII);
-        try
-        {
-            Files.createLink(decision, temp);
-        }
-        catch (final FileAlreadyExistsException ignore)
-        {
-            // another survivor decided first: its decision stands
-        }
-        finally
-        {
-            Files.deleteIfExists(temp);
-        }
+        // false: another survivor decided first, and its decision stands
+        FileAgreement.publishOnce(directory, decision.getFileName().toString(), Integer.toString(group.rank),
+            sb.toString());
     }
 
     /**
@@ -375,12 +348,8 @@ final class Shrink
      */
     private int[] read(final Path decision) throws IOException
     {
-        final String text;
-        try
-        {
-            text = Files.readString(decision, StandardCharsets.US_ASCII).trim();
-        }
-        catch (final NoSuchFileException ex)
+        final String text = FileAgreement.read(decision);
+        if (null == text)
         {
             return null;
         }
@@ -391,13 +360,5 @@ final class Shrink
             members[i] = Integer.parseInt(fields[i]);
         }
         return members;
-    }
-
-    private static void writeAtomically(final Path directory, final String name, final String content)
-        throws IOException
-    {
-        final Path temp = directory.resolve(name + ".tmp");
-        Files.writeString(temp, content + "\n", StandardCharsets.US_ASCII);
-        Files.move(temp, directory.resolve(name), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 }

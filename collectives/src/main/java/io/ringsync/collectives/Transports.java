@@ -180,6 +180,44 @@ final class Transports
         return ShmTransport.connect(shmCtx);
     }
 
+    /**
+     * A mesh of its own for a group grown by rejoining ({@link Rejoin}): opened alike by the members and the
+     * joiners, who share no transport yet, from the job's settings and the mesh id alone. shm: files in
+     * {@code mesh-<meshId>} of the job directory, removed by the last member out; ipc: a client of the job's media
+     * driver on a block of stream ids derived from the job and the mesh id.
+     *
+     * @param ctx    concluded settings of the job.
+     * @param meshId of the grown group.
+     * @param rank   this rank in it.
+     * @param size   ranks in it.
+     * @return this rank's mesh; it does not wait for peers.
+     * @throws UnsupportedOperationException over a transport that rejoining does not support.
+     */
+    static Transport openGrownMesh(final Context ctx, final long meshId, final int rank, final int size)
+    {
+        final File jobDirectory = jobDirectory(ctx);
+        final String problem = Rejoin.transportProblem(ctx.transport());
+        if (null != problem)
+        {
+            throw new UnsupportedOperationException(problem);
+        }
+        if ("shm".equals(ctx.transport()))
+        {
+            return openShmMesh(ctx, jobDirectory, meshId, rank, size);
+        }
+        final AeronTransport.Context transportCtx = new AeronTransport.Context()
+            .rank(rank)
+            .worldSize(size)
+            .jobId(ctx.jobId())
+            .media(AeronMedia.IPC)
+            .aeronDirectoryName(ctx.aeronDirectory())
+            .termLength(ctx.termLength())
+            .driverTimeoutMs(Math.max(10_000, ctx.timeoutNs() / 1_000_000))
+            .streamIdBase(AeronTransport.Context.defaultStreamIdBase(ctx.jobId() ^ Long.rotateLeft(meshId, 17)));
+        transportCtx.jobDirectory(jobDirectory);
+        return AeronTransport.connect(transportCtx);
+    }
+
     private static Transport openShm(final Context ctx, final File jobDirectory)
     {
         final ShmTransport.Context shmCtx = new ShmTransport.Context()

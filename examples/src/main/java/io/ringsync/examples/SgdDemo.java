@@ -2,6 +2,8 @@ package io.ringsync.examples;
 
 import io.ringsync.collectives.CollectiveTimeoutException;
 import io.ringsync.collectives.Communicator;
+import io.ringsync.collectives.Configuration;
+import io.ringsync.collectives.Context;
 import io.ringsync.collectives.ModelAverager;
 import io.ringsync.collectives.PeerFailedException;
 import io.ringsync.collectives.ReduceOp;
@@ -42,7 +44,7 @@ public final class SgdDemo
      */
     public static final Set<String> OPTIONS = Set.of("--mode", "--dim", "--examples", "--holdout", "--epochs",
         "--batch", "--sync-every", "--staleness", "--lr", "--seed", "--vocab", "--noise", "--data", "--format", "--test",
-        "--baseline", "--explain", "--kill-rank", "--at-epoch");
+        "--baseline", "--explain", "--kill-rank", "--at-epoch", "--restart");
 
     /**
      * Marks rank 0's summary line with the final holdout accuracy, for tests.
@@ -54,6 +56,7 @@ public final class SgdDemo
     private static final int MAX_TOKENS = 60;
     private static final int WARM_UP_EXAMPLES = 20_000;
     private static final int WARM_UP_SYNCS = 20;
+    private static final long RESTART_WAIT_MS = 30_000;
 
     private final String mode;
     private final int dimension;
@@ -74,6 +77,7 @@ public final class SgdDemo
     private final boolean explain;
     private final int killRank;
     private final int atEpoch;
+    private final int restart;
 
     /**
      * @param args the options; see {@link #OPTIONS} and {@code ringsync demo sgd --help}.
@@ -101,6 +105,12 @@ public final class SgdDemo
         explain = options.flag("--explain", true);
         killRank = options.integer("--kill-rank", -1, 0, Integer.MAX_VALUE);
         atEpoch = options.integer("--at-epoch", 2, 1, epochs);
+        restart = options.integer("--restart", 0, 0, 1_000);
+        if (restart > 0 && "none".equals(mode))
+        {
+            throw new IllegalArgumentException("demo sgd: --restart needs --mode sync or async (with none the " +
+                "ranks make no call until the end, so a restarted rank has nothing to rejoin)");
+        }
         if (killRank >= 0 && "none".equals(mode))
         {
             throw new IllegalArgumentException("demo sgd: --kill-rank needs --mode sync or async (with none the " +
@@ -141,9 +151,12 @@ public final class SgdDemo
         int rank = -1;
         try
         {
+            // a restarted rank loads its shard before it asks to join: the members wait for it only to hand over
+            final SparseShard[] preloaded = Configuration.joins(System.getenv()) ?
+                DemoSupport.loadReportingDataErrors(() -> load(Context.fromEnvironment(System.getenv()).rank())) : null;
             final Communicator comm = Communicator.fromEnvironment();
             rank = comm.rank();
-            return run(comm);
+            return run(comm, preloaded);
         }
         catch (final RuntimeException ex)
         {
@@ -175,6 +188,25 @@ public final class SgdDemo
             System.out.printf(Locale.ROOT, "epoch %d: lost job rank %s%s; the survivors shrank from %d to %d ranks " +
                 "(job ranks %s) and go on%n", epoch, gone, null == lost ? "" : " (" + lost.getClass().getSimpleName() +
                 ")", failed.size(), comm.size(), jobRanks(comm));
+            System.out.flush();
+        }
+    }
+
+    /**
+     * After the members admitted {@code count} joiners, the last ranks of {@code comm}; its rank 0 says so.
+     */
+    private static void reportRejoin(final Communicator comm, final int count, final int epoch)
+    {
+        if (comm.rank() == 0)
+        {
+            final StringBuilder joined = new StringBuilder();
+            for (int r = comm.size() - count; r < comm.size(); r++)
+            {
+                joined.append(joined.length() == 0 ? "" : ",").append(comm.jobRank(r));
+            }
+            System.out.printf(Locale.ROOT, "epoch %d: job rank %s rejoined (a restarted process, admitted at a sync " +
+                "point, takes rank 0's model); the group grew from %d to %d ranks (job ranks %s)%n", epoch, joined,
+                comm.size() - count, comm.size(), jobRanks(comm));
             System.out.flush();
         }
     }
@@ -214,9 +246,20 @@ public final class SgdDemo
      */
     int run(final Communicator initial)
     {
+        return run(initial, null);
+    }
+
+    /**
+     * The demo on the given communicator (closed on return), with this rank's data loaded already (a joiner) or
+     * not (null).
+     */
+    private int run(final Communicator initial, final SparseShard[] preloaded)
+    {
         Communicator comm = initial;
         final int rank = comm.rank();
         final int ranks = comm.size();
+        final boolean joiner = comm.joined();
+        final boolean elastic = killRank >= 0 || restart > 0;
         final PrintStream out = System.out;
         final boolean sharedHoldout = null == dataPattern || null != testFile;
         final SparseShard train;
@@ -236,13 +279,14 @@ public final class SgdDemo
         boolean firstSurvivor = false;
         try
         {
-            final SparseShard[] data = DemoSupport.loadReportingDataErrors(() -> load(rank));
+            final SparseShard[] data = null != preloaded ? preloaded :
+                DemoSupport.loadReportingDataErrors(() -> load(rank));
             train = data[0];
             holdout = data[1];
             loadSeconds = (System.nanoTime() - runStartNs) / 1e9;
 
-            // one common start: rank 0 draws it, everyone takes rank 0's
-            if (rank == 0)
+            // one common start: rank 0 draws it, everyone takes rank 0's (a joiner takes the model of now, below)
+            if (rank == 0 && !joiner)
             {
                 final SplittableRandom random = new SplittableRandom(Seeds.stream(seed, Seeds.INIT_STREAM));
                 for (int i = 0; i < dimension; i++)
@@ -250,15 +294,20 @@ public final class SgdDemo
                     model[i] = (float)(0.01 * random.nextGaussian());
                 }
             }
-            comm.broadcast(model, 0);
-            init = model.clone();
+            if (!joiner)
+            {
+                comm.broadcast(model, 0);
+            }
+            init = joiner ? null : model.clone();
 
             // ranks must make the same calls: every rank runs as many steps as the longest shard needs
             final double[] longest = { (train.size() + batch - 1) / batch };
-            comm.allReduce(longest, ReduceOp.MAX);
-            final int steps = (int)longest[0];
+            if (!joiner)
+            {
+                comm.allReduce(longest, ReduceOp.MAX);
+            }
 
-            if (rank == 0)
+            if (rank == 0 && !joiner)
             {
                 out.printf(Locale.ROOT, "averaged SGD: %d ranks (one JVM each, over %s), logistic regression on " +
                     "%s hashed features (float32 model, %s), mode %s, %s.%n", ranks, comm.transportName(),
@@ -272,27 +321,51 @@ public final class SgdDemo
             }
 
             final float[] scratch = new float[batch];
-            warmUp(comm, train, scratch);
+            if (!joiner)
+            {
+                warmUp(comm, train, scratch);
+            }
+            // a joiner's averager takes the members' model and step count as they hand them over
             final ModelAverager averager = "async".equals(mode) ?
-                new ModelAverager(comm, model, syncEvery, staleness).elastic(killRank >= 0) : null;
-            long syncIndex = 0;
+                new ModelAverager(comm, model, syncEvery, staleness).elastic(elastic).admitEvery(restart > 0 ? 1 : 0) :
+                null;
+            // where the job is: {epoch, step, syncIndex, syncs, steps}, handed to joiners after each growth
+            final double[] position = { 0, -1, 0, 0, longest[0] };
+            if (joiner)
+            {
+                comm.broadcast(position, 0);
+                if (null == averager)
+                {
+                    comm.broadcast(model, 0);
+                }
+                out.printf(Locale.ROOT, "rank %d: rejoined the job as job rank %d, rank %d of %d, in epoch %d after " +
+                    "step %d%n", comm.jobRank(rank), comm.jobRank(rank), rank, comm.size(), (int)position[0] + 1,
+                    (int)position[1]);
+                out.flush();
+            }
+            final int steps = (int)position[4];
+            int shrinksSeen = 0;
+            int joinedSeen = 0;
+            final int startEpoch = (int)position[0];
+            long syncIndex = (long)position[2];
+            syncs = (long)position[3];
             // a call that fails leaves its vector partly reduced: an elastic run keeps the model to redo it from
-            final float[] beforeSync = killRank >= 0 && "sync".equals(mode) ? new float[dimension] : null;
+            final float[] beforeSync = elastic && "sync".equals(mode) ? new float[dimension] : null;
             final Histogram epochSyncs = DemoSupport.latencyHistogram();
             long examplesSeen = 0;
             double sinceSync = 0;
             long trainNs = 0;
             long pendingStartNs = 0;
             long merges = 0;
-            for (int epoch = 0; epoch < epochs; epoch++)
+            for (int epoch = startEpoch; epoch < epochs; epoch++)
             {
                 final float rate = (float)(learningRate / Math.sqrt(1 + epoch));
                 final long epochStartNs = System.nanoTime();
                 double loss = 0;
                 long epochExamples = 0;
-                for (int step = 0; step < steps; step++)
+                for (int step = epoch == startEpoch ? (int)position[1] + 1 : 0; step < steps; step++)
                 {
-                    if (rank == killRank && epoch + 1 == atEpoch && step == steps / 2)
+                    if (rank == killRank && !joiner && epoch + 1 == atEpoch && step == steps / 2)
                     {
                         out.printf(Locale.ROOT, "rank %d: --kill-rank: halting now, in epoch %d (step %d of %d)%n",
                             rank, epoch + 1, step, steps);
@@ -308,6 +381,7 @@ public final class SgdDemo
                     {
                         final long startNs = System.nanoTime();
                         syncIndex++;
+                        boolean admitNow = restart > 0;
                         if (null != beforeSync)
                         {
                             System.arraycopy(model, 0, beforeSync, 0, dimension);
@@ -321,7 +395,7 @@ public final class SgdDemo
                             }
                             catch (final PeerFailedException | CollectiveTimeoutException lost)
                             {
-                                if (killRank < 0)
+                                if (!elastic)
                                 {
                                     throw lost;
                                 }
@@ -335,6 +409,9 @@ public final class SgdDemo
                                 comm.allReduce(lostSync, ReduceOp.MAX);
                                 if (lostSync[0] != syncIndex)
                                 {
+                                    // the others lost the next sync: this one pairs with their redo, which no admit
+                                    // precedes
+                                    admitNow = false;
                                     break;
                                 }
                             }
@@ -344,6 +421,47 @@ public final class SgdDemo
                         DemoSupport.record(allSyncs, latencyNs);
                         sinceSync = 0;
                         syncs++;
+                        if (admitNow)
+                        {
+                            // a sync point: every model is the same now, the moment to take joiners in
+                            final Communicator before = comm;
+                            try
+                            {
+                                final Communicator grown = before.admit();
+                                if (grown != before)
+                                {
+                                    before.close();
+                                    comm = grown;
+                                    reportRejoin(comm, comm.size() - before.size(), epoch + 1);
+                                    handOver(comm, position, epoch, step, syncIndex, syncs);
+                                    comm.broadcast(model, 0);
+                                }
+                            }
+                            catch (final PeerFailedException | CollectiveTimeoutException lost)
+                            {
+                                // a rank was lost in the admit or the hand-over: shrink, and agree with the ranks
+                                // that got past it and lose the next sync; or a joiner died before it connected,
+                                // and the old communicator still works (shrink refuses it): go on with it
+                                Communicator survivors = null;
+                                try
+                                {
+                                    survivors = comm.shrink();
+                                }
+                                catch (final IllegalStateException stillWorking)
+                                {
+                                    // the old communicator: keep it
+                                }
+                                if (null != survivors)
+                                {
+                                    final Communicator failed = comm;
+                                    failed.close();
+                                    comm = survivors;
+                                    reportShrink(failed, comm, epoch + 1, lost);
+                                    final double[] lostSync = { syncIndex + 1 };
+                                    comm.allReduce(lostSync, ReduceOp.MAX);
+                                }
+                            }
+                        }
                     }
                     else if (null != averager)
                     {
@@ -366,9 +484,20 @@ public final class SgdDemo
                         syncs = averager.syncs();
                         if (averager.communicator() != comm)
                         {
-                            final Communicator failed = comm;
+                            final Communicator before = comm;
                             comm = averager.communicator();
-                            reportShrink(failed, comm, epoch + 1, null);
+                            if (averager.shrinks() != shrinksSeen)
+                            {
+                                shrinksSeen = averager.shrinks();
+                                reportShrink(before, comm, epoch + 1, null);
+                            }
+                            if (averager.joinedRanks() != joinedSeen)
+                            {
+                                // the averager admitted joiners and handed them the model: tell them where we are
+                                reportRejoin(comm, averager.joinedRanks() - joinedSeen, epoch + 1);
+                                joinedSeen = averager.joinedRanks();
+                                handOver(comm, position, epoch, step, syncIndex, syncs);
+                            }
                         }
                     }
                 }
@@ -387,6 +516,54 @@ public final class SgdDemo
                     out.flush();
                 }
                 epochSyncs.reset();
+            }
+
+            // a rank restarted late (its JVM starts and loads its shard while the others train) may still be on its
+            // way: the survivors wait for it at the end, up to RESTART_WAIT_MS, deciding together when to give up
+            if (restart > 0 && comm.size() < ranks && !joiner)
+            {
+                if (comm.rank() == 0)
+                {
+                    out.printf(Locale.ROOT, "training done with %d of %d ranks; waiting up to %d s for the restarted " +
+                        "rank to rejoin before the final sync%n", comm.size(), ranks, RESTART_WAIT_MS / 1000);
+                    out.flush();
+                }
+                final long waitEndNs = System.nanoTime() + RESTART_WAIT_MS * 1_000_000L;
+                while (comm.size() < ranks)
+                {
+                    final double[] giveUp = { System.nanoTime() - waitEndNs >= 0 ? 1 : 0 };
+                    comm.allReduce(giveUp, ReduceOp.MAX);
+                    if (giveUp[0] > 0)
+                    {
+                        break;
+                    }
+                    if (null != averager)
+                    {
+                        // steps without examples reach the averager's sync points, where it admits
+                        averager.step(0);
+                        comm = averager.communicator();
+                        if (averager.joinedRanks() != joinedSeen)
+                        {
+                            reportRejoin(comm, averager.joinedRanks() - joinedSeen, epochs);
+                            joinedSeen = averager.joinedRanks();
+                            handOver(comm, position, epochs - 1, steps - 1, syncIndex, syncs);
+                        }
+                    }
+                    else
+                    {
+                        final Communicator before = comm;
+                        final Communicator grown = before.admit();
+                        if (grown != before)
+                        {
+                            before.close();
+                            comm = grown;
+                            reportRejoin(comm, comm.size() - before.size(), epochs);
+                            handOver(comm, position, epochs - 1, steps - 1, syncIndex, syncs);
+                            comm.broadcast(model, 0);
+                        }
+                    }
+                    java.util.concurrent.locks.LockSupport.parkNanos(2_000_000L);
+                }
             }
 
             // only the mode without syncs reports it: the others go straight to their final average, where an
@@ -455,11 +632,26 @@ public final class SgdDemo
             comm.close();
             initial.close();
         }
-        if (firstSurvivor && baseline)
+        if (firstSurvivor && baseline && null != init)
         {
             baseline(ranks, init, holdout, finalAccuracy, distributedSeconds);
         }
         return 0;
+    }
+
+    /**
+     * Tell the joiners of a grown communicator where the job is (a broadcast from rank 0, which each joiner makes
+     * right after joining).
+     */
+    private static void handOver(
+        final Communicator comm, final double[] position, final int epoch, final int step, final long syncIndex,
+        final long syncs)
+    {
+        position[0] = epoch;
+        position[1] = step;
+        position[2] = syncIndex;
+        position[3] = syncs;
+        comm.broadcast(position, 0);
     }
 
     /**

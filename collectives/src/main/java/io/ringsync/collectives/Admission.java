@@ -1,0 +1,239 @@
+package io.ringsync.collectives;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.StringJoiner;
+
+/**
+ * {@link Communicator#admit()}: the members of a working communicator take in the processes waiting to join
+ * ({@link Joiner}), and go on as a grown communicator. One host only; the files are described in {@link Rejoin}.
+ * <p>
+ * The agreement has a single decider: the members' rank 0. It looks for requests from the first ticket it has not
+ * seen decided ({@code cursor}): one {@code stat} of {@code request-<cursor>} when nobody waits. For each request
+ * found it publishes the verdict once ({@link FileAgreement#publishOnce}): {@code admitted} when the requester
+ * still runs and has not withdrawn (a joiner that gave up linked {@code withdrawn} first, and is then skipped),
+ * {@code gone} when its process has exited. It then writes the round's file for the joiners and broadcasts the
+ * admitted tickets, job ranks and pids to the members in one small broadcast, the same on every member: the
+ * members never read the directory, so they cannot see different sets, whenever a joiner appears. A joiner that
+ * arrives after rank 0 looked is taken at the next {@code admit()}.
+ * <p>
+ * When somebody was admitted every member and joiner opens the grown group's mesh ({@link Rejoin#connect}): the
+ * old members keep their ranks, the joiners follow in ticket order. A joiner that dies before it connects makes
+ * the connect fail on the members (its process is known from its request, so they learn it at once); this
+ * communicator still works then, and {@code admit()} may be called on it again.
+ */
+final class Admission
+{
+    /**
+     * Joiners taken in by one call at most; the others wait for the next.
+     */
+    static final int MAX_PER_ROUND = 16;
+
+    private final Group group;
+    private final Context ctx;
+    private final long meshId;
+    private final ProcessHandle[] peerProcesses;
+    private final long[] pids;
+    private final boolean oneHost;
+    private final double[] table = new double[1 + 3 * MAX_PER_ROUND];
+    private Path directory;
+    private java.io.File nextRequest;
+    private long cursor;
+    private boolean grown;
+
+    /**
+     * @param group         the communicator's ranks.
+     * @param ctx           its settings.
+     * @param meshId        its mesh id.
+     * @param peerProcesses its peers' processes, by rank (null where unknown).
+     * @param pids          every rank's pid.
+     * @param oneHost       whether all its ranks share this rank's job directory ({@link Shrink#sharesDirectory}).
+     */
+    Admission(
+        final Group group, final Context ctx, final long meshId, final ProcessHandle[] peerProcesses,
+        final long[] pids, final boolean oneHost)
+    {
+        this.group = group;
+        this.ctx = ctx;
+        this.meshId = meshId;
+        this.peerProcesses = peerProcesses;
+        this.pids = pids;
+        this.oneHost = oneHost;
+    }
+
+    /**
+     * @param hostAware whether the communicator runs the host-aware path.
+     * @return why this communicator cannot admit, or null when it can.
+     */
+    String problem(final boolean hostAware)
+    {
+        if (null == ctx.statusDirectory())
+        {
+            return "rank " + group.rank + ": admit needs a job directory where joiners ask (" +
+                Configuration.JOB_DIR_ENV + ", which ringsync launch sets, or the shm transport's); this " +
+                "communicator has none";
+        }
+        if (hostAware || !oneHost)
+        {
+            return "rank " + group.rank + ": rejoining across hosts is not built yet: joiners ask through the job " +
+                "directory, so all ranks of the communicator must run on one host and share it (this one spans " +
+                "several hosts or job directories" + (hostAware ? ", on the host-aware path" : "") + ")";
+        }
+        final String transport = Rejoin.transportProblem(group.transport().name());
+        return null == transport ? null : "rank " + group.rank + ": " + transport;
+    }
+
+    /**
+     * Agree with the other members on the joiners and connect the grown communicator.
+     *
+     * @param comm      the communicator, which runs the agreement's broadcast.
+     * @param open      whether it works.
+     * @param closed    whether it was closed.
+     * @param hostAware whether it runs the host-aware path.
+     * @return the grown communicator, or {@code comm} when nobody waits.
+     */
+    synchronized Communicator run(final Communicator comm, final boolean open, final boolean closed,
+        final boolean hostAware)
+    {
+        final int rank = group.rank;
+        if (grown)
+        {
+            throw new IllegalStateException("rank " + rank + ": this communicator grew already; call admit() on the " +
+                "communicator that admit() returned");
+        }
+        if (closed || !open)
+        {
+            throw new IllegalStateException("rank " + rank + ": admit() on a " + (closed ? "closed" : "failed") +
+                " communicator: " + (closed ? "admit on the one that replaced it" : "shrink it first, then admit " +
+                "on the survivors' communicator"));
+        }
+        final String problem = problem(hostAware);
+        if (null != problem)
+        {
+            throw new UnsupportedOperationException(problem);
+        }
+        IOException failure = null;
+        if (rank == 0)
+        {
+            try
+            {
+                decide();
+            }
+            catch (final IOException | RuntimeException ex)
+            {
+                // the others must still leave the broadcast: tell them it failed
+                java.util.Arrays.fill(table, 0);
+                table[0] = -1;
+                failure = ex instanceof IOException ? (IOException)ex : new IOException(ex);
+            }
+        }
+        comm.broadcast(table, 0);
+        final int count = (int)table[0];
+        if (count < 0)
+        {
+            throw new RingsyncException("rank " + rank + ": admit failed: rank 0 could not read or write the join " +
+                "requests in " + Rejoin.directory(ctx) + (null == failure ? "" : ": " + failure), 0, failure);
+        }
+        if (0 == count)
+        {
+            return comm;
+        }
+        final int size = group.size + count;
+        final int[] jobRanks = new int[size];
+        final ProcessHandle[] known = new ProcessHandle[size];
+        for (int member = 0; member < group.size; member++)
+        {
+            jobRanks[member] = group.jobRank(member);
+            known[member] = member == rank ? null : peerProcesses[member];
+        }
+        for (int i = 0; i < count; i++)
+        {
+            jobRanks[group.size + i] = (int)table[2 + 3 * i];
+            // a joiner that dies before its hello is then known as gone: the connect fails at once, not at the deadline
+            known[group.size + i] = ProcessHandle.of((long)table[3 + 3 * i]).orElse(null);
+        }
+        final Communicator grownComm = Rejoin.connect(ctx, Rejoin.meshId(meshId, (long)table[1]), rank, jobRanks,
+            known, false);
+        grown = true;
+        return grownComm;
+    }
+
+    /**
+     * Rank 0: publish the verdicts of the requests waiting and fill {@link #table}: the count, then ticket, job
+     * rank and pid of each joiner admitted.
+     */
+    private void decide() throws IOException
+    {
+        java.util.Arrays.fill(table, 0);
+        if (null == directory)
+        {
+            directory = Rejoin.directory(ctx);
+            nextRequest = directory.resolve(Rejoin.request(cursor)).toFile();
+        }
+        int count = 0;
+        long first = -1;
+        int nextJobRank = 0;
+        for (int member = 0; member < group.size; member++)
+        {
+            nextJobRank = Math.max(nextJobRank, group.jobRank(member) + 1);
+        }
+        // nobody waiting costs this one stat (java.io's: no exception for the missing file): no next request
+        while (count < MAX_PER_ROUND && nextRequest.exists())
+        {
+            final long ticket = cursor;
+            if (null == FileAgreement.read(directory.resolve(Rejoin.verdict(ticket))))
+            {
+                final String[] request = FileAgreement.read(directory.resolve(Rejoin.request(ticket))).split(" ");
+                final long pid = Long.parseLong(request[0]);
+                final int asked = Integer.parseInt(request[1]);
+                final boolean alive = ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+                final String writer = "decider-" + ProcessHandle.current().pid();
+                if (!alive)
+                {
+                    FileAgreement.publishOnce(directory, Rejoin.verdict(ticket), writer, Rejoin.VERDICT_GONE);
+                }
+                else if (FileAgreement.publishOnce(directory, Rejoin.verdict(ticket), writer,
+                    Rejoin.VERDICT_ADMITTED + " " + (first < 0 ? ticket : first)))
+                {
+                    first = first < 0 ? ticket : first;
+                    table[1 + 3 * count] = ticket;
+                    table[2 + 3 * count] = asked >= 0 ? asked : nextJobRank++;
+                    table[3 + 3 * count] = pid;
+                    count++;
+                }
+                // else the joiner withdrew first: it is not admitted
+            }
+            cursor++;
+            nextRequest = directory.resolve(Rejoin.request(cursor)).toFile();
+        }
+        if (count > 0)
+        {
+            writeRound(directory, first, count);
+        }
+        table[0] = count;
+    }
+
+    /**
+     * The round's file, for the joiners: members before, mesh id, job ranks, pids and joiners' tickets.
+     */
+    private void writeRound(final Path directory, final long first, final int count) throws IOException
+    {
+        final StringJoiner jobRanks = new StringJoiner(",");
+        final StringJoiner allPids = new StringJoiner(",");
+        final StringJoiner tickets = new StringJoiner(",");
+        for (int member = 0; member < group.size; member++)
+        {
+            jobRanks.add(Integer.toString(group.jobRank(member)));
+            allPids.add(Long.toString(pids[member]));
+        }
+        for (int i = 0; i < count; i++)
+        {
+            jobRanks.add(Long.toString((long)table[2 + 3 * i]));
+            allPids.add(Long.toString((long)table[3 + 3 * i]));
+            tickets.add(Long.toString((long)table[1 + 3 * i]));
+        }
+        FileAgreement.writeAtomically(directory, Rejoin.round(first), String.format(Locale.ROOT, "%d %x %s %s %s",
+            group.size, Rejoin.meshId(meshId, first), jobRanks, allPids, tickets));
+    }
+}

@@ -1,0 +1,112 @@
+package io.ringsync.collectives;
+
+import io.ringsync.transport.Transport;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Locale;
+
+/**
+ * What the two sides of rejoining share: the members' {@link Admission} and the {@link Joiner}. One host only; the
+ * files are in {@code rejoin-<job id>/} of the job directory, each complete or absent ({@link FileAgreement}):
+ * <ul>
+ *     <li>{@code request-<ticket>}: a joiner's request, {@code <pid> <job rank>}. Tickets count up from 0; a joiner
+ *     takes the lowest free one by linking its request there, so tickets are distinct and ordered by arrival.</li>
+ *     <li>{@code verdict-<ticket>}: what became of a request, published once ({@link FileAgreement#publishOnce}):
+ *     {@code admitted <first ticket of the round>} by the members' rank 0, {@code gone} by rank 0 for a requester
+ *     whose process has exited, or {@code withdrawn} by a joiner whose wait passed its deadline. Whoever links it
+ *     first decides, so a joiner that gives up is never counted by the members, and one admitted never gives up.</li>
+ *     <li>{@code round-<first ticket>}: the grown group, written by rank 0 after the verdicts:
+ *     {@code <members before> <mesh id> <job ranks> <pids> <tickets>} (comma-separated lists; the tickets of the
+ *     joiners in their new rank order).</li>
+ * </ul>
+ * The grown communicator's mesh is opened afresh (not from the members' transport, whose ranks the joiners are not
+ * among): its files and status in {@code mesh-<id>} and {@code comm-<id>} of the job directory, with a mesh id that
+ * every side derives from the members' mesh id and the round's first ticket ({@link #meshId}).
+ */
+final class Rejoin
+{
+    static final String VERDICT_ADMITTED = "admitted";
+    static final String VERDICT_GONE = "gone";
+    static final String VERDICT_WITHDRAWN = "withdrawn";
+
+    private Rejoin()
+    {
+    }
+
+    /**
+     * @param ctx concluded settings of a rank on this host.
+     * @return the directory of the job's join requests.
+     */
+    static Path directory(final Context ctx)
+    {
+        return new File(Transports.jobDirectory(ctx), String.format("rejoin-%016x", ctx.jobId())).toPath();
+    }
+
+    static String request(final long ticket)
+    {
+        return "request-" + ticket;
+    }
+
+    static String verdict(final long ticket)
+    {
+        return "verdict-" + ticket;
+    }
+
+    static String round(final long firstTicket)
+    {
+        return "round-" + firstTicket;
+    }
+
+    /**
+     * @return the mesh id of the group grown from the one of {@code parentMeshId} by the round starting at
+     * {@code firstTicket}: distinct from a split's (whose sequence is not negative) and a shrink's (colour 0).
+     */
+    static long meshId(final long parentMeshId, final long firstTicket)
+    {
+        return SubGroups.meshId(parentMeshId, -1 - firstTicket, 1);
+    }
+
+    /**
+     * @return why rejoining cannot work over this transport, or null when it can.
+     */
+    static String transportProblem(final String transport)
+    {
+        return "shm".equals(transport) || "ipc".equals(transport) ? null : "rejoin over " + transport + " is not " +
+            "built yet (shm and ipc only: a joiner there needs nothing but the job directory and the media driver, " +
+            "while udp and tcp need an endpoint for it)";
+    }
+
+    /**
+     * Open and connect this rank's part of a grown group, on a member or a joiner alike.
+     *
+     * @param ctx      this rank's settings (the members' communicator's, or the joiner's).
+     * @param meshId   of the grown group.
+     * @param rank     this rank in it.
+     * @param jobRanks every member's job rank, by new rank.
+     * @param known    the processes of the members, by new rank, where known (null for this rank).
+     * @param joined   whether this rank is a joiner.
+     * @return the connected communicator.
+     */
+    static Communicator connect(
+        final Context ctx, final long meshId, final int rank, final int[] jobRanks, final ProcessHandle[] known,
+        final boolean joined)
+    {
+        final File statusDirectory = new File(Transports.jobDirectory(ctx), String.format("comm-%016x", meshId));
+        final Context grown = ctx.copy().epoch((int)(meshId ^ (meshId >>> 32))).statusDirectory(statusDirectory)
+            .rank(rank).worldSize(jobRanks.length).conclude();
+        final Transport mesh;
+        try
+        {
+            FileAgreement.createDirectory(statusDirectory.toPath());
+            mesh = Transports.openGrownMesh(grown, meshId, rank, jobRanks.length);
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            throw new ConfigurationException(String.format(Locale.ROOT, "rank %d: rejoin cannot open the mesh of " +
+                "the grown group of %d ranks over %s: %s", rank, jobRanks.length, ctx.transport(), ex), -1, ex);
+        }
+        return Communicator.connectGrown(mesh, grown, jobRanks, known, meshId, statusDirectory, joined);
+    }
+}
