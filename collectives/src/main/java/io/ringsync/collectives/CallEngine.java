@@ -3,7 +3,6 @@ package io.ringsync.collectives;
 import io.ringsync.codecs.Reduction;
 import io.ringsync.collectives.metrics.RankMetrics;
 import io.ringsync.collectives.status.RankStatusBoard;
-import io.ringsync.transport.DeferredWrites;
 import io.ringsync.transport.InboundLink;
 import io.ringsync.transport.shm.ShmWindows;
 import org.agrona.concurrent.Agent;
@@ -59,7 +58,6 @@ final class CallEngine implements Agent
     private final FlowControl flow;
     private final ShmWindows windows;
     private final RankMetrics metrics;
-    private final DeferredWrites deferredWrites;
     private final WallClock wallClock = new WallClock();
     private final Algorithm ring;
     private final Algorithm reduceScatter;
@@ -121,7 +119,6 @@ final class CallEngine implements Agent
         // bfloat16 is for the links between hosts: never over shared memory or a driver on one host
         final String transport = group.transport().name();
         this.narrowWire = "bf16".equals(ctx.wire()) && !"shm".equals(transport) && !"ipc".equals(transport);
-        this.deferredWrites = group.transport().capability(DeferredWrites.class);
         this.metrics = RankMetrics.open(null == board ? null : board.file().getParentFile(), dispatcher.tally(),
             group.rank, group.size, ctx.jobId());
     }
@@ -330,34 +327,13 @@ final class CallEngine implements Agent
 
     private int progress(final Request request)
     {
-        int work;
-        // the chunks this pass injects go to the kernel together before it polls, those it forwards at its end
-        if (null != deferredWrites)
+        int work = algorithm.doWork();
+        for (final InboundLink link : group.inboundFromPeers())
         {
-            deferredWrites.deferWrites();
-        }
-        try
-        {
-            work = algorithm.doWork();
-            if (null != deferredWrites && work > 0)
+            work += link.poll(dispatcher, POLL_LIMIT);
+            if (faults.isPending())
             {
-                deferredWrites.flushWrites();
-                deferredWrites.deferWrites();
-            }
-            for (final InboundLink link : group.inboundFromPeers())
-            {
-                work += link.poll(dispatcher, POLL_LIMIT);
-                if (faults.isPending())
-                {
-                    throw faults.take();
-                }
-            }
-        }
-        finally
-        {
-            if (null != deferredWrites)
-            {
-                deferredWrites.flushWrites();
+                throw faults.take();
             }
         }
         work += group.transport().doWork();

@@ -26,10 +26,8 @@ import static io.ringsync.transport.tcp.TcpProtocol.TYPE_PAD;
  * Three stream positions describe it: {@code committed} (end of the last committed frame), {@code written} (bytes
  * the kernel took) and {@code credited} (bytes the receiver's handlers consumed, as its last credit said).
  * {@code credited <= written <= committed <= credited + windowLength}: the ring holds everything in flight, and what
- * the kernel has not taken yet is a part of it. A commit writes at once (TCP_NODELAY: the frame leaves now) unless
- * the mesh's writes are deferred ({@link TcpDeferredWrites}: the engine's pass commits several frames, then writes
- * them in one call); what the kernel could not take is written by the next claim, window query or
- * {@link TcpTransport#doWork()}.
+ * the kernel has not taken yet is a part of it. A commit writes at once (TCP_NODELAY: the frame leaves now); what the
+ * kernel could not take is written by the next claim, window query or {@link TcpTransport#doWork()}.
  * <p>
  * Credits are read from the socket when the window looks too small for a claim and by {@link #availableWindow()},
  * which must be exact for the ring's flow control: it counts everything not yet consumed by the receiver, wherever
@@ -51,7 +49,6 @@ final class TcpOutboundLink implements OutboundLink
     private final String endpoint;
     private final int capacity;
     private final long usableWindow;
-    private final TcpDeferredWrites deferredWrites;
     private final int mask;
     private final int maxMessageLength;
     private final ByteBuffer ring;
@@ -90,10 +87,8 @@ final class TcpOutboundLink implements OutboundLink
         final int maxMessageLength,
         final long giveUpAtNs,
         final byte[] nonce,
-        final FrameAuthenticator authenticator,
-        final TcpDeferredWrites deferredWrites)
+        final FrameAuthenticator authenticator)
     {
-        this.deferredWrites = deferredWrites;
         this.giveUpAtNs = giveUpAtNs;
         this.nonce = nonce;
         this.authenticator = authenticator;
@@ -193,8 +188,7 @@ final class TcpOutboundLink implements OutboundLink
             authenticator.sign(framesSigned++, committed, tagView, buffer, end);
         }
         committed += claimFramed;
-        if (CONNECTED == state &&
-            (!deferredWrites.isDeferring() || committed - written >= TcpDeferredWrites.MAX_DEFERRED_BYTES))
+        if (CONNECTED == state)
         {
             flush();
         }

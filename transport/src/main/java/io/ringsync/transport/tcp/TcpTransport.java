@@ -1,7 +1,6 @@
 package io.ringsync.transport.tcp;
 
 import io.ringsync.transport.InboundLink;
-import io.ringsync.transport.DeferredWrites;
 import io.ringsync.transport.InboundWaiter;
 import io.ringsync.transport.Ranks;
 import io.ringsync.transport.OutboundLink;
@@ -63,8 +62,7 @@ import java.util.function.Consumer;
  * <p>
  * When ranks outnumber cores, a waiting rank should block in the kernel rather than spin or yield:
  * {@code capability(InboundWaiter.class)} returns this transport's {@link InboundWaiter}, an epoll wait on all its
- * links. {@code capability(DeferredWrites.class)} lets a caller that commits several frames in one pass write them
- * with one system call per link.
+ * links.
  */
 public final class TcpTransport implements Transport
 {
@@ -172,7 +170,6 @@ public final class TcpTransport implements Transport
     private final int maxMessageLength;
     private final int tagLength;
     private final TcpOutboundLink[] outbound;
-    private final TcpDeferredWrites deferredWrites;
     private final TcpInboundLink[] inbound;
     private final AtomicBoolean isClosed = new AtomicBoolean();
     private final Waiter waiter = new Waiter();
@@ -190,7 +187,6 @@ public final class TcpTransport implements Transport
         this.maxMessageLength = maxMessageLength(windowLength) - tagLength;
         this.outbound = new TcpOutboundLink[worldSize];
         this.inbound = new TcpInboundLink[worldSize];
-        this.deferredWrites = new TcpDeferredWrites(this::doWork);
 
         final long nowNs = System.nanoTime();
         for (int peer = 0; peer < worldSize; peer++)
@@ -205,7 +201,7 @@ public final class TcpTransport implements Transport
                 final byte[] nonce = ctx.hasJobSecret() ? newNonce() : null;
                 outbound[peer] = new TcpOutboundLink(peer, peerRank, peerEndpoint, windowLength, maxMessageLength,
                     nowNs + ctx.connectTimeoutNs() + ctx.handshakeTimeoutNs() + TimeUnit.SECONDS.toNanos(1),
-                    nonce, authenticator(ctx.rank(), peerRank, nonce), deferredWrites);
+                    nonce, authenticator(ctx.rank(), peerRank, nonce));
             }
         }
         endpoint.register(this);
@@ -401,20 +397,15 @@ public final class TcpTransport implements Transport
     }
 
     /**
-     * {@link InboundWaiter}: an epoll wait on every link of this mesh; {@link DeferredWrites}: commits of one pass
-     * written together.
+     * {@link InboundWaiter}: an epoll wait on every link of this mesh.
      *
      * @param type of the feature.
      * @param <T>  the feature.
-     * @return the waiter for {@code InboundWaiter.class}, the deferral for {@code DeferredWrites.class}, else null.
+     * @return the waiter for {@code InboundWaiter.class}, else null.
      */
     public <T> T capability(final Class<T> type)
     {
-        if (InboundWaiter.class == type)
-        {
-            return type.cast(waiter);
-        }
-        return DeferredWrites.class == type ? type.cast(deferredWrites) : null;
+        return InboundWaiter.class == type ? type.cast(waiter) : null;
     }
 
     /**
