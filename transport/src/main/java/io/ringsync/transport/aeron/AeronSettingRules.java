@@ -99,6 +99,15 @@ final class AeronSettingRules
             throw new IllegalArgumentException("udpEndpoints[" + index + "]='" + endpoint +
                 "' is not host:port with a port from 1 to 65535: set udpEndpoints(String...)");
         }
+        final String host = value.substring(0, colon);
+        final boolean bracketed = host.startsWith("[") && host.endsWith("]") && host.length() > 2;
+        if ((host.indexOf(':') >= 0 || host.startsWith("[")) && !bracketed)
+        {
+            // "::1:40100" would be read as host "::1" and port 40100 by some and as an address by others
+            throw new IllegalArgumentException("udpEndpoints[" + index + "]='" + endpoint +
+                "' is not host:port: an IPv6 address goes in brackets, e.g. [::1]:40100; set " +
+                "udpEndpoints(String...)");
+        }
 
         return value;
     }

@@ -128,6 +128,9 @@ class AeronTransportContextTest
         assertRejected(udp().udpEndpoints("127.0.0.1:40100"), "udpEndpoints", "worldSize=2");
         assertRejected(udp().udpEndpoints("127.0.0.1:40100", "localhost"), "udpEndpoints[1]", "localhost");
         assertRejected(udp().udpEndpoints("127.0.0.1:40100", "localhost:70000"), "udpEndpoints[1]");
+        assertRejected(udp().udpEndpoints("127.0.0.1:40100", "::1:40101"), "udpEndpoints[1]", "[::1]:40100");
+        assertRejected(udp().udpEndpoints("[]:40100", "127.0.0.1:40101"), "udpEndpoints[0]", "brackets");
+        assertEquals("[::1]:40101", udp().udpEndpoints("[::1]:40100", " [::1]:40101 ").conclude().udpEndpoints()[1]);
         assertRejected(udp().jobDirectory(null), "jobDirectory", "aeronDirectoryName");
     }
 
