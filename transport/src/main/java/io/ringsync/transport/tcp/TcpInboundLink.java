@@ -32,8 +32,8 @@ import static io.ringsync.transport.tcp.TcpProtocol.TYPE_PAD;
  * <p>
  * Credits (the consumed position) go back on the same connection once {@link TcpProtocol#creditBatch(int)} bytes
  * were consumed since the last one, checked after every frame, so a long poll credits as it goes and an idle link
- * may keep less than a batch uncredited. A link is lost when the peer
- * closed or reset the connection and every whole frame received before that has been consumed.
+ * may keep less than a batch uncredited. A link is lost when the peer closed or reset the connection and every
+ * whole frame received before that has been consumed.
  */
 final class TcpInboundLink implements InboundLink
 {

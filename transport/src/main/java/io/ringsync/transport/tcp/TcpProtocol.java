@@ -52,9 +52,11 @@ import java.nio.ByteOrder;
  * the receiver's handlers have consumed so far (padding included). The sender never has more than the window
  * length beyond the last credit in flight, so the receiver's ring can always take everything the socket holds.
  * The receiver sends a credit once {@link #creditBatch(int)} bytes or more were consumed since the last one, not
- * for every frame: a credit is a TCP segment of its own, and one per 32 KiB chunk cost both kernels more than the
- * reduction. So up to a batch less one byte may be consumed but not yet credited, and the window a sender can
- * count on when its receiver has consumed everything is {@link #usableWindow(int)}, not the whole ring.
+ * after every poll: a credit is a TCP segment of its own, one more packet per chunk or small call for both kernels
+ * (batching them made 4 KiB calls between two simulated hosts 0.67x as long and removed their millisecond tail,
+ * perf-results/2026-12-06-tcp-batching). So up to a batch less one byte may be consumed but not yet credited, and
+ * the window a sender can count on when its receiver has consumed everything is {@link #usableWindow(int)}, not
+ * the whole ring.
  */
 final class TcpProtocol
 {
