@@ -48,7 +48,6 @@ final class TcpOutboundLink implements OutboundLink
     private final int peerRank;
     private final String endpoint;
     private final int capacity;
-    private final long usableWindow;
     private final int mask;
     private final int maxMessageLength;
     private final ByteBuffer ring;
@@ -97,7 +96,6 @@ final class TcpOutboundLink implements OutboundLink
         this.peerRank = peerRank;
         this.endpoint = endpoint;
         this.capacity = windowLength;
-        this.usableWindow = TcpProtocol.usableWindow(windowLength);
         this.mask = windowLength - 1;
         this.maxMessageLength = maxMessageLength;
         this.ring = BufferUtil.allocateDirectAligned(windowLength, 4096);
@@ -241,7 +239,7 @@ final class TcpOutboundLink implements OutboundLink
      */
     public long windowLength()
     {
-        return usableWindow;
+        return TcpProtocol.usableWindow(capacity);
     }
 
     /**
