@@ -189,9 +189,12 @@ public final class RankStatusBoard implements AutoCloseable
      */
     public void enterCall(final long sequence, final long nowMs)
     {
+        // The state before the sequence: a rank stopped (SIGSTOP) between the two stores must read as still in, or
+        // behind, its previous call, which a peer's deadline blames; the other order left "idle at the new call",
+        // which looks like neither a rank behind nor one silent in the call, so nobody was named.
         own.putLongRelease(StatusDescriptor.PROGRESS_OFFSET, 0);
-        own.putLongRelease(StatusDescriptor.SEQUENCE_OFFSET, sequence);
         own.putIntRelease(StatusDescriptor.STATE_OFFSET, IN_CALL);
+        own.putLongRelease(StatusDescriptor.SEQUENCE_OFFSET, sequence);
         own.putLongRelease(StatusDescriptor.HEARTBEAT_MS_OFFSET, nowMs);
     }
 
