@@ -1,7 +1,11 @@
 package io.ringsync.collectives;
 
+import io.ringsync.transport.Transport;
+import io.ringsync.transport.tcp.TcpTransport;
+
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.HexFormat;
 import java.util.Locale;
 import java.util.StringJoiner;
 
@@ -154,7 +158,7 @@ final class Admission
             known[group.size + i] = ProcessHandle.of((long)table[3 + 3 * i]).orElse(null);
         }
         final Communicator grownComm = Rejoin.connect(ctx, Rejoin.meshId(meshId, (long)table[1]), rank, jobRanks,
-            known, false);
+            known, false, tcpHost());
         grown = true;
         return grownComm;
     }
@@ -233,7 +237,21 @@ final class Admission
             allPids.add(Long.toString((long)table[3 + 3 * i]));
             tickets.add(Long.toString((long)table[1 + 3 * i]));
         }
-        FileAgreement.writeAtomically(directory, Rejoin.round(first), String.format(Locale.ROOT, "%d %x %s %s %s",
-            group.size, Rejoin.meshId(meshId, first), jobRanks, allPids, tickets));
+        final String tcpHost = tcpHost();
+        final byte[] session = ctx.sessionId();
+        FileAgreement.writeAtomically(directory, Rejoin.round(first), String.format(Locale.ROOT,
+            "%d %x %s %s %s %s %s", group.size, Rejoin.meshId(meshId, first), jobRanks, allPids, tickets,
+            null == tcpHost ? "-" : tcpHost, null == session ? "-" : HexFormat.of().formatHex(session)));
+    }
+
+    /**
+     * @return over tcp, the address this member's mesh listens on, where the grown group listens too (one host);
+     * else null.
+     */
+    private String tcpHost()
+    {
+        final Transport transport = group.transport();
+        return transport instanceof TcpTransport ? GrownTcpEndpoints.host(((TcpTransport)transport).listenAddress()) :
+            null;
     }
 }

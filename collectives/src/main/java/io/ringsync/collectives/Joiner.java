@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
@@ -91,7 +92,20 @@ final class Joiner
         {
             known[member] = member == rank ? null : ProcessHandle.of(pids[member]).orElse(null);
         }
-        return Rejoin.connect(ctx, meshId, rank, jobRanks, known, true);
+        final String tcpHost = round.length > 5 && !"-".equals(round[5]) ? round[5] : null;
+        final Context joining = ctx.copy();
+        if (round.length > 6 && !"-".equals(round[6]))
+        {
+            // the members' session: the tcp frame keys derive from it (with the job secret, which the joiner has)
+            joining.sessionId(HexFormat.of().parseHex(round[6]));
+        }
+        if ("tcp".equals(ctx.transport()) && null == tcpHost)
+        {
+            throw new RingsyncException("join: the members of " + job + " do not run over tcp (their round names no " +
+                "tcp address: " + String.join(" ", round) + "), but this joiner does: give it the job's transport",
+                -1);
+        }
+        return Rejoin.connect(joining, meshId, rank, jobRanks, known, true, tcpHost);
     }
 
     /**

@@ -127,18 +127,30 @@ final class Transports
 
     private static Transport openTcp(final Context ctx, final RendezvousSetup rendezvous)
     {
-        final TcpTransport.Context tcpCtx = new TcpTransport.Context()
+        return connectTcp(ctx, tcpContext(ctx)
+            .endpoints(rendezvous.table().endpointColumn(0))
+            .listener(rendezvous.takeListener())
+            .connectTimeoutNs(rendezvous.connectTimeoutNs()));
+    }
+
+    /**
+     * @return the tcp settings every mesh of this job shares: rank, size, job id and the frames' protection.
+     */
+    private static TcpTransport.Context tcpContext(final Context ctx)
+    {
+        return new TcpTransport.Context()
             .rank(ctx.rank())
             .worldSize(ctx.worldSize())
             .jobId(ctx.jobId())
-            .endpoints(rendezvous.table().endpointColumn(0))
-            .listener(rendezvous.takeListener())
-            .connectTimeoutNs(rendezvous.connectTimeoutNs())
             // with a job secret every frame carries a tag under a key of its link, salted with the session id, unless
             // RINGSYNC_FRAME_MAC=off (what the launcher sets with a secret it drew itself)
             .jobSecret("off".equals(ctx.frameMac()) ? null : ctx.jobSecret())
             .frameMac(frameMac(ctx))
             .sessionId(ctx.sessionId());
+    }
+
+    private static Transport connectTcp(final Context ctx, final TcpTransport.Context tcpCtx)
+    {
         try
         {
             return TcpTransport.connect(tcpCtx);
@@ -184,16 +196,19 @@ final class Transports
      * A mesh of its own for a group grown by rejoining ({@link Rejoin}): opened alike by the members and the
      * joiners, who share no transport yet, from the job's settings and the mesh id alone. shm: files in
      * {@code mesh-<meshId>} of the job directory, removed by the last member out; ipc: a client of the job's media
-     * driver on a block of stream ids derived from the job and the mesh id.
+     * driver on a block of stream ids derived from the job and the mesh id; tcp: a transport of its own on the
+     * listeners and endpoints the grown group exchanged ({@link GrownTcpEndpoints}).
      *
      * @param ctx    concluded settings of the job.
      * @param meshId of the grown group.
      * @param rank   this rank in it.
      * @param size   ranks in it.
+     * @param tcp    the grown group's endpoints, for tcp; else null.
      * @return this rank's mesh; it does not wait for peers.
      * @throws UnsupportedOperationException over a transport that rejoining does not support.
      */
-    static Transport openGrownMesh(final Context ctx, final long meshId, final int rank, final int size)
+    static Transport openGrownMesh(
+        final Context ctx, final long meshId, final int rank, final int size, final GrownTcpEndpoints tcp)
     {
         final File jobDirectory = jobDirectory(ctx);
         final String problem = Rejoin.transportProblem(ctx.transport());
@@ -204,6 +219,16 @@ final class Transports
         if ("shm".equals(ctx.transport()))
         {
             return openShmMesh(ctx, jobDirectory, meshId, rank, size);
+        }
+        if ("tcp".equals(ctx.transport()))
+        {
+            return connectTcp(ctx, tcpContext(ctx)
+                .rank(rank)
+                .worldSize(size)
+                .meshId(meshId)
+                .endpoints(tcp.endpoints())
+                .listener(tcp.listener())
+                .connectTimeoutNs(ctx.timeoutNs()));
         }
         final AeronTransport.Context transportCtx = new AeronTransport.Context()
             .rank(rank)

@@ -7,6 +7,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.File;
 import java.io.IOException;
@@ -28,7 +29,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Rejoining on one host ({@link Communicator#join(Context)}, {@link Communicator#admit()}) with ranks that are
- * processes of their own ({@link RejoinRankMain}): joiners admitted into groups of 2 and 3 over shm and ipc end
+ * processes of their own ({@link RejoinRankMain}): joiners admitted into groups of 2 and 3 over shm, ipc and tcp end
  * with the same members and bitwise identical results, also when two arrive while the members are admitting; with
  * nobody waiting admit() returns the same communicator; a joiner nobody admits gets {@link NotAdmittedException};
  * and a job loses a rank to SIGKILL, shrinks, takes a new process in, twice over.
@@ -41,7 +42,7 @@ class RejoinTest
     private static final Pattern DONE = Pattern.compile("size=(\\d+) members=([\\d,]+) exact=(\\w+) hash=(\\w+)");
 
     @ParameterizedTest(name = "{0} members + {1} joiner(s) over {2}")
-    @CsvSource({ "2, 1, shm", "3, 1, shm", "2, 1, ipc", "3, 1, ipc", "2, 2, shm" })
+    @CsvSource({ "2, 1, shm", "3, 1, shm", "2, 1, ipc", "3, 1, ipc", "2, 2, shm", "2, 1, tcp", "3, 2, tcp" })
     void joinersAreAdmittedAndTheGrownGroupReducesBitwiseIdentically(
         final int members, final int joiners, final String transport) throws Exception
     {
@@ -80,6 +81,20 @@ class RejoinTest
                 hash = null == hash ? matcher.group(5) : hash;
                 assertEquals(hash, matcher.group(5), "bits of process " + process + job.describe());
                 assertEquals(0, job.exitCode(process), job.describe());
+            }
+            if ("tcp".equals(transport))
+            {
+                // the grown group met over tcp: every rank of it published the port it listened on (joiners that
+                // came in separate rounds grew the group once each: the last mesh is the one of all ranks)
+                final String[] endpoints = new File(job.jobDir, String.format("rejoin-%016x", job.jobId))
+                    .list((dir, name) -> name.startsWith("endpoint-"));
+                assertNotNull(endpoints, job.describe());
+                final Map<String, Integer> perMesh = new java.util.TreeMap<>();
+                for (final String name : endpoints)
+                {
+                    perMesh.merge(name.substring(0, name.lastIndexOf('-')), 1, Integer::sum);
+                }
+                assertTrue(perMesh.containsValue(size), String.join(" ", endpoints));
             }
         }
         finally
@@ -163,10 +178,11 @@ class RejoinTest
      * Three ranks in a loop of allReduce, stop vote and admit; one is killed with SIGKILL, the two left shrink, a new
      * process joins as the lost job rank; then again with another rank. The three at the end agree bit for bit.
      */
-    @Test
-    void aRankKilledWithSigkillIsReplacedByAJoinerTwice() throws Exception
+    @ParameterizedTest(name = "over {0}")
+    @ValueSource(strings = { "shm", "tcp" })
+    void aRankKilledWithSigkillIsReplacedByAJoinerTwice(final String transport) throws Exception
     {
-        try (Job job = new Job("shm", null, 10_000, 3))
+        try (Job job = new Job(transport, null, 10_000, 3))
         {
             final String stop = new File(job.outDir, "stop").getPath();
             for (int rank = 0; rank < 3; rank++)
@@ -278,8 +294,11 @@ class RejoinTest
         private final String aeronDir;
         private final long timeoutMs;
         private final int members;
-        private final long jobId = ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE);
+        final long jobId = ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE);
         private final List<Process> processes = new ArrayList<>();
+        private final int rendezvousPort = freePort();
+        private final String secret = Long.toHexString(ThreadLocalRandom.current().nextLong()) +
+            Long.toHexString(ThreadLocalRandom.current().nextLong());
 
         /**
          * @param members ranks that start the job (joiners come on top).
@@ -292,6 +311,18 @@ class RejoinTest
             this.aeronDir = aeronDir;
             this.timeoutMs = timeoutMs;
             this.outDir = Files.createTempDirectory("ringsync-rejoin-out").toFile();
+        }
+
+        private static int freePort()
+        {
+            try (java.net.ServerSocket socket = new java.net.ServerSocket(0))
+            {
+                return socket.getLocalPort();
+            }
+            catch (final IOException ex)
+            {
+                throw new java.io.UncheckedIOException(ex);
+            }
         }
 
         void start(final int index, final boolean joiner, final String scenario, final String target)
@@ -333,6 +364,13 @@ class RejoinTest
             if (null != aeronDir)
             {
                 env.put(Configuration.AERON_DIR_ENV, aeronDir);
+            }
+            if ("tcp".equals(transport))
+            {
+                // the members meet at rank 0's rendezvous; the secret makes every frame carry a tag, so a joiner
+                // whose keys differ from the members' (another session id) could not connect
+                env.put(Configuration.RENDEZVOUS_ENV, "127.0.0.1:" + rendezvousPort);
+                env.put(Configuration.JOB_SECRET_ENV, secret);
             }
             while (processes.size() <= index)
             {

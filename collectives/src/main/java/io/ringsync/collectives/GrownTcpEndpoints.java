@@ -1,0 +1,158 @@
+package io.ringsync.collectives;
+
+import io.ringsync.transport.tcp.TcpTransport;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The endpoints of a tcp group grown by rejoining ({@link Rejoin}), on one host. Members and joiners share no tcp
+ * mesh yet, and a joiner has no port the others know, so every rank of the grown group, old member or joiner alike,
+ * binds a fresh listener on the host the round names, publishes {@code host:port} as
+ * {@code endpoint-<mesh id>-<rank>} in the rejoin directory (complete or absent: {@link FileAgreement}), and reads
+ * the others' until it has all of them. A rank whose process exits before it publishes is named at once (every
+ * rank's process is known from the requests and the handshake); one that stays silent is named at the deadline.
+ */
+final class GrownTcpEndpoints
+{
+    private static final long POLL_PARK_NS = TimeUnit.MILLISECONDS.toNanos(1);
+
+    private final ServerSocketChannel listener;
+    private final String[] endpoints;
+
+    private GrownTcpEndpoints(final ServerSocketChannel listener, final String[] endpoints)
+    {
+        this.listener = listener;
+        this.endpoints = endpoints;
+    }
+
+    /**
+     * Bind, publish this rank's endpoint, and wait for every other rank's.
+     *
+     * @param ctx        this rank's settings in the grown group: its rank, size and deadline.
+     * @param directory  the rejoin directory of the job.
+     * @param meshId     of the grown group.
+     * @param listenHost the address to listen on (the host the members listen on).
+     * @param known      the processes of the other ranks, by rank, where known.
+     * @return the bound listener (for the transport to take) and every rank's endpoint.
+     * @throws PeerFailedException        naming a rank that exited before it published its endpoint.
+     * @throws CollectiveTimeoutException naming one still silent at the deadline.
+     */
+    static GrownTcpEndpoints exchange(
+        final Context ctx, final Path directory, final long meshId, final String listenHost,
+        final ProcessHandle[] known)
+    {
+        final int rank = ctx.rank();
+        final int size = ctx.worldSize();
+        ServerSocketChannel listener = null;
+        try
+        {
+            listener = TcpTransport.bindListener(new InetSocketAddress(listenHost, 0), 0);
+            final String own = endpoint(listenHost, listener.socket().getLocalPort());
+            FileAgreement.writeAtomically(directory, name(meshId, rank), own);
+            final String[] endpoints = new String[size];
+            endpoints[rank] = own;
+            final long deadlineNs = System.nanoTime() + ctx.timeoutNs();
+            int missing = size - 1;
+            while (missing > 0)
+            {
+                for (int peer = 0; peer < size; peer++)
+                {
+                    if (null != endpoints[peer])
+                    {
+                        continue;
+                    }
+                    endpoints[peer] = FileAgreement.read(directory.resolve(name(meshId, peer)));
+                    if (null != endpoints[peer])
+                    {
+                        missing--;
+                    }
+                    else if (null != known[peer] && !known[peer].isAlive())
+                    {
+                        throw new PeerFailedException(String.format(Locale.ROOT, "rank %d: rank %d of the grown " +
+                            "group (process %d) exited before it published its tcp endpoint", rank, peer,
+                            known[peer].pid()), peer);
+                    }
+                    else if (System.nanoTime() - deadlineNs >= 0)
+                    {
+                        throw new CollectiveTimeoutException(String.format(Locale.ROOT, "rank %d: rank %d of the " +
+                            "grown group did not publish its tcp endpoint (%s) within %d ms", rank, peer,
+                            directory.resolve(name(meshId, peer)), TimeUnit.NANOSECONDS.toMillis(ctx.timeoutNs())),
+                            peer);
+                    }
+                }
+                if (missing > 0)
+                {
+                    LockSupport.parkNanos(POLL_PARK_NS);
+                }
+            }
+            return new GrownTcpEndpoints(listener, endpoints);
+        }
+        catch (final IOException ex)
+        {
+            closeQuietly(listener);
+            throw new RingsyncException(String.format(Locale.ROOT, "rank %d: cannot listen on %s or publish the " +
+                "endpoint for the grown group in %s: %s", rank, listenHost, directory, ex), -1, ex);
+        }
+        catch (final RuntimeException ex)
+        {
+            closeQuietly(listener);
+            throw ex;
+        }
+    }
+
+    /**
+     * @param address a listening socket's address.
+     * @return its host as the endpoints name it: the numeric address.
+     */
+    static String host(final InetSocketAddress address)
+    {
+        return address.getAddress().getHostAddress();
+    }
+
+    /**
+     * @return the bound listener, for {@link TcpTransport.Context#listener(ServerSocketChannel)}.
+     */
+    ServerSocketChannel listener()
+    {
+        return listener;
+    }
+
+    /**
+     * @return every rank's {@code host:port}, by rank of the grown group.
+     */
+    String[] endpoints()
+    {
+        return endpoints.clone();
+    }
+
+    private static String name(final long meshId, final int rank)
+    {
+        return String.format("endpoint-%016x-%d", meshId, rank);
+    }
+
+    private static String endpoint(final String host, final int port)
+    {
+        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
+    }
+
+    private static void closeQuietly(final ServerSocketChannel listener)
+    {
+        if (null != listener)
+        {
+            try
+            {
+                listener.close();
+            }
+            catch (final IOException ignore)
+            {
+                // the bind or the exchange failed already; that is what the caller reports
+            }
+        }
+    }
+}

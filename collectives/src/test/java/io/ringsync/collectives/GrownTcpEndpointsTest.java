@@ -1,0 +1,124 @@
+package io.ringsync.collectives;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * How the ranks of a tcp group grown by rejoining learn each other's ports ({@link GrownTcpEndpoints}): two ranks
+ * end with the same table, each entry the port its listener has; a rank whose process has exited is named at once,
+ * one that stays silent at the deadline; a failed exchange leaves no listener bound.
+ */
+@Timeout(30)
+class GrownTcpEndpointsTest
+{
+    private static final long MESH_ID = 0x1234_5678_9abc_def0L;
+
+    @Test
+    void twoRanksEndWithTheSameTableOfTheirListenersPorts(@TempDir final Path directory) throws Exception
+    {
+        final CompletableFuture<GrownTcpEndpoints> one = CompletableFuture.supplyAsync(() ->
+            GrownTcpEndpoints.exchange(context(1, 10_000), directory, MESH_ID, "127.0.0.1", new ProcessHandle[2]));
+        final GrownTcpEndpoints zero =
+            GrownTcpEndpoints.exchange(context(0, 10_000), directory, MESH_ID, "127.0.0.1", new ProcessHandle[2]);
+        final GrownTcpEndpoints other = one.get(20, TimeUnit.SECONDS);
+        try
+        {
+            assertArrayEquals(zero.endpoints(), other.endpoints());
+            assertEquals("127.0.0.1:" + port(zero), zero.endpoints()[0]);
+            assertEquals("127.0.0.1:" + port(other), zero.endpoints()[1]);
+            assertTrue(port(zero) != port(other));
+            assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(
+                directory.resolve(String.format("endpoint-%016x-0", MESH_ID)))));
+        }
+        finally
+        {
+            zero.listener().close();
+            other.listener().close();
+        }
+    }
+
+    @Test
+    void aRankWhoseProcessExitedIsNamedAtOnce(@TempDir final Path directory) throws Exception
+    {
+        final Process gone = new ProcessBuilder("true").start();
+        assertTrue(gone.waitFor(10, TimeUnit.SECONDS));
+        final ProcessHandle[] known = { null, null, gone.toHandle() };
+        final long startNs = System.nanoTime();
+        final PeerFailedException ex = assertThrows(PeerFailedException.class, () ->
+            GrownTcpEndpoints.exchange(context(0, 3, 20_000), directory, MESH_ID, "127.0.0.1", known));
+        assertTrue(System.nanoTime() - startNs < TimeUnit.SECONDS.toNanos(10), "named at once, not at the deadline");
+        assertEquals(2, ex.suspectRank(), ex.getMessage());
+        assertTrue(ex.getMessage().startsWith("rank 0: rank 2 of the grown group (process " + gone.pid() +
+            ") exited before it published its tcp endpoint"), ex.getMessage());
+        assertListenerReleased(directory, 0);
+    }
+
+    @Test
+    void aSilentRankIsNamedAtTheDeadline(@TempDir final Path directory) throws Exception
+    {
+        final CollectiveTimeoutException ex = assertThrows(CollectiveTimeoutException.class, () ->
+            GrownTcpEndpoints.exchange(context(1, 300), directory, MESH_ID, "127.0.0.1", new ProcessHandle[2]));
+        assertEquals(0, ex.suspectRank(), ex.getMessage());
+        assertTrue(ex.getMessage().startsWith("rank 1: rank 0 of the grown group did not publish its tcp " +
+            "endpoint"), ex.getMessage());
+        assertTrue(ex.getMessage().endsWith("within 300 ms"), ex.getMessage());
+        assertListenerReleased(directory, 1);
+    }
+
+    private static Context context(final int rank, final long timeoutMs)
+    {
+        return context(rank, 2, timeoutMs);
+    }
+
+    private static Context context(final int rank, final int size, final long timeoutMs)
+    {
+        return new Context().transport("tcp").rank(rank).worldSize(size)
+            .timeoutNs(TimeUnit.MILLISECONDS.toNanos(timeoutMs));
+    }
+
+    private static int port(final GrownTcpEndpoints endpoints) throws Exception
+    {
+        return ((InetSocketAddress)endpoints.listener().getLocalAddress()).getPort();
+    }
+
+    /**
+     * The rank published its endpoint before it failed; nothing may listen there any more.
+     */
+    private static void assertListenerReleased(final Path directory, final int rank) throws Exception
+    {
+        final Path file = directory.resolve(String.format("endpoint-%016x-%d", MESH_ID, rank));
+        final String endpoint = Files.readString(file).trim();
+        final int port = Integer.parseInt(endpoint.substring(endpoint.lastIndexOf(':') + 1));
+        try (java.net.Socket socket = new java.net.Socket())
+        {
+            assertFalse(connects(socket, port), "the failed exchange left " + endpoint + " listening");
+        }
+    }
+
+    private static boolean connects(final java.net.Socket socket, final int port)
+    {
+        try
+        {
+            socket.connect(new InetSocketAddress("127.0.0.1", port), 2_000);
+            return true;
+        }
+        catch (final java.io.IOException refused)
+        {
+            return false;
+        }
+    }
+}
