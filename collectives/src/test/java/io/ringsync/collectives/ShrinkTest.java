@@ -9,6 +9,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.File;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -148,17 +149,32 @@ class ShrinkTest
      * through it: every survivor gets an {@link UnsupportedOperationException} saying so, never a split.
      */
     @Test
+    void tcpRanksOfOneHostLoseOneAndTheTwoLeftAgree() throws Exception
+    {
+        final Job job = run(3, "tcp", null, "basic", 1, -1, 0, 10_000);
+        job.assertShrunk(new int[]{ 0, 2 });
+        assertEquals(3, job.exitCodes[1], job.describe());
+    }
+
+    @Test
+    void overTcpASecondRankDyingDuringTheShrinkLeavesTheOthersAgreeing() throws Exception
+    {
+        final Job job = run(4, "tcp", null, "second", 1, 3, 0, 10_000);
+        job.assertShrunk(new int[]{ 0, 2 });
+        assertEquals(4, job.exitCodes[3], job.describe());
+    }
+
+    @Test
+    void udpRanksSharingAJobDirectoryLoseRankZeroAndTheOthersAgree() throws Exception
+    {
+        final Job job = run(3, "udp", udpEndpoints(3), "basic", 0, -1, 0, 10_000, false);
+        job.assertShrunk(new int[]{ 1, 2 });
+    }
+
+    @Test
     void ranksThatDoNotShareAJobDirectoryAreToldShrinkAcrossHostsIsNotBuilt() throws Exception
     {
-        final StringBuilder endpoints = new StringBuilder();
-        for (int rank = 0; rank < 3; rank++)
-        {
-            try (java.net.DatagramSocket socket = new java.net.DatagramSocket(0))
-            {
-                endpoints.append(rank == 0 ? "" : ",").append("127.0.0.1:").append(socket.getLocalPort());
-            }
-        }
-        final Job job = run(3, "udp", endpoints.toString(), "basic", 2, -1, 0, 10_000);
+        final Job job = run(3, "udp", udpEndpoints(3), "basic", 2, -1, 0, 10_000);
         for (final int survivor : new int[]{ 0, 1 })
         {
             final String failed = job.line(survivor, "FAILED ");
@@ -174,15 +190,28 @@ class ShrinkTest
         final int victim, final int second, final long slowMs, final long timeoutMs) throws Exception
     {
         // udp ranks get a job directory each, as if each were on a host of its own
+        return run(np, transport, aeronDirOrEndpoints, scenario, victim, second, slowMs, timeoutMs,
+            "udp".equals(transport));
+    }
+
+    /**
+     * @param apart whether each rank gets a job directory of its own (as on hosts of their own).
+     */
+    private static Job run(
+        final int np, final String transport, final String aeronDirOrEndpoints, final String scenario,
+        final int victim, final int second, final long slowMs, final long timeoutMs, final boolean apart)
+        throws Exception
+    {
         final boolean udp = "udp".equals(transport);
         final String aeronDir = udp ? null : aeronDirOrEndpoints;
+        final String rendezvous = "tcp".equals(transport) ? "127.0.0.1:" + freeTcpPort() : null;
         final File jobDir = TestJobDirectory.fresh("shrink");
         final File outDir = Files.createTempDirectory("ringsync-shrink-out").toFile();
         final long jobId = ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE);
         final Process[] processes = new Process[np];
         try
         {
-            if (udp)
+            if (apart)
             {
                 Files.createDirectory(jobDir.toPath(), java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
                     java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
@@ -206,11 +235,18 @@ class ShrinkTest
                 env.put(Configuration.WORLD_SIZE_ENV, Integer.toString(np));
                 env.put(Configuration.TRANSPORT_ENV, transport);
                 env.put(Configuration.JOB_ID_ENV, "0x" + Long.toHexString(jobId));
-                env.put(Configuration.JOB_DIR_ENV, udp ? new File(jobDir, "rank-" + rank).getPath() : jobDir.getPath());
+                env.put(Configuration.JOB_DIR_ENV, apart ? new File(jobDir, "rank-" + rank).getPath() :
+                    jobDir.getPath());
                 if (udp)
                 {
                     env.put(Configuration.UDP_ENDPOINTS_ENV, aeronDirOrEndpoints);
                     env.put(Configuration.UDP_MTU_ENV, "8192");
+                }
+                if (null != rendezvous)
+                {
+                    // rank 0 serves the rendezvous; with a secret every frame is tagged, in the shrunk mesh too
+                    env.put(Configuration.RENDEZVOUS_ENV, rendezvous);
+                    env.put(Configuration.JOB_SECRET_ENV, "shrink-test-secret-" + jobId);
                 }
                 env.put(Configuration.TIMEOUT_MS_ENV, Long.toString(timeoutMs));
                 env.put(Configuration.SHM_WINDOW_BYTES_ENV, "1MiB");
@@ -247,6 +283,27 @@ class ShrinkTest
             }
             IoUtil.delete(jobDir, true);
             IoUtil.delete(outDir, true);
+        }
+    }
+
+    private static String udpEndpoints(final int np) throws IOException
+    {
+        final StringBuilder endpoints = new StringBuilder();
+        for (int rank = 0; rank < np; rank++)
+        {
+            try (java.net.DatagramSocket socket = new java.net.DatagramSocket(0))
+            {
+                endpoints.append(rank == 0 ? "" : ",").append("127.0.0.1:").append(socket.getLocalPort());
+            }
+        }
+        return endpoints.toString();
+    }
+
+    private static int freeTcpPort() throws IOException
+    {
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0))
+        {
+            return socket.getLocalPort();
         }
     }
 
