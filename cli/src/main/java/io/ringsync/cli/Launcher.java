@@ -1175,7 +1175,7 @@ public final class Launcher
 
         /**
          * @param restart times in all that a rank which failed while others still run is started again, as a
-         *                joiner of the running job (0, the default: never). One host, shm or ipc.
+         *                joiner of the running job (0, the default: never). One host, shm, ipc or tcp.
          * @return this.
          */
         public Builder restart(final int restart)
@@ -1306,12 +1306,11 @@ public final class Launcher
             {
                 throw new IllegalArgumentException("--timeout-ms must be positive, got " + timeoutMs);
             }
-            if (restart > 0 && (null != starter || (LaunchTransport.SHM != transport &&
-                LaunchTransport.IPC != transport)))
+            if (restart > 0 && (null != starter || LaunchTransport.UDP == transport))
             {
-                throw new IllegalArgumentException("--restart works on one host over shm or ipc only: a restarted " +
-                    "rank rejoins through the job directory" + (null != starter ? "; rejoining across hosts is not " +
-                    "built yet" : ", and rejoining over " + transport + " is not built yet"));
+                throw new IllegalArgumentException("--restart works on one host over shm, ipc or tcp only: a " +
+                    "restarted rank rejoins through the job directory" + (null != starter ? "; rejoining across " +
+                    "hosts is not built yet" : ", and rejoining over " + transport + " is not built yet"));
             }
             return new Launcher(this);
         }

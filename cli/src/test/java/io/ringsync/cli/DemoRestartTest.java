@@ -37,7 +37,7 @@ class DemoRestartTest
         "--holdout", "2000", "--epochs", "3", "--sync-every", "8", "--explain", "off", "--baseline", "off" };
 
     @ParameterizedTest(name = "mode={0} kill rank {1} over {2}")
-    @CsvSource({ "sync, 2, shm", "async, 1, ipc" })
+    @CsvSource({ "sync, 2, shm", "async, 1, ipc", "sync, 3, tcp" })
     void aKilledRankIsRestartedRejoinsAndAllFourEndIdentical(
         final String mode, final int victim, final String transport)
     {
@@ -88,7 +88,7 @@ class DemoRestartTest
         final int exitCode = RingsyncCommand.execute(new PrintWriter(out), new PrintWriter(err), "launch", "--np",
             "2", "--transport", "udp", "--restart", "1", "--", "true");
         assertEquals(Launcher.EXIT_USAGE, exitCode, err::toString);
-        assertTrue(err.toString().contains("--restart works on one host over shm or ipc only"), err::toString);
+        assertTrue(err.toString().contains("--restart works on one host over shm, ipc or tcp only"), err::toString);
     }
 
     private static String survivors(final int victim)
