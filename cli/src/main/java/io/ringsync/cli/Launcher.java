@@ -24,10 +24,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
@@ -164,6 +162,7 @@ public final class Launcher
     private final java.io.OutputStream[] inputs;
     private final int[] exitCodes;
     private final boolean[] stoppedByLauncher;
+    private final ProcessTreeStopper stopper = new ProcessTreeStopper(TERMINATE_TO_KILL_MS, REAP_TIMEOUT_MS);
     private boolean stopping;
     private boolean cleanedUp;
     private MediaDriverHost driver;
@@ -800,7 +799,7 @@ public final class Launcher
                     }
                 }
             }
-            awaitExit(started, TERMINATE_TO_KILL_MS + 2_000);
+            ProcessTreeStopper.awaitExit(started, TERMINATE_TO_KILL_MS + 2_000);
         }
         final List<ProcessHandle> targets = new ArrayList<>();
         synchronized (lock)
@@ -811,61 +810,11 @@ public final class Launcher
                 if (null != process)
                 {
                     stoppedByLauncher[rank] = true;
-                    addWithDescendants(targets, process.toHandle());
+                    targets.add(process.toHandle());
                 }
             }
         }
-        targets.forEach(ProcessHandle::destroy);
-        awaitExit(targets, TERMINATE_TO_KILL_MS);
-        final List<ProcessHandle> survivors = new ArrayList<>();
-        for (final ProcessHandle target : targets)
-        {
-            if (target.isAlive())
-            {
-                addWithDescendants(survivors, target);
-            }
-        }
-        if (!survivors.isEmpty())
-        {
-            survivors.forEach(ProcessHandle::destroyForcibly);
-            awaitExit(survivors, REAP_TIMEOUT_MS);
-        }
-    }
-
-    private static void addWithDescendants(final List<ProcessHandle> targets, final ProcessHandle process)
-    {
-        // descendants first: once their parent is gone they can no longer be found from it
-        process.descendants().filter(p -> !targets.contains(p)).forEach(targets::add);
-        if (!targets.contains(process))
-        {
-            targets.add(process);
-        }
-    }
-
-    private static void awaitExit(final List<ProcessHandle> targets, final long timeoutMs)
-    {
-        final long deadlineNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
-        for (final ProcessHandle target : targets)
-        {
-            final long remainingNs = deadlineNs - System.nanoTime();
-            if (remainingNs <= 0)
-            {
-                return;
-            }
-            try
-            {
-                target.onExit().get(remainingNs, TimeUnit.NANOSECONDS);
-            }
-            catch (final TimeoutException | ExecutionException ignore)
-            {
-                // checked again by the caller
-            }
-            catch (final InterruptedException ex)
-            {
-                Thread.currentThread().interrupt();
-                return;
-            }
-        }
+        stopper.stop(targets);
     }
 
     /**
