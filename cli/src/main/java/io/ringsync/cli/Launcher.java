@@ -28,7 +28,6 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
-import java.util.stream.Collectors;
 
 /**
  * Starts the ranks of one job on this host and supervises them: what {@code ringsync launch} runs, usable
@@ -591,36 +590,35 @@ public final class Launcher
     }
 
     /**
-     * Wait for every rank; on the first failure give the others their grace period, then stop them.
+     * Wait for every rank, doing what the exit policy decides for each that fails; once it stops the job, give the
+     * others their grace period, then stop them.
      */
     private int supervise(final BlockingQueue<Integer> exits, final Map<String, String> jobEnv)
         throws InterruptedException
     {
-        int restarts = 0;
-        final long graceMs = Math.min(effectiveTimeoutMs(), GRACE_CAP_MS);
+        final ExitPolicy policy = new ExitPolicy(np, restart, tolerate, Math.min(effectiveTimeoutMs(), GRACE_CAP_MS),
+            log);
         int running = np;
-        int firstFailed = -1;
-        final List<Integer> lost = new ArrayList<>();
-        long graceDeadlineNs = 0;
         boolean terminated = false;
         while (running > 0)
         {
             final Integer rank;
-            if (firstFailed < 0)
+            if (!policy.stopped())
             {
                 rank = exits.take();
             }
             else if (!terminated)
             {
-                final long remainingNs = graceDeadlineNs - System.nanoTime();
+                final long remainingNs = policy.graceDeadlineNs() - System.nanoTime();
                 rank = remainingNs > 0 ? exits.poll(remainingNs, TimeUnit.NANOSECONDS) : null;
                 if (null == rank)
                 {
                     final List<Integer> alive = runningRanks();
                     if (!alive.isEmpty())
                     {
-                        log.accept("ringsync: " + ranks(alive) + " still running " + graceMs + " ms after rank " +
-                            firstFailed + " failed; terminating " + (alive.size() == 1 ? "it" : "them"));
+                        log.accept("ringsync: " + ranks(alive) + " still running " + policy.graceMs() +
+                            " ms after rank " + policy.firstFailed() + " failed; terminating " +
+                            (alive.size() == 1 ? "it" : "them"));
                         stopProcesses(alive);
                     }
                     terminated = true;
@@ -647,45 +645,23 @@ public final class Launcher
             {
                 reportExit(rank, code);
             }
-            if (code != 0 && firstFailed < 0 && restarts < restart && running > 0)
+            if (ExitPolicy.Decision.RESTART == policy.onExit(rank, code, running, this::runningRanks))
             {
-                restarts++;
-                log.accept("ringsync: rank " + rank + " exited with code " + code + "; the others go on, and it is " +
-                    "restarted to rejoin them (restart " + restarts + " of at most " + restart + ")");
                 try
                 {
                     startRank(rank, jobEnv, exits, true);
                     running++;
-                    continue;
                 }
                 catch (final LaunchException ex)
                 {
                     log.accept("ringsync: " + ex.getMessage());
+                    policy.notRestarted(rank, code, this::runningRanks);
                 }
             }
-            if (code != 0 && firstFailed < 0 && lost.size() < tolerate && lost.size() + 1 < np)
-            {
-                lost.add(rank);
-                log.accept("ringsync: rank " + rank + " exited with code " + code + "; tolerated (" + lost.size() +
-                    " of at most " + tolerate + " ranks lost): the others go on");
-            }
-            else if (code != 0 && firstFailed < 0)
-            {
-                firstFailed = rank;
-                graceDeadlineNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(graceMs);
-                final List<Integer> alive = runningRanks();
-                log.accept("ringsync: rank " + rank + " exited with code " + code + (alive.isEmpty() ? "" :
-                    "; stopping " + ranks(alive) + " (" + graceMs + " ms to exit on " +
-                    (alive.size() == 1 ? "its" : "their") + " own, then terminated)"));
-            }
         }
-        if (firstFailed < 0)
+        if (!policy.stopped())
         {
-            if (!lost.isEmpty())
-            {
-                log.accept("ringsync: job " + hex(jobId) + " finished without " + ranks(lost) + " (tolerated); the " +
-                    (np - lost.size()) + " other ranks exited with 0");
-            }
+            policy.onSucceeded(jobId);
             return EXIT_OK;
         }
         log.accept("ringsync: job " + hex(jobId) + " failed; exit codes: " + describeExitCodes());
@@ -943,8 +919,7 @@ public final class Launcher
 
     private static String ranks(final List<Integer> ranks)
     {
-        return (ranks.size() == 1 ? "rank " : "ranks ") +
-            ranks.stream().map(String::valueOf).collect(Collectors.joining(", "));
+        return ExitPolicy.ranks(ranks);
     }
 
     private static void closeQuietly(final java.io.Closeable closeable)
