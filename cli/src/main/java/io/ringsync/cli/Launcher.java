@@ -2,16 +2,12 @@ package io.ringsync.cli;
 
 import io.ringsync.collectives.Configuration;
 import io.ringsync.collectives.ConfigurationException;
-import io.ringsync.collectives.ShmSpace;
 import io.ringsync.collectives.status.StatusDescriptor;
 import io.ringsync.transport.PrivateDirectory;
 import io.ringsync.transport.aeron.MediaDriverHost;
 
 import java.io.File;
 import java.io.IOException;
-import java.net.DatagramSocket;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -28,6 +24,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * Starts the ranks of one job on this host and supervises them: what {@code ringsync launch} runs, usable
@@ -262,7 +259,8 @@ public final class Launcher
         Runtime.getRuntime().addShutdownHook(shutdownHook);
         try
         {
-            final Map<String, String> jobEnv = prepareTransport();
+            final Map<String, String> jobEnv = new TransportSetup(np, transport, timeoutMs, rendezvous, shmUsableBytes,
+                childEnv()).jobEnvironment(jobId, jobDir, this::keepDriver);
             if (verbose)
             {
                 log.accept("ringsync: job " + hex(jobId) + ": " + np + " rank(s) over " + transport + " in " + jobDir);
@@ -334,154 +332,24 @@ public final class Launcher
     }
 
     /**
-     * @return the variables common to every rank: the job and how its ranks reach each other.
+     * Start the job's media driver under the clean-up lock, so a shutdown hook arriving meanwhile waits and then
+     * closes this driver, rather than removing the job directory while the driver is creating files in it.
      */
-    private Map<String, String> prepareTransport() throws LaunchException
+    private void keepDriver(final Supplier<MediaDriverHost> launch) throws LaunchException
     {
-        final Map<String, String> env = new LinkedHashMap<>();
-        env.put(Configuration.WORLD_SIZE_ENV, Integer.toString(np));
-        env.put(Configuration.TRANSPORT_ENV, transport.envName());
-        env.put(Configuration.JOB_ID_ENV, hex(jobId));
-        env.put(Configuration.JOB_DIR_ENV, jobDir.toString());
-        if (timeoutMs > 0)
+        synchronized (cleanUpLock)
         {
-            env.put(Configuration.TIMEOUT_MS_ENV, Long.toString(timeoutMs));
-        }
-        if (transport == LaunchTransport.IPC)
-        {
-            final File aeronDir = jobDir.resolve("aeron").toFile();
-            final long termLength = ipcTermLength();
-            checkSpace("ipc");
-            // under the clean-up lock, so a shutdown hook arriving meanwhile waits and then closes this driver,
-            // rather than removing the job directory while the driver is creating files in it
-            synchronized (cleanUpLock)
+            synchronized (lock)
             {
-                synchronized (lock)
+                if (cleanedUp)
                 {
-                    if (cleanedUp)
-                    {
-                        throw new LaunchException("stopped while starting the media driver");
-                    }
-                }
-                try
-                {
-                    final MediaDriverHost jobDriver = MediaDriverHost.launch(aeronDir, transport.media(),
-                        (int)Math.max(termLength, MediaDriverHost.IPC_TERM_LENGTH_MIN), (int)Math.min(Integer.MAX_VALUE,
-                        (long)np * (np - 1)));
-                    synchronized (lock)
-                    {
-                        driver = jobDriver;
-                    }
-                }
-                catch (final RuntimeException ex)
-                {
-                    throw new LaunchException("cannot start the job's media driver: " + ex.getMessage(), ex);
+                    throw new LaunchException("stopped while starting the media driver");
                 }
             }
-            env.put(Configuration.AERON_DIR_ENV, aeronDir.getAbsolutePath());
-        }
-        else if (transport == LaunchTransport.SHM)
-        {
-            checkSpace("shm");
-        }
-        else if (transport == LaunchTransport.TCP)
-        {
-            // rank 0 serves the rendezvous; a fresh secret keeps other processes out of the job
-            env.put(Configuration.RENDEZVOUS_ENV, null != rendezvous ? rendezvous :
-                "127.0.0.1:" + freeTcpPort());
-            if (null == Configuration.jobSecret(childEnv()))
+            final MediaDriverHost jobDriver = launch.get();
+            synchronized (lock)
             {
-                env.put(Configuration.JOB_SECRET_ENV, randomSecret());
-                // a secret drawn here guards the rendezvous; tagging every frame (1.3 ms of CPU per MiB) is for a
-                // user who sets a secret, or RINGSYNC_FRAME_MAC, on purpose
-                if (null == Configuration.frameMac(childEnv()))
-                {
-                    env.put(Configuration.FRAME_MAC_ENV, "off");
-                }
-            }
-        }
-        else if (transport == LaunchTransport.UDP)
-        {
-            checkSpace("udp");
-            final List<String> endpoints = new ArrayList<>();
-            for (final int port : freeUdpPorts(np))
-            {
-                endpoints.add("127.0.0.1:" + port);
-            }
-            env.put(Configuration.UDP_ENDPOINTS_ENV, String.join(",", endpoints));
-            env.put(Configuration.UDP_MTU_ENV, Integer.toString(LOOPBACK_UDP_MTU));
-            // the links' Aeron session ids derive from it: without it a stranger who learns the job id could
-            // compute them (the job id is in the job directory's name)
-            if (null == Configuration.jobSecret(childEnv()))
-            {
-                env.put(Configuration.JOB_SECRET_ENV, randomSecret());
-                // as for tcp: a secret drawn here does not tag every message, a secret or RINGSYNC_FRAME_MAC the
-                // user sets does
-                if (null == Configuration.frameMac(childEnv()))
-                {
-                    env.put(Configuration.FRAME_MAC_ENV, "off");
-                }
-            }
-        }
-        return env;
-    }
-
-    /**
-     * The pre-flight check of the job's files on this host, before any is made.
-     */
-    private void checkSpace(final String transportName) throws LaunchException
-    {
-        try
-        {
-            ShmSpace.check(childEnv(), transportName, np, jobDir.toFile(), shmUsableBytes);
-        }
-        catch (final RuntimeException ex)
-        {
-            throw new LaunchException(ex.getMessage(), ex);
-        }
-    }
-
-    private long ipcTermLength() throws LaunchException
-    {
-        try
-        {
-            return Configuration.termLength(childEnv());
-        }
-        catch (final ConfigurationException ex)
-        {
-            throw new LaunchException(ex.getMessage(), ex);
-        }
-    }
-
-    /**
-     * Bind them all at once so the ports are distinct, then let them go for the ranks to take. Another
-     * process could grab one in between; on a developer machine that is rare enough to just retry the job.
-     */
-    private static int[] freeUdpPorts(final int count) throws LaunchException
-    {
-        final DatagramSocket[] sockets = new DatagramSocket[count];
-        final int[] ports = new int[count];
-        try
-        {
-            for (int i = 0; i < count; i++)
-            {
-                sockets[i] = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-                ports[i] = sockets[i].getLocalPort();
-            }
-            return ports;
-        }
-        catch (final IOException ex)
-        {
-            throw new LaunchException("cannot find " + count + " free UDP ports on 127.0.0.1: " + ex.getMessage(), ex);
-        }
-        finally
-        {
-            for (final DatagramSocket socket : sockets)
-            {
-                if (null != socket)
-                {
-                    socket.close();
-                }
+                driver = jobDriver;
             }
         }
     }
@@ -938,37 +806,6 @@ public final class Launcher
     }
 
     /**
-     * A free TCP port on 127.0.0.1 for rank 0 to serve the rendezvous on (released for it to bind: another process
-     * could take it in between, and rank 0 then says so).
-     */
-    static int freeTcpPort() throws LaunchException
-    {
-        try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, InetAddress.getLoopbackAddress()))
-        {
-            return socket.getLocalPort();
-        }
-        catch (final IOException ex)
-        {
-            throw new LaunchException("cannot find a free TCP port on 127.0.0.1: " + ex.getMessage(), ex);
-        }
-    }
-
-    /**
-     * @return a fresh job secret: 32 random bytes in hex.
-     */
-    static String randomSecret()
-    {
-        final byte[] bytes = new byte[32];
-        new SecureRandom().nextBytes(bytes);
-        final StringBuilder sb = new StringBuilder(64);
-        for (final byte b : bytes)
-        {
-            sb.append(String.format("%02x", b & 0xFF));
-        }
-        return sb.toString();
-    }
-
-    /**
      * @param existing value of JDK_JAVA_OPTIONS, or null.
      * @return it with {@link #JVM_FLAGS} appended, unless it has them already.
      */
@@ -992,24 +829,6 @@ public final class Launcher
     public static String hex(final long jobId)
     {
         return String.format("0x%016x", jobId);
-    }
-
-    /**
-     * A job that could not be set up or started; the message says why and what to do.
-     */
-    static final class LaunchException extends Exception
-    {
-        private static final long serialVersionUID = 1L;
-
-        LaunchException(final String message)
-        {
-            super(message);
-        }
-
-        LaunchException(final String message, final Throwable cause)
-        {
-            super(message, cause);
-        }
     }
 
     /**
