@@ -11,14 +11,11 @@ import java.io.IOException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Path;
 import java.security.SecureRandom;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -116,35 +113,14 @@ public final class Launcher
      */
     private static final long DRAIN_TIMEOUT_MS = 5_000;
 
-    /**
-     * Variables the launcher decides; inherited values are dropped so a job never mixes two setups (e.g.
-     * the Aeron directory of a standalone driver exported earlier in the user's shell).
-     */
-    private static final Set<String> OWNED_ENV = Set.of(
-        Configuration.RANK_ENV,
-        Configuration.WORLD_SIZE_ENV,
-        Configuration.TRANSPORT_ENV,
-        Configuration.JOB_ID_ENV,
-        Configuration.JOB_DIR_ENV,
-        Configuration.AERON_DIR_ENV,
-        Configuration.UDP_ENDPOINTS_ENV,
-        Configuration.UDP_MTU_ENV,
-        Configuration.LOCAL_RANK_ENV,
-        Configuration.RENDEZVOUS_ENV,
-        // only a rank the launcher starts again joins: one inherited from the shell would make every rank a joiner
-        Configuration.JOIN_ENV);
-
     private final int np;
     private final LaunchTransport transport;
-    private final List<String> command;
     private final long timeoutMs;
     private final int tolerate;
     private final int restart;
     private final Map<String, String> extraEnv;
-    private final OutputSink sink;
     private final Consumer<String> log;
     private final Path root;
-    private final File workingDirectory;
     private final boolean verbose;
     private final long shmUsableBytes;
     private final RankStarter starter;
@@ -153,13 +129,10 @@ public final class Launcher
     private final AtomicBoolean started = new AtomicBoolean();
     private final Object lock = new Object();
     private final Object cleanUpLock = new Object();
-    private final List<OutputPump> pumps = new ArrayList<>();
-    private final Process[] processes;
-    private final java.io.OutputStream[] inputs;
-    private final int[] exitCodes;
-    private final boolean[] stoppedByLauncher;
     private final ProcessTreeStopper stopper = new ProcessTreeStopper(TERMINATE_TO_KILL_MS, REAP_TIMEOUT_MS);
-    private boolean stopping;
+    private final RankProcesses processes;
+    private final RankEnvironment rankEnvironment;
+    private final RankOutput output;
     private boolean cleanedUp;
     private MediaDriverHost driver;
     private volatile Path jobDir;
@@ -170,24 +143,20 @@ public final class Launcher
     {
         this.np = builder.np;
         this.transport = builder.transport;
-        this.command = List.copyOf(builder.command);
         this.timeoutMs = builder.timeoutMs;
         this.tolerate = builder.tolerate;
         this.restart = builder.restart;
         this.extraEnv = Map.copyOf(builder.extraEnv);
-        this.sink = builder.sink;
         this.log = builder.log;
         this.root = builder.root;
-        this.workingDirectory = builder.workingDirectory;
         this.verbose = builder.verbose;
         this.shmUsableBytes = builder.shmUsableBytes;
         this.starter = builder.starter;
         this.rendezvous = builder.rendezvous;
-        this.processes = new Process[np];
-        this.inputs = new java.io.OutputStream[np];
-        this.exitCodes = new int[np];
-        this.stoppedByLauncher = new boolean[np];
-        Arrays.fill(exitCodes, -1);
+        this.processes = new RankProcesses(np);
+        this.rankEnvironment = new RankEnvironment(List.copyOf(builder.command), extraEnv, builder.workingDirectory,
+            starter);
+        this.output = new RankOutput(builder.sink);
     }
 
     /**
@@ -227,10 +196,7 @@ public final class Launcher
      */
     public int[] exitCodes()
     {
-        synchronized (lock)
-        {
-            return exitCodes.clone();
-        }
+        return processes.exitCodes();
     }
 
     /**
@@ -288,7 +254,7 @@ public final class Launcher
             // an interrupted launcher must still stop its ranks and clean up, which involves waiting
             final boolean interrupted = Thread.interrupted();
             stopAll();
-            drainOutput();
+            output.drain(DRAIN_TIMEOUT_MS);
             cleanUp();
             if (interrupted)
             {
@@ -367,62 +333,8 @@ public final class Launcher
         final int rank, final Map<String, String> jobEnv, final BlockingQueue<Integer> exits, final boolean joiner)
         throws LaunchException
     {
-        final Map<String, String> rankEnv = new LinkedHashMap<>(jobEnv);
-        if (joiner)
-        {
-            rankEnv.put(Configuration.JOIN_ENV, "1");
-        }
-        rankEnv.put(Configuration.RANK_ENV, Integer.toString(rank));
-        rankEnv.put(Configuration.LOCAL_RANK_ENV, Integer.toString(null == starter ? rank : starter.localRank(rank)));
-        if (null == starter)
-        {
-            // ranks on this host watch this process, and stop when it is killed outright (SIGKILL)
-            rankEnv.put(Configuration.LAUNCHER_PID_ENV, Long.toString(ProcessHandle.current().pid()));
-        }
-        rankEnv.putAll(extraEnv);
-        final String jdkOptions = withJvmFlags(null != extraEnv.get(JDK_JAVA_OPTIONS) ?
-            extraEnv.get(JDK_JAVA_OPTIONS) : System.getenv(JDK_JAVA_OPTIONS));
-        rankEnv.put(JDK_JAVA_OPTIONS, jdkOptions);
-        final ProcessBuilder builder;
-        if (null == starter)
-        {
-            builder = new ProcessBuilder(command);
-            if (null != workingDirectory)
-            {
-                builder.directory(workingDirectory);
-            }
-            final Map<String, String> env = builder.environment();
-            env.keySet().removeAll(OWNED_ENV);
-            env.putAll(rankEnv);
-        }
-        else
-        {
-            builder = starter.processBuilder(rank, rankEnv, command);
-        }
-        // every JVM announces JDK_JAVA_OPTIONS on stderr; the launcher set it, so the note is noise to the user
-        final java.util.Set<String> jvmNotes = Set.of("NOTE: Picked up " + JDK_JAVA_OPTIONS + ": " + jdkOptions,
-            INCUBATOR_WARNING);
-
-        // ranks get an empty stdin: a pipe closed right away, so a read sees end of input instead of hanging
-        builder.redirectInput(ProcessBuilder.Redirect.PIPE);
-        final Process process;
-        synchronized (lock)
-        {
-            if (stopping)
-            {
-                throw new LaunchException("stopped while starting rank " + rank);
-            }
-            try
-            {
-                process = builder.start();
-            }
-            catch (final IOException ex)
-            {
-                throw new LaunchException("cannot start rank " + rank + " as " + String.join(" ", command) + ": " +
-                    ex.getMessage() + "; check the command and that it is on the PATH", ex);
-            }
-            processes[rank] = process;
-        }
+        final Process process = processes.start(rank, rankEnvironment.processBuilder(rank, jobEnv, joiner),
+            rankEnvironment.command());
         final byte[] input = null == starter ? null : starter.input(rank);
         try
         {
@@ -435,25 +347,14 @@ public final class Launcher
                 // kept open: its end of stream tells a rank started through a remote shell to stop
                 process.getOutputStream().write(input);
                 process.getOutputStream().flush();
-                synchronized (lock)
-                {
-                    inputs[rank] = process.getOutputStream();
-                }
+                processes.keepInput(rank, process.getOutputStream());
             }
         }
         catch (final IOException ignore)
         {
             // the rank has already exited: nothing to close
         }
-        final OutputPump out = new OutputPump(rank, false, process.getInputStream(), sink, Set.of());
-        final OutputPump err = new OutputPump(rank, true, process.getErrorStream(), sink, jvmNotes);
-        synchronized (pumps)
-        {
-            pumps.add(out);
-            pumps.add(err);
-        }
-        out.start();
-        err.start();
+        output.follow(rank, process, rankEnvironment.jvmNotes());
         process.onExit().thenRun(() -> exits.add(rank));
     }
 
@@ -504,11 +405,7 @@ public final class Launcher
                 }
             }
             running--;
-            final int code = processes[rank].exitValue();
-            synchronized (lock)
-            {
-                exitCodes[rank] = code;
-            }
+            final int code = processes.recordExit(rank);
             if (code != 0)
             {
                 reportExit(rank, code);
@@ -532,7 +429,7 @@ public final class Launcher
             policy.onSucceeded(jobId);
             return EXIT_OK;
         }
-        log.accept("ringsync: job " + hex(jobId) + " failed; exit codes: " + describeExitCodes());
+        log.accept("ringsync: job " + hex(jobId) + " failed; exit codes: " + processes.describeExitCodes());
         if (null != jobDir)
         {
             io.ringsync.collectives.metrics.FlightTimeline.render(io.ringsync.collectives.metrics.FlightTimeline.read(
@@ -590,33 +487,7 @@ public final class Launcher
 
     private List<Integer> runningRanks()
     {
-        final List<Integer> alive = new ArrayList<>();
-        synchronized (lock)
-        {
-            for (int rank = 0; rank < np; rank++)
-            {
-                if (null != processes[rank] && processes[rank].isAlive())
-                {
-                    alive.add(rank);
-                }
-            }
-        }
-        return alive;
-    }
-
-    private String describeExitCodes()
-    {
-        final StringBuilder sb = new StringBuilder();
-        synchronized (lock)
-        {
-            for (int rank = 0; rank < np; rank++)
-            {
-                sb.append(rank == 0 ? "" : ", ").append("rank ").append(rank).append(": ")
-                    .append(exitCodes[rank] < 0 ? "still running" : Integer.toString(exitCodes[rank]))
-                    .append(stoppedByLauncher[rank] ? " (stopped by the launcher)" : "");
-            }
-        }
-        return sb.toString();
+        return processes.running();
     }
 
     /**
@@ -630,35 +501,9 @@ public final class Launcher
         {
             // ranks started through a remote shell stop when their input ends; the signals below reach only the
             // local end (the remote shell), so give them their own way out first
-            final List<ProcessHandle> started = new ArrayList<>();
-            synchronized (lock)
-            {
-                for (final int rank : ranks)
-                {
-                    closeQuietly(inputs[rank]);
-                    inputs[rank] = null;
-                    if (null != processes[rank])
-                    {
-                        started.add(processes[rank].toHandle());
-                    }
-                }
-            }
-            ProcessTreeStopper.awaitExit(started, TERMINATE_TO_KILL_MS + 2_000);
+            ProcessTreeStopper.awaitExit(processes.closeInputs(ranks), TERMINATE_TO_KILL_MS + 2_000);
         }
-        final List<ProcessHandle> targets = new ArrayList<>();
-        synchronized (lock)
-        {
-            for (final int rank : ranks)
-            {
-                final Process process = processes[rank];
-                if (null != process)
-                {
-                    stoppedByLauncher[rank] = true;
-                    targets.add(process.toHandle());
-                }
-            }
-        }
-        stopper.stop(targets);
+        stopper.stop(processes.markStopped(ranks));
     }
 
     /**
@@ -666,53 +511,14 @@ public final class Launcher
      */
     private void stopAll()
     {
-        synchronized (lock)
-        {
-            stopping = true;
-        }
+        processes.refuseStarts();
         final List<Integer> alive = runningRanks();
         if (!alive.isEmpty())
         {
             log.accept("ringsync: terminating " + ranks(alive));
             stopProcesses(alive);
         }
-        synchronized (lock)
-        {
-            for (int rank = 0; rank < np; rank++)
-            {
-                if (exitCodes[rank] < 0 && null != processes[rank] && !processes[rank].isAlive())
-                {
-                    exitCodes[rank] = processes[rank].exitValue();
-                }
-            }
-        }
-    }
-
-    private void drainOutput()
-    {
-        final List<OutputPump> all;
-        synchronized (pumps)
-        {
-            all = new ArrayList<>(pumps);
-        }
-        final long deadlineNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(DRAIN_TIMEOUT_MS);
-        for (final OutputPump pump : all)
-        {
-            try
-            {
-                final long remainingMs = TimeUnit.NANOSECONDS.toMillis(deadlineNs - System.nanoTime());
-                if (remainingMs <= 0 || !pump.join(remainingMs))
-                {
-                    // a process the rank started still holds the stream open: its output is not ours to wait for
-                    return;
-                }
-            }
-            catch (final InterruptedException ex)
-            {
-                Thread.currentThread().interrupt();
-                return;
-            }
-        }
+        processes.recordExited();
     }
 
     /**
@@ -732,7 +538,7 @@ public final class Launcher
                     return;
                 }
                 cleanedUp = true;
-                stopping = true;
+                processes.refuseStarts();
                 jobDriver = driver;
                 driver = null;
             }
@@ -749,14 +555,7 @@ public final class Launcher
             }
             if (null != starter)
             {
-                synchronized (lock)
-                {
-                    for (int rank = 0; rank < np; rank++)
-                    {
-                        closeQuietly(inputs[rank]);
-                        inputs[rank] = null;
-                    }
-                }
+                processes.closeInputs();
                 starter.cleanUp(jobId, log);
             }
             if (null != jobDir && !JobDirectory.deleteQuietly(jobDir) && !JobDirectory.deleteQuietly(jobDir))
@@ -772,10 +571,7 @@ public final class Launcher
      */
     private void onShutdown()
     {
-        synchronized (lock)
-        {
-            stopping = true;
-        }
+        processes.refuseStarts();
         final List<Integer> alive = runningRanks();
         if (!alive.isEmpty())
         {
@@ -788,38 +584,6 @@ public final class Launcher
     private static String ranks(final List<Integer> ranks)
     {
         return ExitPolicy.ranks(ranks);
-    }
-
-    private static void closeQuietly(final java.io.Closeable closeable)
-    {
-        if (null != closeable)
-        {
-            try
-            {
-                closeable.close();
-            }
-            catch (final IOException ignore)
-            {
-                // the rank is gone already
-            }
-        }
-    }
-
-    /**
-     * @param existing value of JDK_JAVA_OPTIONS, or null.
-     * @return it with {@link #JVM_FLAGS} appended, unless it has them already.
-     */
-    static String withJvmFlags(final String existing)
-    {
-        if (null == existing || existing.isBlank())
-        {
-            return JVM_FLAGS;
-        }
-        if (existing.contains(JVM_FLAGS))
-        {
-            return existing;
-        }
-        return existing.trim() + " " + JVM_FLAGS;
     }
 
     /**
