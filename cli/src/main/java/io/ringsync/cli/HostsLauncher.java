@@ -128,7 +128,7 @@ final class HostsLauncher implements RankStarter
             throw new IllegalArgumentException("--rsh is empty: give the remote shell, e.g. ssh or 'ssh -p 2222'");
         }
         final String secret = null != Configuration.jobSecret(System.getenv()) ?
-            Configuration.jobSecret(System.getenv()) : Launcher.randomSecret();
+            Configuration.jobSecret(System.getenv()) : TransportSetup.randomSecret();
         final int ranks = np > 0 ? np : slots;
         final Host first = hosts.get(0);
         final String rendezvousHost = first.networkName().indexOf(':') >= 0 ? "[" + first.networkName() + "]" :

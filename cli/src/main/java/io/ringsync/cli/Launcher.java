@@ -2,35 +2,26 @@ package io.ringsync.cli;
 
 import io.ringsync.collectives.Configuration;
 import io.ringsync.collectives.ConfigurationException;
-import io.ringsync.collectives.ShmSpace;
 import io.ringsync.collectives.status.StatusDescriptor;
 import io.ringsync.transport.PrivateDirectory;
 import io.ringsync.transport.aeron.MediaDriverHost;
 
 import java.io.File;
 import java.io.IOException;
-import java.net.DatagramSocket;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Path;
 import java.security.SecureRandom;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
-import java.util.stream.Collectors;
+import java.util.function.Supplier;
 
 /**
  * Starts the ranks of one job on this host and supervises them: what {@code ringsync launch} runs, usable
@@ -122,35 +113,14 @@ public final class Launcher
      */
     private static final long DRAIN_TIMEOUT_MS = 5_000;
 
-    /**
-     * Variables the launcher decides; inherited values are dropped so a job never mixes two setups (e.g.
-     * the Aeron directory of a standalone driver exported earlier in the user's shell).
-     */
-    private static final Set<String> OWNED_ENV = Set.of(
-        Configuration.RANK_ENV,
-        Configuration.WORLD_SIZE_ENV,
-        Configuration.TRANSPORT_ENV,
-        Configuration.JOB_ID_ENV,
-        Configuration.JOB_DIR_ENV,
-        Configuration.AERON_DIR_ENV,
-        Configuration.UDP_ENDPOINTS_ENV,
-        Configuration.UDP_MTU_ENV,
-        Configuration.LOCAL_RANK_ENV,
-        Configuration.RENDEZVOUS_ENV,
-        // only a rank the launcher starts again joins: one inherited from the shell would make every rank a joiner
-        Configuration.JOIN_ENV);
-
     private final int np;
     private final LaunchTransport transport;
-    private final List<String> command;
     private final long timeoutMs;
     private final int tolerate;
     private final int restart;
     private final Map<String, String> extraEnv;
-    private final OutputSink sink;
     private final Consumer<String> log;
     private final Path root;
-    private final File workingDirectory;
     private final boolean verbose;
     private final long shmUsableBytes;
     private final RankStarter starter;
@@ -159,12 +129,10 @@ public final class Launcher
     private final AtomicBoolean started = new AtomicBoolean();
     private final Object lock = new Object();
     private final Object cleanUpLock = new Object();
-    private final List<OutputPump> pumps = new ArrayList<>();
-    private final Process[] processes;
-    private final java.io.OutputStream[] inputs;
-    private final int[] exitCodes;
-    private final boolean[] stoppedByLauncher;
-    private boolean stopping;
+    private final ProcessTreeStopper stopper = new ProcessTreeStopper(TERMINATE_TO_KILL_MS, REAP_TIMEOUT_MS);
+    private final RankProcesses processes;
+    private final RankEnvironment rankEnvironment;
+    private final RankOutput output;
     private boolean cleanedUp;
     private MediaDriverHost driver;
     private volatile Path jobDir;
@@ -175,24 +143,20 @@ public final class Launcher
     {
         this.np = builder.np;
         this.transport = builder.transport;
-        this.command = List.copyOf(builder.command);
         this.timeoutMs = builder.timeoutMs;
         this.tolerate = builder.tolerate;
         this.restart = builder.restart;
         this.extraEnv = Map.copyOf(builder.extraEnv);
-        this.sink = builder.sink;
         this.log = builder.log;
         this.root = builder.root;
-        this.workingDirectory = builder.workingDirectory;
         this.verbose = builder.verbose;
         this.shmUsableBytes = builder.shmUsableBytes;
         this.starter = builder.starter;
         this.rendezvous = builder.rendezvous;
-        this.processes = new Process[np];
-        this.inputs = new java.io.OutputStream[np];
-        this.exitCodes = new int[np];
-        this.stoppedByLauncher = new boolean[np];
-        Arrays.fill(exitCodes, -1);
+        this.processes = new RankProcesses(np);
+        this.rankEnvironment = new RankEnvironment(List.copyOf(builder.command), extraEnv, builder.workingDirectory,
+            starter);
+        this.output = new RankOutput(builder.sink);
     }
 
     /**
@@ -232,10 +196,7 @@ public final class Launcher
      */
     public int[] exitCodes()
     {
-        synchronized (lock)
-        {
-            return exitCodes.clone();
-        }
+        return processes.exitCodes();
     }
 
     /**
@@ -264,7 +225,8 @@ public final class Launcher
         Runtime.getRuntime().addShutdownHook(shutdownHook);
         try
         {
-            final Map<String, String> jobEnv = prepareTransport();
+            final Map<String, String> jobEnv = new TransportSetup(np, transport, timeoutMs, rendezvous, shmUsableBytes,
+                childEnv()).jobEnvironment(jobId, jobDir, this::keepDriver);
             if (verbose)
             {
                 log.accept("ringsync: job " + hex(jobId) + ": " + np + " rank(s) over " + transport + " in " + jobDir);
@@ -292,7 +254,7 @@ public final class Launcher
             // an interrupted launcher must still stop its ranks and clean up, which involves waiting
             final boolean interrupted = Thread.interrupted();
             stopAll();
-            drainOutput();
+            output.drain(DRAIN_TIMEOUT_MS);
             cleanUp();
             if (interrupted)
             {
@@ -336,154 +298,24 @@ public final class Launcher
     }
 
     /**
-     * @return the variables common to every rank: the job and how its ranks reach each other.
+     * Start the job's media driver under the clean-up lock, so a shutdown hook arriving meanwhile waits and then
+     * closes this driver, rather than removing the job directory while the driver is creating files in it.
      */
-    private Map<String, String> prepareTransport() throws LaunchException
+    private void keepDriver(final Supplier<MediaDriverHost> launch) throws LaunchException
     {
-        final Map<String, String> env = new LinkedHashMap<>();
-        env.put(Configuration.WORLD_SIZE_ENV, Integer.toString(np));
-        env.put(Configuration.TRANSPORT_ENV, transport.envName());
-        env.put(Configuration.JOB_ID_ENV, hex(jobId));
-        env.put(Configuration.JOB_DIR_ENV, jobDir.toString());
-        if (timeoutMs > 0)
+        synchronized (cleanUpLock)
         {
-            env.put(Configuration.TIMEOUT_MS_ENV, Long.toString(timeoutMs));
-        }
-        if (transport == LaunchTransport.IPC)
-        {
-            final File aeronDir = jobDir.resolve("aeron").toFile();
-            final long termLength = ipcTermLength();
-            checkSpace("ipc");
-            // under the clean-up lock, so a shutdown hook arriving meanwhile waits and then closes this driver,
-            // rather than removing the job directory while the driver is creating files in it
-            synchronized (cleanUpLock)
+            synchronized (lock)
             {
-                synchronized (lock)
+                if (cleanedUp)
                 {
-                    if (cleanedUp)
-                    {
-                        throw new LaunchException("stopped while starting the media driver");
-                    }
-                }
-                try
-                {
-                    final MediaDriverHost jobDriver = MediaDriverHost.launch(aeronDir, transport.media(),
-                        (int)Math.max(termLength, MediaDriverHost.IPC_TERM_LENGTH_MIN), (int)Math.min(Integer.MAX_VALUE,
-                        (long)np * (np - 1)));
-                    synchronized (lock)
-                    {
-                        driver = jobDriver;
-                    }
-                }
-                catch (final RuntimeException ex)
-                {
-                    throw new LaunchException("cannot start the job's media driver: " + ex.getMessage(), ex);
+                    throw new LaunchException("stopped while starting the media driver");
                 }
             }
-            env.put(Configuration.AERON_DIR_ENV, aeronDir.getAbsolutePath());
-        }
-        else if (transport == LaunchTransport.SHM)
-        {
-            checkSpace("shm");
-        }
-        else if (transport == LaunchTransport.TCP)
-        {
-            // rank 0 serves the rendezvous; a fresh secret keeps other processes out of the job
-            env.put(Configuration.RENDEZVOUS_ENV, null != rendezvous ? rendezvous :
-                "127.0.0.1:" + freeTcpPort());
-            if (null == Configuration.jobSecret(childEnv()))
+            final MediaDriverHost jobDriver = launch.get();
+            synchronized (lock)
             {
-                env.put(Configuration.JOB_SECRET_ENV, randomSecret());
-                // a secret drawn here guards the rendezvous; tagging every frame (1.3 ms of CPU per MiB) is for a
-                // user who sets a secret, or RINGSYNC_FRAME_MAC, on purpose
-                if (null == Configuration.frameMac(childEnv()))
-                {
-                    env.put(Configuration.FRAME_MAC_ENV, "off");
-                }
-            }
-        }
-        else if (transport == LaunchTransport.UDP)
-        {
-            checkSpace("udp");
-            final List<String> endpoints = new ArrayList<>();
-            for (final int port : freeUdpPorts(np))
-            {
-                endpoints.add("127.0.0.1:" + port);
-            }
-            env.put(Configuration.UDP_ENDPOINTS_ENV, String.join(",", endpoints));
-            env.put(Configuration.UDP_MTU_ENV, Integer.toString(LOOPBACK_UDP_MTU));
-            // the links' Aeron session ids derive from it: without it a stranger who learns the job id could
-            // compute them (the job id is in the job directory's name)
-            if (null == Configuration.jobSecret(childEnv()))
-            {
-                env.put(Configuration.JOB_SECRET_ENV, randomSecret());
-                // as for tcp: a secret drawn here does not tag every message, a secret or RINGSYNC_FRAME_MAC the
-                // user sets does
-                if (null == Configuration.frameMac(childEnv()))
-                {
-                    env.put(Configuration.FRAME_MAC_ENV, "off");
-                }
-            }
-        }
-        return env;
-    }
-
-    /**
-     * The pre-flight check of the job's files on this host, before any is made.
-     */
-    private void checkSpace(final String transportName) throws LaunchException
-    {
-        try
-        {
-            ShmSpace.check(childEnv(), transportName, np, jobDir.toFile(), shmUsableBytes);
-        }
-        catch (final RuntimeException ex)
-        {
-            throw new LaunchException(ex.getMessage(), ex);
-        }
-    }
-
-    private long ipcTermLength() throws LaunchException
-    {
-        try
-        {
-            return Configuration.termLength(childEnv());
-        }
-        catch (final ConfigurationException ex)
-        {
-            throw new LaunchException(ex.getMessage(), ex);
-        }
-    }
-
-    /**
-     * Bind them all at once so the ports are distinct, then let them go for the ranks to take. Another
-     * process could grab one in between; on a developer machine that is rare enough to just retry the job.
-     */
-    private static int[] freeUdpPorts(final int count) throws LaunchException
-    {
-        final DatagramSocket[] sockets = new DatagramSocket[count];
-        final int[] ports = new int[count];
-        try
-        {
-            for (int i = 0; i < count; i++)
-            {
-                sockets[i] = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-                ports[i] = sockets[i].getLocalPort();
-            }
-            return ports;
-        }
-        catch (final IOException ex)
-        {
-            throw new LaunchException("cannot find " + count + " free UDP ports on 127.0.0.1: " + ex.getMessage(), ex);
-        }
-        finally
-        {
-            for (final DatagramSocket socket : sockets)
-            {
-                if (null != socket)
-                {
-                    socket.close();
-                }
+                driver = jobDriver;
             }
         }
     }
@@ -501,62 +333,8 @@ public final class Launcher
         final int rank, final Map<String, String> jobEnv, final BlockingQueue<Integer> exits, final boolean joiner)
         throws LaunchException
     {
-        final Map<String, String> rankEnv = new LinkedHashMap<>(jobEnv);
-        if (joiner)
-        {
-            rankEnv.put(Configuration.JOIN_ENV, "1");
-        }
-        rankEnv.put(Configuration.RANK_ENV, Integer.toString(rank));
-        rankEnv.put(Configuration.LOCAL_RANK_ENV, Integer.toString(null == starter ? rank : starter.localRank(rank)));
-        if (null == starter)
-        {
-            // ranks on this host watch this process, and stop when it is killed outright (SIGKILL)
-            rankEnv.put(Configuration.LAUNCHER_PID_ENV, Long.toString(ProcessHandle.current().pid()));
-        }
-        rankEnv.putAll(extraEnv);
-        final String jdkOptions = withJvmFlags(null != extraEnv.get(JDK_JAVA_OPTIONS) ?
-            extraEnv.get(JDK_JAVA_OPTIONS) : System.getenv(JDK_JAVA_OPTIONS));
-        rankEnv.put(JDK_JAVA_OPTIONS, jdkOptions);
-        final ProcessBuilder builder;
-        if (null == starter)
-        {
-            builder = new ProcessBuilder(command);
-            if (null != workingDirectory)
-            {
-                builder.directory(workingDirectory);
-            }
-            final Map<String, String> env = builder.environment();
-            env.keySet().removeAll(OWNED_ENV);
-            env.putAll(rankEnv);
-        }
-        else
-        {
-            builder = starter.processBuilder(rank, rankEnv, command);
-        }
-        // every JVM announces JDK_JAVA_OPTIONS on stderr; the launcher set it, so the note is noise to the user
-        final java.util.Set<String> jvmNotes = Set.of("NOTE: Picked up " + JDK_JAVA_OPTIONS + ": " + jdkOptions,
-            INCUBATOR_WARNING);
-
-        // ranks get an empty stdin: a pipe closed right away, so a read sees end of input instead of hanging
-        builder.redirectInput(ProcessBuilder.Redirect.PIPE);
-        final Process process;
-        synchronized (lock)
-        {
-            if (stopping)
-            {
-                throw new LaunchException("stopped while starting rank " + rank);
-            }
-            try
-            {
-                process = builder.start();
-            }
-            catch (final IOException ex)
-            {
-                throw new LaunchException("cannot start rank " + rank + " as " + String.join(" ", command) + ": " +
-                    ex.getMessage() + "; check the command and that it is on the PATH", ex);
-            }
-            processes[rank] = process;
-        }
+        final Process process = processes.start(rank, rankEnvironment.processBuilder(rank, jobEnv, joiner),
+            rankEnvironment.command());
         final byte[] input = null == starter ? null : starter.input(rank);
         try
         {
@@ -569,59 +347,47 @@ public final class Launcher
                 // kept open: its end of stream tells a rank started through a remote shell to stop
                 process.getOutputStream().write(input);
                 process.getOutputStream().flush();
-                synchronized (lock)
-                {
-                    inputs[rank] = process.getOutputStream();
-                }
+                processes.keepInput(rank, process.getOutputStream());
             }
         }
         catch (final IOException ignore)
         {
             // the rank has already exited: nothing to close
         }
-        final OutputPump out = new OutputPump(rank, false, process.getInputStream(), sink, Set.of());
-        final OutputPump err = new OutputPump(rank, true, process.getErrorStream(), sink, jvmNotes);
-        synchronized (pumps)
-        {
-            pumps.add(out);
-            pumps.add(err);
-        }
-        out.start();
-        err.start();
+        output.follow(rank, process, rankEnvironment.jvmNotes());
         process.onExit().thenRun(() -> exits.add(rank));
     }
 
     /**
-     * Wait for every rank; on the first failure give the others their grace period, then stop them.
+     * Wait for every rank, doing what the exit policy decides for each that fails; once it stops the job, give the
+     * others their grace period, then stop them.
      */
     private int supervise(final BlockingQueue<Integer> exits, final Map<String, String> jobEnv)
         throws InterruptedException
     {
-        int restarts = 0;
-        final long graceMs = Math.min(effectiveTimeoutMs(), GRACE_CAP_MS);
+        final ExitPolicy policy = new ExitPolicy(np, restart, tolerate, Math.min(effectiveTimeoutMs(), GRACE_CAP_MS),
+            log);
         int running = np;
-        int firstFailed = -1;
-        final List<Integer> lost = new ArrayList<>();
-        long graceDeadlineNs = 0;
         boolean terminated = false;
         while (running > 0)
         {
             final Integer rank;
-            if (firstFailed < 0)
+            if (!policy.stopped())
             {
                 rank = exits.take();
             }
             else if (!terminated)
             {
-                final long remainingNs = graceDeadlineNs - System.nanoTime();
+                final long remainingNs = policy.graceDeadlineNs() - System.nanoTime();
                 rank = remainingNs > 0 ? exits.poll(remainingNs, TimeUnit.NANOSECONDS) : null;
                 if (null == rank)
                 {
                     final List<Integer> alive = runningRanks();
                     if (!alive.isEmpty())
                     {
-                        log.accept("ringsync: " + ranks(alive) + " still running " + graceMs + " ms after rank " +
-                            firstFailed + " failed; terminating " + (alive.size() == 1 ? "it" : "them"));
+                        log.accept("ringsync: " + ranks(alive) + " still running " + policy.graceMs() +
+                            " ms after rank " + policy.firstFailed() + " failed; terminating " +
+                            (alive.size() == 1 ? "it" : "them"));
                         stopProcesses(alive);
                     }
                     terminated = true;
@@ -639,57 +405,31 @@ public final class Launcher
                 }
             }
             running--;
-            final int code = processes[rank].exitValue();
-            synchronized (lock)
-            {
-                exitCodes[rank] = code;
-            }
+            final int code = processes.recordExit(rank);
             if (code != 0)
             {
                 reportExit(rank, code);
             }
-            if (code != 0 && firstFailed < 0 && restarts < restart && running > 0)
+            if (ExitPolicy.Decision.RESTART == policy.onExit(rank, code, running, this::runningRanks))
             {
-                restarts++;
-                log.accept("ringsync: rank " + rank + " exited with code " + code + "; the others go on, and it is " +
-                    "restarted to rejoin them (restart " + restarts + " of at most " + restart + ")");
                 try
                 {
                     startRank(rank, jobEnv, exits, true);
                     running++;
-                    continue;
                 }
                 catch (final LaunchException ex)
                 {
                     log.accept("ringsync: " + ex.getMessage());
+                    policy.notRestarted(rank, code, this::runningRanks);
                 }
             }
-            if (code != 0 && firstFailed < 0 && lost.size() < tolerate && lost.size() + 1 < np)
-            {
-                lost.add(rank);
-                log.accept("ringsync: rank " + rank + " exited with code " + code + "; tolerated (" + lost.size() +
-                    " of at most " + tolerate + " ranks lost): the others go on");
-            }
-            else if (code != 0 && firstFailed < 0)
-            {
-                firstFailed = rank;
-                graceDeadlineNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(graceMs);
-                final List<Integer> alive = runningRanks();
-                log.accept("ringsync: rank " + rank + " exited with code " + code + (alive.isEmpty() ? "" :
-                    "; stopping " + ranks(alive) + " (" + graceMs + " ms to exit on " +
-                    (alive.size() == 1 ? "its" : "their") + " own, then terminated)"));
-            }
         }
-        if (firstFailed < 0)
+        if (!policy.stopped())
         {
-            if (!lost.isEmpty())
-            {
-                log.accept("ringsync: job " + hex(jobId) + " finished without " + ranks(lost) + " (tolerated); the " +
-                    (np - lost.size()) + " other ranks exited with 0");
-            }
+            policy.onSucceeded(jobId);
             return EXIT_OK;
         }
-        log.accept("ringsync: job " + hex(jobId) + " failed; exit codes: " + describeExitCodes());
+        log.accept("ringsync: job " + hex(jobId) + " failed; exit codes: " + processes.describeExitCodes());
         if (null != jobDir)
         {
             io.ringsync.collectives.metrics.FlightTimeline.render(io.ringsync.collectives.metrics.FlightTimeline.read(
@@ -747,33 +487,7 @@ public final class Launcher
 
     private List<Integer> runningRanks()
     {
-        final List<Integer> alive = new ArrayList<>();
-        synchronized (lock)
-        {
-            for (int rank = 0; rank < np; rank++)
-            {
-                if (null != processes[rank] && processes[rank].isAlive())
-                {
-                    alive.add(rank);
-                }
-            }
-        }
-        return alive;
-    }
-
-    private String describeExitCodes()
-    {
-        final StringBuilder sb = new StringBuilder();
-        synchronized (lock)
-        {
-            for (int rank = 0; rank < np; rank++)
-            {
-                sb.append(rank == 0 ? "" : ", ").append("rank ").append(rank).append(": ")
-                    .append(exitCodes[rank] < 0 ? "still running" : Integer.toString(exitCodes[rank]))
-                    .append(stoppedByLauncher[rank] ? " (stopped by the launcher)" : "");
-            }
-        }
-        return sb.toString();
+        return processes.running();
     }
 
     /**
@@ -787,85 +501,9 @@ public final class Launcher
         {
             // ranks started through a remote shell stop when their input ends; the signals below reach only the
             // local end (the remote shell), so give them their own way out first
-            final List<ProcessHandle> started = new ArrayList<>();
-            synchronized (lock)
-            {
-                for (final int rank : ranks)
-                {
-                    closeQuietly(inputs[rank]);
-                    inputs[rank] = null;
-                    if (null != processes[rank])
-                    {
-                        started.add(processes[rank].toHandle());
-                    }
-                }
-            }
-            awaitExit(started, TERMINATE_TO_KILL_MS + 2_000);
+            ProcessTreeStopper.awaitExit(processes.closeInputs(ranks), TERMINATE_TO_KILL_MS + 2_000);
         }
-        final List<ProcessHandle> targets = new ArrayList<>();
-        synchronized (lock)
-        {
-            for (final int rank : ranks)
-            {
-                final Process process = processes[rank];
-                if (null != process)
-                {
-                    stoppedByLauncher[rank] = true;
-                    addWithDescendants(targets, process.toHandle());
-                }
-            }
-        }
-        targets.forEach(ProcessHandle::destroy);
-        awaitExit(targets, TERMINATE_TO_KILL_MS);
-        final List<ProcessHandle> survivors = new ArrayList<>();
-        for (final ProcessHandle target : targets)
-        {
-            if (target.isAlive())
-            {
-                addWithDescendants(survivors, target);
-            }
-        }
-        if (!survivors.isEmpty())
-        {
-            survivors.forEach(ProcessHandle::destroyForcibly);
-            awaitExit(survivors, REAP_TIMEOUT_MS);
-        }
-    }
-
-    private static void addWithDescendants(final List<ProcessHandle> targets, final ProcessHandle process)
-    {
-        // descendants first: once their parent is gone they can no longer be found from it
-        process.descendants().filter(p -> !targets.contains(p)).forEach(targets::add);
-        if (!targets.contains(process))
-        {
-            targets.add(process);
-        }
-    }
-
-    private static void awaitExit(final List<ProcessHandle> targets, final long timeoutMs)
-    {
-        final long deadlineNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
-        for (final ProcessHandle target : targets)
-        {
-            final long remainingNs = deadlineNs - System.nanoTime();
-            if (remainingNs <= 0)
-            {
-                return;
-            }
-            try
-            {
-                target.onExit().get(remainingNs, TimeUnit.NANOSECONDS);
-            }
-            catch (final TimeoutException | ExecutionException ignore)
-            {
-                // checked again by the caller
-            }
-            catch (final InterruptedException ex)
-            {
-                Thread.currentThread().interrupt();
-                return;
-            }
-        }
+        stopper.stop(processes.markStopped(ranks));
     }
 
     /**
@@ -873,53 +511,14 @@ public final class Launcher
      */
     private void stopAll()
     {
-        synchronized (lock)
-        {
-            stopping = true;
-        }
+        processes.refuseStarts();
         final List<Integer> alive = runningRanks();
         if (!alive.isEmpty())
         {
             log.accept("ringsync: terminating " + ranks(alive));
             stopProcesses(alive);
         }
-        synchronized (lock)
-        {
-            for (int rank = 0; rank < np; rank++)
-            {
-                if (exitCodes[rank] < 0 && null != processes[rank] && !processes[rank].isAlive())
-                {
-                    exitCodes[rank] = processes[rank].exitValue();
-                }
-            }
-        }
-    }
-
-    private void drainOutput()
-    {
-        final List<OutputPump> all;
-        synchronized (pumps)
-        {
-            all = new ArrayList<>(pumps);
-        }
-        final long deadlineNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(DRAIN_TIMEOUT_MS);
-        for (final OutputPump pump : all)
-        {
-            try
-            {
-                final long remainingMs = TimeUnit.NANOSECONDS.toMillis(deadlineNs - System.nanoTime());
-                if (remainingMs <= 0 || !pump.join(remainingMs))
-                {
-                    // a process the rank started still holds the stream open: its output is not ours to wait for
-                    return;
-                }
-            }
-            catch (final InterruptedException ex)
-            {
-                Thread.currentThread().interrupt();
-                return;
-            }
-        }
+        processes.recordExited();
     }
 
     /**
@@ -939,7 +538,7 @@ public final class Launcher
                     return;
                 }
                 cleanedUp = true;
-                stopping = true;
+                processes.refuseStarts();
                 jobDriver = driver;
                 driver = null;
             }
@@ -956,14 +555,7 @@ public final class Launcher
             }
             if (null != starter)
             {
-                synchronized (lock)
-                {
-                    for (int rank = 0; rank < np; rank++)
-                    {
-                        closeQuietly(inputs[rank]);
-                        inputs[rank] = null;
-                    }
-                }
+                processes.closeInputs();
                 starter.cleanUp(jobId, log);
             }
             if (null != jobDir && !JobDirectory.deleteQuietly(jobDir) && !JobDirectory.deleteQuietly(jobDir))
@@ -979,10 +571,7 @@ public final class Launcher
      */
     private void onShutdown()
     {
-        synchronized (lock)
-        {
-            stopping = true;
-        }
+        processes.refuseStarts();
         final List<Integer> alive = runningRanks();
         if (!alive.isEmpty())
         {
@@ -994,71 +583,7 @@ public final class Launcher
 
     private static String ranks(final List<Integer> ranks)
     {
-        return (ranks.size() == 1 ? "rank " : "ranks ") +
-            ranks.stream().map(String::valueOf).collect(Collectors.joining(", "));
-    }
-
-    private static void closeQuietly(final java.io.Closeable closeable)
-    {
-        if (null != closeable)
-        {
-            try
-            {
-                closeable.close();
-            }
-            catch (final IOException ignore)
-            {
-                // the rank is gone already
-            }
-        }
-    }
-
-    /**
-     * A free TCP port on 127.0.0.1 for rank 0 to serve the rendezvous on (released for it to bind: another process
-     * could take it in between, and rank 0 then says so).
-     */
-    static int freeTcpPort() throws LaunchException
-    {
-        try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, InetAddress.getLoopbackAddress()))
-        {
-            return socket.getLocalPort();
-        }
-        catch (final IOException ex)
-        {
-            throw new LaunchException("cannot find a free TCP port on 127.0.0.1: " + ex.getMessage(), ex);
-        }
-    }
-
-    /**
-     * @return a fresh job secret: 32 random bytes in hex.
-     */
-    static String randomSecret()
-    {
-        final byte[] bytes = new byte[32];
-        new SecureRandom().nextBytes(bytes);
-        final StringBuilder sb = new StringBuilder(64);
-        for (final byte b : bytes)
-        {
-            sb.append(String.format("%02x", b & 0xFF));
-        }
-        return sb.toString();
-    }
-
-    /**
-     * @param existing value of JDK_JAVA_OPTIONS, or null.
-     * @return it with {@link #JVM_FLAGS} appended, unless it has them already.
-     */
-    static String withJvmFlags(final String existing)
-    {
-        if (null == existing || existing.isBlank())
-        {
-            return JVM_FLAGS;
-        }
-        if (existing.contains(JVM_FLAGS))
-        {
-            return existing;
-        }
-        return existing.trim() + " " + JVM_FLAGS;
+        return ExitPolicy.ranks(ranks);
     }
 
     /**
@@ -1068,24 +593,6 @@ public final class Launcher
     public static String hex(final long jobId)
     {
         return String.format("0x%016x", jobId);
-    }
-
-    /**
-     * A job that could not be set up or started; the message says why and what to do.
-     */
-    static final class LaunchException extends Exception
-    {
-        private static final long serialVersionUID = 1L;
-
-        LaunchException(final String message)
-        {
-            super(message);
-        }
-
-        LaunchException(final String message, final Throwable cause)
-        {
-            super(message, cause);
-        }
     }
 
     /**
