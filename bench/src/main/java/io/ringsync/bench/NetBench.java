@@ -116,7 +116,7 @@ public final class NetBench
                     .connectTimeoutNs(TimeUnit.SECONDS.toNanos(60))
                     .jobSecret(null == secret || secret.isEmpty() ? null : secret.getBytes(StandardCharsets.UTF_8)));
                 transport = tcp;
-                if (tcp.context().hasJobSecret())
+                if (tcp.context().tagsFrames())
                 {
                     label = "tcp-mac";
                 }

@@ -142,9 +142,11 @@ final class Transports
             .rank(ctx.rank())
             .worldSize(ctx.worldSize())
             .jobId(ctx.jobId())
-            // with a job secret every frame carries a tag under a key of its link, salted with the session id, unless
-            // RINGSYNC_FRAME_MAC=off (what the launcher sets with a secret it drew itself)
-            .jobSecret("off".equals(ctx.frameMac()) ? null : ctx.jobSecret())
+            // with a job secret both ends of every connection prove they hold it, and every frame carries a tag
+            // under a key of its link, salted with the session id, unless RINGSYNC_FRAME_MAC=off (what the launcher
+            // sets with a secret it drew itself): then only the connections prove it
+            .jobSecret(ctx.jobSecret())
+            .frameTags(!"off".equals(ctx.frameMac()))
             .frameMac(frameMac(ctx))
             .sessionId(ctx.sessionId());
     }

@@ -50,6 +50,7 @@ class RendezvousEnvironmentTest
         final int localRank;
         final int udpMtu;
         final boolean framesAuthenticated;
+        final boolean connectionsProven;
 
         Report(final Communicator comm)
         {
@@ -69,8 +70,11 @@ class RendezvousEnvironmentTest
             sessionId = comm.context().sessionId();
             localRank = comm.context().localRank();
             udpMtu = comm.context().udpMtu();
-            framesAuthenticated = comm.transport() instanceof io.ringsync.transport.tcp.TcpTransport &&
-                ((io.ringsync.transport.tcp.TcpTransport)comm.transport()).context().hasJobSecret();
+            final boolean tcp = comm.transport() instanceof io.ringsync.transport.tcp.TcpTransport;
+            final io.ringsync.transport.tcp.TcpTransport.Context tcpCtx = tcp ?
+                ((io.ringsync.transport.tcp.TcpTransport)comm.transport()).context() : null;
+            framesAuthenticated = tcp && tcpCtx.tagsFrames();
+            connectionsProven = tcp && tcpCtx.hasJobSecret();
         }
     }
 
@@ -127,6 +131,7 @@ class RendezvousEnvironmentTest
             assertEquals("tcp", report.transport);
             assertNotNull(report.sessionId, "the secret still guards the rendezvous");
             assertFalse(report.framesAuthenticated, "RINGSYNC_FRAME_MAC=off: no tags");
+            assertTrue(report.connectionsProven, "the secret still proves every connection");
         }
     }
 

@@ -136,7 +136,8 @@ class TcpFrameAuthenticationAllReduceTest
         {
             final String[] target = endpoints[1].split(":");
             final TamperingProxy proxy = new TamperingProxy(
-                new InetSocketAddress(target[0], Integer.parseInt(target[1])), 128, tamper);
+                // the dialer's preamble (128 bytes) and its proof of the secret (24) come before the frames
+                new InetSocketAddress(target[0], Integer.parseInt(target[1])), 128 + 24, tamper);
             proxies.add(proxy);
             zeroSees[1] = proxy.endpoint();
         }

@@ -1,5 +1,6 @@
 package io.ringsync.transport.tcp;
 
+import io.ringsync.transport.security.ConnectionProof;
 import org.agrona.BitUtil;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -25,14 +26,23 @@ import java.nio.ByteOrder;
  *  36  int   receiving rank (likewise)
  *  40  long  window length: both ends must use the same one, since the sender lays frames out in the
  *            receiver's ring (see below)
- *  48  int   frame authentication: 0 = none, else the code of a
- *            {@link io.ringsync.transport.security.FrameAuthenticator.Algorithm} (the job has a secret)
+ *  48  int   frame authentication: 0 = none, the code of a
+ *            {@link io.ringsync.transport.security.FrameAuthenticator.Algorithm} (the job has a secret and tags
+ *            frames), or {@link #AUTH_PROOF_ONLY} (the job has a secret, proven at connection; frames untagged)
  *  52  int   length of the connection nonce that follows: 0, or
  *            {@link io.ringsync.transport.security.FrameAuthenticator#NONCE_LENGTH} with frame authentication
  *  56  byte[64] the connection nonce (random, chosen by the sender; it goes into the link's key), zero-filled
  * 120  long  reserved, zero
  * </pre>
  * Acknowledgement: {@code long} magic {@link #ACK_MAGIC}, {@code int} status, {@code int} reserved.
+ * <p>
+ * With a job secret the receiver first checks that both ends hold it
+ * ({@link io.ringsync.transport.security.ConnectionProof}): a preamble that passes every other check is answered
+ * with a {@link #STATUS_PROVE} acknowledgement followed by the challenge ({@link #CHALLENGE_LENGTH} bytes: the
+ * receiver's fresh nonce, then the receiver's proof); the sender checks that proof (a listener that cannot prove it
+ * is left without a single frame) and sends its own ({@link #PROOF_LENGTH} bytes: {@code long} magic
+ * {@link #PROOF_MAGIC}, then the proof); only when it holds does the receiver route the connection to its link and
+ * send the final acknowledgement. A stranger that knows the job id and the port thus never takes a link's slot.
  * <p>
  * Data, sender to receiver: a stream of frames, each an 8-byte header ({@code int} payload length, {@code int}
  * type) and the payload, padded to a multiple of {@link #FRAME_ALIGNMENT}. Sender and receiver keep rings of the
@@ -70,11 +80,22 @@ final class TcpProtocol
      */
     static final long ACK_MAGIC = 0x4B43_4143_4E59_5352L;
 
-    static final int VERSION = 1;
+    /**
+     * "RSYNCPRF" read as a little-endian long.
+     */
+    static final long PROOF_MAGIC = 0x4652_5043_4E59_5352L;
+
+    /**
+     * 2: the ends of a connection with a job secret prove they hold it before the link is taken.
+     */
+    static final int VERSION = 2;
     static final int PREAMBLE_LENGTH = 128;
     static final int ACK_LENGTH = 16;
+    static final int CHALLENGE_LENGTH = ConnectionProof.NONCE_LENGTH + ConnectionProof.LENGTH;
+    static final int PROOF_LENGTH = 8 + ConnectionProof.LENGTH;
     static final int AUTH_TAG_MAX_LENGTH = 64;
     static final int AUTH_NONE = 0;
+    static final int AUTH_PROOF_ONLY = 255;
 
     static final int MAGIC_OFFSET = 0;
     static final int VERSION_OFFSET = 8;
@@ -99,6 +120,8 @@ final class TcpProtocol
     static final int STATUS_WINDOW_MISMATCH = 6;
     static final int STATUS_CLOSED = 7;
     static final int STATUS_BAD_AUTH = 8;
+    static final int STATUS_PROVE = 9;
+    static final int STATUS_BAD_PROOF = 10;
 
     static final int FRAME_HEADER_LENGTH = 8;
     static final int FRAME_ALIGNMENT = 8;
@@ -181,6 +204,15 @@ final class TcpProtocol
         }
     }
 
+    /**
+     * @param ctx a rank's settings.
+     * @return the frame authentication field of its preambles, which the other end must match.
+     */
+    static int authType(final TcpTransport.Context ctx)
+    {
+        return ctx.tagsFrames() ? ctx.frameMac().code() : ctx.hasJobSecret() ? AUTH_PROOF_ONLY : AUTH_NONE;
+    }
+
     static void encodeAck(final UnsafeBuffer buffer, final int status)
     {
         buffer.setMemory(0, ACK_LENGTH, (byte)0);
@@ -215,6 +247,11 @@ final class TcpProtocol
             case STATUS_BAD_AUTH:
                 return "refused: frame authentication differs (one end has a job secret, the other none, or another " +
                     "algorithm): set the same RINGSYNC_JOB_SECRET on every rank";
+            case STATUS_PROVE:
+                return "asks for proof of the job secret";
+            case STATUS_BAD_PROOF:
+                return "refused: the connection did not prove it holds the job secret (another RINGSYNC_JOB_SECRET, " +
+                    "or not a rank of this job)";
             default:
                 return "refused with unknown status " + status;
         }

@@ -183,7 +183,7 @@ public final class TcpTransport implements Transport
         this.worldSize = jobRanks.length;
         this.rank = indexOf(jobRanks, ctx.rank());
         this.windowLength = ctx.windowLength();
-        this.tagLength = ctx.hasJobSecret() ? FrameAuthenticator.TAG_LENGTH : 0;
+        this.tagLength = ctx.tagsFrames() ? FrameAuthenticator.TAG_LENGTH : 0;
         this.maxMessageLength = maxMessageLength(windowLength) - tagLength;
         this.outbound = new TcpOutboundLink[worldSize];
         this.inbound = new TcpInboundLink[worldSize];
@@ -500,7 +500,7 @@ public final class TcpTransport implements Transport
      */
     FrameAuthenticator authenticator(final int fromJobRank, final int toJobRank, final byte[] nonce)
     {
-        return ctx.hasJobSecret() ? FrameAuthenticator.forLink(ctx.frameMac(), ctx.jobSecret(), ctx.sessionId(),
+        return ctx.tagsFrames() ? FrameAuthenticator.forLink(ctx.frameMac(), ctx.jobSecret(), ctx.sessionId(),
             ctx.jobId(), meshId, fromJobRank, toJobRank, nonce) : null;
     }
 
@@ -735,6 +735,7 @@ public final class TcpTransport implements Transport
         private byte[] jobSecret;
         private byte[] sessionId;
         private FrameAuthenticator.Algorithm frameMac = FRAME_MAC_DEFAULT;
+        private boolean frameTags = true;
 
         /**
          * Check every setting and fill in the derived ones (window length, parsed endpoints). Called by
@@ -1275,6 +1276,28 @@ public final class TcpTransport implements Transport
         }
 
         /**
+         * Whether frames carry tags when the job has a secret (the default), or only the connections prove it
+         * ({@link io.ringsync.transport.security.ConnectionProof}, once per connection, free on the data path): a
+         * secret that guards the job without the per-byte cost of tags. The same on every rank.
+         *
+         * @param frameTags false to leave frames untagged.
+         * @return this.
+         */
+        public Context frameTags(final boolean frameTags)
+        {
+            this.frameTags = frameTags;
+            return this;
+        }
+
+        /**
+         * @return whether every frame carries a tag: a job secret is set and {@link #frameTags(boolean)} is on.
+         */
+        public boolean tagsFrames()
+        {
+            return null != jobSecret && frameTags;
+        }
+
+        /**
          * {@inheritDoc}
          */
         public String toString()
@@ -1291,7 +1314,7 @@ public final class TcpTransport implements Transport
                 ", socketSendBufferLength=" + socketSendBufferLength +
                 ", socketReceiveBufferLength=" + socketReceiveBufferLength +
                 ", keepAlive=" + keepAliveIdleSeconds + "/" + keepAliveIntervalSeconds + "/" + keepAliveCount +
-                ", frameAuthentication=" + (null != jobSecret ? frameMac : "none") +
+                ", frameAuthentication=" + (tagsFrames() ? frameMac : null != jobSecret ? "connection proof only" : "none") +
                 '}';
         }
     }

@@ -14,8 +14,8 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * A man in the middle for tests: a loopback listener that forwards each accepted connection to a target, the
  * target's answers back unchanged, and what the client sends through a {@link Tamper} that sees every byte after
- * the first {@code skip} (a link's preamble) with its offset and may change it or add bytes after it. Blocking
- * sockets, two threads per connection; {@link #close()} ends them all.
+ * the first {@code skip} (a link's preamble, and its proof of the secret) with its offset and may change it or add
+ * bytes after it. Blocking sockets, two threads per connection; {@link #close()} ends them all.
  */
 public final class TamperingProxy implements AutoCloseable
 {

@@ -34,7 +34,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Frame authentication on tcp with a job secret: exact delivery with tags, and a man in the middle (a proxy between
  * rank 0's outbound link and rank 1's listener) that flips a payload byte, replays a frame or sends without the
- * secret: the frame is never delivered, it is counted, and the link ends with a reason naming the peer.
+ * secret: the frame is never delivered, it is counted, and the link ends with a reason naming the peer. A rank
+ * with another secret never gets a connection (the ends prove the secret before any frame).
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class TcpFrameAuthenticationTest
@@ -228,24 +229,28 @@ class TcpFrameAuthenticationTest
     }
 
     @Test
-    void anotherSecretFailsTheFirstFrame()
+    void anotherSecretIsRefusedAtConnectionBeforeAnyFrame()
     {
         final String[] endpoints = loopbackEndpoints(2);
-        final TcpTransport[] job = { connect(secured(0, endpoints, TcpTransport.FRAME_MAC_DEFAULT)),
+        final TcpTransport[] job = { connect(secured(0, endpoints, TcpTransport.FRAME_MAC_DEFAULT)
+            .connectTimeoutNs(TimeUnit.SECONDS.toNanos(2))),
             connect(secured(1, endpoints, TcpTransport.FRAME_MAC_DEFAULT)
-                .jobSecret("a guess".getBytes(StandardCharsets.UTF_8))) };
-        awaitConnected(job);
-        assertTrue(offer(job[0].outbound(1), job[0], pattern(1, 64), 5_000) >= 0);
-        final InboundLink in = job[1].inbound(0);
-        await("the link from rank 0 to be lost", 5_000, () ->
+                .jobSecret("a guess".getBytes(StandardCharsets.UTF_8)).connectTimeoutNs(TimeUnit.SECONDS.toNanos(2))) };
+        // each dialer finds that the other end cannot prove the secret and sends it nothing; each listener counts
+        // the dialer that left without proving it
+        await("both links to end at the connect timeout", 10_000,
+            () -> job[0].outbound(1).tryClaim(0) == OutboundLink.CLOSED &&
+            job[1].outbound(0).tryClaim(0) == OutboundLink.CLOSED, job);
+        for (final int rank : new int[]{ 0, 1 })
         {
-            in.poll((buffer, offset, length) ->
-            {
-                throw new AssertionError("a frame under another secret was delivered");
-            }, 1);
-            return in.isLost();
-        }, job);
-        assertTrue(in.lossReason().contains("authentication") && in.lossReason().contains("rank 0"), in.lossReason());
+            final int peer = 1 - rank;
+            assertFalse(job[rank].isConnected(peer));
+            assertTrue(job[rank].linkStatus(peer).contains("could not prove it holds the job secret"),
+                job[rank].linkStatus(peer));
+            assertTrue(job[rank].rejectedConnections() > 0, "rank " + rank);
+            assertTrue(job[rank].lastRejection().contains("before proving the job secret"), job[rank].lastRejection());
+            assertEquals(0, job[rank].authenticationFailures(), "no frame ever moved");
+        }
     }
 
     @Test
@@ -270,7 +275,8 @@ class TcpFrameAuthenticationTest
         final String[] endpoints = loopbackEndpoints(2);
         final String[] direct = endpoints[1].split(":");
         final TamperingProxy proxy = new TamperingProxy(
-            new InetSocketAddress(direct[0], Integer.parseInt(direct[1])), TcpProtocol.PREAMBLE_LENGTH, tamper);
+            new InetSocketAddress(direct[0], Integer.parseInt(direct[1])),
+            TcpProtocol.PREAMBLE_LENGTH + TcpProtocol.PROOF_LENGTH, tamper);
         proxies.add(proxy);
         final String[] viaProxy = { endpoints[0], proxy.endpoint() };
         final TcpTransport one = connect(secured(1, endpoints, algorithm));
