@@ -261,7 +261,7 @@ final class DemoCommand implements Callable<Integer>
 
         @Option(names = "--restart", paramLabel = "N", arity = "0..1", fallbackValue = "1", description = "The " +
             "launcher starts a rank that died again (up to N times, 1 when N is not given); the new process " +
-            "rejoins the job at the next sync point and takes rank 0's model. One host, shm, ipc or tcp.")
+            "rejoins the job at the next sync point and takes rank 0's model. One host, any transport.")
         Integer restart;
 
         public Integer call()

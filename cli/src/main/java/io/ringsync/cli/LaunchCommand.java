@@ -88,7 +88,7 @@ final class LaunchCommand implements Callable<Integer>
         description = "Start a rank that fails while others still run again, up to N times in all, as a joiner " +
             "(" + Configuration.JOIN_ENV + "=1): it rejoins the running job when the others next call " +
             "Communicator.admit(), which an elastic ModelAverager does at its sync points, and takes the model from " +
-            "rank 0. One host, shm, ipc or tcp (default: 0, never).")
+            "rank 0. One host, any transport (default: 0, never).")
     int restart;
 
     @Option(names = { "-v", "--verbose" }, description = "Print the job id and directory at start.")

@@ -682,7 +682,7 @@ public final class Launcher
 
         /**
          * @param restart times in all that a rank which failed while others still run is started again, as a
-         *                joiner of the running job (0, the default: never). One host, shm, ipc or tcp.
+         *                joiner of the running job (0, the default: never). One host, any transport.
          * @return this.
          */
         public Builder restart(final int restart)
@@ -813,11 +813,10 @@ public final class Launcher
             {
                 throw new IllegalArgumentException("--timeout-ms must be positive, got " + timeoutMs);
             }
-            if (restart > 0 && (null != starter || LaunchTransport.UDP == transport))
+            if (restart > 0 && null != starter)
             {
-                throw new IllegalArgumentException("--restart works on one host over shm, ipc or tcp only: a " +
-                    "restarted rank rejoins through the job directory" + (null != starter ? "; rejoining across " +
-                    "hosts is not built yet" : ", and rejoining over " + transport + " is not built yet"));
+                throw new IllegalArgumentException("--restart works on one host only: a restarted rank rejoins " +
+                    "through the job directory; rejoining across hosts is not built yet");
             }
             return new Launcher(this);
         }

@@ -1,6 +1,8 @@
 package io.ringsync.collectives;
 
 import io.ringsync.transport.Transport;
+import io.ringsync.transport.aeron.AeronMedia;
+import io.ringsync.transport.aeron.AeronTransport;
 import io.ringsync.transport.tcp.TcpTransport;
 
 import java.io.IOException;
@@ -158,7 +160,7 @@ final class Admission
             known[group.size + i] = ProcessHandle.of((long)table[3 + 3 * i]).orElse(null);
         }
         final Communicator grownComm = Rejoin.connect(ctx, Rejoin.meshId(meshId, (long)table[1]), rank, jobRanks,
-            known, false, tcpHost());
+            known, false, endpointHost());
         grown = true;
         return grownComm;
     }
@@ -237,21 +239,31 @@ final class Admission
             allPids.add(Long.toString((long)table[3 + 3 * i]));
             tickets.add(Long.toString((long)table[1 + 3 * i]));
         }
-        final String tcpHost = tcpHost();
+        final String host = endpointHost();
         final byte[] session = ctx.sessionId();
         FileAgreement.writeAtomically(directory, Rejoin.round(first), String.format(Locale.ROOT,
             "%d %x %s %s %s %s %s", group.size, Rejoin.meshId(meshId, first), jobRanks, allPids, tickets,
-            null == tcpHost ? "-" : tcpHost, null == session ? "-" : HexFormat.of().formatHex(session)));
+            null == host ? "-" : host, null == session ? "-" : HexFormat.of().formatHex(session)));
     }
 
     /**
-     * @return over tcp, the address this member's mesh listens on, where the grown group listens too (one host);
-     * else null.
+     * @return over tcp or udp, the address this member's endpoint has, where the grown group takes its ports too
+     * (one host); else null.
      */
-    private String tcpHost()
+    private String endpointHost()
     {
         final Transport transport = group.transport();
-        return transport instanceof TcpTransport ? GrownTcpEndpoints.host(((TcpTransport)transport).listenAddress()) :
-            null;
+        if (transport instanceof TcpTransport)
+        {
+            return GrownEndpoints.host(((TcpTransport)transport).listenAddress());
+        }
+        if (transport instanceof AeronTransport && AeronMedia.UDP == ((AeronTransport)transport).media())
+        {
+            final AeronTransport.Context udp = ((AeronTransport)transport).context();
+            final String own = udp.udpEndpoints()[udp.rank()];
+            final String host = own.substring(0, own.lastIndexOf(':'));
+            return host.startsWith("[") ? host.substring(1, host.length() - 1) : host;
+        }
+        return null;
     }
 }

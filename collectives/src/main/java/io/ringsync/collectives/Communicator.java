@@ -172,8 +172,8 @@ public final class Communicator implements AutoCloseable
      * {@link ModelAverager} does that on both sides). {@link #fromEnvironment()} joins this way when
      * {@link Configuration#JOIN_ENV} is set, which {@code ringsync launch --restart N} sets for a respawned rank.
      * <p>
-     * One host, over shm, ipc or tcp: the request and the verdict are files in the job directory ({@link Rejoin});
-     * over tcp the grown group's ranks also publish a fresh listening port there, and the joiner takes the members'
+     * One host, over any transport: the request and the verdict are files in the job directory ({@link Rejoin});
+     * over tcp and udp the grown group's ranks also publish a fresh port there, and the joiner takes the members'
      * session id from it, so its frames are keyed as theirs when the job has a secret.
      *
      * @param ctx the job's settings: job id, transport, job directory (and the media driver's directory for ipc),
@@ -182,7 +182,6 @@ public final class Communicator implements AutoCloseable
      * @return the grown communicator.
      * @throws NotAdmittedException          when no member admitted it within the deadline (its request is then
      *                                       withdrawn: no member counts it later).
-     * @throws UnsupportedOperationException over udp, which rejoining does not support yet.
      * @throws RingsyncException             when the grown group cannot connect (as any connect).
      */
     public static Communicator join(final Context ctx)
@@ -192,14 +191,16 @@ public final class Communicator implements AutoCloseable
 
     /**
      * Connect this rank's part of a group grown by rejoining ({@link Rejoin#connect}), closing its mesh on failure.
+     *
+     * @param removeIfEmptyOnClose the grown group's directories, removed by the last of its ranks to close.
      */
     static Communicator connectGrown(
         final Transport mesh, final Context ctx, final int[] jobRanks, final ProcessHandle[] knownProcesses,
-        final long meshId, final File statusDirectory, final boolean joined)
+        final long meshId, final boolean joined, final File... removeIfEmptyOnClose)
     {
         try
         {
-            return new Communicator(mesh, ctx, jobRanks, knownProcesses, meshId, new File[]{ statusDirectory },
+            return new Communicator(mesh, ctx, jobRanks, knownProcesses, meshId, removeIfEmptyOnClose.clone(),
                 joined);
         }
         catch (final RuntimeException ex)
@@ -946,14 +947,13 @@ public final class Communicator implements AutoCloseable
      * }
      * }</pre>
      * Joiners ask the job, not a communicator: call it on one line of communicators per job (the job's own, and
-     * what shrink and admit made of it), not on communicators split from it. One host, over shm, ipc or tcp:
-     * across hosts, over udp, or without a job directory it throws {@link UnsupportedOperationException}, as shrink
-     * does across hosts.
+     * what shrink and admit made of it), not on communicators split from it. One host, over any transport: across
+     * hosts or without a job directory it throws {@link UnsupportedOperationException}, as shrink does.
      *
      * @return the grown communicator, or this one when nobody waits.
      * @throws IllegalStateException         when this communicator failed (shrink it first), is closed, or grew
      *                                       already.
-     * @throws UnsupportedOperationException across hosts, over udp, or without a job directory.
+     * @throws UnsupportedOperationException across hosts, or without a job directory.
      * @throws RingsyncException             as any collective; or when the grown group cannot connect (a joiner
      *                                       died meanwhile): this communicator still works then.
      */
@@ -963,8 +963,7 @@ public final class Communicator implements AutoCloseable
     }
 
     /**
-     * @return whether {@link #admit()} works here (one host, shm, ipc or tcp, a job directory), the same on every
-     * rank.
+     * @return whether {@link #admit()} works here (one host, a job directory), the same on every rank.
      */
     boolean canAdmit()
     {

@@ -340,7 +340,7 @@ public final class Configuration
      * {@code 1} (or {@code true}): {@code Communicator.fromEnvironment()} joins the running job of
      * {@link #JOB_ID_ENV} and {@link #JOB_DIR_ENV} as a new rank ({@code Communicator.join}) instead of starting
      * one with the others; {@link #RANK_ENV}, when set, is the job rank it takes. Set by
-     * {@code ringsync launch --restart N} for a rank it respawns. One host, shm, ipc or tcp.
+     * {@code ringsync launch --restart N} for a rank it respawns. One host, any transport.
      */
     public static final String JOIN_ENV = "RINGSYNC_JOIN";
 

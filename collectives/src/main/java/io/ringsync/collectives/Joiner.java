@@ -92,20 +92,20 @@ final class Joiner
         {
             known[member] = member == rank ? null : ProcessHandle.of(pids[member]).orElse(null);
         }
-        final String tcpHost = round.length > 5 && !"-".equals(round[5]) ? round[5] : null;
+        final String host = round.length > 5 && !"-".equals(round[5]) ? round[5] : null;
         final Context joining = ctx.copy();
         if (round.length > 6 && !"-".equals(round[6]))
         {
-            // the members' session: the tcp frame keys derive from it (with the job secret, which the joiner has)
+            // the members' session: the frame keys derive from it (with the job secret, which the joiner has)
             joining.sessionId(HexFormat.of().parseHex(round[6]));
         }
-        if ("tcp".equals(ctx.transport()) && null == tcpHost)
+        if (("tcp".equals(ctx.transport()) || "udp".equals(ctx.transport())) && null == host)
         {
-            throw new RingsyncException("join: the members of " + job + " do not run over tcp (their round names no " +
-                "tcp address: " + String.join(" ", round) + "), but this joiner does: give it the job's transport",
-                -1);
+            throw new RingsyncException("join: the members of " + job + " do not run over " + ctx.transport() +
+                " (their round names no address: " + String.join(" ", round) + "), but this joiner does: give it " +
+                "the job's transport", -1);
         }
-        return Rejoin.connect(joining, meshId, rank, jobRanks, known, true, tcpHost);
+        return Rejoin.connect(joining, meshId, rank, jobRanks, known, true, host);
     }
 
     /**

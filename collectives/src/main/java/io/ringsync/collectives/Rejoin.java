@@ -19,10 +19,11 @@ import java.util.Locale;
  *     first decides, so a joiner that gives up is never counted by the members, and one admitted never gives up.</li>
  *     <li>{@code round-<first ticket>}: the grown group, written by rank 0 after the verdicts:
  *     {@code <members before> <mesh id> <job ranks> <pids> <tickets> <tcp host> <session id>} (comma-separated
- *     lists; the tickets of the joiners in their new rank order; over tcp the address the members listen on and the
- *     rendezvous' session id in hex, which the joiner's frame keys need; {@code -} where there is none).</li>
- *     <li>{@code endpoint-<mesh id>-<rank>}: over tcp, where each rank of the grown group listens
- *     ({@link GrownTcpEndpoints}).</li>
+ *     lists; the tickets of the joiners in their new rank order; over tcp or udp the address the members' endpoints
+ *     have and the rendezvous' session id in hex, which the joiner's frame keys need; {@code -} where there is
+ *     none).</li>
+ *     <li>{@code endpoint-<mesh id>-<rank>}: over tcp or udp, where each rank of the grown group listens
+ *     ({@link GrownEndpoints}).</li>
  * </ul>
  * The grown communicator's mesh is opened afresh (not from the members' transport, whose ranks the joiners are not
  * among): its files and status in {@code mesh-<id>} and {@code comm-<id>} of the job directory, with a mesh id that
@@ -76,9 +77,8 @@ final class Rejoin
      */
     static String transportProblem(final String transport)
     {
-        return "shm".equals(transport) || "ipc".equals(transport) || "tcp".equals(transport) ? null : "rejoin over " +
-            transport + " is not built yet (shm, ipc and tcp on one host only: a udp joiner would need an Aeron " +
-            "endpoint of its own in every member's media driver)";
+        return "shm".equals(transport) || "ipc".equals(transport) || "tcp".equals(transport) ||
+            "udp".equals(transport) ? null : "rejoin over " + transport + " is not built (shm, ipc, tcp and udp)";
     }
 
     /**
@@ -90,32 +90,36 @@ final class Rejoin
      * @param jobRanks every member's job rank, by new rank.
      * @param known    the processes of the members, by new rank, where known (null for this rank).
      * @param joined   whether this rank is a joiner.
-     * @param tcpHost  over tcp, the address to listen on for the grown group; else null.
+     * @param host     over tcp or udp, the address the grown group's ranks take their ports on; else null.
      * @return the connected communicator.
      * @throws PeerFailedException naming a rank of the grown group that exited before it connected.
      */
     static Communicator connect(
         final Context ctx, final long meshId, final int rank, final int[] jobRanks, final ProcessHandle[] known,
-        final boolean joined, final String tcpHost)
+        final boolean joined, final String host)
     {
         final File statusDirectory = new File(Transports.jobDirectory(ctx), String.format("comm-%016x", meshId));
+        // the members' udp endpoints are not the grown group's: those are exchanged below
         final Context grown = ctx.copy().epoch((int)(meshId ^ (meshId >>> 32))).statusDirectory(statusDirectory)
-            .rank(rank).worldSize(jobRanks.length).conclude();
-        // over tcp every rank of the grown group needs a port the others know first; a rank gone before it
+            .rank(rank).worldSize(jobRanks.length).udpEndpoints((String[])null).conclude();
+        // over tcp and udp every rank of the grown group needs a port the others know first; a rank gone before it
         // published one fails this connect naming it, as the handshake would
-        final GrownTcpEndpoints tcp = "tcp".equals(ctx.transport()) ?
-            GrownTcpEndpoints.exchange(grown, directory(ctx), meshId, tcpHost, known) : null;
+        final boolean tcp = "tcp".equals(ctx.transport());
+        final GrownEndpoints endpoints = tcp || "udp".equals(ctx.transport()) ?
+            GrownEndpoints.exchange(grown, directory(ctx), meshId, host, known, tcp) : null;
         final Transport mesh;
         try
         {
             FileAgreement.createDirectory(statusDirectory.toPath());
-            mesh = Transports.openGrownMesh(grown, meshId, rank, jobRanks.length, tcp);
+            mesh = Transports.openGrownMesh(grown, meshId, rank, jobRanks.length, endpoints);
         }
         catch (final IOException | RuntimeException ex)
         {
             throw new ConfigurationException(String.format(Locale.ROOT, "rank %d: rejoin cannot open the mesh of " +
                 "the grown group of %d ranks over %s: %s", rank, jobRanks.length, ctx.transport(), ex), -1, ex);
         }
-        return Communicator.connectGrown(mesh, grown, jobRanks, known, meshId, statusDirectory, joined);
+        return "udp".equals(ctx.transport()) ? Communicator.connectGrown(mesh, grown, jobRanks, known, meshId, joined,
+            statusDirectory, Transports.grownUdpDirectory(ctx, meshId)) :
+            Communicator.connectGrown(mesh, grown, jobRanks, known, meshId, joined, statusDirectory);
     }
 }

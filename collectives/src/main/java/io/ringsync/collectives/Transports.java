@@ -198,19 +198,20 @@ final class Transports
      * A mesh of its own for a group grown by rejoining ({@link Rejoin}): opened alike by the members and the
      * joiners, who share no transport yet, from the job's settings and the mesh id alone. shm: files in
      * {@code mesh-<meshId>} of the job directory, removed by the last member out; ipc: a client of the job's media
-     * driver on a block of stream ids derived from the job and the mesh id; tcp: a transport of its own on the
-     * listeners and endpoints the grown group exchanged ({@link GrownTcpEndpoints}).
+     * driver on a block of stream ids derived from the job and the mesh id; tcp and udp: a transport of its own on
+     * the ports the grown group exchanged ({@link GrownEndpoints}), for udp with an embedded driver of its own in
+     * {@code mesh-<meshId>} (unless the job uses an external one).
      *
      * @param ctx    concluded settings of the job.
      * @param meshId of the grown group.
      * @param rank   this rank in it.
      * @param size   ranks in it.
-     * @param tcp    the grown group's endpoints, for tcp; else null.
+     * @param endpoints the grown group's endpoints, for tcp and udp; else null.
      * @return this rank's mesh; it does not wait for peers.
      * @throws UnsupportedOperationException over a transport that rejoining does not support.
      */
     static Transport openGrownMesh(
-        final Context ctx, final long meshId, final int rank, final int size, final GrownTcpEndpoints tcp)
+        final Context ctx, final long meshId, final int rank, final int size, final GrownEndpoints endpoints)
     {
         final File jobDirectory = jobDirectory(ctx);
         final String problem = Rejoin.transportProblem(ctx.transport());
@@ -228,21 +229,50 @@ final class Transports
                 .rank(rank)
                 .worldSize(size)
                 .meshId(meshId)
-                .endpoints(tcp.endpoints())
-                .listener(tcp.listener())
+                .endpoints(endpoints.endpoints())
+                .listener(endpoints.listener())
                 .connectTimeoutNs(ctx.timeoutNs()));
         }
+        final boolean udp = "udp".equals(ctx.transport());
         final AeronTransport.Context transportCtx = new AeronTransport.Context()
             .rank(rank)
             .worldSize(size)
             .jobId(ctx.jobId())
-            .media(AeronMedia.IPC)
+            .media(udp ? AeronMedia.UDP : AeronMedia.IPC)
             .aeronDirectoryName(ctx.aeronDirectory())
             .termLength(ctx.termLength())
             .driverTimeoutMs(Math.max(10_000, ctx.timeoutNs() / 1_000_000))
             .streamIdBase(AeronTransport.Context.defaultStreamIdBase(ctx.jobId() ^ Long.rotateLeft(meshId, 17)));
-        transportCtx.jobDirectory(jobDirectory);
+        if (udp)
+        {
+            // an embedded driver of its own per grown mesh: the members' drivers still serve their old mesh
+            final File meshDirectory = grownUdpDirectory(ctx, meshId);
+            try
+            {
+                FileAgreement.createDirectory(meshDirectory.toPath());
+            }
+            catch (final java.io.IOException ex)
+            {
+                throw new ConfigurationException("rank " + rank + ": cannot make " + meshDirectory + " for the grown " +
+                    "group's media drivers: " + ex, -1, ex);
+            }
+            transportCtx.jobDirectory(meshDirectory);
+            udpSettings(ctx, transportCtx, endpoints.endpoints(), jobDirectory);
+        }
+        else
+        {
+            transportCtx.jobDirectory(jobDirectory);
+        }
         return AeronTransport.connect(transportCtx);
+    }
+
+    /**
+     * @return where the ranks of a udp group grown by rejoining keep their embedded drivers: {@code mesh-<meshId>}
+     * of the job directory, removed by the last of them to close.
+     */
+    static File grownUdpDirectory(final Context ctx, final long meshId)
+    {
+        return new File(jobDirectory(ctx), String.format("mesh-%016x", meshId));
     }
 
     private static Transport openShm(final Context ctx, final File jobDirectory)
@@ -312,6 +342,28 @@ final class Transports
             FrameAuthenticator.Algorithm.HMAC_SHA256;
     }
 
+    /**
+     * The udp settings of one mesh: its endpoints, the job's mtu and the protection of its messages.
+     */
+    private static void udpSettings(
+        final Context ctx, final AeronTransport.Context transportCtx, final String[] endpoints,
+        final File jobDirectory)
+    {
+        transportCtx
+            .udpEndpoints(endpoints)
+            .mtuLength(ctx.udpMtu())
+            .sessionSecret(udpSessionSecret(ctx))
+            // with a job secret every message carries a tag under a key of its link, as on tcp, unless
+            // RINGSYNC_FRAME_MAC=off
+            .jobSecret("off".equals(ctx.frameMac()) ? null : ctx.jobSecret())
+            .frameMac(frameMac(ctx))
+            .rendezvousSessionId(ctx.sessionId());
+        if (null == ctx.aeronDirectory())
+        {
+            ShmSpace.check(ctx, jobDirectory, -1);
+        }
+    }
+
     private static Transport openAeron(final Context ctx, final File jobDirectory)
     {
         final String name = ctx.transport();
@@ -348,19 +400,7 @@ final class Transports
                     "host:port per rank, comma-separated in rank order, identical on every rank, or a rendezvous (" +
                     Configuration.RENDEZVOUS_ENV + ") where the ranks learn each other's; " + LAUNCH_HINT, -1);
             }
-            transportCtx
-                .udpEndpoints(ctx.udpEndpoints())
-                .mtuLength(ctx.udpMtu())
-                .sessionSecret(udpSessionSecret(ctx))
-                // with a job secret every message carries a tag under a key of its link, as on tcp, unless
-                // RINGSYNC_FRAME_MAC=off
-                .jobSecret("off".equals(ctx.frameMac()) ? null : ctx.jobSecret())
-                .frameMac(frameMac(ctx))
-                .rendezvousSessionId(ctx.sessionId());
-            if (null == aeronDir)
-            {
-                ShmSpace.check(ctx, jobDirectory, -1);
-            }
+            udpSettings(ctx, transportCtx, ctx.udpEndpoints(), jobDirectory);
         }
         try
         {

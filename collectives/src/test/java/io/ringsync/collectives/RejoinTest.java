@@ -29,10 +29,11 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Rejoining on one host ({@link Communicator#join(Context)}, {@link Communicator#admit()}) with ranks that are
- * processes of their own ({@link RejoinRankMain}): joiners admitted into groups of 2 and 3 over shm, ipc and tcp end
- * with the same members and bitwise identical results, also when two arrive while the members are admitting; with
- * nobody waiting admit() returns the same communicator; a joiner nobody admits gets {@link NotAdmittedException};
- * and a job loses a rank to SIGKILL, shrinks, takes a new process in, twice over.
+ * processes of their own ({@link RejoinRankMain}): joiners admitted into groups of 2 and 3 over shm, ipc, tcp and
+ * udp end with the same members and bitwise identical results, also when two arrive while the members are
+ * admitting; with nobody waiting admit() returns the same communicator; a joiner nobody admits gets
+ * {@link NotAdmittedException}; and a job loses a rank to SIGKILL, shrinks, takes a new process in, twice over
+ * (over shm, tcp and udp).
  */
 @Timeout(150)
 class RejoinTest
@@ -42,7 +43,8 @@ class RejoinTest
     private static final Pattern DONE = Pattern.compile("size=(\\d+) members=([\\d,]+) exact=(\\w+) hash=(\\w+)");
 
     @ParameterizedTest(name = "{0} members + {1} joiner(s) over {2}")
-    @CsvSource({ "2, 1, shm", "3, 1, shm", "2, 1, ipc", "3, 1, ipc", "2, 2, shm", "2, 1, tcp", "3, 2, tcp" })
+    @CsvSource({ "2, 1, shm", "3, 1, shm", "2, 1, ipc", "3, 1, ipc", "2, 2, shm", "2, 1, tcp", "3, 2, tcp",
+        "2, 1, udp" })
     void joinersAreAdmittedAndTheGrownGroupReducesBitwiseIdentically(
         final int members, final int joiners, final String transport) throws Exception
     {
@@ -82,9 +84,9 @@ class RejoinTest
                 assertEquals(hash, matcher.group(5), "bits of process " + process + job.describe());
                 assertEquals(0, job.exitCode(process), job.describe());
             }
-            if ("tcp".equals(transport))
+            if ("tcp".equals(transport) || "udp".equals(transport))
             {
-                // the grown group met over tcp: every rank of it published the port it listened on (joiners that
+                // the grown group met over tcp or udp: every rank of it published the port it listened on (joiners that
                 // came in separate rounds grew the group once each: the last mesh is the one of all ranks)
                 final String[] endpoints = new File(job.jobDir, String.format("rejoin-%016x", job.jobId))
                     .list((dir, name) -> name.startsWith("endpoint-"));
@@ -95,6 +97,10 @@ class RejoinTest
                     perMesh.merge(name.substring(0, name.lastIndexOf('-')), 1, Integer::sum);
                 }
                 assertTrue(perMesh.containsValue(size), String.join(" ", endpoints));
+                // the grown meshes' directories (udp: their media drivers) went with the last rank of each
+                final String[] meshes = job.jobDir.list((dir, name) -> name.startsWith("mesh-"));
+                assertEquals(0, null == meshes ? 0 : meshes.length, String.join(" ", null == meshes ? new String[0] :
+                    meshes));
             }
         }
         finally
@@ -164,22 +170,12 @@ class RejoinTest
         }
     }
 
-    @Test
-    void aJoinerOverUdpIsToldRejoinIsNotBuiltThere()
-    {
-        final Context ctx = new Context().transport("udp").jobId(7).rank(0).udpEndpoints("127.0.0.1:1")
-            .timeoutNs(TimeUnit.MILLISECONDS.toNanos(500));
-        final UnsupportedOperationException ex = assertThrows(UnsupportedOperationException.class,
-            () -> Communicator.join(ctx));
-        assertTrue(ex.getMessage().startsWith("join: rejoin over udp is not built yet"), ex.getMessage());
-    }
-
     /**
      * Three ranks in a loop of allReduce, stop vote and admit; one is killed with SIGKILL, the two left shrink, a new
      * process joins as the lost job rank; then again with another rank. The three at the end agree bit for bit.
      */
     @ParameterizedTest(name = "over {0}")
-    @ValueSource(strings = { "shm", "tcp" })
+    @ValueSource(strings = { "shm", "tcp", "udp" })
     void aRankKilledWithSigkillIsReplacedByAJoinerTwice(final String transport) throws Exception
     {
         try (Job job = new Job(transport, null, 10_000, 3))
@@ -297,6 +293,7 @@ class RejoinTest
         final long jobId = ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE);
         private final List<Process> processes = new ArrayList<>();
         private final int rendezvousPort = freePort();
+        private String udpEndpoints;
         private final String secret = Long.toHexString(ThreadLocalRandom.current().nextLong()) +
             Long.toHexString(ThreadLocalRandom.current().nextLong());
 
@@ -311,6 +308,15 @@ class RejoinTest
             this.aeronDir = aeronDir;
             this.timeoutMs = timeoutMs;
             this.outDir = Files.createTempDirectory("ringsync-rejoin-out").toFile();
+            final StringBuilder endpoints = new StringBuilder();
+            for (int rank = 0; rank < members; rank++)
+            {
+                try (java.net.DatagramSocket socket = new java.net.DatagramSocket(0))
+                {
+                    endpoints.append(rank == 0 ? "" : ",").append("127.0.0.1:").append(socket.getLocalPort());
+                }
+            }
+            this.udpEndpoints = endpoints.toString();
         }
 
         private static int freePort()
@@ -364,6 +370,13 @@ class RejoinTest
             if (null != aeronDir)
             {
                 env.put(Configuration.AERON_DIR_ENV, aeronDir);
+            }
+            if ("udp".equals(transport))
+            {
+                // each rank's own media driver on its port; with a secret every message carries a tag
+                env.put(Configuration.UDP_ENDPOINTS_ENV, udpEndpoints);
+                env.put(Configuration.UDP_MTU_ENV, "8192");
+                env.put(Configuration.JOB_SECRET_ENV, secret);
             }
             if ("tcp".equals(transport))
             {

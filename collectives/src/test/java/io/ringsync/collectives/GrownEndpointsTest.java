@@ -18,23 +18,24 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * How the ranks of a tcp group grown by rejoining learn each other's ports ({@link GrownTcpEndpoints}): two ranks
+ * How the ranks of a group grown by rejoining learn each other's ports ({@link GrownEndpoints}): two tcp ranks
  * end with the same table, each entry the port its listener has; a rank whose process has exited is named at once,
  * one that stays silent at the deadline; a failed exchange leaves no listener bound.
  */
 @Timeout(30)
-class GrownTcpEndpointsTest
+class GrownEndpointsTest
 {
     private static final long MESH_ID = 0x1234_5678_9abc_def0L;
 
     @Test
     void twoRanksEndWithTheSameTableOfTheirListenersPorts(@TempDir final Path directory) throws Exception
     {
-        final CompletableFuture<GrownTcpEndpoints> one = CompletableFuture.supplyAsync(() ->
-            GrownTcpEndpoints.exchange(context(1, 10_000), directory, MESH_ID, "127.0.0.1", new ProcessHandle[2]));
-        final GrownTcpEndpoints zero =
-            GrownTcpEndpoints.exchange(context(0, 10_000), directory, MESH_ID, "127.0.0.1", new ProcessHandle[2]);
-        final GrownTcpEndpoints other = one.get(20, TimeUnit.SECONDS);
+        final CompletableFuture<GrownEndpoints> one = CompletableFuture.supplyAsync(() ->
+            GrownEndpoints.exchange(context(1, 10_000), directory, MESH_ID, "127.0.0.1", new ProcessHandle[2],
+                true));
+        final GrownEndpoints zero =
+            GrownEndpoints.exchange(context(0, 10_000), directory, MESH_ID, "127.0.0.1", new ProcessHandle[2], true);
+        final GrownEndpoints other = one.get(20, TimeUnit.SECONDS);
         try
         {
             assertArrayEquals(zero.endpoints(), other.endpoints());
@@ -52,6 +53,27 @@ class GrownTcpEndpointsTest
     }
 
     @Test
+    void twoUdpRanksEndWithTheSameTableOfDistinctFreePortsAndNoListener(@TempDir final Path directory)
+        throws Exception
+    {
+        final CompletableFuture<GrownEndpoints> one = CompletableFuture.supplyAsync(() -> GrownEndpoints.exchange(
+            context(1, 10_000), directory, MESH_ID, "127.0.0.1", new ProcessHandle[2], false));
+        final GrownEndpoints zero = GrownEndpoints.exchange(
+            context(0, 10_000), directory, MESH_ID, "127.0.0.1", new ProcessHandle[2], false);
+        final GrownEndpoints other = one.get(20, TimeUnit.SECONDS);
+        assertArrayEquals(zero.endpoints(), other.endpoints());
+        assertTrue(zero.endpoints()[0].startsWith("127.0.0.1:") && zero.endpoints()[1].startsWith("127.0.0.1:"));
+        assertFalse(zero.endpoints()[0].equals(zero.endpoints()[1]), "two ranks, two ports");
+        assertEquals(null, zero.listener());
+        // free when looked at: the media driver binds it next
+        final int port = Integer.parseInt(zero.endpoints()[0].substring("127.0.0.1:".length()));
+        try (java.net.DatagramSocket socket = new java.net.DatagramSocket(new InetSocketAddress("127.0.0.1", port)))
+        {
+            assertEquals(port, socket.getLocalPort());
+        }
+    }
+
+    @Test
     void aRankWhoseProcessExitedIsNamedAtOnce(@TempDir final Path directory) throws Exception
     {
         final Process gone = new ProcessBuilder("true").start();
@@ -59,11 +81,11 @@ class GrownTcpEndpointsTest
         final ProcessHandle[] known = { null, null, gone.toHandle() };
         final long startNs = System.nanoTime();
         final PeerFailedException ex = assertThrows(PeerFailedException.class, () ->
-            GrownTcpEndpoints.exchange(context(0, 3, 20_000), directory, MESH_ID, "127.0.0.1", known));
+            GrownEndpoints.exchange(context(0, 3, 20_000), directory, MESH_ID, "127.0.0.1", known, true));
         assertTrue(System.nanoTime() - startNs < TimeUnit.SECONDS.toNanos(10), "named at once, not at the deadline");
         assertEquals(2, ex.suspectRank(), ex.getMessage());
         assertTrue(ex.getMessage().startsWith("rank 0: rank 2 of the grown group (process " + gone.pid() +
-            ") exited before it published its tcp endpoint"), ex.getMessage());
+            ") exited before it published its endpoint"), ex.getMessage());
         assertListenerReleased(directory, 0);
     }
 
@@ -71,9 +93,9 @@ class GrownTcpEndpointsTest
     void aSilentRankIsNamedAtTheDeadline(@TempDir final Path directory) throws Exception
     {
         final CollectiveTimeoutException ex = assertThrows(CollectiveTimeoutException.class, () ->
-            GrownTcpEndpoints.exchange(context(1, 300), directory, MESH_ID, "127.0.0.1", new ProcessHandle[2]));
+            GrownEndpoints.exchange(context(1, 300), directory, MESH_ID, "127.0.0.1", new ProcessHandle[2], true));
         assertEquals(0, ex.suspectRank(), ex.getMessage());
-        assertTrue(ex.getMessage().startsWith("rank 1: rank 0 of the grown group did not publish its tcp " +
+        assertTrue(ex.getMessage().startsWith("rank 1: rank 0 of the grown group did not publish its " +
             "endpoint"), ex.getMessage());
         assertTrue(ex.getMessage().endsWith("within 300 ms"), ex.getMessage());
         assertListenerReleased(directory, 1);
@@ -90,7 +112,7 @@ class GrownTcpEndpointsTest
             .timeoutNs(TimeUnit.MILLISECONDS.toNanos(timeoutMs));
     }
 
-    private static int port(final GrownTcpEndpoints endpoints) throws Exception
+    private static int port(final GrownEndpoints endpoints) throws Exception
     {
         return ((InetSocketAddress)endpoints.listener().getLocalAddress()).getPort();
     }

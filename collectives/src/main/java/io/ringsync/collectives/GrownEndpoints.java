@@ -3,6 +3,7 @@ package io.ringsync.collectives;
 import io.ringsync.transport.tcp.TcpTransport;
 
 import java.io.IOException;
+import java.net.DatagramSocket;
 import java.net.InetSocketAddress;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.file.Path;
@@ -11,21 +12,26 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * The endpoints of a tcp group grown by rejoining ({@link Rejoin}), on one host. Members and joiners share no tcp
+ * The endpoints of a tcp or udp group grown by rejoining ({@link Rejoin}), on one host. Members and joiners share no
  * mesh yet, and a joiner has no port the others know, so every rank of the grown group, old member or joiner alike,
- * binds a fresh listener on the host the round names, publishes {@code host:port} as
- * {@code endpoint-<mesh id>-<rank>} in the rejoin directory (complete or absent: {@link FileAgreement}), and reads
- * the others' until it has all of them. A rank whose process exits before it publishes is named at once (every
- * rank's process is known from the requests and the handshake); one that stays silent is named at the deadline.
+ * takes a fresh port on the host the round names (tcp: it binds a listener and keeps it for its transport; udp: it
+ * finds a free one for its Aeron endpoint), publishes {@code host:port} as {@code endpoint-<mesh id>-<rank>} in the
+ * rejoin directory (complete or absent: {@link FileAgreement}), and reads the others' until it has all of them. A
+ * rank whose process exits before it publishes is named at once (every rank's process is known from the requests and
+ * the handshake); one that stays silent is named at the deadline.
+ * <p>
+ * A udp port is free when this rank looks and is bound by its media driver a moment later: another process of the
+ * host may take it in between, and the grown group's connect then fails; the members' communicator still works, and
+ * the next {@link Communicator#admit()} tries again with new ports.
  */
-final class GrownTcpEndpoints
+final class GrownEndpoints
 {
     private static final long POLL_PARK_NS = TimeUnit.MILLISECONDS.toNanos(1);
 
     private final ServerSocketChannel listener;
     private final String[] endpoints;
 
-    private GrownTcpEndpoints(final ServerSocketChannel listener, final String[] endpoints)
+    private GrownEndpoints(final ServerSocketChannel listener, final String[] endpoints)
     {
         this.listener = listener;
         this.endpoints = endpoints;
@@ -39,21 +45,31 @@ final class GrownTcpEndpoints
      * @param meshId     of the grown group.
      * @param listenHost the address to listen on (the host the members listen on).
      * @param known      the processes of the other ranks, by rank, where known.
-     * @return the bound listener (for the transport to take) and every rank's endpoint.
+     * @param tcp        whether to bind a tcp listener (kept) rather than find a free udp port.
+     * @return the bound tcp listener (for the transport to take; null for udp) and every rank's endpoint.
      * @throws PeerFailedException        naming a rank that exited before it published its endpoint.
      * @throws CollectiveTimeoutException naming one still silent at the deadline.
      */
-    static GrownTcpEndpoints exchange(
+    static GrownEndpoints exchange(
         final Context ctx, final Path directory, final long meshId, final String listenHost,
-        final ProcessHandle[] known)
+        final ProcessHandle[] known, final boolean tcp)
     {
         final int rank = ctx.rank();
         final int size = ctx.worldSize();
         ServerSocketChannel listener = null;
         try
         {
-            listener = TcpTransport.bindListener(new InetSocketAddress(listenHost, 0), 0);
-            final String own = endpoint(listenHost, listener.socket().getLocalPort());
+            final int port;
+            if (tcp)
+            {
+                listener = TcpTransport.bindListener(new InetSocketAddress(listenHost, 0), 0);
+                port = listener.socket().getLocalPort();
+            }
+            else
+            {
+                port = freeUdpPort(listenHost);
+            }
+            final String own = endpoint(listenHost, port);
             FileAgreement.writeAtomically(directory, name(meshId, rank), own);
             final String[] endpoints = new String[size];
             endpoints[rank] = own;
@@ -75,13 +91,13 @@ final class GrownTcpEndpoints
                     else if (null != known[peer] && !known[peer].isAlive())
                     {
                         throw new PeerFailedException(String.format(Locale.ROOT, "rank %d: rank %d of the grown " +
-                            "group (process %d) exited before it published its tcp endpoint", rank, peer,
+                            "group (process %d) exited before it published its endpoint", rank, peer,
                             known[peer].pid()), peer);
                     }
                     else if (System.nanoTime() - deadlineNs >= 0)
                     {
                         throw new CollectiveTimeoutException(String.format(Locale.ROOT, "rank %d: rank %d of the " +
-                            "grown group did not publish its tcp endpoint (%s) within %d ms", rank, peer,
+                            "grown group did not publish its endpoint (%s) within %d ms", rank, peer,
                             directory.resolve(name(meshId, peer)), TimeUnit.NANOSECONDS.toMillis(ctx.timeoutNs())),
                             peer);
                     }
@@ -91,7 +107,7 @@ final class GrownTcpEndpoints
                     LockSupport.parkNanos(POLL_PARK_NS);
                 }
             }
-            return new GrownTcpEndpoints(listener, endpoints);
+            return new GrownEndpoints(listener, endpoints);
         }
         catch (final IOException ex)
         {
@@ -115,8 +131,16 @@ final class GrownTcpEndpoints
         return address.getAddress().getHostAddress();
     }
 
+    private static int freeUdpPort(final String host) throws IOException
+    {
+        try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress(host, 0)))
+        {
+            return socket.getLocalPort();
+        }
+    }
+
     /**
-     * @return the bound listener, for {@link TcpTransport.Context#listener(ServerSocketChannel)}.
+     * @return the bound tcp listener, for {@link TcpTransport.Context#listener(ServerSocketChannel)}; null over udp.
      */
     ServerSocketChannel listener()
     {
