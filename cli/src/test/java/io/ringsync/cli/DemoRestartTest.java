@@ -37,7 +37,7 @@ class DemoRestartTest
         "--holdout", "2000", "--epochs", "3", "--sync-every", "8", "--explain", "off", "--baseline", "off" };
 
     @ParameterizedTest(name = "mode={0} kill rank {1} over {2}")
-    @CsvSource({ "sync, 2, shm", "async, 1, ipc", "sync, 3, tcp" })
+    @CsvSource({ "sync, 2, shm", "async, 1, ipc", "sync, 3, tcp", "sync, 1, udp" })
     void aKilledRankIsRestartedRejoinsAndAllFourEndIdentical(
         final String mode, final int victim, final String transport)
     {
