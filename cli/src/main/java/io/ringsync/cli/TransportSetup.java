@@ -4,12 +4,11 @@ import io.ringsync.collectives.Configuration;
 import io.ringsync.collectives.ConfigurationException;
 import io.ringsync.collectives.ShmSpace;
 import io.ringsync.transport.aeron.MediaDriverHost;
+import io.ringsync.transport.aeron.UdpPorts;
 
 import java.io.File;
 import java.io.IOException;
-import java.net.DatagramSocket;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -182,35 +181,18 @@ final class TransportSetup
     }
 
     /**
-     * Bind them all at once so the ports are distinct, then let them go for the ranks to take. Another
-     * process could grab one in between; on a developer machine that is rare enough to just retry the job.
+     * Distinct ports, free when found, outside the kernel's ephemeral range ({@link UdpPorts}), for the ranks'
+     * drivers to take. Another process could grab one in between; that is rare enough to just retry the job.
      */
     private static int[] freeUdpPorts(final int count) throws LaunchException
     {
-        final DatagramSocket[] sockets = new DatagramSocket[count];
-        final int[] ports = new int[count];
         try
         {
-            for (int i = 0; i < count; i++)
-            {
-                sockets[i] = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-                ports[i] = sockets[i].getLocalPort();
-            }
-            return ports;
+            return UdpPorts.free(InetAddress.getLoopbackAddress(), count);
         }
         catch (final IOException ex)
         {
             throw new LaunchException("cannot find " + count + " free UDP ports on 127.0.0.1: " + ex.getMessage(), ex);
-        }
-        finally
-        {
-            for (final DatagramSocket socket : sockets)
-            {
-                if (null != socket)
-                {
-                    socket.close();
-                }
-            }
         }
     }
 

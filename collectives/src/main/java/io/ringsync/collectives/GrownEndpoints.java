@@ -1,9 +1,10 @@
 package io.ringsync.collectives;
 
+import io.ringsync.transport.aeron.UdpPorts;
 import io.ringsync.transport.tcp.TcpTransport;
 
 import java.io.IOException;
-import java.net.DatagramSocket;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.file.Path;
@@ -20,9 +21,10 @@ import java.util.concurrent.locks.LockSupport;
  * rank whose process exits before it publishes is named at once (every rank's process is known from the requests and
  * the handshake); one that stays silent is named at the deadline.
  * <p>
- * A udp port is free when this rank looks and is bound by its media driver a moment later: another process of the
- * host may take it in between, and the grown group's connect then fails; the members' communicator still works, and
- * the next {@link Communicator#admit()} tries again with new ports.
+ * A udp port is free when this rank looks and is bound by its media driver a moment later; it is taken outside the
+ * kernel's ephemeral range ({@link UdpPorts}), where the drivers starting beside it do not bind. Should another
+ * process still take it in between, the grown group's connect fails; the members' communicator still works, and the
+ * next {@link Communicator#admit()} tries again with new ports.
  */
 final class GrownEndpoints
 {
@@ -133,10 +135,7 @@ final class GrownEndpoints
 
     private static int freeUdpPort(final String host) throws IOException
     {
-        try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress(host, 0)))
-        {
-            return socket.getLocalPort();
-        }
+        return UdpPorts.free(InetAddress.getByName(host), 1)[0];
     }
 
     /**
