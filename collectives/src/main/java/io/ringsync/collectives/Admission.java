@@ -3,6 +3,7 @@ package io.ringsync.collectives;
 import io.ringsync.transport.Transport;
 import io.ringsync.transport.aeron.AeronMedia;
 import io.ringsync.transport.aeron.AeronTransport;
+import io.ringsync.transport.rendezvous.HostAddresses;
 import io.ringsync.transport.tcp.TcpTransport;
 
 import java.io.IOException;
@@ -260,9 +261,7 @@ final class Admission
         if (transport instanceof AeronTransport && AeronMedia.UDP == ((AeronTransport)transport).media())
         {
             final AeronTransport.Context udp = ((AeronTransport)transport).context();
-            final String own = udp.udpEndpoints()[udp.rank()];
-            final String host = own.substring(0, own.lastIndexOf(':'));
-            return host.startsWith("[") ? host.substring(1, host.length() - 1) : host;
+            return HostAddresses.host(udp.udpEndpoints()[udp.rank()]);
         }
         return null;
     }

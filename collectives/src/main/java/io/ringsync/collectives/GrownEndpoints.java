@@ -1,6 +1,7 @@
 package io.ringsync.collectives;
 
 import io.ringsync.transport.aeron.UdpPorts;
+import io.ringsync.transport.rendezvous.HostAddresses;
 import io.ringsync.transport.tcp.TcpTransport;
 
 import java.io.IOException;
@@ -61,17 +62,18 @@ final class GrownEndpoints
         ServerSocketChannel listener = null;
         try
         {
+            final InetAddress address = InetAddress.getByName(listenHost);
             final int port;
             if (tcp)
             {
-                listener = TcpTransport.bindListener(new InetSocketAddress(listenHost, 0), 0);
+                listener = TcpTransport.bindListener(new InetSocketAddress(address, 0), 0);
                 port = listener.socket().getLocalPort();
             }
             else
             {
-                port = freeUdpPort(listenHost);
+                port = UdpPorts.free(address, 1)[0];
             }
-            final String own = endpoint(listenHost, port);
+            final String own = HostAddresses.endpoint(address, port);
             FileAgreement.writeAtomically(directory, name(meshId, rank), own);
             final String[] endpoints = new String[size];
             endpoints[rank] = own;
@@ -133,11 +135,6 @@ final class GrownEndpoints
         return address.getAddress().getHostAddress();
     }
 
-    private static int freeUdpPort(final String host) throws IOException
-    {
-        return UdpPorts.free(InetAddress.getByName(host), 1)[0];
-    }
-
     /**
      * @return the bound tcp listener, for {@link TcpTransport.Context#listener(ServerSocketChannel)}; null over udp.
      */
@@ -157,11 +154,6 @@ final class GrownEndpoints
     private static String name(final long meshId, final int rank)
     {
         return String.format("endpoint-%016x-%d", meshId, rank);
-    }
-
-    private static String endpoint(final String host, final int port)
-    {
-        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
     }
 
     private static void closeQuietly(final ServerSocketChannel listener)

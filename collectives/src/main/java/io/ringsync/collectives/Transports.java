@@ -225,9 +225,8 @@ final class Transports
         }
         if ("tcp".equals(ctx.transport()))
         {
+            // ctx is the grown group's: its rank and size
             return connectTcp(ctx, tcpContext(ctx)
-                .rank(rank)
-                .worldSize(size)
                 .meshId(meshId)
                 .endpoints(endpoints.endpoints())
                 .listener(endpoints.listener())

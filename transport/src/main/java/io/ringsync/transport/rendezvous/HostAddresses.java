@@ -253,17 +253,23 @@ public final class HostAddresses
     }
 
     /**
+     * @param endpoint {@code host:port}, an IPv6 address in brackets.
+     * @return its host, without the brackets.
+     */
+    public static String host(final String endpoint)
+    {
+        final int colon = endpoint.lastIndexOf(':');
+        final String host = colon > 0 ? endpoint.substring(0, colon) : endpoint;
+        return host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+    }
+
+    /**
      * @param endpoint {@code host:port}.
      * @return whether its host is a loopback address literal (or {@code localhost}).
      */
     public static boolean isLoopbackEndpoint(final String endpoint)
     {
-        final int colon = endpoint.lastIndexOf(':');
-        String host = colon > 0 ? endpoint.substring(0, colon) : endpoint;
-        if (host.startsWith("[") && host.endsWith("]"))
-        {
-            host = host.substring(1, host.length() - 1);
-        }
+        final String host = host(endpoint);
         if ("localhost".equalsIgnoreCase(host))
         {
             return true;
