@@ -144,6 +144,7 @@ final class HostsLauncher implements RankStarter
             .transport(LaunchTransport.TCP)
             .rendezvous(rendezvousHost + ":" + rendezvousPort(first.networkName()))
             .environment(Configuration.JOB_SECRET_ENV, secret)
+            .serveAgreement(true)
             .rankStarter(new HostsLauncher(List.copyOf(hosts), ranks, List.copyOf(rsh), workingDirectory, secret));
     }
 

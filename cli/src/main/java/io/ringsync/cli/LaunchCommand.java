@@ -80,8 +80,10 @@ final class LaunchCommand implements Callable<Integer>
 
     @Option(names = "--tolerate", paramLabel = "K",
         description = "Let the job go on when up to K ranks fail (an elastic job shrinks to the others, see " +
-            "Communicator.shrink()); it succeeds when all the others exit with 0. One host only; a lost rank is " +
-            "not restarted unless --restart (default: 0, the first failure stops the job).")
+            "Communicator.shrink()); it succeeds when all the others exit with 0. Across hosts the launcher serves " +
+            "the agreement server the survivors meet at (" + Configuration.AGREEMENT_ENV + "), so the ranks must " +
+            "reach this host. A lost rank is not restarted unless --restart (default: 0, the first failure stops " +
+            "the job).")
     int tolerate;
 
     @Option(names = "--restart", paramLabel = "N",
@@ -131,11 +133,6 @@ final class LaunchCommand implements Callable<Integer>
         if (restart > 0 && acrossHosts)
         {
             throw new CommandLine.ParameterException(commandLine, "--restart works on one host only: rejoining " +
-                "a job across hosts is not built yet");
-        }
-        if (tolerate > 0 && acrossHosts)
-        {
-            throw new CommandLine.ParameterException(commandLine, "--tolerate works on one host only: shrinking " +
                 "a job across hosts is not built yet");
         }
         if (command.isEmpty())

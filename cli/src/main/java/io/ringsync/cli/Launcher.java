@@ -5,6 +5,7 @@ import io.ringsync.collectives.ConfigurationException;
 import io.ringsync.collectives.status.StatusDescriptor;
 import io.ringsync.transport.PrivateDirectory;
 import io.ringsync.transport.aeron.MediaDriverHost;
+import io.ringsync.transport.rendezvous.HostAddresses;
 
 import java.io.File;
 import java.io.IOException;
@@ -125,6 +126,8 @@ public final class Launcher
     private final long shmUsableBytes;
     private final RankStarter starter;
     private final String rendezvous;
+    private final boolean serveAgreement;
+    private JobAgreement agreement;
 
     private final AtomicBoolean started = new AtomicBoolean();
     private final Object lock = new Object();
@@ -153,6 +156,7 @@ public final class Launcher
         this.shmUsableBytes = builder.shmUsableBytes;
         this.starter = builder.starter;
         this.rendezvous = builder.rendezvous;
+        this.serveAgreement = builder.serveAgreement;
         this.processes = new RankProcesses(np);
         this.rankEnvironment = new RankEnvironment(List.copyOf(builder.command), extraEnv, builder.workingDirectory,
             starter);
@@ -227,6 +231,11 @@ public final class Launcher
         {
             final Map<String, String> jobEnv = new TransportSetup(np, transport, timeoutMs, rendezvous, shmUsableBytes,
                 childEnv()).jobEnvironment(jobId, jobDir, this::keepDriver);
+            if (serveAgreement && tolerate > 0)
+            {
+                // the survivors of a tolerated loss shrink, and across hosts they agree at this server
+                keepAgreement(jobEnv);
+            }
             if (verbose)
             {
                 log.accept("ringsync: job " + hex(jobId) + ": " + np + " rank(s) over " + transport + " in " + jobDir);
@@ -318,6 +327,37 @@ public final class Launcher
                 driver = jobDriver;
             }
         }
+    }
+
+    /**
+     * Serve the job's agreement server ({@link JobAgreement}) and tell the ranks where, under the clean-up lock as
+     * for the media driver: a shutdown hook meanwhile waits, then closes it.
+     */
+    private void keepAgreement(final Map<String, String> jobEnv) throws LaunchException
+    {
+        final String secret = null != jobEnv.get(Configuration.JOB_SECRET_ENV) ?
+            jobEnv.get(Configuration.JOB_SECRET_ENV) : childEnv().get(Configuration.JOB_SECRET_ENV);
+        if (null == secret || null == rendezvous)
+        {
+            throw new LaunchException("a job across hosts needs a rendezvous and a job secret for its agreement " +
+                "server");
+        }
+        synchronized (cleanUpLock)
+        {
+            synchronized (lock)
+            {
+                if (cleanedUp)
+                {
+                    throw new LaunchException("stopped while starting the agreement server");
+                }
+            }
+            final JobAgreement served = JobAgreement.start(HostAddresses.host(rendezvous), secret, log);
+            synchronized (lock)
+            {
+                agreement = served;
+            }
+        }
+        jobEnv.put(Configuration.AGREEMENT_ENV, agreement.endpoint());
     }
 
     private void startRank(final int rank, final Map<String, String> jobEnv, final BlockingQueue<Integer> exits)
@@ -531,6 +571,7 @@ public final class Launcher
         synchronized (cleanUpLock)
         {
             final MediaDriverHost jobDriver;
+            final JobAgreement jobAgreement;
             synchronized (lock)
             {
                 if (cleanedUp)
@@ -541,6 +582,12 @@ public final class Launcher
                 processes.refuseStarts();
                 jobDriver = driver;
                 driver = null;
+                jobAgreement = agreement;
+                agreement = null;
+            }
+            if (null != jobAgreement)
+            {
+                jobAgreement.close();
             }
             if (null != jobDriver)
             {
@@ -619,6 +666,7 @@ public final class Launcher
         private long shmUsableBytes = -1;
         private RankStarter starter;
         private String rendezvous;
+        private boolean serveAgreement;
 
         private Builder()
         {
@@ -777,6 +825,18 @@ public final class Launcher
         Builder rendezvous(final String rendezvous)
         {
             this.rendezvous = rendezvous;
+            return this;
+        }
+
+        /**
+         * @param serveAgreement whether the launcher serves the job's agreement server ({@link JobAgreement}) when it
+         *                       tolerates lost ranks, for the survivors of a job across hosts to shrink; it needs
+         *                       the rendezvous.
+         * @return this.
+         */
+        Builder serveAgreement(final boolean serveAgreement)
+        {
+            this.serveAgreement = serveAgreement;
             return this;
         }
 

@@ -31,6 +31,7 @@ final class RankEnvironment
         Configuration.UDP_MTU_ENV,
         Configuration.LOCAL_RANK_ENV,
         Configuration.RENDEZVOUS_ENV,
+        Configuration.AGREEMENT_ENV,
         // only a rank the launcher starts again joins: one inherited from the shell would make every rank a joiner
         Configuration.JOIN_ENV);
 

@@ -903,18 +903,20 @@ public final class Communicator implements AutoCloseable
      *     comm = survivors;                       // redo the step, now over survivors.size() ranks
      * }
      * }</pre>
-     * One host only: all ranks must run on this host (any transport); across hosts it throws
-     * {@link UnsupportedOperationException}, as it is not built yet.
+     * Any transport. On one host the survivors agree through the job directory; across hosts at the job's agreement
+     * server ({@link Configuration#AGREEMENT_ENV}, which {@code ringsync launch --hosts --tolerate K} serves). The
+     * communicator of the survivors of a host-aware job runs flat (one ring over the job's transport).
      *
      * @return the communicator of the survivors (of size 1 when this rank is the only one).
      * @throws RankExcludedException         on a rank the others agreed to leave out (it came too late).
      * @throws IllegalStateException         when this communicator has not failed, is closed, or was shrunk already.
-     * @throws UnsupportedOperationException when its ranks span several hosts, or it has no job directory.
+     * @throws UnsupportedOperationException when its ranks span several hosts (or job directories) and no agreement
+     *                                       server is set, or it has neither a job directory nor one.
      * @throws RingsyncException             when the survivors cannot connect (as any connect).
      */
     public Communicator shrink()
     {
-        return shrinker.run(engine.failure(), engine.isOpen(), engine.isClosed(), null != hierarchy,
+        return shrinker.run(engine.failure(), engine.isOpen(), engine.isClosed(),
             (members, shrunkMeshId) ->
             {
                 final SubGroups.Member member = SubGroups.open(members, shrunkMeshId, group, ctx, peerProcesses,

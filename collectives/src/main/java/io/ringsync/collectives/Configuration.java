@@ -321,6 +321,13 @@ public final class Configuration
     public static final String JOB_SECRET_ENV = "RINGSYNC_JOB_SECRET";
 
     /**
+     * {@code host:port} of the job's agreement server, where the survivors of a job on several hosts agree who
+     * they are ({@code Communicator.shrink()}); it needs {@link #JOB_SECRET_ENV}. {@code bin/ringsync launch --hosts}
+     * serves one and sets this. Ranks of one host agree through their job directory and need none.
+     */
+    public static final String AGREEMENT_ENV = "RINGSYNC_AGREEMENT";
+
+    /**
      * Whether tcp frames and udp messages carry a tag under the job secret (ipc and shm never leave the host):
      * {@code hmac-sha256} (the default when {@link #JOB_SECRET_ENV} is set), {@code aes-gmac}, or {@code off}. Tags cost about 1.3 ms of CPU per MiB
      * each rank sends and receives (perf-results/2026-12-06-frame-mac), so {@code bin/ringsync launch}, which draws a
@@ -743,6 +750,15 @@ public final class Configuration
     {
         final String value = lookup(env, RENDEZVOUS_TIMEOUT_MS_ENV);
         return null == value ? RENDEZVOUS_TIMEOUT_MS_DEFAULT : parseLong(RENDEZVOUS_TIMEOUT_MS_ENV, value);
+    }
+
+    /**
+     * @param env variables to read.
+     * @return {@link #AGREEMENT_ENV}, or null (no agreement server: shrink works on one host only).
+     */
+    public static String agreement(final Map<String, String> env)
+    {
+        return lookup(env, AGREEMENT_ENV);
     }
 
     /**

@@ -62,6 +62,7 @@ public final class Context
     private long rendezvousTimeoutNs = TimeUnit.MILLISECONDS.toNanos(Configuration.RENDEZVOUS_TIMEOUT_MS_DEFAULT);
     private int localRank = -1;
     private String interfaceSpec;
+    private String agreement;
     private PortRange ports = PortRange.EPHEMERAL;
     private byte[] jobSecret;
     private String frameMac = "hmac-sha256";
@@ -133,6 +134,7 @@ public final class Context
         final String secret = Configuration.jobSecret(env);
         ctx.rendezvousTimeoutNs(TimeUnit.MILLISECONDS.toNanos(Configuration.rendezvousTimeoutMs(env)))
             .interfaceSpec(Configuration.interfaceSpec(env))
+            .agreement(Configuration.agreement(env))
             .ports(Configuration.ports(env))
             .jobSecret(null == secret ? null : secret.getBytes(StandardCharsets.UTF_8));
         final String frameMac = Configuration.frameMac(env);
@@ -229,6 +231,10 @@ public final class Context
         }
         require(null == jobSecret || jobSecret.length > 0, Configuration.JOB_SECRET_ENV, "jobSecret", "(empty)",
             "must not be empty");
+        require(null == agreement || isHostPort(agreement), Configuration.AGREEMENT_ENV, "agreement", agreement,
+            "is not host:port (an IPv6 address in brackets)");
+        require(null == agreement || null != jobSecret, Configuration.AGREEMENT_ENV, "agreement", agreement,
+            "needs " + Configuration.JOB_SECRET_ENV + ": the agreement server serves only ranks that prove it");
         require("hmac-sha256".equals(frameMac) || "aes-gmac".equals(frameMac) || "off".equals(frameMac),
             Configuration.FRAME_MAC_ENV, "frameMac", frameMac, "is not one of hmac-sha256, aes-gmac, off");
     }
@@ -274,7 +280,7 @@ public final class Context
             .termLength(termLength).shmSlotCount(shmSlotCount).shmSlotLength(shmSlotLength)
             .shmWindowBytes(shmWindowBytes)
             .rendezvous(rendezvous).rendezvousSource(rendezvousSource).rendezvousTimeoutNs(rendezvousTimeoutNs)
-            .localRank(localRank).interfaceSpec(interfaceSpec).ports(ports).jobSecret(jobSecret);
+            .localRank(localRank).interfaceSpec(interfaceSpec).agreement(agreement).ports(ports).jobSecret(jobSecret);
         copy.isUdpMtuSet = isUdpMtuSet;
         copy.isJobIdSet = isJobIdSet;
         copy.sessionId = sessionId;
@@ -836,6 +842,39 @@ public final class Context
     public String interfaceSpec()
     {
         return interfaceSpec;
+    }
+
+    /**
+     * @param agreement {@code host:port} of the job's agreement server ({@link Configuration#AGREEMENT_ENV}), or
+     *                  null for none.
+     * @return this.
+     */
+    public Context agreement(final String agreement)
+    {
+        this.agreement = agreement;
+        return this;
+    }
+
+    private static boolean isHostPort(final String endpoint)
+    {
+        final int colon = endpoint.lastIndexOf(':');
+        try
+        {
+            final int port = Integer.parseInt(endpoint.substring(colon + 1));
+            return colon > 0 && port > 0 && port <= 65535;
+        }
+        catch (final NumberFormatException ex)
+        {
+            return false;
+        }
+    }
+
+    /**
+     * @return the agreement server's {@code host:port}, or null.
+     */
+    public String agreement()
+    {
+        return agreement;
     }
 
     /**

@@ -1,33 +1,36 @@
 package io.ringsync.collectives;
 
-import java.io.File;
+import io.ringsync.transport.agreement.AgreementClient;
+import io.ringsync.transport.agreement.AgreementStore;
+
 import java.io.IOException;
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
 /**
  * {@link Communicator#shrink()}: the survivors of a failed communicator agree on who they are, then connect a new
- * communicator of exactly those ranks. One host only: the agreement goes through files in the communicator's
- * status directory (the job directory under {@code /dev/shm}, or a sub-communicator's directory inside it), which
- * every rank of the job sees whatever transport carries its data.
+ * communicator of exactly those ranks. They agree through an {@link AgreementStore}: on one host the files of the
+ * communicator's status directory ({@link DirectoryStore}: the job directory under {@code /dev/shm}, or a
+ * sub-communicator's directory inside it), which every rank of the job sees whatever transport carries its data;
+ * across hosts the job's agreement server ({@link AgreementClient}, at {@link Configuration#AGREEMENT_ENV}, which
+ * {@code ringsync launch --hosts} serves and which outlives any rank).
  * <p>
- * The agreement, one attempt (an <em>epoch</em>) at a time, in {@code shrink-<mesh id>-<pids hash>-<epoch>/}:
+ * The agreement, one attempt (an <em>epoch</em>) at a time, under {@code shrink-<mesh id>-<pids hash>-<epoch>/}:
  * <ol>
- *     <li>Each survivor publishes a join file {@code join-<rank>} holding its pid (written under a temporary
- *     name, then renamed: it is complete or absent).</li>
+ *     <li>Each survivor puts {@code join-<rank>}, holding its pid (complete or absent).</li>
  *     <li>It waits until every other rank of the communicator has joined or is not to be waited for: its process
- *     has exited (every rank's process is known from the handshake), or it is the rank this survivor's own
+ *     has exited (the process of every rank of this host is known from the handshake; a rank of another host is
+ *     taken to be alive), or it is the rank this survivor's own
  *     failure named (the dead or stalled peer; still taken if it has joined by the time of the decision). A rank
  *     that is alive but has not joined is waited for until the deadline ({@link Context#timeoutNs(long)},
  *     counted from this survivor's entry): a slow rank inside the deadline is kept, a stopped one is left out
  *     when it passes. A rank that joined and then exited is left out.</li>
- *     <li>Then it decides: the joined ranks, ascending, written to a private temporary file and published as
- *     {@code decision} with a hard link ({@link FileAgreement#publishOnce}), which fails when the name exists. So
- *     exactly one decision is ever published, complete when it appears; a survivor whose link fails, and every
- *     survivor that sees a decision before deciding itself, takes the published one. A decider that dies before
- *     linking has published nothing: the others decide after their own wait.</li>
+ *     <li>Then it decides: the joined ranks, ascending, put as {@code decision} with
+ *     {@link AgreementStore#putOnce} (a hard link on files, which fails when the name exists; an atomic put-if-absent
+ *     on the server). So exactly one decision is ever published, complete when it appears; a survivor whose put
+ *     fails, and every survivor that sees a decision before deciding itself, takes the published one. A decider
+ *     that dies before its put has published nothing: the others decide after their own wait.</li>
  *     <li>A survivor missing from the decision (it joined after it was made) gets a {@link RankExcludedException};
  *     the members open a new mesh from the parent's transport, with a mesh id derived from the parent's and the
  *     epoch ({@link SubGroups#meshId}), and connect it: the handshake needs a hello from every member, so
@@ -35,15 +38,15 @@ import java.util.concurrent.locks.LockSupport;
  *     survivors run the next epoch without it.</li>
  * </ol>
  * Every survivor thus ends with the same members, the decision's, even if another rank fails during the shrink;
- * they are renumbered in their old order. The files stay until the job directory goes (a rank that comes back
- * late must still find the decision that left it out). The directory name carries a hash of the members' pids,
- * so files left by an earlier job in the same directory are never taken for this one's.
+ * they are renumbered in their old order. The entries stay until the job directory (or the server) goes: a rank
+ * that comes back late must still find the decision that left it out. Their names carry a hash of the members'
+ * pids, so entries left by an earlier job in the same directory are never taken for this one's.
  * <p>
- * Not built: shrinking across hosts (the tcp or udp ranks of several hosts, the host-aware path), which needs the
- * agreement carried by the network or the rendezvous instead of files; {@link Communicator#shrink()} says so with
- * an {@link UnsupportedOperationException}. Also not guarded: a member that dies in the moment between sending
- * its last hello and the others receiving it can leave some members connected and others not; the connected ones
- * then fail on their first call and shrink again.
+ * Across hosts a survivor cannot see whether a rank of another host still runs, so a rank that dies during the
+ * shrink costs the others the deadline there (on one host its exit is seen at once). The survivors of a
+ * host-aware communicator connect a flat one (its ranks do not look for their hosts again). Not guarded: a member
+ * that dies in the moment between sending its last hello and the others receiving it can leave some members
+ * connected and others not; the connected ones then fail on their first call and shrink again.
  */
 final class Shrink
 {
@@ -51,7 +54,8 @@ final class Shrink
 
     private static final String DECISION = "decision";
     private static final String JOIN_PREFIX = "join-";
-    private static final long POLL_PARK_NS = TimeUnit.MILLISECONDS.toNanos(1);
+    private static final long FILE_POLL_NS = TimeUnit.MILLISECONDS.toNanos(1);
+    private static final long SERVER_POLL_NS = TimeUnit.MILLISECONDS.toNanos(5);
 
     /**
      * Connects the members the survivors agreed on.
@@ -84,7 +88,7 @@ final class Shrink
      * @param peerProcesses its peers' processes, by rank (null where unknown).
      * @param pids          every rank's pid, this one's included.
      * @param oneHost       whether every rank runs on this host and publishes its status in this rank's status
-     *                      directory ({@link #sharesDirectory}).
+     *                      directory ({@link #sharesDirectory}): they agree there, else at the agreement server.
      */
     Shrink(
         final Group group, final Context ctx, final long meshId, final ProcessHandle[] peerProcesses,
@@ -145,13 +149,11 @@ final class Shrink
      * @param failure   what failed the communicator, or null when it did not fail.
      * @param open      whether the communicator still works.
      * @param closed    whether it was closed.
-     * @param hostAware whether it runs the host-aware path (ranks on several hosts).
      * @param connector connects the agreed members.
      * @return the new communicator.
      */
     synchronized Communicator run(
-        final RuntimeException failure, final boolean open, final boolean closed, final boolean hostAware,
-        final Connector connector)
+        final RuntimeException failure, final boolean open, final boolean closed, final Connector connector)
     {
         final int rank = group.rank;
         if (shrunk)
@@ -169,15 +171,46 @@ final class Shrink
             throw new IllegalStateException("rank " + rank + ": shrink() is for a communicator that failed (a " +
                 "PeerFailedException or CollectiveTimeoutException); this one has not, keep using it");
         }
-        if (hostAware || !oneHost || null == ctx.statusDirectory())
+        try (AgreementStore store = openStore())
         {
-            throw new UnsupportedOperationException(null == ctx.statusDirectory() ? "rank " + rank + ": shrink " +
-                "needs a job directory where the survivors agree (" + Configuration.JOB_DIR_ENV + ", which ringsync " +
-                "launch sets, or the shm transport's); this communicator has none" : "rank " + rank + ": shrink " +
-                "across hosts is not built yet: the survivors agree through the job directory, so all ranks of the " +
-                "communicator must run on one host and share it (this one spans several hosts or job directories" +
-                (hostAware ? ", on the host-aware path" : "") + ")");
+            return agreeAndConnect(failure, store, connector);
         }
+        catch (final IOException ex)
+        {
+            throw new RingsyncException("rank " + rank + ": shrink cannot reach the store where the survivors " +
+                "agree: " + ex.getMessage(), -1, ex);
+        }
+    }
+
+    /**
+     * @return the job directory's store when every rank shares it, else the agreement server's.
+     * @throws UnsupportedOperationException when there is neither.
+     * @throws IOException when the agreement server cannot be reached.
+     */
+    private AgreementStore openStore() throws IOException
+    {
+        final int rank = group.rank;
+        if (oneHost && null != ctx.statusDirectory())
+        {
+            return new DirectoryStore(ctx.statusDirectory().toPath(), Integer.toString(rank));
+        }
+        if (null != ctx.agreement())
+        {
+            return AgreementClient.connect(ctx.agreement(), ctx.jobSecret(), ctx.timeoutNs());
+        }
+        throw new UnsupportedOperationException(null == ctx.statusDirectory() ? "rank " + rank + ": shrink " +
+            "needs a job directory where the survivors agree (" + Configuration.JOB_DIR_ENV + ", which ringsync " +
+            "launch sets, or the shm transport's), or an agreement server (" + Configuration.AGREEMENT_ENV +
+            "); this communicator has neither" : "rank " + rank + ": shrink across hosts needs the job's " +
+            "agreement server (" + Configuration.AGREEMENT_ENV + ", with " + Configuration.JOB_SECRET_ENV +
+            "; ringsync launch --hosts serves one): this communicator spans several hosts or job directories, " +
+            "so its survivors cannot agree through files");
+    }
+
+    private Communicator agreeAndConnect(
+        final RuntimeException failure, final AgreementStore store, final Connector connector)
+    {
+        final int rank = group.rank;
         // ranks not to wait for: the suspect of the failure, then those found gone or left out by an earlier epoch
         final boolean[] out = new boolean[group.size];
         if (failure instanceof PeerFailedException || failure instanceof CollectiveTimeoutException)
@@ -192,7 +225,7 @@ final class Shrink
         for (int attempt = 0; attempt < group.size; attempt++)
         {
             epoch++;
-            final int[] members = agree(epoch, out);
+            final int[] members = agree(store, epoch, out);
             try
             {
                 final Communicator shrunkComm = connector.connect(members, SubGroups.meshId(meshId, -epoch, 0));
@@ -236,26 +269,26 @@ final class Shrink
     /**
      * One epoch of the agreement.
      *
+     * @param store   where the survivors agree.
      * @param attempt the epoch.
      * @param out     ranks not to wait for; updated with those found gone.
      * @return the members agreed on, ascending.
      * @throws RankExcludedException when they were agreed on without this rank.
      */
-    private int[] agree(final int attempt, final boolean[] out)
+    private int[] agree(final AgreementStore store, final int attempt, final boolean[] out)
     {
         final int rank = group.rank;
         final long timeoutNs = ctx.timeoutNs();
         final long deadlineNs = System.nanoTime() + timeoutNs;
-        final Path directory = new File(ctx.statusDirectory(),
-            String.format("%s%016x-%016x-%d", DIRECTORY_PREFIX, meshId, pidsHash, attempt)).toPath();
-        final Path decision = directory.resolve(DECISION);
+        final long pollNs = store instanceof DirectoryStore ? FILE_POLL_NS : SERVER_POLL_NS;
+        final String directory = String.format("%s%016x-%016x-%d/", DIRECTORY_PREFIX, meshId, pidsHash, attempt);
+        final String decision = directory + DECISION;
         try
         {
-            FileAgreement.createDirectory(directory);
-            int[] members = read(decision);
+            int[] members = read(store, decision);
             if (null == members)
             {
-                FileAgreement.writeAtomically(directory, JOIN_PREFIX + rank, Long.toString(pids[rank]));
+                store.put(directory + JOIN_PREFIX + rank, Long.toString(pids[rank]));
             }
             final boolean[] joined = new boolean[group.size];
             joined[rank] = true;
@@ -270,7 +303,7 @@ final class Shrink
                     }
                     if (!joined[peer])
                     {
-                        joined[peer] = hasJoined(directory, peer);
+                        joined[peer] = hasJoined(store, directory, peer);
                     }
                     if (!isAlive(peer))
                     {
@@ -283,13 +316,13 @@ final class Shrink
                 }
                 if (!pending || System.nanoTime() - deadlineNs >= 0)
                 {
-                    publish(directory, decision, joined);
+                    publish(store, decision, joined);
                 }
                 else
                 {
-                    LockSupport.parkNanos(POLL_PARK_NS);
+                    LockSupport.parkNanos(pollNs);
                 }
-                members = read(decision);
+                members = read(store, decision);
             }
             if (Arrays.binarySearch(members, rank) < 0)
             {
@@ -304,7 +337,7 @@ final class Shrink
         catch (final IOException ex)
         {
             throw new RingsyncException("rank " + rank + ": shrink cannot agree with the other survivors through " +
-                directory + ": " + ex, -1, ex);
+                store + ": " + ex, -1, ex);
         }
     }
 
@@ -314,20 +347,21 @@ final class Shrink
         {
             return true;
         }
-        // on one host every peer's process is known from its hello; one missing had exited by the end of it
+        // on one host every peer's process is known from its hello, and one missing had exited by the end of it;
+        // across hosts only those of this host are known, and the others are taken to run until the deadline
         final ProcessHandle process = peerProcesses[peer];
-        return null != process && process.isAlive();
+        return null == process ? !oneHost : process.isAlive();
     }
 
-    private boolean hasJoined(final Path directory, final int peer) throws IOException
+    private boolean hasJoined(final AgreementStore store, final String directory, final int peer) throws IOException
     {
-        return Long.toString(pids[peer]).equals(FileAgreement.read(directory.resolve(JOIN_PREFIX + peer)));
+        return Long.toString(pids[peer]).equals(store.get(directory + JOIN_PREFIX + peer));
     }
 
     /**
      * Propose the ranks that joined and still run; the first proposal linked wins.
      */
-    private void publish(final Path directory, final Path decision, final boolean[] joined)
+    private void publish(final AgreementStore store, final String decision, final boolean[] joined)
         throws IOException
     {
         final StringBuilder sb = new StringBuilder();
@@ -339,16 +373,15 @@ final class Shrink
             }
         }
         // false: another survivor decided first, and its decision stands
-        FileAgreement.publishOnce(directory, decision.getFileName().toString(), Integer.toString(group.rank),
-            sb.toString());
+        store.putOnce(decision, sb.toString());
     }
 
     /**
      * @return the published decision, or null when there is none yet.
      */
-    private int[] read(final Path decision) throws IOException
+    private static int[] read(final AgreementStore store, final String decision) throws IOException
     {
-        final String text = FileAgreement.read(decision);
+        final String text = store.get(decision);
         if (null == text)
         {
             return null;

@@ -53,6 +53,9 @@ class SettingsValidationTest
         "RINGSYNC_JOB_ID|0x0|must not be 0",
         "RINGSYNC_JOB_ID|lots|is not a whole number",
         "RINGSYNC_WIRE|fp8|is not one of",
+        "RINGSYNC_AGREEMENT|node1|is not host:port",
+        "RINGSYNC_AGREEMENT|node1:0|is not host:port",
+        "RINGSYNC_AGREEMENT|node1:7000|needs RINGSYNC_JOB_SECRET",
     })
     void aBadValueIsRefusedNamingTheVariableAndWhatItAccepts(
         final String variable, final String value, final String rule)

@@ -2,6 +2,7 @@ package io.ringsync.collectives;
 
 import io.ringsync.transport.aeron.AeronMedia;
 import io.ringsync.transport.aeron.MediaDriverHost;
+import io.ringsync.transport.agreement.AgreementServer;
 import org.agrona.IoUtil;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -10,6 +11,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.File;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -172,7 +174,7 @@ class ShrinkTest
     }
 
     @Test
-    void ranksThatDoNotShareAJobDirectoryAreToldShrinkAcrossHostsIsNotBuilt() throws Exception
+    void ranksThatDoNotShareAJobDirectoryNorAnAgreementServerAreToldWhatShrinkNeeds() throws Exception
     {
         final Job job = run(3, "udp", udpEndpoints(3), "basic", 2, -1, 0, 10_000);
         for (final int survivor : new int[]{ 0, 1 })
@@ -180,9 +182,35 @@ class ShrinkTest
             final String failed = job.line(survivor, "FAILED ");
             assertNotNull(failed, job.describe());
             assertTrue(failed.startsWith("UnsupportedOperationException: rank " + survivor + ": shrink across hosts " +
-                "is not built yet"), failed);
+                "needs the job's agreement server (" + Configuration.AGREEMENT_ENV), failed);
         }
         assertEquals(3, job.exitCodes[2], job.describe());
+    }
+
+    /**
+     * Ranks with a job directory each, as on hosts of their own, agree at an agreement server (here in the test's
+     * JVM, as the launcher of a {@code --hosts} job serves it) instead of through files.
+     */
+    @Test
+    void tcpRanksOfSeparateHostsLoseOneAndAgreeAtTheAgreementServer() throws Exception
+    {
+        final Job job = run(3, "tcp", null, "basic", 1, -1, 0, 10_000, true, true);
+        job.assertShrunk(new int[]{ 0, 2 });
+    }
+
+    @Test
+    void acrossHostsASecondRankDyingDuringTheShrinkLeavesTheOthersAgreeing() throws Exception
+    {
+        final Job job = run(4, "tcp", null, "second", 1, 3, 0, 10_000, true, true);
+        job.assertShrunk(new int[]{ 0, 2 });
+        assertEquals(4, job.exitCodes[3], job.describe());
+    }
+
+    @Test
+    void udpRanksOfSeparateHostsLoseRankZeroAndAgreeAtTheAgreementServer() throws Exception
+    {
+        final Job job = run(3, "udp", udpEndpoints(3), "basic", 0, -1, 0, 10_000, true, true);
+        job.assertShrunk(new int[]{ 1, 2 });
     }
 
     private static Job run(
@@ -191,16 +219,25 @@ class ShrinkTest
     {
         // udp ranks get a job directory each, as if each were on a host of its own
         return run(np, transport, aeronDirOrEndpoints, scenario, victim, second, slowMs, timeoutMs,
-            "udp".equals(transport));
+            "udp".equals(transport), false);
     }
 
-    /**
-     * @param apart whether each rank gets a job directory of its own (as on hosts of their own).
-     */
     private static Job run(
         final int np, final String transport, final String aeronDirOrEndpoints, final String scenario,
         final int victim, final int second, final long slowMs, final long timeoutMs, final boolean apart)
         throws Exception
+    {
+        return run(np, transport, aeronDirOrEndpoints, scenario, victim, second, slowMs, timeoutMs, apart, false);
+    }
+
+    /**
+     * @param apart     whether each rank gets a job directory of its own (as on hosts of their own).
+     * @param agreement whether the test serves an agreement server (with the job secret) and tells the ranks.
+     */
+    private static Job run(
+        final int np, final String transport, final String aeronDirOrEndpoints, final String scenario,
+        final int victim, final int second, final long slowMs, final long timeoutMs, final boolean apart,
+        final boolean agreement) throws Exception
     {
         final boolean udp = "udp".equals(transport);
         final String aeronDir = udp ? null : aeronDirOrEndpoints;
@@ -209,6 +246,11 @@ class ShrinkTest
         final File outDir = Files.createTempDirectory("ringsync-shrink-out").toFile();
         final long jobId = ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE);
         final Process[] processes = new Process[np];
+        final String secret = "shrink-test-secret-" + jobId;
+        final List<String> serverLog = new java.util.concurrent.CopyOnWriteArrayList<>();
+        final AgreementServer server = agreement ? AgreementServer.start(new java.net.InetSocketAddress(
+            java.net.InetAddress.getLoopbackAddress(), 0), secret.getBytes(StandardCharsets.UTF_8), serverLog::add) :
+            null;
         try
         {
             if (apart)
@@ -246,7 +288,12 @@ class ShrinkTest
                 {
                     // rank 0 serves the rendezvous; with a secret every frame is tagged, in the shrunk mesh too
                     env.put(Configuration.RENDEZVOUS_ENV, rendezvous);
-                    env.put(Configuration.JOB_SECRET_ENV, "shrink-test-secret-" + jobId);
+                    env.put(Configuration.JOB_SECRET_ENV, secret);
+                }
+                if (null != server)
+                {
+                    env.put(Configuration.AGREEMENT_ENV, "127.0.0.1:" + server.port());
+                    env.put(Configuration.JOB_SECRET_ENV, secret);
                 }
                 env.put(Configuration.TIMEOUT_MS_ENV, Long.toString(timeoutMs));
                 env.put(Configuration.SHM_WINDOW_BYTES_ENV, "1MiB");
@@ -270,10 +317,20 @@ class ShrinkTest
             {
                 lines.put(rank, Files.readAllLines(new File(outDir, "rank-" + rank + ".txt").toPath()));
             }
+            if (null != server)
+            {
+                assertEquals(0, server.refusedConnections(), serverLog.toString());
+                // the survivors' join entries and the decision: they did agree there
+                assertTrue(server.entryCount() >= 2, "entries at the agreement server: " + server.entryCount());
+            }
             return new Job(np, victim, exitCodes, lines);
         }
         finally
         {
+            if (null != server)
+            {
+                server.close();
+            }
             for (final Process process : processes)
             {
                 if (null != process)

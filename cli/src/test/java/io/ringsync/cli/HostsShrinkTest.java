@@ -1,0 +1,150 @@
+package io.ringsync.cli;
+
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * An elastic job across hosts: three simulated hosts of {@code bench/cluster/cluster.sh} (each its own network, UTS
+ * and mount namespace, so its own /dev/shm and host name), the launcher started on host1 as a user on the cluster
+ * would, ranks started on every host through {@code bench/cluster/rsh}. One rank halts; the survivors, on two hosts
+ * with nothing in common but the network, shrink by agreeing at the launcher's agreement server, finish with the
+ * exact sums and the same bits, and the launcher, told to tolerate one loss, exits 0. Needs root, iproute2 and
+ * util-linux; skipped otherwise. The hosts get a prefix of this test's own and are removed also on failure.
+ */
+@Tag("process")
+@Timeout(value = 180, unit = TimeUnit.SECONDS)
+class HostsShrinkTest
+{
+    private static final Pattern SURVIVED = Pattern.compile(
+        "\\[(\\d+)] " + ShrinkingRankMain.SURVIVED +
+        "members=([0-9,]+) shrinks=(\\d+) hash=(0x[0-9a-f]+) paths=([a-z-]+,[a-z-]+)");
+
+    @Test
+    void survivorsOnOtherHostsShrinkAtTheLaunchersAgreementServerAndTheJobSucceeds() throws Exception
+    {
+        runJob("host1,host2,host3", 0, "1,2", Set.of(1, 2), "ring,ring");
+    }
+
+    @Test
+    void hostAwareRanksLoseOneAndTheOthersShrinkToAFlatCommunicator() throws Exception
+    {
+        // the shrunk communicator runs flat: its ranks do not look for their hosts again
+        runJob("host1:2,host2:2", 1, "0,2,3", Set.of(0, 2, 3), "host-aware,ring");
+    }
+
+    private static void runJob(final String hosts, final int victim, final String members,
+        final Set<Integer> expectedSurvivors, final String paths) throws Exception
+    {
+        final Path scripts = Path.of(System.getProperty("user.dir")).resolve("../bench/cluster").normalize();
+        Assumptions.assumeTrue(Files.isExecutable(scripts.resolve("cluster.sh")), "skipped: no " + scripts);
+        Assumptions.assumeTrue("root".equals(System.getProperty("user.name")),
+            "skipped: simulated hosts are network, UTS and mount namespaces and need root");
+        for (final String tool : List.of("ip", "unshare", "nsenter"))
+        {
+            Assumptions.assumeTrue(0 == run(List.of("sh", "-c", "command -v " + tool), null, 10).exitCode,
+                "skipped: simulated hosts need '" + tool + "' (iproute2, util-linux)");
+        }
+        final String prefix = "ringsync-e" + ProcessHandle.current().pid() + "-";
+        try
+        {
+            final Result up = run(List.of(scripts.resolve("cluster.sh").toString(), "up", "3"), prefix, 60);
+            assertEquals(0, up.exitCode, "cluster.sh up 3: " + up.output);
+            final String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+            final String classpath = System.getProperty("java.class.path");
+            final List<String> command = new ArrayList<>(List.of(scripts.resolve("rsh").toString(), "host1",
+                java, "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED", "-Xmx256m", "-XX:+UseSerialGC",
+                "-cp", classpath, RingsyncCommand.class.getName(),
+                "launch", "--hosts", hosts, "--rsh", scripts.resolve("rsh").toString(),
+                "--tolerate", "1", "--timeout-ms", "15000", "--"));
+            command.addAll(Job.java(ShrinkingRankMain.class, Integer.toString(victim), "3", "100000"));
+            // rsh runs the words as one sh command line, as ssh does: each is quoted
+            final List<String> quoted = new ArrayList<>(command.subList(0, 2));
+            for (final String word : command.subList(2, command.size()))
+            {
+                quoted.add("'" + word.replace("'", "'\\''") + "'");
+            }
+            final Result job = run(quoted, prefix, 150);
+            assertEquals(Launcher.EXIT_OK, job.exitCode, "the launcher tolerates one loss:\n" + job.output);
+            final Set<String> hashes = new HashSet<>();
+            final Set<Integer> survivors = new HashSet<>();
+            for (final String line : job.output.split("\n"))
+            {
+                final Matcher matcher = SURVIVED.matcher(line);
+                if (matcher.find())
+                {
+                    survivors.add(Integer.parseInt(matcher.group(1)));
+                    assertEquals(members, matcher.group(2), line);
+                    assertEquals("1", matcher.group(3), line);
+                    hashes.add(matcher.group(4));
+                    assertEquals(paths, matcher.group(5), line);
+                }
+            }
+            assertEquals(expectedSurvivors, survivors, "the survivors:\n" + job.output);
+            assertEquals(1, hashes.size(), "the survivors' last sums differ: " + hashes);
+        }
+        finally
+        {
+            final Result down = run(List.of(scripts.resolve("cluster.sh").toString(), "down"), prefix, 60);
+            if (down.exitCode != 0)
+            {
+                fail("cluster.sh down: " + down.output);
+            }
+        }
+    }
+
+    private static Result run(final List<String> command, final String prefix, final long timeoutS) throws Exception
+    {
+        final File output = File.createTempFile("ringsync-hosts-shrink", ".out");
+        try
+        {
+            final ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(output);
+            if (null != prefix)
+            {
+                builder.environment().put("RINGSYNC_NETNS_PREFIX", prefix);
+            }
+            final Process process = builder.start();
+            if (!process.waitFor(timeoutS, TimeUnit.SECONDS))
+            {
+                process.descendants().forEach(ProcessHandle::destroyForcibly);
+                process.destroyForcibly();
+                process.waitFor(10, TimeUnit.SECONDS);
+                return new Result(-1, "timed out after " + timeoutS + " s:\n" + Files.readString(output.toPath()));
+            }
+            return new Result(process.exitValue(), Files.readString(output.toPath()));
+        }
+        finally
+        {
+            Files.deleteIfExists(output.toPath());
+        }
+    }
+
+    private static final class Result
+    {
+        final int exitCode;
+        final String output;
+
+        Result(final int exitCode, final String output)
+        {
+            this.exitCode = exitCode;
+            this.output = output;
+        }
+    }
+}

@@ -1,0 +1,223 @@
+package io.ringsync.transport.agreement;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+@Timeout(60)
+class AgreementServerTest
+{
+    private static final byte[] SECRET = "agreement-test-secret".getBytes(StandardCharsets.US_ASCII);
+    private static final long TIMEOUT_NS = TimeUnit.SECONDS.toNanos(10);
+
+    private final List<String> log = new CopyOnWriteArrayList<>();
+
+    private AgreementServer start() throws IOException
+    {
+        return AgreementServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), SECRET, log::add);
+    }
+
+    private static String endpoint(final AgreementServer server)
+    {
+        return "127.0.0.1:" + server.port();
+    }
+
+    @Test
+    void putGetAndPutOnceAcrossClients() throws Exception
+    {
+        try (AgreementServer server = start();
+            AgreementClient a = AgreementClient.connect(endpoint(server), SECRET, TIMEOUT_NS);
+            AgreementClient b = AgreementClient.connect(endpoint(server), SECRET, TIMEOUT_NS))
+        {
+            assertNull(a.get("shrink-1/decision"));
+            a.put("shrink-1/join-0", "1234");
+            assertEquals("1234", b.get("shrink-1/join-0"));
+            b.put("shrink-1/join-0", "5678");
+            assertEquals("5678", a.get("shrink-1/join-0"));
+            assertTrue(b.putOnce("shrink-1/decision", "0,2"));
+            assertFalse(a.putOnce("shrink-1/decision", "0,1,2"));
+            assertEquals("0,2", a.get("shrink-1/decision"));
+            assertEquals("0,2", server.get("shrink-1/decision"));
+            assertEquals(0, server.refusedConnections(), log.toString());
+        }
+    }
+
+    @Test
+    void ofManyClientsRacingForOneNameExactlyOneTakesIt() throws Exception
+    {
+        final int clients = 16;
+        final ExecutorService pool = Executors.newFixedThreadPool(clients);
+        try (AgreementServer server = start())
+        {
+            final CountDownLatch go = new CountDownLatch(1);
+            final List<Future<Boolean>> takes = new ArrayList<>();
+            for (int i = 0; i < clients; i++)
+            {
+                final String value = Integer.toString(i);
+                takes.add(pool.submit(() ->
+                {
+                    try (AgreementClient client = AgreementClient.connect(endpoint(server), SECRET, TIMEOUT_NS))
+                    {
+                        go.await();
+                        return client.putOnce("race", value);
+                    }
+                }));
+            }
+            go.countDown();
+            int winner = -1;
+            for (int i = 0; i < clients; i++)
+            {
+                if (takes.get(i).get(30, TimeUnit.SECONDS))
+                {
+                    assertEquals(-1, winner, "two clients took the name: " + winner + " and " + i);
+                    winner = i;
+                }
+            }
+            assertTrue(winner >= 0, "nobody took the name");
+            assertEquals(Integer.toString(winner), server.get("race"));
+        }
+        finally
+        {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void aClientWithoutTheSecretIsRefusedAndCounted() throws Exception
+    {
+        try (AgreementServer server = start())
+        {
+            final IOException ex = assertThrows(IOException.class, () -> AgreementClient.connect(endpoint(server),
+                "wrong".getBytes(StandardCharsets.US_ASCII), TIMEOUT_NS));
+            assertTrue(ex.getMessage().contains("refused this rank") &&
+                ex.getMessage().contains("does not know the job secret"), ex.getMessage());
+            assertEquals(1, server.refusedConnections());
+            assertTrue(log.get(0).contains("does not know the job secret"), log.toString());
+        }
+    }
+
+    @Test
+    void aServerThatCannotProveTheSecretIsNotBelieved() throws Exception
+    {
+        try (ServerSocket impostor = new ServerSocket(0, 1, InetAddress.getLoopbackAddress()))
+        {
+            final Thread thread = new Thread(() ->
+            {
+                try (Socket socket = impostor.accept())
+                {
+                    final DataOutputStream out = new DataOutputStream(socket.getOutputStream());
+                    out.writeLong(AgreementProtocol.MAGIC);
+                    out.writeInt(AgreementProtocol.VERSION);
+                    out.write(new byte[AgreementProtocol.NONCE_LENGTH]);
+                    out.flush();
+                    final DataInputStream in = new DataInputStream(socket.getInputStream());
+                    in.readFully(new byte[8 + 4 + AgreementProtocol.NONCE_LENGTH + AgreementProtocol.TAG_LENGTH]);
+                    out.writeInt(AgreementProtocol.STATUS_OK);
+                    out.write(new byte[AgreementProtocol.TAG_LENGTH]);
+                    out.flush();
+                    in.read();
+                }
+                catch (final IOException ignore)
+                {
+                    // the client hangs up
+                }
+            });
+            thread.start();
+            final IOException ex = assertThrows(IOException.class, () -> AgreementClient.connect(
+                "127.0.0.1:" + impostor.getLocalPort(), SECRET, TIMEOUT_NS));
+            assertTrue(ex.getMessage().contains("cannot prove the job secret"), ex.getMessage());
+            thread.join(10_000);
+        }
+    }
+
+    @Test
+    void aChangedMessageIsDroppedAndChangesNothing() throws Exception
+    {
+        try (AgreementServer server = start();
+            Socket socket = new Socket(InetAddress.getLoopbackAddress(), server.port()))
+        {
+            final DataInputStream in = new DataInputStream(socket.getInputStream());
+            final DataOutputStream out = new DataOutputStream(socket.getOutputStream());
+            in.readLong();
+            in.readInt();
+            final byte[] serverNonce = new byte[AgreementProtocol.NONCE_LENGTH];
+            in.readFully(serverNonce);
+            final byte[] clientNonce = AgreementProtocol.nonce();
+            out.writeLong(AgreementProtocol.MAGIC);
+            out.writeInt(AgreementProtocol.VERSION);
+            out.write(clientNonce);
+            out.write(AgreementProtocol.clientProof(SECRET, serverNonce, clientNonce));
+            out.flush();
+            assertEquals(AgreementProtocol.STATUS_OK, in.readInt());
+            in.readFully(new byte[AgreementProtocol.TAG_LENGTH]);
+            // a well-formed put whose tag was made with another key: as if changed on the way
+            final java.io.ByteArrayOutputStream raw = new java.io.ByteArrayOutputStream();
+            final AgreementProtocol.Channel forged = new AgreementProtocol.Channel(
+                new DataInputStream(new java.io.ByteArrayInputStream(new byte[0])), new DataOutputStream(raw),
+                new byte[32], false);
+            forged.send(AgreementProtocol.OP_PUT, "shrink-1/decision", "0");
+            out.write(raw.toByteArray());
+            out.flush();
+            assertEquals(-1, in.read(), "the server closes the connection");
+            assertNull(server.get("shrink-1/decision"));
+            assertEquals(1, server.refusedConnections());
+            assertTrue(log.get(0).contains("failed its tag"), log.toString());
+        }
+    }
+
+    @Test
+    void badNamesAndValuesAreRefusedBeforeTheyAreSent() throws Exception
+    {
+        try (AgreementServer server = start();
+            AgreementClient client = AgreementClient.connect(endpoint(server), SECRET, TIMEOUT_NS))
+        {
+            final Set<String> messages = new HashSet<>();
+            for (final String name : new String[]{ "", "a/../b", "a//b", "with space", "/abs" })
+            {
+                messages.add(assertThrows(IllegalArgumentException.class, () -> client.put(name, "v")).getMessage()
+                    .replaceAll("'.*'", "NAME"));
+            }
+            assertTrue(messages.iterator().next().contains("agreement name"), messages.toString());
+            assertThrows(IllegalArgumentException.class, () -> client.put("ok", "two\nlines"));
+            client.put("ok", "still works");
+            assertEquals("still works", client.get("ok"));
+        }
+    }
+
+    @Test
+    void withNothingListeningConnectGivesUpAtTheDeadlineNamingTheAddress() throws Exception
+    {
+        final int port;
+        try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress()))
+        {
+            port = probe.getLocalPort();
+        }
+        final IOException ex = assertThrows(IOException.class, () -> AgreementClient.connect("127.0.0.1:" + port,
+            SECRET, TimeUnit.MILLISECONDS.toNanos(500)));
+        assertTrue(ex.getMessage().startsWith("no agreement server at 127.0.0.1:" + port), ex.getMessage());
+    }
+}
