@@ -90,7 +90,8 @@ final class LaunchCommand implements Callable<Integer>
         description = "Start a rank that fails while others still run again, up to N times in all, as a joiner " +
             "(" + Configuration.JOIN_ENV + "=1): it rejoins the running job when the others next call " +
             "Communicator.admit(), which an elastic ModelAverager does at its sync points, and takes the model from " +
-            "rank 0. One host, any transport (default: 0, never).")
+            "rank 0. Any transport on one host; across hosts (tcp) the launcher serves the agreement server where " +
+            "joiners ask (" + Configuration.AGREEMENT_ENV + "), as for --tolerate (default: 0, never).")
     int restart;
 
     @Option(names = { "-v", "--verbose" }, description = "Print the job id and directory at start.")
@@ -129,11 +130,6 @@ final class LaunchCommand implements Callable<Integer>
         if (restart < 0)
         {
             throw new CommandLine.ParameterException(commandLine, "--restart must be >= 0, got " + restart);
-        }
-        if (restart > 0 && acrossHosts)
-        {
-            throw new CommandLine.ParameterException(commandLine, "--restart works on one host only: rejoining " +
-                "a job across hosts is not built yet");
         }
         if (command.isEmpty())
         {

@@ -231,9 +231,10 @@ public final class Launcher
         {
             final Map<String, String> jobEnv = new TransportSetup(np, transport, timeoutMs, rendezvous, shmUsableBytes,
                 childEnv()).jobEnvironment(jobId, jobDir, this::keepDriver);
-            if (serveAgreement && tolerate > 0)
+            if (serveAgreement && (tolerate > 0 || restart > 0))
             {
-                // the survivors of a tolerated loss shrink, and across hosts they agree at this server
+                // the survivors of a tolerated loss shrink, a restarted rank asks to rejoin: across hosts both
+                // meet at this server
                 keepAgreement(jobEnv);
             }
             if (verbose)
@@ -830,8 +831,8 @@ public final class Launcher
 
         /**
          * @param serveAgreement whether the launcher serves the job's agreement server ({@link JobAgreement}) when it
-         *                       tolerates lost ranks, for the survivors of a job across hosts to shrink; it needs
-         *                       the rendezvous.
+         *                       tolerates lost ranks or restarts them, for the ranks of a job across hosts to
+         *                       shrink and rejoin; it needs the rendezvous.
          * @return this.
          */
         Builder serveAgreement(final boolean serveAgreement)
@@ -873,10 +874,10 @@ public final class Launcher
             {
                 throw new IllegalArgumentException("--timeout-ms must be positive, got " + timeoutMs);
             }
-            if (restart > 0 && null != starter)
+            if ((restart > 0 || tolerate > 0) && null != starter && !serveAgreement)
             {
-                throw new IllegalArgumentException("--restart works on one host only: a restarted rank rejoins " +
-                    "through the job directory; rejoining across hosts is not built yet");
+                throw new IllegalArgumentException("--restart and --tolerate across hosts need the job's agreement " +
+                    "server, where ranks of different hosts agree: serveAgreement(true)");
             }
             return new Launcher(this);
         }

@@ -2,13 +2,10 @@ package io.ringsync.cli;
 
 import io.ringsync.examples.SgdDemo;
 import org.junit.jupiter.api.Tag;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -25,8 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@code demo sgd --kill-rank R --at-epoch 2 --restart} through the launcher, shrunk as in {@link DemoLaunchTest}:
  * the launcher starts the killed rank again as a joiner ({@code --restart 1}), the survivors shrink, then admit it
  * at a sync point and hand it the model; the job exits 0, the output says when the rank died, when the group shrank
- * and when it rejoined, and all four final models are identical. Also: {@code --restart} where rejoining is not
- * built is a usage error.
+ * and when it rejoined, and all four final models are identical.
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 @Tag("process") // launches the demo as a job of JVM ranks
@@ -78,18 +74,6 @@ class DemoRestartTest
         final String accuracy = job.lineOf(first, SgdDemo.ACCURACY);
         assertNotNull(accuracy, job::describe);
         assertTrue(Double.parseDouble(accuracy.replace("%", "")) / 100 > MIN_ACCURACY, job::describe);
-    }
-
-    @Test
-    void restartWhereRejoiningIsNotBuiltIsAUsageError()
-    {
-        final StringWriter out = new StringWriter();
-        final StringWriter err = new StringWriter();
-        final int exitCode = RingsyncCommand.execute(new PrintWriter(out), new PrintWriter(err), "launch", "--hosts",
-            "localhost:1,127.0.0.1:1", "--restart", "1", "--", "true");
-        assertEquals(Launcher.EXIT_USAGE, exitCode, err::toString);
-        assertTrue(err.toString().contains("--restart works on one host only") &&
-            err.toString().contains("across hosts is not built yet"), err::toString);
     }
 
     private static String survivors(final int victim)

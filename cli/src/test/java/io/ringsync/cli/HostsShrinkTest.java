@@ -49,8 +49,61 @@ class HostsShrinkTest
         runJob("host1:2,host2:2", 1, "0,2,3", Set.of(0, 2, 3), "host-aware,ring");
     }
 
+    /**
+     * A restarted rank rejoins across hosts: the SGD demo loses job rank 1 (host2) in epoch 2, the launcher starts it
+     * again there as a joiner, the survivors admit it at a sync point (asking and answering at the agreement server)
+     * and hand it the model; the job exits 0 and the three final models are identical.
+     */
+    @Test
+    void aRankRestartedOnItsHostRejoinsTheOthersAcrossHostsAndAllEndIdentical() throws Exception
+    {
+        final Result job = launch(List.of("--hosts", "host1,host2,host3", "--tolerate", "1", "--restart", "1"),
+            Job.java(io.ringsync.examples.SgdDemo.class, "--dim", "4096", "--vocab", "1000", "--examples", "15000",
+                "--holdout", "2000", "--epochs", "3", "--sync-every", "8", "--explain", "off", "--baseline", "off",
+                "--mode", "sync", "--kill-rank", "1", "--at-epoch", "2", "--restart", "1"));
+        assertEquals(Launcher.EXIT_OK, job.exitCode, "the launcher restarts the lost rank:\n" + job.output);
+        assertTrue(job.output.contains("[1] rank 1: rejoined the job as job rank 1, rank 2 of 3"), job.output);
+        final Set<String> hashes = new HashSet<>();
+        for (int rank = 0; rank < 3; rank++)
+        {
+            final Matcher matcher = Pattern.compile("\\[" + rank + "] final model hash: (\\S+)").matcher(job.output);
+            assertTrue(matcher.find(), "rank " + rank + " printed no model hash:\n" + job.output);
+            hashes.add(matcher.group(1));
+        }
+        assertEquals(1, hashes.size(), "the final models differ: " + hashes + "\n" + job.output);
+    }
+
     private static void runJob(final String hosts, final int victim, final String members,
         final Set<Integer> expectedSurvivors, final String paths) throws Exception
+    {
+        final Result job = launch(List.of("--hosts", hosts, "--tolerate", "1"),
+            Job.java(ShrinkingRankMain.class, Integer.toString(victim), "3", "100000"));
+        assertEquals(Launcher.EXIT_OK, job.exitCode, "the launcher tolerates one loss:\n" + job.output);
+        final Set<String> hashes = new HashSet<>();
+        final Set<Integer> survivors = new HashSet<>();
+        for (final String line : job.output.split("\n"))
+        {
+            final Matcher matcher = SURVIVED.matcher(line);
+            if (matcher.find())
+            {
+                survivors.add(Integer.parseInt(matcher.group(1)));
+                assertEquals(members, matcher.group(2), line);
+                assertEquals("1", matcher.group(3), line);
+                hashes.add(matcher.group(4));
+                assertEquals(paths, matcher.group(5), line);
+            }
+        }
+        assertEquals(expectedSurvivors, survivors, "the survivors:\n" + job.output);
+        assertEquals(1, hashes.size(), "the survivors' last sums differ: " + hashes);
+    }
+
+    /**
+     * Bring up three simulated hosts, run {@code ringsync launch OPTIONS --rsh rsh --timeout-ms 15000 -- RANK} on
+     * host1, and take them down again (also on failure).
+     *
+     * @return the launcher's exit code and its output, the ranks' lines prefixed {@code [rank]}.
+     */
+    private static Result launch(final List<String> options, final List<String> rank) throws Exception
     {
         final Path scripts = Path.of(System.getProperty("user.dir")).resolve("../bench/cluster").normalize();
         Assumptions.assumeTrue(Files.isExecutable(scripts.resolve("cluster.sh")), "skipped: no " + scripts);
@@ -67,37 +120,19 @@ class HostsShrinkTest
             final Result up = run(List.of(scripts.resolve("cluster.sh").toString(), "up", "3"), prefix, 60);
             assertEquals(0, up.exitCode, "cluster.sh up 3: " + up.output);
             final String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-            final String classpath = System.getProperty("java.class.path");
-            final List<String> command = new ArrayList<>(List.of(scripts.resolve("rsh").toString(), "host1",
-                java, "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED", "-Xmx256m", "-XX:+UseSerialGC",
-                "-cp", classpath, RingsyncCommand.class.getName(),
-                "launch", "--hosts", hosts, "--rsh", scripts.resolve("rsh").toString(),
-                "--tolerate", "1", "--timeout-ms", "15000", "--"));
-            command.addAll(Job.java(ShrinkingRankMain.class, Integer.toString(victim), "3", "100000"));
+            final List<String> command = new ArrayList<>(List.of(java, "--add-exports",
+                "java.base/jdk.internal.misc=ALL-UNNAMED", "-Xmx256m", "-XX:+UseSerialGC",
+                "-cp", System.getProperty("java.class.path"), RingsyncCommand.class.getName(), "launch"));
+            command.addAll(options);
+            command.addAll(List.of("--rsh", scripts.resolve("rsh").toString(), "--timeout-ms", "15000", "--"));
+            command.addAll(rank);
             // rsh runs the words as one sh command line, as ssh does: each is quoted
-            final List<String> quoted = new ArrayList<>(command.subList(0, 2));
-            for (final String word : command.subList(2, command.size()))
+            final List<String> quoted = new ArrayList<>(List.of(scripts.resolve("rsh").toString(), "host1"));
+            for (final String word : command)
             {
                 quoted.add("'" + word.replace("'", "'\\''") + "'");
             }
-            final Result job = run(quoted, prefix, 150);
-            assertEquals(Launcher.EXIT_OK, job.exitCode, "the launcher tolerates one loss:\n" + job.output);
-            final Set<String> hashes = new HashSet<>();
-            final Set<Integer> survivors = new HashSet<>();
-            for (final String line : job.output.split("\n"))
-            {
-                final Matcher matcher = SURVIVED.matcher(line);
-                if (matcher.find())
-                {
-                    survivors.add(Integer.parseInt(matcher.group(1)));
-                    assertEquals(members, matcher.group(2), line);
-                    assertEquals("1", matcher.group(3), line);
-                    hashes.add(matcher.group(4));
-                    assertEquals(paths, matcher.group(5), line);
-                }
-            }
-            assertEquals(expectedSurvivors, survivors, "the survivors:\n" + job.output);
-            assertEquals(1, hashes.size(), "the survivors' last sums differ: " + hashes);
+            return run(quoted, prefix, 150);
         }
         finally
         {

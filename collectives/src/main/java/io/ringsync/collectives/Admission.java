@@ -3,34 +3,36 @@ package io.ringsync.collectives;
 import io.ringsync.transport.Transport;
 import io.ringsync.transport.aeron.AeronMedia;
 import io.ringsync.transport.aeron.AeronTransport;
+import io.ringsync.transport.agreement.AgreementStore;
 import io.ringsync.transport.rendezvous.HostAddresses;
 import io.ringsync.transport.tcp.TcpTransport;
 
 import java.io.IOException;
-import java.nio.file.Path;
 import java.util.HexFormat;
 import java.util.Locale;
 import java.util.StringJoiner;
 
 /**
  * {@link Communicator#admit()}: the members of a working communicator take in the processes waiting to join
- * ({@link Joiner}), and go on as a grown communicator. One host only; the files are described in {@link Rejoin}.
+ * ({@link Joiner}), and go on as a grown communicator. The entries are described in {@link Rejoin}: files of the job
+ * directory on one host, the job's agreement server across hosts.
  * <p>
  * The agreement has a single decider: the members' rank 0. It looks for requests from the first ticket it has not
- * seen decided ({@code cursor}): one {@code stat} of {@code request-<cursor>} when nobody waits. For each request
- * found it publishes the verdict once ({@link FileAgreement#publishOnce}): {@code admitted} when the requester
- * still runs and has not withdrawn (a joiner that gave up linked {@code withdrawn} first, and is then skipped),
- * {@code gone} when its process has exited. It then writes the round's file for the joiners and broadcasts the
- * admitted tickets, job ranks and pids to the members in one small broadcast, the same on every member: the
- * members never read the directory, so they cannot see different sets, whenever a joiner appears. A joiner that
- * arrives after rank 0 looked is taken at the next {@code admit()}.
+ * seen decided ({@code cursor}): when nobody waits that costs one {@code stat} of {@code request-<cursor>} on one
+ * host, one round trip to the agreement server across hosts (on a connection rank 0 keeps until the communicator
+ * closes). For each request found it publishes the verdict once ({@link AgreementStore#putOnce}): {@code admitted}
+ * when the requester has not withdrawn (a joiner that gave up put {@code withdrawn} first, and is then skipped) and,
+ * on one host, still runs; {@code gone} when its process has exited. It then puts the round for the joiners and
+ * broadcasts the admitted tickets, job ranks and pids to the members in one small broadcast, the same on every
+ * member: the members never read the requests, so they cannot see different sets, whenever a joiner appears. A
+ * joiner that arrives after rank 0 looked is taken at the next {@code admit()}.
  * <p>
  * When somebody was admitted every member and joiner opens the grown group's mesh ({@link Rejoin#connect}): the
  * old members keep their ranks, the joiners follow in ticket order. A joiner that dies before it connects makes
  * the connect fail on the members (its process is known from its request, so they learn it at once); this
  * communicator still works then, and {@code admit()} may be called on it again.
  */
-final class Admission
+final class Admission implements AutoCloseable
 {
     /**
      * Joiners taken in by one call at most; the others wait for the next.
@@ -44,8 +46,7 @@ final class Admission
     private final long[] pids;
     private final boolean oneHost;
     private final double[] table = new double[1 + 3 * MAX_PER_ROUND];
-    private Path directory;
-    private java.io.File nextRequest;
+    private AgreementStore store;
     private long cursor;
     private boolean grown;
 
@@ -81,13 +82,20 @@ final class Admission
                 Configuration.JOB_DIR_ENV + ", which ringsync launch sets, or the shm transport's); this " +
                 "communicator has none";
         }
-        if (hostAware || !oneHost)
+        final boolean atServer = Rejoin.atServer(ctx);
+        if (!atServer && (hostAware || !oneHost))
         {
-            return "rank " + group.rank + ": rejoining across hosts is not built yet: joiners ask through the job " +
-                "directory, so all ranks of the communicator must run on one host and share it (this one spans " +
-                "several hosts or job directories" + (hostAware ? ", on the host-aware path" : "") + ")";
+            return "rank " + group.rank + ": rejoining across hosts needs the job's agreement server (" +
+                Configuration.AGREEMENT_ENV + ", with " + Configuration.JOB_SECRET_ENV + "; ringsync launch --hosts " +
+                "--restart N serves one): this communicator spans several hosts or job directories" +
+                (hostAware ? ", on the host-aware path" : "") + ", so joiners cannot ask through files";
         }
         final String transport = Rejoin.transportProblem(group.transport().name());
+        if (null == transport && atServer && !"tcp".equals(group.transport().name()))
+        {
+            return "rank " + group.rank + ": rejoin at an agreement server (" + Configuration.AGREEMENT_ENV +
+                ", across hosts) runs over tcp, not " + group.transport().name();
+        }
         return null == transport ? null : "rank " + group.rank + ": " + transport;
     }
 
@@ -140,7 +148,7 @@ final class Admission
         if (count < 0)
         {
             throw new RingsyncException("rank " + rank + ": admit failed: rank 0 could not read or write the join " +
-                "requests in " + Rejoin.directory(ctx) + (null == failure ? "" : ": " + failure), 0, failure);
+                "requests" + (null == failure ? "" : ": " + failure), 0, failure);
         }
         if (0 == count)
         {
@@ -154,16 +162,48 @@ final class Admission
             jobRanks[member] = group.jobRank(member);
             known[member] = member == rank ? null : peerProcesses[member];
         }
+        final boolean atServer = Rejoin.atServer(ctx);
         for (int i = 0; i < count; i++)
         {
             jobRanks[group.size + i] = (int)table[2 + 3 * i];
-            // a joiner that dies before its hello is then known as gone: the connect fails at once, not at the deadline
-            known[group.size + i] = ProcessHandle.of((long)table[3 + 3 * i]).orElse(null);
+            // a joiner that dies before its hello is then known as gone: the connect fails at once, not at the
+            // deadline (on one host: across hosts its pid names a process of another kernel)
+            known[group.size + i] = atServer ? null : ProcessHandle.of((long)table[3 + 3 * i]).orElse(null);
         }
-        final Communicator grownComm = Rejoin.connect(ctx, Rejoin.meshId(meshId, (long)table[1]), rank, jobRanks,
-            known, false, endpointHost());
-        grown = true;
-        return grownComm;
+        AgreementStore shared = store;
+        try
+        {
+            if (null == shared)
+            {
+                shared = Rejoin.openStore(ctx, "member-" + rank);
+            }
+            final Communicator grownComm = Rejoin.connect(ctx, shared, Rejoin.meshId(meshId, (long)table[1]), rank,
+                jobRanks, known, false, endpointHost());
+            grown = true;
+            return grownComm;
+        }
+        catch (final IOException ex)
+        {
+            throw new RingsyncException("rank " + rank + ": admit cannot reach where the grown group's ranks " +
+                "publish their endpoints: " + ex.getMessage(), -1, ex);
+        }
+        finally
+        {
+            if (shared != store)
+            {
+                org.agrona.CloseHelper.quietClose(shared);
+            }
+        }
+    }
+
+    /**
+     * Close rank 0's connection to the agreement server, if it has one.
+     */
+    @Override
+    public synchronized void close()
+    {
+        org.agrona.CloseHelper.quietClose(store);
+        store = null;
     }
 
     /**
@@ -173,11 +213,11 @@ final class Admission
     private void decide() throws IOException
     {
         java.util.Arrays.fill(table, 0);
-        if (null == directory)
+        if (null == store)
         {
-            directory = Rejoin.directory(ctx);
-            nextRequest = directory.resolve(Rejoin.request(cursor)).toFile();
+            store = Rejoin.openStore(ctx, "decider-" + ProcessHandle.current().pid());
         }
+        final boolean atServer = Rejoin.atServer(ctx);
         int count = 0;
         long first = -1;
         int nextJobRank = 0;
@@ -185,23 +225,23 @@ final class Admission
         {
             nextJobRank = Math.max(nextJobRank, group.jobRank(member) + 1);
         }
-        // nobody waiting costs this one stat (java.io's: no exception for the missing file): no next request
-        while (count < MAX_PER_ROUND && nextRequest.exists())
+        // nobody waiting costs this one question (a stat, or a round trip to the server): no next request
+        while (count < MAX_PER_ROUND && store.contains(Rejoin.request(cursor)))
         {
             final long ticket = cursor;
-            if (null == FileAgreement.read(directory.resolve(Rejoin.verdict(ticket))))
+            if (null == store.get(Rejoin.verdict(ticket)))
             {
-                final String[] request = FileAgreement.read(directory.resolve(Rejoin.request(ticket))).split(" ");
+                final String[] request = store.get(Rejoin.request(ticket)).split(" ");
                 final long pid = Long.parseLong(request[0]);
                 final int asked = Integer.parseInt(request[1]);
-                final boolean alive = ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
-                final String writer = "decider-" + ProcessHandle.current().pid();
+                // across hosts the requester's process cannot be watched: it is taken to run
+                final boolean alive = atServer || ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
                 if (!alive)
                 {
-                    FileAgreement.publishOnce(directory, Rejoin.verdict(ticket), writer, Rejoin.VERDICT_GONE);
+                    store.putOnce(Rejoin.verdict(ticket), Rejoin.VERDICT_GONE);
                 }
-                else if (FileAgreement.publishOnce(directory, Rejoin.verdict(ticket), writer,
-                    Rejoin.VERDICT_ADMITTED + " " + (first < 0 ? ticket : first)))
+                else if (store.putOnce(Rejoin.verdict(ticket), Rejoin.VERDICT_ADMITTED + " " +
+                    (first < 0 ? ticket : first)))
                 {
                     first = first < 0 ? ticket : first;
                     table[1 + 3 * count] = ticket;
@@ -212,11 +252,10 @@ final class Admission
                 // else the joiner withdrew first: it is not admitted
             }
             cursor++;
-            nextRequest = directory.resolve(Rejoin.request(cursor)).toFile();
         }
         if (count > 0)
         {
-            writeRound(directory, first, count);
+            writeRound(first, count);
         }
         table[0] = count;
     }
@@ -224,7 +263,7 @@ final class Admission
     /**
      * The round's file, for the joiners: members before, mesh id, job ranks, pids and joiners' tickets.
      */
-    private void writeRound(final Path directory, final long first, final int count) throws IOException
+    private void writeRound(final long first, final int count) throws IOException
     {
         final StringJoiner jobRanks = new StringJoiner(",");
         final StringJoiner allPids = new StringJoiner(",");
@@ -242,14 +281,14 @@ final class Admission
         }
         final String host = endpointHost();
         final byte[] session = ctx.sessionId();
-        FileAgreement.writeAtomically(directory, Rejoin.round(first), String.format(Locale.ROOT,
+        store.put(Rejoin.round(first), String.format(Locale.ROOT,
             "%d %x %s %s %s %s %s", group.size, Rejoin.meshId(meshId, first), jobRanks, allPids, tickets,
             null == host ? "-" : host, null == session ? "-" : HexFormat.of().formatHex(session)));
     }
 
     /**
-     * @return over tcp or udp, the address this member's endpoint has, where the grown group takes its ports too
-     * (one host); else null.
+     * @return over tcp or udp, the address this member's endpoint has, where it takes its port in the grown group
+     * too (and where a joiner of rank 0's host does, on one host); else null.
      */
     private String endpointHost()
     {

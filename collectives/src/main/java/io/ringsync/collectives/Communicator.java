@@ -164,17 +164,18 @@ public final class Communicator implements AutoCloseable
     }
 
     /**
-     * Join a job that is running on this host, as a restarted rank or a new one: publish a request in the job
-     * directory and wait until the members admit this process in their next {@link #admit()} (bounded by
+     * Join a running job, as a restarted rank or a new one: publish a request where the job's ranks agree and wait
+     * until the members admit this process in their next {@link #admit()} (bounded by
      * {@link Context#timeoutNs(long)}). The communicator returned is the grown group: the members keep their
      * ranks, the joiners follow ({@link #joined()} true). Its first call must be what the members do right after
      * admitting, usually taking the model by a {@link #broadcast(float[], int) broadcast} from rank 0 (an elastic
      * {@link ModelAverager} does that on both sides). {@link #fromEnvironment()} joins this way when
      * {@link Configuration#JOIN_ENV} is set, which {@code ringsync launch --restart N} sets for a respawned rank.
      * <p>
-     * One host, over any transport: the request and the verdict are files in the job directory ({@link Rejoin});
-     * over tcp and udp the grown group's ranks also publish a fresh port there, and the joiner takes the members'
-     * session id from it, so its frames are keyed as theirs when the job has a secret.
+     * On one host, over any transport, the request and the verdict are files in the job directory ({@link Rejoin});
+     * across hosts, over tcp, entries at the job's agreement server ({@link Configuration#AGREEMENT_ENV}). Over tcp
+     * and udp the grown group's ranks also publish a fresh port there, and the joiner takes the members' session
+     * id from it, so its frames are keyed as theirs when the job has a secret.
      *
      * @param ctx the job's settings: job id, transport, job directory (and the media driver's directory for ipc),
      *            deadline; the rank, when set, is this process' rank in the job ({@link #jobRank(int)}), else it
@@ -949,13 +950,15 @@ public final class Communicator implements AutoCloseable
      * }
      * }</pre>
      * Joiners ask the job, not a communicator: call it on one line of communicators per job (the job's own, and
-     * what shrink and admit made of it), not on communicators split from it. One host, over any transport: across
-     * hosts or without a job directory it throws {@link UnsupportedOperationException}, as shrink does.
+     * what shrink and admit made of it), not on communicators split from it. On one host over any transport,
+     * through the job directory; across hosts over tcp, at the job's agreement server
+     * ({@link Configuration#AGREEMENT_ENV}); without either it throws {@link UnsupportedOperationException}.
      *
      * @return the grown communicator, or this one when nobody waits.
      * @throws IllegalStateException         when this communicator failed (shrink it first), is closed, or grew
      *                                       already.
-     * @throws UnsupportedOperationException across hosts, or without a job directory.
+     * @throws UnsupportedOperationException across hosts without an agreement server (or over udp), or without a job
+     *                                       directory.
      * @throws RingsyncException             as any collective; or when the grown group cannot connect (a joiner
      *                                       died meanwhile): this communicator still works then.
      */
@@ -965,7 +968,8 @@ public final class Communicator implements AutoCloseable
     }
 
     /**
-     * @return whether {@link #admit()} works here (one host, a job directory), the same on every rank.
+     * @return whether {@link #admit()} works here (a job directory, and one host or an agreement server), the same
+     * on every rank.
      */
     boolean canAdmit()
     {
@@ -1036,7 +1040,7 @@ public final class Communicator implements AutoCloseable
     private void release()
     {
         engine.metrics().close();
-        CloseHelper.quietCloseAll(hierarchy, board, group.transport());
+        CloseHelper.quietCloseAll(admission, hierarchy, board, group.transport());
         for (final File directory : removeIfEmptyOnClose)
         {
             try

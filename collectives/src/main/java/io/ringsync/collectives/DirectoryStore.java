@@ -50,6 +50,13 @@ final class DirectoryStore implements AgreementStore
     }
 
     @Override
+    public boolean contains(final String name)
+    {
+        // one stat, no exception for a missing file: cheap enough to ask at every sync point
+        return file(name).toFile().exists();
+    }
+
+    @Override
     public void close()
     {
         // files stay: a rank that comes back late must still find what was decided without it

@@ -1,6 +1,7 @@
 package io.ringsync.collectives;
 
 import io.ringsync.transport.aeron.UdpPorts;
+import io.ringsync.transport.agreement.AgreementStore;
 import io.ringsync.transport.rendezvous.HostAddresses;
 import io.ringsync.transport.tcp.TcpTransport;
 
@@ -8,19 +9,18 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.channels.ServerSocketChannel;
-import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * The endpoints of a tcp or udp group grown by rejoining ({@link Rejoin}), on one host. Members and joiners share no
- * mesh yet, and a joiner has no port the others know, so every rank of the grown group, old member or joiner alike,
- * takes a fresh port on the host the round names (tcp: it binds a listener and keeps it for its transport; udp: it
- * finds a free one for its Aeron endpoint), publishes {@code host:port} as {@code endpoint-<mesh id>-<rank>} in the
- * rejoin directory (complete or absent: {@link FileAgreement}), and reads the others' until it has all of them. A
- * rank whose process exits before it publishes is named at once (every rank's process is known from the requests and
- * the handshake); one that stays silent is named at the deadline.
+ * The endpoints of a tcp or udp group grown by rejoining ({@link Rejoin}). Members and joiners share no mesh yet,
+ * and a joiner has no port the others know, so every rank of the grown group, old member or joiner alike, takes a
+ * fresh port on its own address (tcp: it binds a listener and keeps it for its transport; udp: it finds a free one
+ * for its Aeron endpoint), publishes {@code host:port} as {@code endpoint-<mesh id>-<rank>} where the two sides
+ * meet ({@link Rejoin#openStore}), and reads the others' until it has all of them. A rank whose process exits
+ * before it publishes is named at once where its process is known (on one host, from the requests and the
+ * handshake); one that stays silent, or is on another host, is named at the deadline.
  * <p>
  * A udp port is free when this rank looks and is bound by its media driver a moment later; it is taken outside the
  * kernel's ephemeral range ({@link UdpPorts}), where the drivers starting beside it do not bind. Should another
@@ -44,9 +44,9 @@ final class GrownEndpoints
      * Bind, publish this rank's endpoint, and wait for every other rank's.
      *
      * @param ctx        this rank's settings in the grown group: its rank, size and deadline.
-     * @param directory  the rejoin directory of the job.
+     * @param store      where the two sides of rejoining meet ({@link Rejoin#openStore}).
      * @param meshId     of the grown group.
-     * @param listenHost the address to listen on (the host the members listen on).
+     * @param listenHost the address to listen on (this rank's own: a member's endpoint's, a joiner's toward the job).
      * @param known      the processes of the other ranks, by rank, where known.
      * @param tcp        whether to bind a tcp listener (kept) rather than find a free udp port.
      * @return the bound tcp listener (for the transport to take; null for udp) and every rank's endpoint.
@@ -54,7 +54,7 @@ final class GrownEndpoints
      * @throws CollectiveTimeoutException naming one still silent at the deadline.
      */
     static GrownEndpoints exchange(
-        final Context ctx, final Path directory, final long meshId, final String listenHost,
+        final Context ctx, final AgreementStore store, final long meshId, final String listenHost,
         final ProcessHandle[] known, final boolean tcp)
     {
         final int rank = ctx.rank();
@@ -74,7 +74,7 @@ final class GrownEndpoints
                 port = UdpPorts.free(address, 1)[0];
             }
             final String own = HostAddresses.endpoint(address, port);
-            FileAgreement.writeAtomically(directory, name(meshId, rank), own);
+            store.put(name(meshId, rank), own);
             final String[] endpoints = new String[size];
             endpoints[rank] = own;
             final long deadlineNs = System.nanoTime() + ctx.timeoutNs();
@@ -87,7 +87,7 @@ final class GrownEndpoints
                     {
                         continue;
                     }
-                    endpoints[peer] = FileAgreement.read(directory.resolve(name(meshId, peer)));
+                    endpoints[peer] = store.get(name(meshId, peer));
                     if (null != endpoints[peer])
                     {
                         missing--;
@@ -102,7 +102,7 @@ final class GrownEndpoints
                     {
                         throw new CollectiveTimeoutException(String.format(Locale.ROOT, "rank %d: rank %d of the " +
                             "grown group did not publish its endpoint (%s) within %d ms", rank, peer,
-                            directory.resolve(name(meshId, peer)), TimeUnit.NANOSECONDS.toMillis(ctx.timeoutNs())),
+                            name(meshId, peer) + " in " + store, TimeUnit.NANOSECONDS.toMillis(ctx.timeoutNs())),
                             peer);
                     }
                 }
@@ -117,7 +117,7 @@ final class GrownEndpoints
         {
             closeQuietly(listener);
             throw new RingsyncException(String.format(Locale.ROOT, "rank %d: cannot listen on %s or publish the " +
-                "endpoint for the grown group in %s: %s", rank, listenHost, directory, ex), -1, ex);
+                "endpoint for the grown group in %s: %s", rank, listenHost, store, ex), -1, ex);
         }
         catch (final RuntimeException ex)
         {

@@ -1,6 +1,8 @@
 package io.ringsync.collectives;
 
 import io.ringsync.transport.Transport;
+import io.ringsync.transport.agreement.AgreementClient;
+import io.ringsync.transport.agreement.AgreementStore;
 
 import java.io.File;
 import java.io.IOException;
@@ -8,23 +10,31 @@ import java.nio.file.Path;
 import java.util.Locale;
 
 /**
- * What the two sides of rejoining share: the members' {@link Admission} and the {@link Joiner}. One host only; the
- * files are in {@code rejoin-<job id>/} of the job directory, each complete or absent ({@link FileAgreement}):
+ * What the two sides of rejoining share: the members' {@link Admission} and the {@link Joiner}. They meet in an
+ * {@link AgreementStore} ({@link #openStore}): on one host the files of {@code rejoin-<job id>/} in the job
+ * directory, each complete or absent ({@link DirectoryStore}); across hosts, when the job has an agreement server
+ * ({@link Configuration#AGREEMENT_ENV}, which {@code ringsync launch --hosts --restart N} serves), its entries. The
+ * names:
  * <ul>
  *     <li>{@code request-<ticket>}: a joiner's request, {@code <pid> <job rank>}. Tickets count up from 0; a joiner
- *     takes the lowest free one by linking its request there, so tickets are distinct and ordered by arrival.</li>
- *     <li>{@code verdict-<ticket>}: what became of a request, published once ({@link FileAgreement#publishOnce}):
+ *     takes the lowest free one by putting its request there once, so tickets are distinct and ordered by
+ *     arrival.</li>
+ *     <li>{@code verdict-<ticket>}: what became of a request, published once ({@link AgreementStore#putOnce}):
  *     {@code admitted <first ticket of the round>} by the members' rank 0, {@code gone} by rank 0 for a requester
  *     whose process has exited, or {@code withdrawn} by a joiner whose wait passed its deadline. Whoever links it
  *     first decides, so a joiner that gives up is never counted by the members, and one admitted never gives up.</li>
  *     <li>{@code round-<first ticket>}: the grown group, written by rank 0 after the verdicts:
  *     {@code <members before> <mesh id> <job ranks> <pids> <tickets> <tcp host> <session id>} (comma-separated
- *     lists; the tickets of the joiners in their new rank order; over tcp or udp the address the members' endpoints
- *     have and the rendezvous' session id in hex, which the joiner's frame keys need; {@code -} where there is
- *     none).</li>
+ *     lists; the tickets of the joiners in their new rank order; over tcp or udp the address rank 0's endpoint
+ *     has, where a joiner of its host listens too, and the rendezvous' session id in hex, which the joiner's frame
+ *     keys need; {@code -} where there is none).</li>
  *     <li>{@code endpoint-<mesh id>-<rank>}: over tcp or udp, where each rank of the grown group listens
  *     ({@link GrownEndpoints}).</li>
  * </ul>
+ * Across hosts a rank cannot watch another host's processes: a joiner that dies after asking is admitted all the
+ * same, and the grown group's connect then names it at the deadline (on one host at once); the members'
+ * communicator still works. Across hosts rejoining runs over tcp, the transport between hosts.
+ * <p>
  * The grown communicator's mesh is opened afresh (not from the members' transport, whose ranks the joiners are not
  * among): its files and status in {@code mesh-<id>} and {@code comm-<id>} of the job directory, with a mesh id that
  * every side derives from the members' mesh id and the round's first ticket ({@link #meshId}).
@@ -46,6 +56,33 @@ final class Rejoin
     static Path directory(final Context ctx)
     {
         return new File(Transports.jobDirectory(ctx), String.format("rejoin-%016x", ctx.jobId())).toPath();
+    }
+
+    /**
+     * @param ctx concluded settings of a member or a joiner.
+     * @return whether the two sides meet at the job's agreement server rather than in the job directory (the same
+     * on every rank of the job: the launcher sets it for all, or for none).
+     */
+    static boolean atServer(final Context ctx)
+    {
+        return null != ctx.agreement();
+    }
+
+    /**
+     * @param ctx    concluded settings of a member or a joiner.
+     * @param writer tells this writer's temporary files from the others' (on files).
+     * @return where the two sides meet: the agreement server's entries, else the job directory's rejoin files.
+     * @throws IOException when the server cannot be reached or the directory made.
+     */
+    static AgreementStore openStore(final Context ctx, final String writer) throws IOException
+    {
+        if (atServer(ctx))
+        {
+            return AgreementClient.connect(ctx.agreement(), ctx.jobSecret(), ctx.timeoutNs());
+        }
+        final Path directory = directory(ctx);
+        FileAgreement.createDirectory(directory);
+        return new DirectoryStore(directory, writer);
     }
 
     static String request(final long ticket)
@@ -82,21 +119,38 @@ final class Rejoin
     }
 
     /**
+     * @param ctx concluded settings of a member or a joiner.
+     * @return why rejoining cannot work with these settings, or null when it can: at an agreement server (across
+     * hosts) only tcp serves.
+     */
+    static String problem(final Context ctx)
+    {
+        final String transport = transportProblem(ctx.transport());
+        if (null != transport || !atServer(ctx) || "tcp".equals(ctx.transport()))
+        {
+            return transport;
+        }
+        return "rejoin at an agreement server (" + Configuration.AGREEMENT_ENV + ", across hosts) runs over tcp, " +
+            "not " + ctx.transport();
+    }
+
+    /**
      * Open and connect this rank's part of a grown group, on a member or a joiner alike.
      *
      * @param ctx      this rank's settings (the members' communicator's, or the joiner's).
+     * @param store    where the grown group's ranks publish their endpoints (tcp, udp).
      * @param meshId   of the grown group.
      * @param rank     this rank in it.
      * @param jobRanks every member's job rank, by new rank.
      * @param known    the processes of the members, by new rank, where known (null for this rank).
      * @param joined   whether this rank is a joiner.
-     * @param host     over tcp or udp, the address the grown group's ranks take their ports on; else null.
+     * @param host     over tcp or udp, the address this rank takes its port on; else null.
      * @return the connected communicator.
      * @throws PeerFailedException naming a rank of the grown group that exited before it connected.
      */
     static Communicator connect(
-        final Context ctx, final long meshId, final int rank, final int[] jobRanks, final ProcessHandle[] known,
-        final boolean joined, final String host)
+        final Context ctx, final AgreementStore store, final long meshId, final int rank, final int[] jobRanks,
+        final ProcessHandle[] known, final boolean joined, final String host)
     {
         final File statusDirectory = new File(Transports.jobDirectory(ctx), String.format("comm-%016x", meshId));
         // the members' udp endpoints are not the grown group's: those are exchanged below
@@ -106,7 +160,7 @@ final class Rejoin
         // published one fails this connect naming it, as the handshake would
         final boolean tcp = "tcp".equals(ctx.transport());
         final GrownEndpoints endpoints = tcp || "udp".equals(ctx.transport()) ?
-            GrownEndpoints.exchange(grown, directory(ctx), meshId, host, known, tcp) : null;
+            GrownEndpoints.exchange(grown, store, meshId, host, known, tcp) : null;
         final Transport mesh;
         try
         {

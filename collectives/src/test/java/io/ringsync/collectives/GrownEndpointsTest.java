@@ -31,10 +31,11 @@ class GrownEndpointsTest
     void twoRanksEndWithTheSameTableOfTheirListenersPorts(@TempDir final Path directory) throws Exception
     {
         final CompletableFuture<GrownEndpoints> one = CompletableFuture.supplyAsync(() ->
-            GrownEndpoints.exchange(context(1, 10_000), directory, MESH_ID, "127.0.0.1", new ProcessHandle[2],
+            GrownEndpoints.exchange(context(1, 10_000), store(directory), MESH_ID, "127.0.0.1", new ProcessHandle[2],
                 true));
         final GrownEndpoints zero =
-            GrownEndpoints.exchange(context(0, 10_000), directory, MESH_ID, "127.0.0.1", new ProcessHandle[2], true);
+            GrownEndpoints.exchange(context(0, 10_000), store(directory), MESH_ID, "127.0.0.1", new ProcessHandle[2],
+                true);
         final GrownEndpoints other = one.get(20, TimeUnit.SECONDS);
         try
         {
@@ -57,9 +58,9 @@ class GrownEndpointsTest
         throws Exception
     {
         final CompletableFuture<GrownEndpoints> one = CompletableFuture.supplyAsync(() -> GrownEndpoints.exchange(
-            context(1, 10_000), directory, MESH_ID, "127.0.0.1", new ProcessHandle[2], false));
+            context(1, 10_000), store(directory), MESH_ID, "127.0.0.1", new ProcessHandle[2], false));
         final GrownEndpoints zero = GrownEndpoints.exchange(
-            context(0, 10_000), directory, MESH_ID, "127.0.0.1", new ProcessHandle[2], false);
+            context(0, 10_000), store(directory), MESH_ID, "127.0.0.1", new ProcessHandle[2], false);
         final GrownEndpoints other = one.get(20, TimeUnit.SECONDS);
         assertArrayEquals(zero.endpoints(), other.endpoints());
         assertTrue(zero.endpoints()[0].startsWith("127.0.0.1:") && zero.endpoints()[1].startsWith("127.0.0.1:"));
@@ -81,7 +82,7 @@ class GrownEndpointsTest
         final ProcessHandle[] known = { null, null, gone.toHandle() };
         final long startNs = System.nanoTime();
         final PeerFailedException ex = assertThrows(PeerFailedException.class, () ->
-            GrownEndpoints.exchange(context(0, 3, 20_000), directory, MESH_ID, "127.0.0.1", known, true));
+            GrownEndpoints.exchange(context(0, 3, 20_000), store(directory), MESH_ID, "127.0.0.1", known, true));
         assertTrue(System.nanoTime() - startNs < TimeUnit.SECONDS.toNanos(10), "named at once, not at the deadline");
         assertEquals(2, ex.suspectRank(), ex.getMessage());
         assertTrue(ex.getMessage().startsWith("rank 0: rank 2 of the grown group (process " + gone.pid() +
@@ -93,12 +94,18 @@ class GrownEndpointsTest
     void aSilentRankIsNamedAtTheDeadline(@TempDir final Path directory) throws Exception
     {
         final CollectiveTimeoutException ex = assertThrows(CollectiveTimeoutException.class, () ->
-            GrownEndpoints.exchange(context(1, 300), directory, MESH_ID, "127.0.0.1", new ProcessHandle[2], true));
+            GrownEndpoints.exchange(context(1, 300), store(directory), MESH_ID, "127.0.0.1", new ProcessHandle[2],
+                true));
         assertEquals(0, ex.suspectRank(), ex.getMessage());
         assertTrue(ex.getMessage().startsWith("rank 1: rank 0 of the grown group did not publish its " +
             "endpoint"), ex.getMessage());
         assertTrue(ex.getMessage().endsWith("within 300 ms"), ex.getMessage());
         assertListenerReleased(directory, 1);
+    }
+
+    private static DirectoryStore store(final Path directory)
+    {
+        return new DirectoryStore(directory, "test");
     }
 
     private static Context context(final int rank, final long timeoutMs)

@@ -51,6 +51,16 @@ public interface AgreementStore extends Closeable
     String get(String name) throws IOException;
 
     /**
+     * @param name where.
+     * @return whether it has a value; a store may answer this more cheaply than {@link #get}.
+     * @throws IOException when the store cannot be read.
+     */
+    default boolean contains(final String name) throws IOException
+    {
+        return null != get(name);
+    }
+
+    /**
      * @param name a name to check.
      * @throws IllegalArgumentException naming what is wrong with it.
      */
