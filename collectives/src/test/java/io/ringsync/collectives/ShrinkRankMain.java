@@ -11,7 +11,9 @@ import java.util.StringJoiner;
  *     <li>{@code basic}: the survivors shrink;</li>
  *     <li>{@code second}: rank {@code second} halts too, after seeing the failure and before shrinking;</li>
  *     <li>{@code slow}: rank {@code second} sleeps {@code slowMs} before it shrinks;</li>
- *     <li>{@code split}: the same inside a sub-communicator of all ranks but the last (the victim is one).</li>
+ *     <li>{@code split}: the same inside a sub-communicator of all ranks but the last (the victim is one);</li>
+ *     <li>{@code sweep}: the victim and {@code second} (unless -1) halt at random points of any collective, from
+ *     the seed {@code slowMs} ({@link ShrinkSweep}).</li>
  * </ul>
  * Each survivor then allReduces {@code jobRank * 1000 + i} over the shrunk communicator and prints
  * {@code SHRUNK rank=<new rank> size=<size> members=<job ranks> exact=<true when the sum is the expected one>
@@ -70,6 +72,11 @@ public final class ShrinkRankMain
             if ("averager".equals(scenario))
             {
                 averager(job, victim, (int)slowMs);
+                return;
+            }
+            if ("sweep".equals(scenario))
+            {
+                ShrinkSweep.run(job, victim, second, slowMs);
                 return;
             }
             final int color = job.rank() == job.size() - 1 ? 1 : 0;
