@@ -21,7 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
- * An elastic job across hosts: three simulated hosts of {@code bench/cluster/cluster.sh} (each its own network, UTS
+ * An elastic job across hosts: simulated hosts of {@code bench/cluster/cluster.sh} (each its own network, UTS
  * and mount namespace, so its own /dev/shm and host name), the launcher started on host1 as a user on the cluster
  * would, ranks started on every host through {@code bench/cluster/rsh}. One rank halts; the survivors, on two hosts
  * with nothing in common but the network, shrink by agreeing at the launcher's agreement server, finish with the
@@ -50,6 +50,36 @@ class HostsShrinkTest
     }
 
     /**
+     * A second rank dies when it sees the first failure, before it shrinks: the survivors see at the agreement server
+     * that it dropped its lease, and leave it out at once instead of waiting for it until the deadline (60 s here).
+     */
+    @Test
+    void aSecondRankDyingBeforeTheShrinkIsLeftOutAtOnceAcrossHosts() throws Exception
+    {
+        final long startNs = System.nanoTime();
+        final Result job = launch(List.of("--hosts", "host1,host2,host3,host4", "--tolerate", "2"), 60_000,
+            Job.java(ShrinkingRankMain.class, "0", "3", "100000", "3"));
+        final long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNs);
+        assertEquals(Launcher.EXIT_OK, job.exitCode, "the launcher tolerates two losses:\n" + job.output);
+        final Set<String> hashes = new HashSet<>();
+        final Set<Integer> survivors = new HashSet<>();
+        for (final String line : job.output.split("\n"))
+        {
+            final Matcher matcher = SURVIVED.matcher(line);
+            if (matcher.find())
+            {
+                survivors.add(Integer.parseInt(matcher.group(1)));
+                assertEquals("1,2", matcher.group(2), line);
+                hashes.add(matcher.group(4));
+            }
+        }
+        assertEquals(Set.of(1, 2), survivors, "the survivors:\n" + job.output);
+        assertEquals(1, hashes.size(), "the survivors' last sums differ: " + hashes);
+        assertTrue(tookMs < 45_000, "the job took " + tookMs + " ms: the survivors waited for the dead rank until " +
+            "the deadline instead of seeing its lease gone\n" + job.output);
+    }
+
+    /**
      * A restarted rank rejoins across hosts: the SGD demo loses job rank 1 (host2) in epoch 2, the launcher starts it
      * again there as a joiner, the survivors admit it at a sync point (asking and answering at the agreement server)
      * and hand it the model; the job exits 0 and the three final models are identical.
@@ -57,7 +87,7 @@ class HostsShrinkTest
     @Test
     void aRankRestartedOnItsHostRejoinsTheOthersAcrossHostsAndAllEndIdentical() throws Exception
     {
-        final Result job = launch(List.of("--hosts", "host1,host2,host3", "--tolerate", "1", "--restart", "1"),
+        final Result job = launch(List.of("--hosts", "host1,host2,host3", "--tolerate", "1", "--restart", "1"), 15_000,
             Job.java(io.ringsync.examples.SgdDemo.class, "--dim", "4096", "--vocab", "1000", "--examples", "15000",
                 "--holdout", "2000", "--epochs", "3", "--sync-every", "8", "--explain", "off", "--baseline", "off",
                 "--mode", "sync", "--kill-rank", "1", "--at-epoch", "2", "--restart", "1"));
@@ -76,7 +106,7 @@ class HostsShrinkTest
     private static void runJob(final String hosts, final int victim, final String members,
         final Set<Integer> expectedSurvivors, final String paths) throws Exception
     {
-        final Result job = launch(List.of("--hosts", hosts, "--tolerate", "1"),
+        final Result job = launch(List.of("--hosts", hosts, "--tolerate", "1"), 15_000,
             Job.java(ShrinkingRankMain.class, Integer.toString(victim), "3", "100000"));
         assertEquals(Launcher.EXIT_OK, job.exitCode, "the launcher tolerates one loss:\n" + job.output);
         final Set<String> hashes = new HashSet<>();
@@ -98,12 +128,13 @@ class HostsShrinkTest
     }
 
     /**
-     * Bring up three simulated hosts, run {@code ringsync launch OPTIONS --rsh rsh --timeout-ms 15000 -- RANK} on
-     * host1, and take them down again (also on failure).
+     * Bring up four simulated hosts, run {@code ringsync launch OPTIONS --rsh rsh --timeout-ms T -- RANK} on host1,
+     * and take them down again (also on failure).
      *
      * @return the launcher's exit code and its output, the ranks' lines prefixed {@code [rank]}.
      */
-    private static Result launch(final List<String> options, final List<String> rank) throws Exception
+    private static Result launch(final List<String> options, final long timeoutMs, final List<String> rank)
+        throws Exception
     {
         final Path scripts = Path.of(System.getProperty("user.dir")).resolve("../bench/cluster").normalize();
         Assumptions.assumeTrue(Files.isExecutable(scripts.resolve("cluster.sh")), "skipped: no " + scripts);
@@ -117,14 +148,15 @@ class HostsShrinkTest
         final String prefix = "ringsync-e" + ProcessHandle.current().pid() + "-";
         try
         {
-            final Result up = run(List.of(scripts.resolve("cluster.sh").toString(), "up", "3"), prefix, 60);
-            assertEquals(0, up.exitCode, "cluster.sh up 3: " + up.output);
+            final Result up = run(List.of(scripts.resolve("cluster.sh").toString(), "up", "4"), prefix, 60);
+            assertEquals(0, up.exitCode, "cluster.sh up 4: " + up.output);
             final String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
             final List<String> command = new ArrayList<>(List.of(java, "--add-exports",
                 "java.base/jdk.internal.misc=ALL-UNNAMED", "-Xmx256m", "-XX:+UseSerialGC",
                 "-cp", System.getProperty("java.class.path"), RingsyncCommand.class.getName(), "launch"));
             command.addAll(options);
-            command.addAll(List.of("--rsh", scripts.resolve("rsh").toString(), "--timeout-ms", "15000", "--"));
+            command.addAll(List.of("--rsh", scripts.resolve("rsh").toString(), "--timeout-ms", Long.toString(timeoutMs),
+                "--"));
             command.addAll(rank);
             // rsh runs the words as one sh command line, as ssh does: each is quoted
             final List<String> quoted = new ArrayList<>(List.of(scripts.resolve("rsh").toString(), "host1"));

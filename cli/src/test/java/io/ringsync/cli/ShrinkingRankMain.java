@@ -8,7 +8,8 @@ import io.ringsync.collectives.RingsyncException;
 /**
  * A rank of an elastic job across hosts: ten steps of a float SUM AllReduce of {@code count} elements, each rank
  * adding {@code (job rank + 1) * (i % 7 + 1)}. Job rank {@code victim} halts (exit 3) at the start of step
- * {@code dieAt}; the others fail in that step, shrink ({@link Communicator#shrink()}) and redo it among themselves.
+ * {@code dieAt}; the others fail in that step, shrink ({@link Communicator#shrink()}) and redo it among themselves;
+ * job rank {@code second} (a fourth argument, optional) halts (exit 4) when it sees that failure, before it shrinks.
  * Every step's sum is checked against the members of the communicator that made it; at the end each survivor prints
  * {@code SURVIVED members=<job ranks> shrinks=<n> hash=<bits of the last result> paths=<before>,<after>} (the
  * AllReduce paths of the first and the last communicator), or {@code FAILED <exception>} and exits 1.
@@ -26,6 +27,7 @@ public final class ShrinkingRankMain
         final int victim = Integer.parseInt(args[0]);
         final int dieAt = Integer.parseInt(args[1]);
         final int count = Integer.parseInt(args[2]);
+        final int second = args.length > 3 ? Integer.parseInt(args[3]) : -1;
         Communicator comm = Communicator.fromEnvironment();
         final int jobRank = comm.rank();
         final String pathBefore = comm.allReducePath(count, DataType.FLOAT32).label();
@@ -52,6 +54,10 @@ public final class ShrinkingRankMain
                     }
                     catch (final RingsyncException ex)
                     {
+                        if (jobRank == second)
+                        {
+                            Runtime.getRuntime().halt(4);
+                        }
                         final Communicator failed = comm;
                         comm = failed.shrink();
                         failed.close();

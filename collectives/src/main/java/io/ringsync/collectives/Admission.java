@@ -234,8 +234,9 @@ final class Admission implements AutoCloseable
                 final String[] request = store.get(Rejoin.request(ticket)).split(" ");
                 final long pid = Long.parseLong(request[0]);
                 final int asked = Integer.parseInt(request[1]);
-                // across hosts the requester's process cannot be watched: it is taken to run
-                final boolean alive = atServer || ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+                // across hosts the requester's process is not this kernel's: its lease at the server says
+                final boolean alive = atServer ? request.length < 3 || AgreementLease.isAlive(store, request[2]) :
+                    ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
                 if (!alive)
                 {
                     store.putOnce(Rejoin.verdict(ticket), Rejoin.VERDICT_GONE);

@@ -87,12 +87,14 @@ public final class Communicator implements AutoCloseable
         this.board = FailureDetector.openStatusBoard(ctx, group);
         try
         {
+            // every rank that says hello holds its lease at the agreement server, if the job has one
+            AgreementLease.hold(ctx);
             final Handshake handshake = new Handshake(group, wire, dispatcher, faults, board, knownProcesses);
             handshake.run(ctx.timeoutNs(), ctx.idleStrategy(1));
             this.peerProcesses = handshake.peerProcesses();
             final long[] pids = handshake.pids();
             final boolean oneHost = Shrink.sharesDirectory(board, group, pids, handshake.allOnThisHost());
-            this.shrinker = new Shrink(group, ctx, meshId, peerProcesses, pids, oneHost);
+            this.shrinker = new Shrink(group, ctx, meshId, peerProcesses, pids, handshake.hosts(), oneHost);
             this.admission = new Admission(group, ctx, meshId, peerProcesses, pids, oneHost);
             this.engine = new CallEngine(group, ctx, wire, faults, dispatcher, board, peerProcesses,
                 transport.capability(ShmWindows.class));

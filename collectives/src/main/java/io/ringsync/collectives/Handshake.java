@@ -203,6 +203,16 @@ final class Handshake implements Dispatcher.HelloHandler
     }
 
     /**
+     * @return every member's host identity (this rank's own included), as their hellos gave them.
+     */
+    String[] hosts()
+    {
+        final String[] hosts = peerHosts.clone();
+        hosts[group.rank] = HostIdentity.current();
+        return hosts;
+    }
+
+    /**
      * @return every member's process id (this rank's own included), as their hellos gave them.
      */
     long[] pids()

@@ -1,5 +1,6 @@
 package io.ringsync.collectives;
 
+import io.ringsync.transport.HostIdentity;
 import io.ringsync.transport.agreement.AgreementStore;
 import io.ringsync.transport.rendezvous.HostAddresses;
 
@@ -56,9 +57,13 @@ final class Joiner
         final long pid = ProcessHandle.current().pid();
         final long timeoutNs = ctx.timeoutNs();
         final long pollNs = atServer ? SERVER_POLL_NS : FILE_POLL_NS;
+        // across hosts the members' rank 0 learns whether this process still runs from its lease
+        AgreementLease.hold(ctx);
         try (AgreementStore store = Rejoin.openStore(ctx, "joiner-" + pid))
         {
-            final long ticket = request(store, pid, ctx.rank());
+            // across hosts the request names this process' lease, for rank 0 to ask whether it still runs
+            final long ticket = request(store, pid + " " + ctx.rank() + (atServer ? " " +
+                AgreementLease.name(HostIdentity.current(), pid) : ""));
             final String verdict = awaitVerdict(store, ticket, timeoutNs, pollNs);
             if (null == verdict || !verdict.startsWith(Rejoin.VERDICT_ADMITTED + " "))
             {
@@ -143,12 +148,12 @@ final class Joiner
      *
      * @return the ticket.
      */
-    private static long request(final AgreementStore store, final long pid, final int jobRank) throws IOException
+    private static long request(final AgreementStore store, final String request) throws IOException
     {
         long ticket = 0;
         while (true)
         {
-            if (!store.contains(Rejoin.request(ticket)) && store.putOnce(Rejoin.request(ticket), pid + " " + jobRank))
+            if (!store.contains(Rejoin.request(ticket)) && store.putOnce(Rejoin.request(ticket), request))
             {
                 return ticket;
             }

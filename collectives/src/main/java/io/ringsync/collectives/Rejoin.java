@@ -16,7 +16,8 @@ import java.util.Locale;
  * ({@link Configuration#AGREEMENT_ENV}, which {@code ringsync launch --hosts --restart N} serves), its entries. The
  * names:
  * <ul>
- *     <li>{@code request-<ticket>}: a joiner's request, {@code <pid> <job rank>}. Tickets count up from 0; a joiner
+ *     <li>{@code request-<ticket>}: a joiner's request, {@code <pid> <job rank>}, across hosts followed by its
+ *     lease's name ({@link AgreementLease}: rank 0 asks the server whether it still runs). Tickets count up from 0; a joiner
  *     takes the lowest free one by putting its request there once, so tickets are distinct and ordered by
  *     arrival.</li>
  *     <li>{@code verdict-<ticket>}: what became of a request, published once ({@link AgreementStore#putOnce}):
@@ -31,9 +32,9 @@ import java.util.Locale;
  *     <li>{@code endpoint-<mesh id>-<rank>}: over tcp or udp, where each rank of the grown group listens
  *     ({@link GrownEndpoints}).</li>
  * </ul>
- * Across hosts a rank cannot watch another host's processes: a joiner that dies after asking is admitted all the
- * same, and the grown group's connect then names it at the deadline (on one host at once); the members'
- * communicator still works. Across hosts rejoining runs over tcp, the transport between hosts.
+ * Across hosts a rank cannot watch another host's processes: rank 0 asks the server whether a requester still holds
+ * its lease, but a joiner that dies after it was admitted is named by the grown group's connect at the deadline (on
+ * one host at once); the members' communicator still works. Across hosts rejoining runs over tcp, the transport between hosts.
  * <p>
  * The grown communicator's mesh is opened afresh (not from the members' transport, whose ranks the joiners are not
  * among): its files and status in {@code mesh-<id>} and {@code comm-<id>} of the job directory, with a mesh id that

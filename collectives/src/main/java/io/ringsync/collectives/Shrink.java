@@ -20,8 +20,8 @@ import java.util.concurrent.locks.LockSupport;
  * <ol>
  *     <li>Each survivor puts {@code join-<rank>}, holding its pid (complete or absent).</li>
  *     <li>It waits until every other rank of the communicator has joined or is not to be waited for: its process
- *     has exited (the process of every rank of this host is known from the handshake; a rank of another host is
- *     taken to be alive), or it is the rank this survivor's own
+ *     has exited (the process of every rank of this host is known from the handshake; one of another host has
+ *     dropped its lease at the agreement server), or it is the rank this survivor's own
  *     failure named (the dead or stalled peer; still taken if it has joined by the time of the decision). A rank
  *     that is alive but has not joined is waited for until the deadline ({@link Context#timeoutNs(long)},
  *     counted from this survivor's entry): a slow rank inside the deadline is kept, a stopped one is left out
@@ -42,11 +42,13 @@ import java.util.concurrent.locks.LockSupport;
  * that comes back late must still find the decision that left it out. Their names carry a hash of the members'
  * pids, so entries left by an earlier job in the same directory are never taken for this one's.
  * <p>
- * Across hosts a survivor cannot see whether a rank of another host still runs, so a rank that dies during the
- * shrink costs the others the deadline there (on one host its exit is seen at once). The survivors of a
- * host-aware communicator connect a flat one (its ranks do not look for their hosts again). Not guarded: a member
- * that dies in the moment between sending its last hello and the others receiving it can leave some members
- * connected and others not; the connected ones then fail on their first call and shrink again.
+ * Across hosts a survivor cannot watch another host's processes; it asks the agreement server whether the rank
+ * still holds its lease ({@link AgreementLease}: the server drops it when the rank's process exits), so a rank
+ * that dies during the shrink is left out at once there too. A host that loses power closes no connection: its
+ * ranks are waited for until the deadline. The survivors of a host-aware communicator connect a flat one (its ranks
+ * do not look for their hosts again). Not guarded: a member that dies in the moment between sending its last hello
+ * and the others receiving it can leave some members connected and others not; the connected ones then fail on
+ * their first call and shrink again.
  */
 final class Shrink
 {
@@ -76,6 +78,7 @@ final class Shrink
     private final long meshId;
     private final ProcessHandle[] peerProcesses;
     private final long[] pids;
+    private final String[] hosts;
     private final boolean oneHost;
     private final long pidsHash;
     private int epoch;
@@ -87,18 +90,20 @@ final class Shrink
      * @param meshId        its mesh id.
      * @param peerProcesses its peers' processes, by rank (null where unknown).
      * @param pids          every rank's pid, this one's included.
+     * @param hosts         every rank's host identity, this one's included.
      * @param oneHost       whether every rank runs on this host and publishes its status in this rank's status
      *                      directory ({@link #sharesDirectory}): they agree there, else at the agreement server.
      */
     Shrink(
         final Group group, final Context ctx, final long meshId, final ProcessHandle[] peerProcesses,
-        final long[] pids, final boolean oneHost)
+        final long[] pids, final String[] hosts, final boolean oneHost)
     {
         this.group = group;
         this.ctx = ctx;
         this.meshId = meshId;
         this.peerProcesses = peerProcesses;
         this.pids = pids;
+        this.hosts = hosts;
         this.oneHost = oneHost;
         long hash = 0x9E3779B97F4A7C15L;
         for (final long pid : pids)
@@ -249,7 +254,7 @@ final class Shrink
                 }
                 for (final int member : members)
                 {
-                    if (!out[member] && !isAlive(member))
+                    if (!out[member] && !isAliveOrUnknown(store, member))
                     {
                         out[member] = true;
                         learnt = true;
@@ -305,7 +310,7 @@ final class Shrink
                     {
                         joined[peer] = hasJoined(store, directory, peer);
                     }
-                    if (!isAlive(peer))
+                    if (!isAlive(store, peer))
                     {
                         out[peer] = true;
                     }
@@ -341,16 +346,33 @@ final class Shrink
         }
     }
 
-    private boolean isAlive(final int peer)
+    private boolean isAliveOrUnknown(final AgreementStore store, final int peer)
+    {
+        try
+        {
+            return isAlive(store, peer);
+        }
+        catch (final IOException ex)
+        {
+            return true; // cannot tell: the next epoch's wait will
+        }
+    }
+
+    private boolean isAlive(final AgreementStore store, final int peer) throws IOException
     {
         if (peer == group.rank)
         {
             return true;
         }
         // on one host every peer's process is known from its hello, and one missing had exited by the end of it;
-        // across hosts only those of this host are known, and the others are taken to run until the deadline
+        // across hosts those of other hosts are asked for at the agreement server, where each holds a lease
         final ProcessHandle process = peerProcesses[peer];
-        return null == process ? !oneHost : process.isAlive();
+        if (null != process)
+        {
+            return process.isAlive();
+        }
+        return !oneHost && (!(store instanceof AgreementClient) || null == hosts[peer] ||
+            AgreementLease.isAlive(store, hosts[peer], pids[peer]));
     }
 
     private boolean hasJoined(final AgreementStore store, final String directory, final int peer) throws IOException
@@ -367,7 +389,7 @@ final class Shrink
         final StringBuilder sb = new StringBuilder();
         for (int peer = 0; peer < group.size; peer++)
         {
-            if (peer == group.rank || (joined[peer] && isAlive(peer)))
+            if (peer == group.rank || (joined[peer] && isAlive(store, peer)))
             {
                 sb.append(sb.length() == 0 ? "" : ",").append(peer);
             }

@@ -152,6 +152,21 @@ public final class AgreementClient implements AgreementStore
         return call(AgreementProtocol.OP_PUT_ONCE, name, value).code == AgreementProtocol.STATUS_OK;
     }
 
+    /**
+     * Put {@code value} at {@code name} for as long as this connection lasts: the server removes it when the
+     * connection ends, at {@link #close()} or when this process exits (its kernel closes the socket). So others
+     * can ask whether this process still runs.
+     *
+     * @param name  where.
+     * @param value what.
+     * @throws IOException when the server cannot be written.
+     */
+    public synchronized void hold(final String name, final String value) throws IOException
+    {
+        AgreementStore.checkValue(value);
+        call(AgreementProtocol.OP_HOLD, name, value);
+    }
+
     @Override
     public synchronized String get(final String name) throws IOException
     {

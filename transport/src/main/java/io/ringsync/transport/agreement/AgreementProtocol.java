@@ -19,14 +19,16 @@ import java.security.SecureRandom;
  *  client: magic, version, 32-byte client nonce, 32-byte client proof
  *  server: status (OK, or REFUSED and a reason, then the connection closes), 32-byte server proof
  *  then, any number of times:
- *  client: length, request body (op, name, value), 32-byte tag
+ *  client: length, request body (op: get, put, put once, hold; name, value), 32-byte tag
  *  server: length, response body (status, value), 32-byte tag
  * </pre>
  * The proofs are HMAC-SHA256 under the job secret of a side label and both nonces, so each side shows it knows the
  * secret without sending it, and a recorded exchange is worthless on another connection. Every message after that
  * carries HMAC-SHA256 under a key of this connection (derived from the secret and both nonces) over its direction,
  * its sequence number and its body: a message changed, replayed, reordered or sent the wrong way is refused and the
- * connection closed. Values are not secret (ranks, pids, endpoints) and travel in the clear.
+ * connection closed. A name put by {@code hold} lives as long as the connection that put it: when it ends (the
+ * process exited, or closed it) the server removes the name, so it says whether a process still runs. Values are
+ * not secret (ranks, pids, endpoints) and travel in the clear.
  */
 final class AgreementProtocol
 {
@@ -41,6 +43,7 @@ final class AgreementProtocol
     static final int OP_GET = 1;
     static final int OP_PUT = 2;
     static final int OP_PUT_ONCE = 3;
+    static final int OP_HOLD = 4;
 
     static final int STATUS_OK = 0;
     static final int STATUS_ABSENT = 1;

@@ -19,8 +19,9 @@ import java.util.function.Consumer;
  * Serves an {@link AgreementStore} to the ranks of a job on several hosts ({@link AgreementClient}): the launcher
  * of a {@code --hosts} job runs one for as long as the job runs, so that it outlives any rank. Only clients that
  * prove the job secret are served ({@link AgreementProtocol}); a connection that fails the proof is refused, counted
- * and logged. A thread per connection (a job has a few hundred ranks at most, and they talk here only when a rank
- * was lost or joins), blocking JDK sockets, the map in memory.
+ * and logged. A name a client holds ({@link AgreementClient#hold}) is removed when its connection ends, which tells
+ * the others that its process is gone. A thread per connection (a job has a few hundred ranks at most; each holds one
+ * connection idle, and talks on it when a rank was lost or joins), blocking JDK sockets, the map in memory.
  * <p>
  * Limits: {@link #MAX_CONNECTIONS} connections at once, {@link #MAX_STORED_CHARS} characters stored in all (an
  * agreement takes a few hundred), and a connection must prove itself within {@link #HANDSHAKE_TIMEOUT_MS}.
@@ -184,6 +185,7 @@ public final class AgreementServer implements Closeable
     private void serve(final Socket connection)
     {
         final String peer = String.valueOf(connection.getRemoteSocketAddress());
+        final java.util.Map<String, String> held = new java.util.HashMap<>();
         try
         {
             connection.setTcpNoDelay(true);
@@ -224,7 +226,7 @@ public final class AgreementServer implements Closeable
             while (!closed)
             {
                 final AgreementProtocol.Message request = channel.receive();
-                answer(channel, request);
+                answer(channel, request, held);
             }
         }
         catch (final SocketTimeoutException ex)
@@ -244,14 +246,23 @@ public final class AgreementServer implements Closeable
         }
         finally
         {
+            // the names this connection held go with it (unless put again since)
+            for (final java.util.Map.Entry<String, String> entry : held.entrySet())
+            {
+                if (entries.remove(entry.getKey(), entry.getValue()))
+                {
+                    storedChars.addAndGet(-(entry.getKey().length() + entry.getValue().length()));
+                }
+            }
             // counted and logged above before the client can see its connection end
             closeQuietly(connection);
             connections.remove(connection);
         }
     }
 
-    private void answer(final AgreementProtocol.Channel channel, final AgreementProtocol.Message request)
-        throws IOException
+    private void answer(
+        final AgreementProtocol.Channel channel, final AgreementProtocol.Message request,
+        final java.util.Map<String, String> held) throws IOException
     {
         AgreementStore.checkName(request.name);
         switch (request.code)
@@ -265,6 +276,7 @@ public final class AgreementServer implements Closeable
             }
             case AgreementProtocol.OP_PUT:
             case AgreementProtocol.OP_PUT_ONCE:
+            case AgreementProtocol.OP_HOLD:
             {
                 AgreementStore.checkValue(request.value);
                 final long size = request.name.length() + request.value.length();
@@ -275,8 +287,12 @@ public final class AgreementServer implements Closeable
                         MAX_STORED_CHARS + " characters at most");
                     break;
                 }
-                if (request.code == AgreementProtocol.OP_PUT)
+                if (request.code != AgreementProtocol.OP_PUT_ONCE)
                 {
+                    if (request.code == AgreementProtocol.OP_HOLD)
+                    {
+                        held.put(request.name, request.value);
+                    }
                     final String old = entries.put(request.name, request.value);
                     if (null != old)
                     {

@@ -67,6 +67,27 @@ class AgreementServerTest
     }
 
     @Test
+    void aHeldNameGoesWithItsConnectionAndSaysTheProcessIsGone() throws Exception
+    {
+        try (AgreementServer server = start();
+            AgreementClient watcher = AgreementClient.connect(endpoint(server), SECRET, TIMEOUT_NS))
+        {
+            final AgreementClient holder = AgreementClient.connect(endpoint(server), SECRET, TIMEOUT_NS);
+            holder.hold("alive-1234", "1");
+            holder.put("kept", "1");
+            assertTrue(watcher.contains("alive-1234"));
+            holder.close();
+            final long deadlineNs = System.nanoTime() + TIMEOUT_NS;
+            while (watcher.contains("alive-1234") && System.nanoTime() - deadlineNs < 0)
+            {
+                Thread.sleep(5);
+            }
+            assertFalse(watcher.contains("alive-1234"), "the held name outlived its connection");
+            assertEquals("1", watcher.get("kept"), "a plain put stays");
+        }
+    }
+
+    @Test
     void ofManyClientsRacingForOneNameExactlyOneTakesIt() throws Exception
     {
         final int clients = 16;
