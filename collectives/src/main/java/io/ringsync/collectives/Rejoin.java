@@ -17,12 +17,12 @@ import java.util.Locale;
  * names:
  * <ul>
  *     <li>{@code request-<ticket>}: a joiner's request, {@code <pid> <job rank>}, across hosts followed by its
- *     lease's name ({@link AgreementLease}: rank 0 asks the server whether it still runs). Tickets count up from 0; a joiner
- *     takes the lowest free one by putting its request there once, so tickets are distinct and ordered by
+ *     lease's name ({@link AgreementLease}: rank 0 asks the server whether it still runs). Tickets count up from 0;
+ *     a joiner takes the lowest free one by putting its request there once, so tickets are distinct and ordered by
  *     arrival.</li>
  *     <li>{@code verdict-<ticket>}: what became of a request, published once ({@link AgreementStore#putOnce}):
  *     {@code admitted <first ticket of the round>} by the members' rank 0, {@code gone} by rank 0 for a requester
- *     whose process has exited, or {@code withdrawn} by a joiner whose wait passed its deadline. Whoever links it
+ *     whose process has exited, or {@code withdrawn} by a joiner whose wait passed its deadline. Whoever puts it
  *     first decides, so a joiner that gives up is never counted by the members, and one admitted never gives up.</li>
  *     <li>{@code round-<first ticket>}: the grown group, written by rank 0 after the verdicts:
  *     {@code <members before> <mesh id> <job ranks> <pids> <tickets> <tcp host> <session id>} (comma-separated
@@ -34,7 +34,8 @@ import java.util.Locale;
  * </ul>
  * Across hosts a rank cannot watch another host's processes: rank 0 asks the server whether a requester still holds
  * its lease, but a joiner that dies after it was admitted is named by the grown group's connect at the deadline (on
- * one host at once); the members' communicator still works. Across hosts rejoining runs over tcp, the transport between hosts.
+ * one host at once); the members' communicator still works. Across hosts rejoining runs over tcp, the transport
+ * between hosts.
  * <p>
  * The grown communicator's mesh is opened afresh (not from the members' transport, whose ranks the joiners are not
  * among): its files and status in {@code mesh-<id>} and {@code comm-<id>} of the job directory, with a mesh id that
