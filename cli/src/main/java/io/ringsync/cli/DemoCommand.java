@@ -114,7 +114,7 @@ final class DemoCommand implements Callable<Integer>
             {
                 throw new CommandLine.ParameterException(commandLine, ex.getMessage());
             }
-            commandLine.getOut().println("ringsync demo " + demo + ": starting " + np + " ranks over " + transport +
+            commandLine.getOut().println(mixee.qualifiedName() + ": starting " + np + " ranks over " + transport +
                 " ...");
             commandLine.getOut().flush();
             return launcher.run();

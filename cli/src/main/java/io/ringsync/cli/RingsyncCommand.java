@@ -21,7 +21,7 @@ import java.util.concurrent.Callable;
     description = "Average vectors across processes with a pipelined ring AllReduce over Aeron.",
     subcommands = {
         LaunchCommand.class, EnvCommand.class, DriverCommand.class, BenchCommand.class, DemoCommand.class,
-        ClasspathCommand.class, StatCommand.class },
+        ClasspathCommand.class, StatCommand.class, SoakCommand.class },
     footer = { "", "Run 'ringsync COMMAND --help' for a command's options." })
 public final class RingsyncCommand implements Callable<Integer>
 {

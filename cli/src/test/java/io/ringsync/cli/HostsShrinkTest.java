@@ -39,14 +39,14 @@ class HostsShrinkTest
     @Test
     void survivorsOnOtherHostsShrinkAtTheLaunchersAgreementServerAndTheJobSucceeds() throws Exception
     {
-        runJob("host1,host2,host3", 0, "1,2", Set.of(1, 2), "ring,ring");
+        shrinkJob("host1,host2,host3", 15_000, 0, -1, "1,2", Set.of(1, 2), "ring,ring");
     }
 
     @Test
     void hostAwareRanksLoseOneAndTheOthersShrinkToAFlatCommunicator() throws Exception
     {
         // the shrunk communicator runs flat: its ranks do not look for their hosts again
-        runJob("host1:2,host2:2", 1, "0,2,3", Set.of(0, 2, 3), "host-aware,ring");
+        shrinkJob("host1:2,host2:2", 15_000, 1, -1, "0,2,3", Set.of(0, 2, 3), "host-aware,ring");
     }
 
     /**
@@ -57,24 +57,8 @@ class HostsShrinkTest
     void aSecondRankDyingBeforeTheShrinkIsLeftOutAtOnceAcrossHosts() throws Exception
     {
         final long startNs = System.nanoTime();
-        final Result job = launch(List.of("--hosts", "host1,host2,host3,host4", "--tolerate", "2"), 60_000,
-            Job.java(ShrinkingRankMain.class, "0", "3", "100000", "3"));
+        final Result job = shrinkJob("host1,host2,host3,host4", 60_000, 0, 3, "1,2", Set.of(1, 2), "ring,ring");
         final long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNs);
-        assertEquals(Launcher.EXIT_OK, job.exitCode, "the launcher tolerates two losses:\n" + job.output);
-        final Set<String> hashes = new HashSet<>();
-        final Set<Integer> survivors = new HashSet<>();
-        for (final String line : job.output.split("\n"))
-        {
-            final Matcher matcher = SURVIVED.matcher(line);
-            if (matcher.find())
-            {
-                survivors.add(Integer.parseInt(matcher.group(1)));
-                assertEquals("1,2", matcher.group(2), line);
-                hashes.add(matcher.group(4));
-            }
-        }
-        assertEquals(Set.of(1, 2), survivors, "the survivors:\n" + job.output);
-        assertEquals(1, hashes.size(), "the survivors' last sums differ: " + hashes);
         assertTrue(tookMs < 45_000, "the job took " + tookMs + " ms: the survivors waited for the dead rank until " +
             "the deadline instead of seeing its lease gone\n" + job.output);
     }
@@ -103,12 +87,17 @@ class HostsShrinkTest
         assertEquals(1, hashes.size(), "the final models differ: " + hashes + "\n" + job.output);
     }
 
-    private static void runJob(final String hosts, final int victim, final String members,
-        final Set<Integer> expectedSurvivors, final String paths) throws Exception
+    /**
+     * A job of {@link ShrinkingRankMain} on {@code hosts}: job rank {@code victim} halts in step 3, {@code second}
+     * (unless -1) when it sees that; every survivor shrinks once, ends with {@code members}, the same bits and the
+     * AllReduce paths {@code paths} (before, after), and the launcher, tolerating both losses, exits 0.
+     */
+    private static Result shrinkJob(final String hosts, final long timeoutMs, final int victim, final int second,
+        final String members, final Set<Integer> expectedSurvivors, final String paths) throws Exception
     {
-        final Result job = launch(List.of("--hosts", hosts, "--tolerate", "1"), 15_000,
-            Job.java(ShrinkingRankMain.class, Integer.toString(victim), "3", "100000"));
-        assertEquals(Launcher.EXIT_OK, job.exitCode, "the launcher tolerates one loss:\n" + job.output);
+        final Result job = launch(List.of("--hosts", hosts, "--tolerate", second >= 0 ? "2" : "1"), timeoutMs,
+            Job.java(ShrinkingRankMain.class, Integer.toString(victim), "3", "100000", Integer.toString(second)));
+        assertEquals(Launcher.EXIT_OK, job.exitCode, "the launcher tolerates the losses:\n" + job.output);
         final Set<String> hashes = new HashSet<>();
         final Set<Integer> survivors = new HashSet<>();
         for (final String line : job.output.split("\n"))
@@ -125,6 +114,7 @@ class HostsShrinkTest
         }
         assertEquals(expectedSurvivors, survivors, "the survivors:\n" + job.output);
         assertEquals(1, hashes.size(), "the survivors' last sums differ: " + hashes);
+        return job;
     }
 
     /**
