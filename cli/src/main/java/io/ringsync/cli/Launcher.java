@@ -731,7 +731,8 @@ public final class Launcher
 
         /**
          * @param restart times in all that a rank which failed while others still run is started again, as a
-         *                joiner of the running job (0, the default: never). One host, any transport.
+         *                joiner of the running job (0, the default: never). Any transport on one host; across hosts
+         *                tcp, the joiner asking at the agreement server ({@link #serveAgreement}).
          * @return this.
          */
         public Builder restart(final int restart)
