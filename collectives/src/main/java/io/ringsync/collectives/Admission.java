@@ -39,35 +39,22 @@ final class Admission implements AutoCloseable
      */
     static final int MAX_PER_ROUND = 16;
 
+    private final Membership membership;
     private final Group group;
     private final Context ctx;
-    private final long meshId;
-    private final ProcessHandle[] peerProcesses;
-    private final long[] pids;
-    private final boolean oneHost;
     private final double[] table = new double[1 + 3 * MAX_PER_ROUND];
     private AgreementStore store;
     private long cursor;
     private boolean grown;
 
     /**
-     * @param group         the communicator's ranks.
-     * @param ctx           its settings.
-     * @param meshId        its mesh id.
-     * @param peerProcesses its peers' processes, by rank (null where unknown).
-     * @param pids          every rank's pid.
-     * @param oneHost       whether all its ranks share this rank's job directory ({@link Shrink#sharesDirectory}).
+     * @param membership the communicator's ranks, settings and processes, as its handshake found them.
      */
-    Admission(
-        final Group group, final Context ctx, final long meshId, final ProcessHandle[] peerProcesses,
-        final long[] pids, final boolean oneHost)
+    Admission(final Membership membership)
     {
-        this.group = group;
-        this.ctx = ctx;
-        this.meshId = meshId;
-        this.peerProcesses = peerProcesses;
-        this.pids = pids;
-        this.oneHost = oneHost;
+        this.membership = membership;
+        this.group = membership.group;
+        this.ctx = membership.ctx;
     }
 
     /**
@@ -83,7 +70,7 @@ final class Admission implements AutoCloseable
                 "communicator has none";
         }
         final boolean atServer = Rejoin.atServer(ctx);
-        if (!atServer && (hostAware || !oneHost))
+        if (!atServer && (hostAware || !membership.oneHost))
         {
             return "rank " + group.rank + ": rejoining across hosts needs the job's agreement server (" +
                 Configuration.AGREEMENT_ENV + ", with " + Configuration.JOB_SECRET_ENV + "; ringsync launch --hosts " +
@@ -160,7 +147,7 @@ final class Admission implements AutoCloseable
         for (int member = 0; member < group.size; member++)
         {
             jobRanks[member] = group.jobRank(member);
-            known[member] = member == rank ? null : peerProcesses[member];
+            known[member] = member == rank ? null : membership.process(member);
         }
         final boolean atServer = Rejoin.atServer(ctx);
         for (int i = 0; i < count; i++)
@@ -177,8 +164,8 @@ final class Admission implements AutoCloseable
             {
                 shared = Rejoin.openStore(ctx, "member-" + rank);
             }
-            final Communicator grownComm = Rejoin.connect(ctx, shared, Rejoin.meshId(meshId, (long)table[1]), rank,
-                jobRanks, known, false, endpointHost());
+            final Communicator grownComm = Rejoin.connect(ctx, shared, Rejoin.meshId(membership.meshId,
+                (long)table[1]), rank, jobRanks, known, false, endpointHost());
             grown = true;
             return grownComm;
         }
@@ -272,7 +259,7 @@ final class Admission implements AutoCloseable
         for (int member = 0; member < group.size; member++)
         {
             jobRanks.add(Integer.toString(group.jobRank(member)));
-            allPids.add(Long.toString(pids[member]));
+            allPids.add(Long.toString(membership.pid(member)));
         }
         for (int i = 0; i < count; i++)
         {
@@ -283,7 +270,7 @@ final class Admission implements AutoCloseable
         final String host = endpointHost();
         final byte[] session = ctx.sessionId();
         store.put(Rejoin.round(first), String.format(Locale.ROOT,
-            "%d %x %s %s %s %s %s", group.size, Rejoin.meshId(meshId, first), jobRanks, allPids, tickets,
+            "%d %x %s %s %s %s %s", group.size, Rejoin.meshId(membership.meshId, first), jobRanks, allPids, tickets,
             null == host ? "-" : host, null == session ? "-" : HexFormat.of().formatHex(session)));
     }
 

@@ -93,9 +93,10 @@ public final class Communicator implements AutoCloseable
             handshake.run(ctx.timeoutNs(), ctx.idleStrategy(1));
             this.peerProcesses = handshake.peerProcesses();
             final long[] pids = handshake.pids();
-            final boolean oneHost = Shrink.sharesDirectory(board, group, pids, handshake.allOnThisHost());
-            this.shrinker = new Shrink(group, ctx, meshId, peerProcesses, pids, handshake.hosts(), oneHost);
-            this.admission = new Admission(group, ctx, meshId, peerProcesses, pids, oneHost);
+            final Membership membership = new Membership(group, ctx, meshId, peerProcesses, pids, handshake.hosts(),
+                Membership.sharesDirectory(board, group, pids, handshake.allOnThisHost()));
+            this.shrinker = new Shrink(membership);
+            this.admission = new Admission(membership);
             this.engine = new CallEngine(group, ctx, wire, faults, dispatcher, board, peerProcesses,
                 transport.capability(ShmWindows.class));
             this.sharedVectors = new SharedVectors(group.rank, engine.sharedWindows());

@@ -73,79 +73,28 @@ final class Shrink
         Communicator connect(int[] members, long meshId);
     }
 
+    private final Membership membership;
     private final Group group;
     private final Context ctx;
-    private final long meshId;
-    private final ProcessHandle[] peerProcesses;
-    private final long[] pids;
-    private final String[] hosts;
-    private final boolean oneHost;
     private final long pidsHash;
     private int epoch;
     private boolean shrunk;
 
     /**
-     * @param group         the communicator's ranks and links.
-     * @param ctx           its settings: deadline and status directory.
-     * @param meshId        its mesh id.
-     * @param peerProcesses its peers' processes, by rank (null where unknown).
-     * @param pids          every rank's pid, this one's included.
-     * @param hosts         every rank's host identity, this one's included.
-     * @param oneHost       whether every rank runs on this host and publishes its status in this rank's status
-     *                      directory ({@link #sharesDirectory}): they agree there, else at the agreement server.
+     * @param membership the communicator's ranks, settings and processes, as its handshake found them.
      */
-    Shrink(
-        final Group group, final Context ctx, final long meshId, final ProcessHandle[] peerProcesses,
-        final long[] pids, final String[] hosts, final boolean oneHost)
+    Shrink(final Membership membership)
     {
-        this.group = group;
-        this.ctx = ctx;
-        this.meshId = meshId;
-        this.peerProcesses = peerProcesses;
-        this.pids = pids;
-        this.hosts = hosts;
-        this.oneHost = oneHost;
+        this.membership = membership;
+        this.group = membership.group;
+        this.ctx = membership.ctx;
         long hash = 0x9E3779B97F4A7C15L;
-        for (final long pid : pids)
+        for (int rank = 0; rank < group.size; rank++)
         {
-            hash = (hash ^ pid) * 0xBF58476D1CE4E5B9L;
+            hash = (hash ^ membership.pid(rank)) * 0xBF58476D1CE4E5B9L;
             hash ^= hash >>> 31;
         }
         this.pidsHash = hash;
-    }
-
-    /**
-     * Whether every rank of a communicator that just connected runs on this host and publishes its status in the
-     * same directory as this rank: its status file is there, written by the process that said hello. Ranks of one
-     * machine that were given different job directories (simulated hosts) could not agree through files.
-     *
-     * @param board        this rank's status board, or null when it publishes none.
-     * @param group        the communicator's ranks.
-     * @param pids         every rank's pid from the handshake.
-     * @param allSameHost  whether every rank's hello came from this host.
-     * @return whether the survivors of this communicator can agree through its status directory.
-     */
-    static boolean sharesDirectory(
-        final io.ringsync.collectives.status.RankStatusBoard board, final Group group, final long[] pids,
-        final boolean allSameHost)
-    {
-        if (group.size == 1)
-        {
-            return true;
-        }
-        if (!allSameHost || null == board)
-        {
-            return false;
-        }
-        for (int peer = 0; peer < group.size; peer++)
-        {
-            // each rank made its status file before its hello, so it is there now unless it is elsewhere
-            if (peer != group.rank && (!board.refresh(peer) || board.pid(peer) != pids[peer]))
-            {
-                return false;
-            }
-        }
-        return true;
     }
 
     /**
@@ -195,7 +144,7 @@ final class Shrink
     private AgreementStore openStore() throws IOException
     {
         final int rank = group.rank;
-        if (oneHost && null != ctx.statusDirectory())
+        if (membership.oneHost && null != ctx.statusDirectory())
         {
             return new DirectoryStore(ctx.statusDirectory().toPath(), Integer.toString(rank));
         }
@@ -233,7 +182,8 @@ final class Shrink
             final int[] members = agree(store, epoch, out);
             try
             {
-                final Communicator shrunkComm = connector.connect(members, SubGroups.meshId(meshId, -epoch, 0));
+                final Communicator shrunkComm = connector.connect(members,
+                    SubGroups.meshId(membership.meshId, -epoch, 0));
                 shrunk = true;
                 return shrunkComm;
             }
@@ -286,14 +236,15 @@ final class Shrink
         final long timeoutNs = ctx.timeoutNs();
         final long deadlineNs = System.nanoTime() + timeoutNs;
         final long pollNs = store instanceof DirectoryStore ? FILE_POLL_NS : SERVER_POLL_NS;
-        final String directory = String.format("%s%016x-%016x-%d/", DIRECTORY_PREFIX, meshId, pidsHash, attempt);
+        final String directory = String.format("%s%016x-%016x-%d/", DIRECTORY_PREFIX, membership.meshId, pidsHash,
+            attempt);
         final String decision = directory + DECISION;
         try
         {
             int[] members = read(store, decision);
             if (null == members)
             {
-                store.put(directory + JOIN_PREFIX + rank, Long.toString(pids[rank]));
+                store.put(directory + JOIN_PREFIX + rank, Long.toString(membership.pid(rank)));
             }
             final boolean[] joined = new boolean[group.size];
             joined[rank] = true;
@@ -310,7 +261,7 @@ final class Shrink
                     {
                         joined[peer] = hasJoined(store, directory, peer);
                     }
-                    if (!isAlive(store, peer))
+                    if (!membership.isAlive(store, peer))
                     {
                         out[peer] = true;
                     }
@@ -350,7 +301,7 @@ final class Shrink
     {
         try
         {
-            return isAlive(store, peer);
+            return membership.isAlive(store, peer);
         }
         catch (final IOException ex)
         {
@@ -358,26 +309,9 @@ final class Shrink
         }
     }
 
-    private boolean isAlive(final AgreementStore store, final int peer) throws IOException
-    {
-        if (peer == group.rank)
-        {
-            return true;
-        }
-        // on one host every peer's process is known from its hello, and one missing had exited by the end of it;
-        // across hosts those of other hosts are asked for at the agreement server, where each holds a lease
-        final ProcessHandle process = peerProcesses[peer];
-        if (null != process)
-        {
-            return process.isAlive();
-        }
-        return !oneHost && (!(store instanceof AgreementClient) || null == hosts[peer] ||
-            AgreementLease.isAlive(store, hosts[peer], pids[peer]));
-    }
-
     private boolean hasJoined(final AgreementStore store, final String directory, final int peer) throws IOException
     {
-        return Long.toString(pids[peer]).equals(store.get(directory + JOIN_PREFIX + peer));
+        return Long.toString(membership.pid(peer)).equals(store.get(directory + JOIN_PREFIX + peer));
     }
 
     /**
@@ -389,7 +323,7 @@ final class Shrink
         final StringBuilder sb = new StringBuilder();
         for (int peer = 0; peer < group.size; peer++)
         {
-            if (peer == group.rank || (joined[peer] && isAlive(store, peer)))
+            if (peer == group.rank || (joined[peer] && membership.isAlive(store, peer)))
             {
                 sb.append(sb.length() == 0 ? "" : ",").append(peer);
             }
