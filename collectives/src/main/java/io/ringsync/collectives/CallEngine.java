@@ -534,4 +534,13 @@ final class CallEngine implements Agent
         }
         return new CommunicatorClosedException("rank " + group.rank + ": this communicator is closed", -1);
     }
+
+    /**
+     * @param member a rank of this engine's communicator.
+     * @return its rank in the job.
+     */
+    int jobRank(final int member)
+    {
+        return group.jobRank(member);
+    }
 }

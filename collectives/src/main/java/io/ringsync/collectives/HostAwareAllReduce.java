@@ -264,7 +264,9 @@ final class HostAwareAllReduce implements Algorithm
     {
         final Request sub = running;
         running = null;
-        final RuntimeException failure = sub.failure;
+        // told in the job's ranks: the inner groups number their own
+        final RuntimeException failure = null == sub.failure ? null :
+            JobRankFailures.inJobRanks(sub.failure, runningOn);
         if (weighted && sub == crossCall)
         {
             weightSum = sub.weightSum;

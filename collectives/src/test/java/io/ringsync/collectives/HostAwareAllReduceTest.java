@@ -245,6 +245,10 @@ class HostAwareAllReduceTest
         for (final int survivor : new int[]{ 0, 1, 3 })
         {
             assertInstanceOf(RingsyncException.class, outcomes.get(survivor).error, "rank " + survivor);
+            // in the job's ranks, though the failure came from an inner group that numbers its own (shrink relies
+            // on it: an inner rank 0 taken for job rank 0 left a healthy rank out)
+            assertEquals(2, ((RingsyncException)outcomes.get(survivor).error).suspectRank(),
+                "rank " + survivor + ": " + outcomes.get(survivor).error);
         }
     }
 
