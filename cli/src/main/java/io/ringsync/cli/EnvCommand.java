@@ -117,6 +117,9 @@ final class EnvCommand implements Callable<Integer>
             final String shm = new File("/dev/shm").isDirectory() ? "/dev/shm" : System.getProperty("java.io.tmpdir");
             return new String[]{ shm + "/ringsync-<job id>", "default" };
         }));
+        items.add(plain("agreement", "agreement server", () -> null == Configuration.agreement(env) ?
+            new String[]{ "not set", "shrink and rejoin agree through the job directory: ranks of one host" } :
+            new String[]{ Configuration.agreement(env), Configuration.AGREEMENT_ENV }));
         items.add(plain("job_secret", "job secret", () -> null == Configuration.jobSecret(env) ?
             new String[]{ "not set", "anyone who reaches the rendezvous port can join" } :
             new String[]{ "set", Configuration.JOB_SECRET_ENV }));

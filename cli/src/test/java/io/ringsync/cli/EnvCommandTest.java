@@ -41,7 +41,8 @@ class EnvCommandTest
     {
         final List<EnvCommand.Item> items = EnvCommand.report(env("RANK", "3", "WORLD_SIZE", "4", "LOCAL_RANK", "1",
             "SLURM_PROCID", "1", "SLURM_NTASKS", "2", "MASTER_ADDR", "127.0.0.1", "MASTER_PORT", "29500",
-            "RINGSYNC_JOB_SECRET", "hunter2-do-not-print", "RINGSYNC_PORTS", "40000-40010"));
+            "RINGSYNC_JOB_SECRET", "hunter2-do-not-print", "RINGSYNC_PORTS", "40000-40010",
+            "RINGSYNC_AGREEMENT", "10.0.0.1:41000"));
         assertEquals("3", item(items, "rank").value);
         assertEquals("RANK", item(items, "rank").source);
         assertEquals(List.of("SLURM_PROCID=1"), item(items, "rank").conflicts);
@@ -56,6 +57,8 @@ class EnvCommandTest
         assertEquals("40000-40010", item(items, "ports").value);
         assertEquals("(drawn at the rendezvous)", item(items, "job_id").value);
         assertEquals("set", item(items, "job_secret").value);
+        assertEquals("10.0.0.1:41000", item(items, "agreement").value);
+        assertEquals("RINGSYNC_AGREEMENT", item(items, "agreement").source);
 
         final String text = EnvCommand.text(items);
         assertTrue(text.contains("rank:          3  (from RANK)  DIFFERS, ignored: SLURM_PROCID=1"), text);
@@ -82,6 +85,7 @@ class EnvCommandTest
         assertEquals("localhost:" + (24_000 + (4242 * 31) % 5_000), item(items, "rendezvous").value);
         assertEquals("tcp", item(items, "transport").value);
         assertEquals("not set", item(items, "job_secret").value);
+        assertEquals("not set", item(items, "agreement").value);
     }
 
     @Test
