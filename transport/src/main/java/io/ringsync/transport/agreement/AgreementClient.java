@@ -97,8 +97,14 @@ public final class AgreementClient implements AgreementStore
         }
     }
 
-    private static AgreementProtocol.Channel handshake(final String endpoint, final Socket socket,
-        final byte[] secret) throws IOException
+    /**
+     * Prove the secret to the server on a connected socket and check its proof.
+     *
+     * @return the authenticated messages of this connection.
+     * @throws IOException when either side cannot prove it, or the server is not one.
+     */
+    static AgreementProtocol.Channel handshake(final String endpoint, final Socket socket, final byte[] secret)
+        throws IOException
     {
         final DataInputStream in = new DataInputStream(new BufferedInputStream(socket.getInputStream()));
         final DataOutputStream out = new DataOutputStream(new BufferedOutputStream(socket.getOutputStream()));

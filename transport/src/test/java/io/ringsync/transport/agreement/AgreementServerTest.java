@@ -181,20 +181,10 @@ class AgreementServerTest
         try (AgreementServer server = start();
             Socket socket = new Socket(InetAddress.getLoopbackAddress(), server.port()))
         {
-            final DataInputStream in = new DataInputStream(socket.getInputStream());
+            // a proper handshake, then raw bytes on the same socket
+            AgreementClient.handshake("test", socket, SECRET);
+            final java.io.InputStream in = socket.getInputStream();
             final DataOutputStream out = new DataOutputStream(socket.getOutputStream());
-            in.readLong();
-            in.readInt();
-            final byte[] serverNonce = new byte[AgreementProtocol.NONCE_LENGTH];
-            in.readFully(serverNonce);
-            final byte[] clientNonce = AgreementProtocol.nonce();
-            out.writeLong(AgreementProtocol.MAGIC);
-            out.writeInt(AgreementProtocol.VERSION);
-            out.write(clientNonce);
-            out.write(AgreementProtocol.clientProof(SECRET, serverNonce, clientNonce));
-            out.flush();
-            assertEquals(AgreementProtocol.STATUS_OK, in.readInt());
-            in.readFully(new byte[AgreementProtocol.TAG_LENGTH]);
             // a well-formed put whose tag was made with another key: as if changed on the way
             final java.io.ByteArrayOutputStream raw = new java.io.ByteArrayOutputStream();
             final AgreementProtocol.Channel forged = new AgreementProtocol.Channel(
