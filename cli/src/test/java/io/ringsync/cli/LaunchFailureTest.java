@@ -158,6 +158,22 @@ class LaunchFailureTest
             assertTrue(failure.startsWith("CollectiveMismatchException"), failure);
             assertTrue(failure.contains("1000") || failure.contains("1001"), failure);
         }
+        // the launcher's merged flight record shows where the ranks diverged: all failed the same call, rank 0
+        // with 4000 bytes, the others with 4004
+        final String log = job.allLog();
+        final java.util.regex.Matcher last = java.util.regex.Pattern.compile("rank 0: last call #(\\d+) allReduce " +
+            "failed").matcher(log);
+        assertTrue(last.find(), log);
+        final String call = last.group(1);
+        for (int rank = 1; rank < 3; rank++)
+        {
+            assertTrue(log.contains("rank " + rank + ": last call #" + call + " allReduce failed"), log);
+        }
+        for (int rank = 0; rank < 3; rank++)
+        {
+            assertTrue(java.util.regex.Pattern.compile("\\s" + rank + "\\s+#" + call + " allReduce\\s+\\S+\\s+" +
+                (rank == 0 ? "4000" : "4004") + "\\s.*failed").matcher(log).find(), "rank " + rank + "'s row: " + log);
+        }
         assertFalse(Files.exists(job.launcher.jobDirectory()), "job directory left behind");
     }
 }

@@ -75,6 +75,16 @@ class LaunchStopTest
                 assertTrue(failure.startsWith("suspect=1 "), "repetition " + repetition.getCurrentRepetition() +
                     ": rank " + survivor + " must name rank 1: " + failure);
             }
+            // the launcher's merged flight record: the stopped rank is still in its call, or stopped between calls
+            // and never reached the one the others failed
+            final String log = job.allLog();
+            assertTrue(java.util.regex.Pattern.compile("rank 1: last call #\\d+ allReduce (running|ok \\(others " +
+                "reached #\\d+\\))").matcher(log).find(), log);
+            for (final int survivor : new int[]{ 0, 2 })
+            {
+                assertTrue(java.util.regex.Pattern.compile("rank " + survivor + ": last call #\\d+ allReduce failed")
+                    .matcher(log).find(), log);
+            }
             assertFalse(Files.exists(job.launcher.jobDirectory()), "job directory left behind");
         }
         finally
