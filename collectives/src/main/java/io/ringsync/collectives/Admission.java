@@ -74,7 +74,7 @@ final class Admission implements AutoCloseable
         {
             return "rank " + group.rank + ": rejoining across hosts needs the job's agreement server (" +
                 Configuration.AGREEMENT_ENV + ", with " + Configuration.JOB_SECRET_ENV + "; ringsync launch --hosts " +
-                "--restart N serves one): this communicator spans several hosts or job directories" +
+                "with --tolerate or --restart serves one): this communicator spans several hosts or job directories" +
                 (hostAware ? ", on the host-aware path" : "") + ", so joiners cannot ask through files";
         }
         final String transport = Rejoin.transportProblem(group.transport().name());

@@ -157,8 +157,8 @@ final class Shrink
             "launch sets, or the shm transport's), or an agreement server (" + Configuration.AGREEMENT_ENV +
             "); this communicator has neither" : "rank " + rank + ": shrink across hosts needs the job's " +
             "agreement server (" + Configuration.AGREEMENT_ENV + ", with " + Configuration.JOB_SECRET_ENV +
-            "; ringsync launch --hosts serves one): this communicator spans several hosts or job directories, " +
-            "so its survivors cannot agree through files");
+            "; ringsync launch --hosts with --tolerate or --restart serves one): this communicator spans several " +
+            "hosts or job directories, so its survivors cannot agree through files");
     }
 
     private Communicator agreeAndConnect(
