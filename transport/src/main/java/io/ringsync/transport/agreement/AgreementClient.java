@@ -7,10 +7,8 @@ import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
-import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.net.UnknownHostException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
@@ -75,12 +73,10 @@ public final class AgreementClient implements AgreementStore
             {
                 final long remainingMs = TimeUnit.NANOSECONDS.toMillis(deadlineNs - System.nanoTime());
                 socket.connect(new InetSocketAddress(host, port), (int)Math.max(1, Math.min(timeoutMs, remainingMs)));
-                socket.setTcpNoDelay(true);
-                socket.setSoTimeout(timeoutMs);
-                return new AgreementClient(endpoint, socket, handshake(endpoint, socket, secret), timeoutMs);
             }
-            catch (final ConnectException | UnknownHostException ex)
+            catch (final IOException ex)
             {
+                // refused, unreachable, not resolved yet, or no answer in time: try again until the deadline
                 socket.close();
                 if (System.nanoTime() - deadlineNs >= 0)
                 {
@@ -88,6 +84,19 @@ public final class AgreementClient implements AgreementStore
                         TimeUnit.NANOSECONDS.toMillis(timeoutNs) + " ms: " + ex, ex);
                 }
                 LockSupport.parkNanos(RETRY_PARK_NS);
+                continue;
+            }
+            try
+            {
+                socket.setTcpNoDelay(true);
+                socket.setSoTimeout(timeoutMs);
+                return new AgreementClient(endpoint, socket, handshake(endpoint, socket, secret), timeoutMs);
+            }
+            catch (final java.io.EOFException ex)
+            {
+                socket.close();
+                throw new IOException("the peer at " + endpoint + " closed the connection during the handshake: it " +
+                    "is not this job's agreement server", ex);
             }
             catch (final IOException | RuntimeException ex)
             {
