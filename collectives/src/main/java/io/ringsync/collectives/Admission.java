@@ -45,6 +45,8 @@ final class Admission implements AutoCloseable
     private final double[] table = new double[1 + 3 * MAX_PER_ROUND];
     private AgreementStore store;
     private long cursor;
+    // the name of request-<cursor>, made once per ticket: asking for it at every admit() allocates nothing
+    private String nextRequest = Rejoin.request(0);
     private boolean grown;
 
     /**
@@ -213,7 +215,7 @@ final class Admission implements AutoCloseable
             nextJobRank = Math.max(nextJobRank, group.jobRank(member) + 1);
         }
         // nobody waiting costs this one question (a stat, or a round trip to the server): no next request
-        while (count < MAX_PER_ROUND && store.contains(Rejoin.request(cursor)))
+        while (count < MAX_PER_ROUND && store.contains(nextRequest))
         {
             final long ticket = cursor;
             if (null == store.get(Rejoin.verdict(ticket)))
@@ -240,6 +242,7 @@ final class Admission implements AutoCloseable
                 // else the joiner withdrew first: it is not admitted
             }
             cursor++;
+            nextRequest = Rejoin.request(cursor);
         }
         if (count > 0)
         {

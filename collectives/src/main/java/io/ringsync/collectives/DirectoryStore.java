@@ -14,6 +14,8 @@ final class DirectoryStore implements AgreementStore
 {
     private final Path root;
     private final String writer;
+    private String lastAsked;
+    private java.io.File lastAskedFile;
 
     /**
      * @param root   the directory the names live under (a job or sub-communicator's status directory).
@@ -52,8 +54,14 @@ final class DirectoryStore implements AgreementStore
     @Override
     public boolean contains(final String name)
     {
-        // one stat, no exception for a missing file: cheap enough to ask at every sync point
-        return file(name).toFile().exists();
+        // one stat, no exception for a missing file, and the file of a name asked again kept: asked at every sync
+        // point (the members' rank 0 looking for a request), it allocates nothing
+        if (name != lastAsked)
+        {
+            lastAskedFile = file(name).toFile();
+            lastAsked = name;
+        }
+        return lastAskedFile.exists();
     }
 
     @Override

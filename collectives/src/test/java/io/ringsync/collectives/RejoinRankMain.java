@@ -152,14 +152,19 @@ public final class RejoinRankMain
         final double[] table = new double[1 + 3 * Admission.MAX_PER_ROUND];
         long perCallNs = 0;
         long broadcastNs = 0;
+        long allocated = 0;
+        final com.sun.management.ThreadMXBean threads =
+            (com.sun.management.ThreadMXBean)java.lang.management.ManagementFactory.getThreadMXBean();
         for (int round = 0; round < 4; round++)
         {
+            final long allocatedBefore = threads.getCurrentThreadAllocatedBytes();
             final long startNs = System.nanoTime();
             for (int i = 0; i < calls; i++)
             {
                 same &= comm.admit() == comm;
             }
             perCallNs = (System.nanoTime() - startNs) / calls;
+            allocated = threads.getCurrentThreadAllocatedBytes() - allocatedBefore;
             // what the same number of plain broadcasts of the same size cost here, for comparison
             final long broadcastStartNs = System.nanoTime();
             for (int i = 0; i < calls; i++)
@@ -168,7 +173,8 @@ public final class RejoinRankMain
             }
             broadcastNs = (System.nanoTime() - broadcastStartNs) / calls;
         }
-        System.out.println("NONE same=" + same + " perCallNs=" + perCallNs + " broadcastNs=" + broadcastNs);
+        System.out.println("NONE same=" + same + " perCallNs=" + perCallNs + " broadcastNs=" + broadcastNs +
+            " allocatedBytes=" + allocated);
     }
 
     private static Communicator loop(final Communicator initial, final File stopFile)

@@ -127,6 +127,10 @@ class RejoinTest
                 final String line = job.line(rank, "NONE ");
                 assertNotNull(line, job.describe());
                 assertTrue(line.startsWith("same=true perCallNs="), line);
+                // steady state allocates nothing: under a byte per call over the last 1000 admits (rank 0 once
+                // made a file name, a path and a regex split per call, 1680 bytes)
+                final long allocated = Long.parseLong(line.substring(line.indexOf("allocatedBytes=") + 15));
+                assertTrue(allocated < 1000, "rank " + rank + " allocated " + allocated + " bytes in 1000 admits");
                 assertEquals(0, job.exitCode(rank), job.describe());
             }
             final String rankZero = job.line(0, "NONE ");
