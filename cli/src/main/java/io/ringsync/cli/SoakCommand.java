@@ -24,8 +24,9 @@ import java.util.concurrent.Callable;
         "N ranks make --small calls of --small-bytes, then --large calls of --large-bytes (float32 SUM, each result " +
             "checked), in " + SoakWorker.WINDOWS + " windows per phase. Rank 0 prints one CSV row per window: " +
             SoakWorker.HEADER + ". Every rank compares its last window with its second (the first is warm-up): " +
-            "open file descriptors and live threads must not grow, the resident set by at most " +
-            SoakWorker.RSS_SLACK_KIB / 1024 + " MiB; a rank that finds growth names it and the job exits 1."
+            "live threads must not grow, open file descriptors by at most " + SoakWorker.FD_SLACK + " (files a JVM " +
+            "opens late, such as a jar), the resident set by at most " + SoakWorker.RSS_SLACK_KIB / 1024 + " MiB; " +
+            "a rank that finds growth names it and the job exits 1."
     },
     footer = {
         "",
