@@ -4,7 +4,6 @@ import io.ringsync.collectives.Configuration;
 import io.ringsync.collectives.ConfigurationException;
 import io.ringsync.collectives.status.StatusDescriptor;
 import io.ringsync.transport.PrivateDirectory;
-import io.ringsync.transport.aeron.MediaDriverHost;
 import io.ringsync.transport.rendezvous.HostAddresses;
 
 import java.io.File;
@@ -22,7 +21,6 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
-import java.util.function.Supplier;
 
 /**
  * Starts the ranks of one job on this host and supervises them: what {@code ringsync launch} runs, usable
@@ -127,7 +125,6 @@ public final class Launcher
     private final RankStarter starter;
     private final String rendezvous;
     private final boolean serveAgreement;
-    private JobAgreement agreement;
 
     private final AtomicBoolean started = new AtomicBoolean();
     private final Object lock = new Object();
@@ -136,8 +133,8 @@ public final class Launcher
     private final RankProcesses processes;
     private final RankEnvironment rankEnvironment;
     private final RankOutput output;
+    private final JobServices services = new JobServices();
     private boolean cleanedUp;
-    private MediaDriverHost driver;
     private volatile Path jobDir;
     private volatile long jobId;
     private Thread shutdownHook;
@@ -230,12 +227,12 @@ public final class Launcher
         try
         {
             final Map<String, String> jobEnv = new TransportSetup(np, transport, timeoutMs, rendezvous, shmUsableBytes,
-                childEnv()).jobEnvironment(jobId, jobDir, this::keepDriver);
+                childEnv()).jobEnvironment(jobId, jobDir, services);
             if (serveAgreement && (tolerate > 0 || restart > 0))
             {
                 // the survivors of a tolerated loss shrink, a restarted rank asks to rejoin: across hosts both
                 // meet at this server
-                keepAgreement(jobEnv);
+                serveAgreement(jobEnv);
             }
             if (verbose)
             {
@@ -308,33 +305,9 @@ public final class Launcher
     }
 
     /**
-     * Start the job's media driver under the clean-up lock, so a shutdown hook arriving meanwhile waits and then
-     * closes this driver, rather than removing the job directory while the driver is creating files in it.
+     * Serve the job's agreement server ({@link JobAgreement}) with the job's services and tell the ranks where.
      */
-    private void keepDriver(final Supplier<MediaDriverHost> launch) throws LaunchException
-    {
-        synchronized (cleanUpLock)
-        {
-            synchronized (lock)
-            {
-                if (cleanedUp)
-                {
-                    throw new LaunchException("stopped while starting the media driver");
-                }
-            }
-            final MediaDriverHost jobDriver = launch.get();
-            synchronized (lock)
-            {
-                driver = jobDriver;
-            }
-        }
-    }
-
-    /**
-     * Serve the job's agreement server ({@link JobAgreement}) and tell the ranks where, under the clean-up lock as
-     * for the media driver: a shutdown hook meanwhile waits, then closes it.
-     */
-    private void keepAgreement(final Map<String, String> jobEnv) throws LaunchException
+    private void serveAgreement(final Map<String, String> jobEnv) throws LaunchException
     {
         final String secret = null != jobEnv.get(Configuration.JOB_SECRET_ENV) ?
             jobEnv.get(Configuration.JOB_SECRET_ENV) : childEnv().get(Configuration.JOB_SECRET_ENV);
@@ -343,22 +316,9 @@ public final class Launcher
             throw new LaunchException("a job across hosts needs a rendezvous and a job secret for its agreement " +
                 "server");
         }
-        synchronized (cleanUpLock)
-        {
-            synchronized (lock)
-            {
-                if (cleanedUp)
-                {
-                    throw new LaunchException("stopped while starting the agreement server");
-                }
-            }
-            final JobAgreement served = JobAgreement.start(HostAddresses.host(rendezvous), secret, log);
-            synchronized (lock)
-            {
-                agreement = served;
-            }
-        }
-        jobEnv.put(Configuration.AGREEMENT_ENV, agreement.endpoint());
+        final JobAgreement served = services.start("the agreement server",
+            () -> JobAgreement.start(HostAddresses.host(rendezvous), secret, log));
+        jobEnv.put(Configuration.AGREEMENT_ENV, served.endpoint());
     }
 
     private void startRank(final int rank, final Map<String, String> jobEnv, final BlockingQueue<Integer> exits)
@@ -563,7 +523,7 @@ public final class Launcher
     }
 
     /**
-     * Close the media driver and remove the job directory; once, by whichever path gets here first. A second
+     * Close the job's services and remove the job directory; once, by whichever path gets here first. A second
      * caller waits until the first is done: the JVM halts as soon as the shutdown hook returns, so the hook must
      * not return while the main thread is still half-way through.
      */
@@ -571,8 +531,6 @@ public final class Launcher
     {
         synchronized (cleanUpLock)
         {
-            final MediaDriverHost jobDriver;
-            final JobAgreement jobAgreement;
             synchronized (lock)
             {
                 if (cleanedUp)
@@ -581,26 +539,9 @@ public final class Launcher
                 }
                 cleanedUp = true;
                 processes.refuseStarts();
-                jobDriver = driver;
-                driver = null;
-                jobAgreement = agreement;
-                agreement = null;
             }
-            if (null != jobAgreement)
-            {
-                jobAgreement.close();
-            }
-            if (null != jobDriver)
-            {
-                try
-                {
-                    jobDriver.close();
-                }
-                catch (final RuntimeException ex)
-                {
-                    log.accept("ringsync: closing the media driver failed: " + ex);
-                }
-            }
+            // waits for a service still starting, so the job directory goes only after its driver
+            services.closeAll(log);
             if (null != starter)
             {
                 processes.closeInputs();

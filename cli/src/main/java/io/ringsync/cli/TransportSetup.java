@@ -16,7 +16,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Supplier;
 
 /**
  * Gets one job on this host ready for its transport and says, as the variables every rank gets, how its ranks
@@ -26,19 +25,6 @@ import java.util.function.Supplier;
  */
 final class TransportSetup
 {
-    /**
-     * Starts the job's media driver and keeps it to close at clean-up, refusing once the job is being cleaned up.
-     */
-    @FunctionalInterface
-    interface DriverKeeper
-    {
-        /**
-         * @param launch starts the driver; a {@link RuntimeException} from it comes out of this call.
-         * @throws LaunchException when the job is stopping and no driver may be started.
-         */
-        void keep(Supplier<MediaDriverHost> launch) throws LaunchException;
-    }
-
     private final int np;
     private final LaunchTransport transport;
     private final long timeoutMs;
@@ -74,11 +60,11 @@ final class TransportSetup
     /**
      * @param jobId  of the job.
      * @param jobDir its directory, already made.
-     * @param keeper where the media driver goes, for ipc.
+     * @param services where the media driver of an ipc job runs, to close with the job.
      * @return the variables common to every rank: the job and how its ranks reach each other.
      * @throws LaunchException when the job cannot be set up; the message says why.
      */
-    Map<String, String> jobEnvironment(final long jobId, final Path jobDir, final DriverKeeper keeper)
+    Map<String, String> jobEnvironment(final long jobId, final Path jobDir, final JobServices services)
         throws LaunchException
     {
         final Map<String, String> env = new LinkedHashMap<>();
@@ -97,7 +83,7 @@ final class TransportSetup
             checkSpace("ipc", jobDir);
             try
             {
-                keeper.keep(() -> MediaDriverHost.launch(aeronDir, transport.media(),
+                services.start("the media driver", () -> MediaDriverHost.launch(aeronDir, transport.media(),
                     (int)Math.max(termLength, MediaDriverHost.IPC_TERM_LENGTH_MIN), (int)Math.min(Integer.MAX_VALUE,
                     (long)np * (np - 1))));
             }
