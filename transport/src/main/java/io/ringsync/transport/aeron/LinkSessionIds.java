@@ -1,10 +1,9 @@
 package io.ringsync.transport.aeron;
 
+import io.ringsync.transport.security.HmacSha256;
 import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
 import java.util.Arrays;
 
 /**
@@ -24,7 +23,6 @@ import java.util.Arrays;
  */
 public final class LinkSessionIds
 {
-    private static final String ALGORITHM = "HmacSHA256";
     private static final byte[] LABEL = "ringsync aeron link session v1".getBytes(StandardCharsets.US_ASCII);
 
     private final long jobId;
@@ -37,12 +35,7 @@ public final class LinkSessionIds
         this.isSecret = isSecret;
         try
         {
-            mac = Mac.getInstance(ALGORITHM);
-            mac.init(new SecretKeySpec(key, ALGORITHM));
-        }
-        catch (final GeneralSecurityException ex)
-        {
-            throw new IllegalStateException("this JVM has no " + ALGORITHM + ": " + ex, ex);
+            mac = HmacSha256.keyed(key);
         }
         finally
         {

@@ -1,13 +1,12 @@
 package io.ringsync.transport.agreement;
 
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
+import io.ringsync.transport.security.HmacSha256;
+
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
 
@@ -75,17 +74,17 @@ final class AgreementProtocol
 
     static byte[] clientProof(final byte[] secret, final byte[] serverNonce, final byte[] clientNonce)
     {
-        return hmac(secret, CLIENT_PROOF, serverNonce, clientNonce);
+        return HmacSha256.ofFields(secret, CLIENT_PROOF, serverNonce, clientNonce);
     }
 
     static byte[] serverProof(final byte[] secret, final byte[] serverNonce, final byte[] clientNonce)
     {
-        return hmac(secret, SERVER_PROOF, serverNonce, clientNonce);
+        return HmacSha256.ofFields(secret, SERVER_PROOF, serverNonce, clientNonce);
     }
 
     static byte[] connectionKey(final byte[] secret, final byte[] serverNonce, final byte[] clientNonce)
     {
-        return hmac(secret, SESSION_KEY, serverNonce, clientNonce);
+        return HmacSha256.ofFields(secret, SESSION_KEY, serverNonce, clientNonce);
     }
 
     static boolean matches(final byte[] expected, final byte[] actual)
@@ -126,7 +125,7 @@ final class AgreementProtocol
             final byte[] encoded = bytes.toByteArray();
             out.writeInt(encoded.length);
             out.write(encoded);
-            out.write(hmac(key, sendLabel, sequence(sent++), encoded));
+            out.write(HmacSha256.ofFields(key, sendLabel, sequence(sent++), encoded));
             out.flush();
         }
 
@@ -141,7 +140,7 @@ final class AgreementProtocol
             in.readFully(encoded);
             final byte[] tag = new byte[TAG_LENGTH];
             in.readFully(tag);
-            if (!matches(hmac(key, receiveLabel, sequence(received++), encoded), tag))
+            if (!matches(HmacSha256.ofFields(key, receiveLabel, sequence(received++), encoded), tag))
             {
                 throw new IOException("an agreement message failed its tag: changed, replayed or not from this " +
                     "job's peer");
@@ -209,25 +208,5 @@ final class AgreementProtocol
     private static byte[] label(final String text)
     {
         return text.getBytes(StandardCharsets.US_ASCII);
-    }
-
-    private static byte[] hmac(final byte[] key, final byte[]... parts)
-    {
-        try
-        {
-            final Mac mac = Mac.getInstance("HmacSHA256");
-            mac.init(new SecretKeySpec(key, "HmacSHA256"));
-            for (final byte[] part : parts)
-            {
-                // each part length-prefixed: no two different lists of parts feed the MAC the same bytes
-                mac.update(sequence(part.length));
-                mac.update(part);
-            }
-            return mac.doFinal();
-        }
-        catch (final GeneralSecurityException ex)
-        {
-            throw new IllegalStateException("this JVM has no HmacSHA256, which every Java SE runtime must have", ex);
-        }
     }
 }

@@ -1,7 +1,7 @@
 package io.ringsync.transport.rendezvous;
 
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
+import io.ringsync.transport.security.HmacSha256;
+
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
@@ -9,7 +9,6 @@ import java.io.DataOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 
 /**
@@ -177,12 +176,12 @@ final class RendezvousProtocol
 
     static byte[] joinTag(final byte[] secret, final byte[] serverNonce, final byte[] rankNonce, final byte[] body)
     {
-        return null == secret ? new byte[0] : hmac(secret, JOIN_LABEL, serverNonce, rankNonce, body);
+        return null == secret ? new byte[0] : HmacSha256.ofFields(secret, JOIN_LABEL, serverNonce, rankNonce, body);
     }
 
     static byte[] tableTag(final byte[] secret, final byte[] serverNonce, final byte[] rankNonce, final byte[] body)
     {
-        return null == secret ? new byte[0] : hmac(secret, TABLE_LABEL, serverNonce, rankNonce, body);
+        return null == secret ? new byte[0] : HmacSha256.ofFields(secret, TABLE_LABEL, serverNonce, rankNonce, body);
     }
 
     /**
@@ -191,27 +190,6 @@ final class RendezvousProtocol
     static boolean tagsMatch(final byte[] expected, final byte[] actual)
     {
         return MessageDigest.isEqual(expected, actual);
-    }
-
-    private static byte[] hmac(final byte[] secret, final byte[]... parts)
-    {
-        try
-        {
-            final Mac mac = Mac.getInstance("HmacSHA256");
-            mac.init(new SecretKeySpec(secret, "HmacSHA256"));
-            for (final byte[] part : parts)
-            {
-                // length-prefixed, so that no two different sequences of parts give the same input
-                mac.update(new byte[]{ (byte)(part.length >>> 24), (byte)(part.length >>> 16),
-                    (byte)(part.length >>> 8), (byte)part.length });
-                mac.update(part);
-            }
-            return mac.doFinal();
-        }
-        catch (final GeneralSecurityException ex)
-        {
-            throw new IllegalStateException("this JVM has no HmacSHA256, which every Java SE runtime must have", ex);
-        }
     }
 
     /**

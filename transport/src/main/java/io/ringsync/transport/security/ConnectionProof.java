@@ -3,11 +3,9 @@ package io.ringsync.transport.security;
 import org.agrona.DirectBuffer;
 
 import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
 import java.util.Arrays;
 
@@ -91,18 +89,13 @@ public final class ConnectionProof
             acceptNonce.length).order(ByteOrder.LITTLE_ENDIAN);
         info.put(KEY_LABEL).putLong(jobId).putLong(meshId).putInt(fromRank).putInt(toRank).put(dialNonce)
             .put(acceptNonce);
-        final byte[] key = FrameAuthenticator.deriveKey(secret, sessionId, info.array(), 32);
+        final byte[] key = HmacSha256.deriveKey(secret, sessionId, info.array(), 32);
         try
         {
-            final Mac mac = Mac.getInstance("HmacSHA256");
-            mac.init(new SecretKeySpec(key, "HmacSHA256"));
+            final Mac mac = HmacSha256.keyed(key);
             final byte[] acceptor = Arrays.copyOf(mac.doFinal(ACCEPTOR), LENGTH);
             final byte[] dialer = Arrays.copyOf(mac.doFinal(DIALER), LENGTH);
             return new ConnectionProof(acceptor, dialer);
-        }
-        catch (final GeneralSecurityException ex)
-        {
-            throw new IllegalStateException("this JVM has no HmacSHA256, which every Java SE runtime must have", ex);
         }
         finally
         {

@@ -192,35 +192,7 @@ public final class FrameAuthenticator
         info.put(KEY_LABEL).putInt(algorithm.code).putLong(jobId).putLong(meshId).putInt(fromRank).putInt(toRank)
             .put(nonce);
 
-        return new FrameAuthenticator(algorithm, deriveKey(secret, sessionId, info.array(), algorithm.keyLength));
-    }
-
-    /**
-     * HKDF-SHA256 (RFC 5869): extract with the session id as salt, expand with {@code info}.
-     *
-     * @return {@code length} bytes of key, at most 32.
-     */
-    static byte[] deriveKey(final byte[] secret, final byte[] sessionId, final byte[] info, final int length)
-    {
-        try
-        {
-            final Mac mac = Mac.getInstance("HmacSHA256");
-            final byte[] salt = null == sessionId || 0 == sessionId.length ? new byte[SHA256_LENGTH] : sessionId;
-            mac.init(new SecretKeySpec(salt, "HmacSHA256"));
-            final byte[] pseudoRandomKey = mac.doFinal(secret);
-            mac.init(new SecretKeySpec(pseudoRandomKey, "HmacSHA256"));
-            mac.update(info);
-            mac.update((byte)1);
-            final byte[] block = mac.doFinal();
-            Arrays.fill(pseudoRandomKey, (byte)0);
-            final byte[] key = Arrays.copyOf(block, length);
-            Arrays.fill(block, (byte)0);
-            return key;
-        }
-        catch (final GeneralSecurityException ex)
-        {
-            throw new IllegalStateException("this JVM has no HmacSHA256, which every Java SE runtime must have", ex);
-        }
+        return new FrameAuthenticator(algorithm, HmacSha256.deriveKey(secret, sessionId, info.array(), algorithm.keyLength));
     }
 
     /**
