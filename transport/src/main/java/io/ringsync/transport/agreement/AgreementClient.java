@@ -9,6 +9,7 @@ import java.io.DataOutputStream;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
@@ -37,7 +38,7 @@ public final class AgreementClient implements AgreementStore
     }
 
     /**
-     * Connect, retrying while nothing listens yet, until the deadline.
+     * Connect, retrying while nothing listens yet or the server is busy, until the deadline.
      *
      * @param endpoint  {@code host:port} of the server (an IPv6 address in brackets).
      * @param secret    the job secret; not empty.
@@ -92,6 +93,17 @@ public final class AgreementClient implements AgreementStore
                 socket.setSoTimeout(timeoutMs);
                 return new AgreementClient(endpoint, socket, handshake(endpoint, socket, secret), timeoutMs);
             }
+            catch (final BusyException ex)
+            {
+                socket.close();
+                if (System.nanoTime() - deadlineNs >= 0)
+                {
+                    throw new IOException("the agreement server at " + endpoint + " stayed busy for " +
+                        TimeUnit.NANOSECONDS.toMillis(timeoutNs) + " ms: " + ex.getMessage(), ex);
+                }
+                // spread the clients a busy server turned away, so they do not all come back at once
+                LockSupport.parkNanos(RETRY_PARK_NS / 4 + ThreadLocalRandom.current().nextLong(RETRY_PARK_NS));
+            }
             catch (final java.io.EOFException ex)
             {
                 socket.close();
@@ -126,6 +138,15 @@ public final class AgreementClient implements AgreementStore
         {
             throw new IOException("the agreement server at " + endpoint + " speaks protocol version " + version +
                 ", this rank " + AgreementProtocol.VERSION);
+        }
+        final int greeting = in.readInt();
+        if (greeting == AgreementProtocol.STATUS_BUSY)
+        {
+            throw new BusyException(AgreementProtocol.readString(in));
+        }
+        if (greeting != AgreementProtocol.STATUS_OK)
+        {
+            throw new IOException("the agreement server at " + endpoint + " greeted with status " + greeting);
         }
         final byte[] serverNonce = new byte[AgreementProtocol.NONCE_LENGTH];
         in.readFully(serverNonce);
@@ -222,6 +243,19 @@ public final class AgreementClient implements AgreementStore
             socket.close();
             throw ex instanceof java.net.SocketTimeoutException ? new IOException("the agreement server at " +
                 endpoint + " did not answer within " + timeoutMs + " ms", ex) : ex;
+        }
+    }
+
+    /**
+     * The server is over a limit on connections for now; the connect tries again.
+     */
+    static final class BusyException extends IOException
+    {
+        private static final long serialVersionUID = 1L;
+
+        BusyException(final String why)
+        {
+            super(why);
         }
     }
 }

@@ -14,7 +14,7 @@ import java.security.SecureRandom;
  * What travels between an {@link AgreementClient} and the {@link AgreementServer}, on one TCP connection per client
  * (big-endian; strings US-ASCII, length-prefixed):
  * <pre>
- *  server: magic, version, 32-byte server nonce
+ *  server: magic, version, status (OK, or BUSY and a reason, then the connection closes), 32-byte server nonce
  *  client: magic, version, 32-byte client nonce, 32-byte client proof
  *  server: status (OK, or REFUSED and a reason, then the connection closes), 32-byte server proof
  *  then, any number of times:
@@ -35,7 +35,7 @@ final class AgreementProtocol
      * "RSYNCAGR" in ASCII.
      */
     static final long MAGIC = 0x5253594E43414752L;
-    static final int VERSION = 1;
+    static final int VERSION = 2;
     static final int NONCE_LENGTH = 32;
     static final int TAG_LENGTH = 32;
 
@@ -48,6 +48,10 @@ final class AgreementProtocol
     static final int STATUS_ABSENT = 1;
     static final int STATUS_TAKEN = 2;
     static final int STATUS_REFUSED = 3;
+    /**
+     * Over a limit on connections for now: try again.
+     */
+    static final int STATUS_BUSY = 4;
 
     /**
      * Largest body accepted: an op, a name and a value, with room to spare.

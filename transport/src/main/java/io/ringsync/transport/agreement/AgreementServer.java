@@ -6,6 +6,7 @@ import java.io.Closeable;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -24,7 +25,11 @@ import java.util.function.Consumer;
  * connection idle, and talks on it when a rank was lost or joins), blocking JDK sockets, the map in memory.
  * <p>
  * Limits: {@link #MAX_CONNECTIONS} connections at once, {@link #MAX_STORED_CHARS} characters stored in all (an
- * agreement takes a few hundred), and a connection must prove itself within {@link #HANDSHAKE_TIMEOUT_MS}.
+ * agreement takes a few hundred), and a connection must prove itself within {@link #HANDSHAKE_TIMEOUT_MS}; of the
+ * connections not proven yet, at most {@link #MAX_UNPROVEN_PER_ADDRESS} from one address and
+ * {@link #MAX_UNPROVEN} in all ({@link UnprovenConnections}), so that a stranger sending nothing cannot take the
+ * slots the ranks need. A connection over a limit is told the server is busy, and its client tries again until its
+ * deadline.
  */
 public final class AgreementServer implements Closeable
 {
@@ -43,6 +48,17 @@ public final class AgreementServer implements Closeable
      */
     public static final int HANDSHAKE_TIMEOUT_MS = 10_000;
 
+    /**
+     * Most connections from one address that have not proven the secret yet: a host starting its ranks opens one
+     * each at once (and a rank over it tries again).
+     */
+    public static final int MAX_UNPROVEN_PER_ADDRESS = 256;
+
+    /**
+     * Most connections that have not proven the secret yet, in all.
+     */
+    public static final int MAX_UNPROVEN = 1024;
+
     private final ServerSocket socket;
     private final byte[] secret;
     private final Consumer<String> log;
@@ -50,12 +66,15 @@ public final class AgreementServer implements Closeable
     private final Set<Socket> connections = ConcurrentHashMap.newKeySet();
     private final AtomicLong storedChars = new AtomicLong();
     private final AtomicLong refused = new AtomicLong();
+    private final UnprovenConnections unproven;
     private final Thread acceptor;
     private volatile boolean closed;
 
-    private AgreementServer(final ServerSocket socket, final byte[] secret, final Consumer<String> log)
+    private AgreementServer(
+        final ServerSocket socket, final byte[] secret, final Consumer<String> log, final UnprovenConnections unproven)
     {
         this.socket = socket;
+        this.unproven = unproven;
         this.secret = secret.clone();
         this.log = log;
         this.acceptor = new Thread(this::accept, "ringsync-agreement-" + socket.getLocalPort());
@@ -74,6 +93,15 @@ public final class AgreementServer implements Closeable
     public static AgreementServer start(final InetSocketAddress address, final byte[] secret,
         final Consumer<String> log) throws IOException
     {
+        return start(address, secret, log, new UnprovenConnections(MAX_UNPROVEN_PER_ADDRESS, MAX_UNPROVEN));
+    }
+
+    /**
+     * {@link #start(InetSocketAddress, byte[], Consumer)} with other limits on unproven connections, for tests.
+     */
+    static AgreementServer start(final InetSocketAddress address, final byte[] secret, final Consumer<String> log,
+        final UnprovenConnections unproven) throws IOException
+    {
         if (null == secret || secret.length == 0)
         {
             throw new IllegalArgumentException("an agreement server needs the job secret: without one anybody who " +
@@ -89,7 +117,7 @@ public final class AgreementServer implements Closeable
             socket.close();
             throw new IOException("the agreement server cannot listen on " + address + ": " + ex.getMessage(), ex);
         }
-        final AgreementServer server = new AgreementServer(socket, secret, log);
+        final AgreementServer server = new AgreementServer(socket, secret, log, unproven);
         server.acceptor.start();
         return server;
     }
@@ -170,22 +198,26 @@ public final class AgreementServer implements Closeable
                 }
                 return;
             }
-            if (connections.size() >= MAX_CONNECTIONS)
+            final InetAddress from = connection.getInetAddress();
+            final String busy = connections.size() >= MAX_CONNECTIONS ? MAX_CONNECTIONS + " connections at once" :
+                unproven.admit(from);
+            if (null != busy)
             {
-                refuse(connection, "over " + MAX_CONNECTIONS + " connections at once");
+                tellBusy(connection, busy);
                 continue;
             }
             connections.add(connection);
-            final Thread thread = new Thread(() -> serve(connection), "ringsync-agreement-connection");
+            final Thread thread = new Thread(() -> serve(connection, from), "ringsync-agreement-connection");
             thread.setDaemon(true);
             thread.start();
         }
     }
 
-    private void serve(final Socket connection)
+    private void serve(final Socket connection, final InetAddress from)
     {
         final String peer = String.valueOf(connection.getRemoteSocketAddress());
         final java.util.Map<String, String> held = new java.util.HashMap<>();
+        boolean counted = true;
         try
         {
             connection.setTcpNoDelay(true);
@@ -195,6 +227,7 @@ public final class AgreementServer implements Closeable
             final byte[] serverNonce = AgreementProtocol.nonce();
             out.writeLong(AgreementProtocol.MAGIC);
             out.writeInt(AgreementProtocol.VERSION);
+            out.writeInt(AgreementProtocol.STATUS_OK);
             out.write(serverNonce);
             out.flush();
             final long magic = in.readLong();
@@ -221,6 +254,8 @@ public final class AgreementServer implements Closeable
             out.write(AgreementProtocol.serverProof(secret, serverNonce, clientNonce));
             out.flush();
             connection.setSoTimeout(0);
+            counted = false;
+            unproven.release(from);
             final AgreementProtocol.Channel channel = new AgreementProtocol.Channel(in, out,
                 AgreementProtocol.connectionKey(secret, serverNonce, clientNonce), true);
             while (!closed)
@@ -246,6 +281,10 @@ public final class AgreementServer implements Closeable
         }
         finally
         {
+            if (counted)
+            {
+                unproven.release(from);
+            }
             // the names this connection held go with it (unless put again since)
             for (final java.util.Map.Entry<String, String> entry : held.entrySet())
             {
@@ -317,10 +356,27 @@ public final class AgreementServer implements Closeable
         }
     }
 
-    private void refuse(final Socket connection, final String why)
+    /**
+     * Tell a connection over a limit that the server is busy, so its client tries again, and close it. The greeting
+     * fits the socket's send buffer: the write does not wait for the client.
+     */
+    private void tellBusy(final Socket connection, final String why)
     {
         refused.incrementAndGet();
-        log.accept("ringsync agreement server: refused " + connection.getRemoteSocketAddress() + ": " + why);
+        log.accept("ringsync agreement server: busy for " + connection.getRemoteSocketAddress() + ": " + why);
+        try
+        {
+            final DataOutputStream out = new DataOutputStream(new BufferedOutputStream(connection.getOutputStream()));
+            out.writeLong(AgreementProtocol.MAGIC);
+            out.writeInt(AgreementProtocol.VERSION);
+            out.writeInt(AgreementProtocol.STATUS_BUSY);
+            AgreementProtocol.writeString(out, why);
+            out.flush();
+        }
+        catch (final IOException ignore)
+        {
+            // the client is gone already
+        }
         closeQuietly(connection);
     }
 

@@ -153,6 +153,7 @@ class AgreementServerTest
                     final DataOutputStream out = new DataOutputStream(socket.getOutputStream());
                     out.writeLong(AgreementProtocol.MAGIC);
                     out.writeInt(AgreementProtocol.VERSION);
+                    out.writeInt(AgreementProtocol.STATUS_OK);
                     out.write(new byte[AgreementProtocol.NONCE_LENGTH]);
                     out.flush();
                     final DataInputStream in = new DataInputStream(socket.getInputStream());
@@ -227,5 +228,101 @@ class AgreementServerTest
         final IOException ex = assertThrows(IOException.class, () -> AgreementClient.connect("192.0.2.1:9",
             SECRET, TimeUnit.MILLISECONDS.toNanos(500)));
         assertTrue(ex.getMessage().startsWith("no agreement server at 192.0.2.1:9 within 500 ms"), ex.getMessage());
+    }
+
+    @Test
+    void strangersSendingNothingCannotTakeTheSlotsOfTheRanks() throws Exception
+    {
+        final int perAddress = 8;
+        final List<Socket> silent = new ArrayList<>();
+        try (AgreementServer server = AgreementServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
+            SECRET, log::add, new UnprovenConnections(perAddress, 3 * perAddress)))
+        {
+            final InetAddress stranger = InetAddress.getByName("127.0.0.2");
+            for (int i = 0; i < perAddress; i++)
+            {
+                final Socket socket = new Socket(InetAddress.getLoopbackAddress(), server.port(), stranger, 0);
+                silent.add(socket);
+                // greeted, so the server has counted it before the next
+                assertEquals(AgreementProtocol.MAGIC, new DataInputStream(socket.getInputStream()).readLong());
+            }
+            // one more from the same address is told the server is busy
+            try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), server.port(), stranger, 0))
+            {
+                final DataInputStream in = new DataInputStream(socket.getInputStream());
+                assertEquals(AgreementProtocol.MAGIC, in.readLong());
+                assertEquals(AgreementProtocol.VERSION, in.readInt());
+                assertEquals(AgreementProtocol.STATUS_BUSY, in.readInt());
+                assertEquals(perAddress + " connections from 127.0.0.2 have not proven the job secret yet",
+                    AgreementProtocol.readString(in));
+                assertEquals(-1, in.read());
+            }
+            assertEquals(1, server.refusedConnections());
+            // a rank on another address is served meanwhile
+            try (AgreementClient rank = AgreementClient.connect(endpoint(server), SECRET, TIMEOUT_NS))
+            {
+                rank.put("shrink-1/join-0", "1");
+                assertEquals("1", rank.get("shrink-1/join-0"));
+            }
+        }
+        finally
+        {
+            for (final Socket socket : silent)
+            {
+                socket.close();
+            }
+        }
+    }
+
+    @Test
+    void aClientToldBusyTriesAgainUntilServedOrItsDeadline() throws Exception
+    {
+        final List<Socket> silent = new ArrayList<>();
+        try (AgreementServer server = AgreementServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
+            SECRET, log::add, new UnprovenConnections(2, 2)))
+        {
+            for (int i = 0; i < 2; i++)
+            {
+                final Socket socket = new Socket(InetAddress.getLoopbackAddress(), server.port());
+                silent.add(socket);
+                assertEquals(AgreementProtocol.MAGIC, new DataInputStream(socket.getInputStream()).readLong());
+            }
+            final IOException ex = assertThrows(IOException.class, () -> AgreementClient.connect(endpoint(server),
+                SECRET, TimeUnit.MILLISECONDS.toNanos(400)));
+            assertEquals("the agreement server at " + endpoint(server) + " stayed busy for 400 ms: 2 connections " +
+                "have not proven the job secret yet", ex.getMessage());
+
+            // the strangers leave while a rank is retrying: it gets in before its deadline
+            final ExecutorService executor = Executors.newSingleThreadExecutor();
+            try
+            {
+                final Future<String> rank = executor.submit(() ->
+                {
+                    try (AgreementClient client = AgreementClient.connect(endpoint(server), SECRET, TIMEOUT_NS))
+                    {
+                        client.put("a", "b");
+                        return client.get("a");
+                    }
+                });
+                Thread.sleep(300);
+                assertFalse(rank.isDone(), "the rank should still be waiting for a slot");
+                for (final Socket socket : silent)
+                {
+                    socket.close();
+                }
+                assertEquals("b", rank.get(10, TimeUnit.SECONDS));
+            }
+            finally
+            {
+                executor.shutdownNow();
+            }
+        }
+        finally
+        {
+            for (final Socket socket : silent)
+            {
+                socket.close();
+            }
+        }
     }
 }
