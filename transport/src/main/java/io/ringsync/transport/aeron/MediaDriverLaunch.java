@@ -80,7 +80,9 @@ final class MediaDriverLaunch
             driverCtx
                 .socketSndbufLength(ctx.socketBufferLength())
                 .socketRcvbufLength(ctx.socketBufferLength())
-                .initialWindowLength(ctx.socketBufferLength());
+                .initialWindowLength(ctx.socketBufferLength())
+                .statusMessageTimeoutNs(MediaDriverHost.STATUS_MESSAGE_TIMEOUT_NS_DEFAULT)
+                .retransmitUnicastLingerNs(MediaDriverHost.RETRANSMIT_LINGER_NS_DEFAULT);
             if (null != ctx.receiveChannelEndpointSupplier())
             {
                 driverCtx.receiveChannelEndpointSupplier(ctx.receiveChannelEndpointSupplier());

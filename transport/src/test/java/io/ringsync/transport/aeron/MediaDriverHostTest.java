@@ -82,6 +82,22 @@ class MediaDriverHostTest
     }
 
     @Test
+    void aUdpDriverSendsStatusMessagesAndRetransmitsOnRingsyncsLossTimings()
+    {
+        final long[] seen = new long[2];
+        driver = MediaDriverHost.launch(new MediaDriverHost.Context()
+            .aeronDirectory(new File(testDir, "aeron")).media(AeronMedia.UDP)
+            .driverContextCustomizer(driverCtx ->
+            {
+                // the customizer runs last: it sees what ringsync set
+                seen[0] = driverCtx.statusMessageTimeoutNs();
+                seen[1] = driverCtx.retransmitUnicastLingerNs();
+            }));
+        assertEquals(TimeUnit.MILLISECONDS.toNanos(5), seen[0]);
+        assertEquals(TimeUnit.MILLISECONDS.toNanos(1), seen[1]);
+    }
+
+    @Test
     void threadedDriverLeavesDoWorkToItsOwnThreads()
     {
         driver = MediaDriverHost.launch(new File(testDir, "aeron"), AeronMedia.IPC, 1024 * 1024);
