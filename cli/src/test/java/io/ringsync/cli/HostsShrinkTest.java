@@ -106,8 +106,8 @@ class HostsShrinkTest
             if (matcher.find())
             {
                 survivors.add(Integer.parseInt(matcher.group(1)));
-                assertEquals(members, matcher.group(2), line);
-                assertEquals("1", matcher.group(3), line);
+                assertEquals(members, matcher.group(2), line + "\n" + job.output);
+                assertEquals("1", matcher.group(3), line + "\n" + job.output);
                 hashes.add(matcher.group(4));
                 assertEquals(paths, matcher.group(5), line);
             }

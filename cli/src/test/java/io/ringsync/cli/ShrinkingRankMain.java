@@ -10,6 +10,9 @@ import io.ringsync.collectives.RingsyncException;
  * adding {@code (job rank + 1) * (i % 7 + 1)}. Job rank {@code victim} halts (exit 3) at the start of step
  * {@code dieAt}; the others fail in that step, shrink ({@link Communicator#shrink()}) and redo it among themselves;
  * job rank {@code second} (a fourth argument, optional) halts (exit 4) when it sees that failure, before it shrinks.
+ * The survivors need not fail the same step (one can finish a step whose last chunks from the victim another never
+ * received), so after a shrink they agree on the earliest survivor's step with an AllReduce(MIN) and go on from
+ * there, as the README tells users to.
  * Every step's sum is checked against the members of the communicator that made it; at the end each survivor prints
  * {@code SURVIVED members=<job ranks> shrinks=<n> hash=<bits of the last result> paths=<before>,<after>} (the
  * AllReduce paths of the first and the last communicator), or {@code FAILED <exception>} and exits 1.
@@ -35,34 +38,49 @@ public final class ShrinkingRankMain
         try
         {
             final float[] v = new float[count];
-            for (int step = 0; step < 10; step++)
+            int step = 0;
+            while (step < 10)
             {
                 if (jobRank == victim && step == dieAt)
                 {
                     Runtime.getRuntime().halt(3);
                 }
-                while (true)
+                for (int i = 0; i < count; i++)
                 {
-                    for (int i = 0; i < count; i++)
+                    v[i] = (jobRank + 1) * (i % 7 + 1);
+                }
+                try
+                {
+                    comm.allReduce(v, ReduceOp.SUM);
+                }
+                catch (final RingsyncException ex)
+                {
+                    if (jobRank == second)
                     {
-                        v[i] = (jobRank + 1) * (i % 7 + 1);
+                        Runtime.getRuntime().halt(4);
                     }
-                    try
+                    System.out.println("SHRINKING in step " + step + " after " + ex);
+                    // the survivors need not have failed the same call: a rank can finish a step whose last chunks
+                    // from the dying rank another never got; all go back to the earliest survivor's step
+                    final float[] agreed = { step };
+                    while (true)
                     {
-                        comm.allReduce(v, ReduceOp.SUM);
-                        break;
-                    }
-                    catch (final RingsyncException ex)
-                    {
-                        if (jobRank == second)
-                        {
-                            Runtime.getRuntime().halt(4);
-                        }
                         final Communicator failed = comm;
                         comm = failed.shrink();
                         failed.close();
                         shrinks++;
+                        try
+                        {
+                            comm.allReduce(agreed, ReduceOp.MIN);
+                            break;
+                        }
+                        catch (final RingsyncException again)
+                        {
+                            agreed[0] = step;
+                        }
                     }
+                    step = (int)agreed[0];
+                    continue;
                 }
                 int memberSum = 0;
                 for (int r = 0; r < comm.size(); r++)
@@ -77,6 +95,7 @@ public final class ShrinkingRankMain
                             ", expected " + memberSum * (i % 7 + 1));
                     }
                 }
+                step++;
             }
             long hash = 0xCBF29CE484222325L;
             for (final float x : v)
