@@ -167,7 +167,7 @@ final class Admission implements AutoCloseable
                 shared = Rejoin.openStore(ctx, "member-" + rank);
             }
             final Communicator grownComm = Rejoin.connect(ctx, shared, Rejoin.meshId(membership.meshId,
-                (long)table[1]), rank, jobRanks, known, false, endpointHost());
+                (long)table[1]), rank, jobRanks, liveness(known, shared, count, atServer), false, endpointHost());
             grown = true;
             return grownComm;
         }
@@ -183,6 +183,30 @@ final class Admission implements AutoCloseable
                 org.agrona.CloseHelper.quietClose(shared);
             }
         }
+    }
+
+    /**
+     * How this member tells whether the others of the grown group still run: on one host their processes; across
+     * hosts their leases, the members' from the handshake, the joiners' from their requests.
+     */
+    private PeerLiveness liveness(
+        final ProcessHandle[] known, final AgreementStore shared, final int count, final boolean atServer)
+        throws IOException
+    {
+        if (!atServer)
+        {
+            return PeerLiveness.ofProcesses(known);
+        }
+        final String[] leases = new String[known.length];
+        for (int member = 0; member < group.size; member++)
+        {
+            leases[member] = member == group.rank ? null : membership.leaseName(member);
+        }
+        for (int i = 0; i < count; i++)
+        {
+            leases[group.size + i] = Rejoin.leaseOfRequest(shared, (long)table[1 + 3 * i]);
+        }
+        return PeerLiveness.ofLeases(known, shared, leases);
     }
 
     /**
@@ -252,17 +276,21 @@ final class Admission implements AutoCloseable
     }
 
     /**
-     * The round's file, for the joiners: members before, mesh id, job ranks, pids and joiners' tickets.
+     * The round's file, for the joiners: members before, mesh id, job ranks, pids and joiners' tickets, the members'
+     * address and session, and the members' leases at the agreement server ("-" where not known).
      */
     private void writeRound(final long first, final int count) throws IOException
     {
         final StringJoiner jobRanks = new StringJoiner(",");
         final StringJoiner allPids = new StringJoiner(",");
         final StringJoiner tickets = new StringJoiner(",");
+        final StringJoiner leases = new StringJoiner(",");
         for (int member = 0; member < group.size; member++)
         {
             jobRanks.add(Integer.toString(group.jobRank(member)));
             allPids.add(Long.toString(membership.pid(member)));
+            final String lease = membership.leaseName(member);
+            leases.add(null == lease ? "-" : lease);
         }
         for (int i = 0; i < count; i++)
         {
@@ -273,8 +301,8 @@ final class Admission implements AutoCloseable
         final String host = endpointHost();
         final byte[] session = ctx.sessionId();
         store.put(Rejoin.round(first), String.format(Locale.ROOT,
-            "%d %x %s %s %s %s %s", group.size, Rejoin.meshId(membership.meshId, first), jobRanks, allPids, tickets,
-            null == host ? "-" : host, null == session ? "-" : HexFormat.of().formatHex(session)));
+            "%d %x %s %s %s %s %s %s", group.size, Rejoin.meshId(membership.meshId, first), jobRanks, allPids,
+            tickets, null == host ? "-" : host, null == session ? "-" : HexFormat.of().formatHex(session), leases));
     }
 
     /**

@@ -19,8 +19,8 @@ import java.util.concurrent.locks.LockSupport;
  * fresh port on its own address (tcp: it binds a listener and keeps it for its transport; udp: it finds a free one
  * for its Aeron endpoint), publishes {@code host:port} as {@code endpoint-<mesh id>-<rank>} where the two sides
  * meet ({@link Rejoin#openStore}), and reads the others' until it has all of them. A rank whose process exits
- * before it publishes is named at once where its process is known (on one host, from the requests and the
- * handshake); one that stays silent, or is on another host, is named at the deadline.
+ * before it publishes is named at once ({@link PeerLiveness}: its process on one host, its lease at the agreement
+ * server across hosts); one that stays silent is named at the deadline.
  * <p>
  * A udp port is free when this rank looks and is bound by its media driver a moment later; it is taken outside the
  * kernel's ephemeral range ({@link UdpPorts}), where the drivers starting beside it do not bind. Should another
@@ -47,7 +47,7 @@ final class GrownEndpoints
      * @param store      where the two sides of rejoining meet ({@link Rejoin#openStore}).
      * @param meshId     of the grown group.
      * @param listenHost the address to listen on (this rank's own: a member's endpoint's, a joiner's toward the job).
-     * @param known      the processes of the other ranks, by rank, where known.
+     * @param liveness   whether the other ranks still run.
      * @param tcp        whether to bind a tcp listener (kept) rather than find a free udp port.
      * @return the bound tcp listener (for the transport to take; null for udp) and every rank's endpoint.
      * @throws PeerFailedException        naming a rank that exited before it published its endpoint.
@@ -55,7 +55,7 @@ final class GrownEndpoints
      */
     static GrownEndpoints exchange(
         final Context ctx, final AgreementStore store, final long meshId, final String listenHost,
-        final ProcessHandle[] known, final boolean tcp)
+        final PeerLiveness liveness, final boolean tcp)
     {
         final int rank = ctx.rank();
         final int size = ctx.worldSize();
@@ -91,12 +91,13 @@ final class GrownEndpoints
                     if (null != endpoints[peer])
                     {
                         missing--;
+                        continue;
                     }
-                    else if (null != known[peer] && !known[peer].isAlive())
+                    final String gone = liveness.gone(peer);
+                    if (null != gone)
                     {
                         throw new PeerFailedException(String.format(Locale.ROOT, "rank %d: rank %d of the grown " +
-                            "group (process %d) exited before it published its endpoint", rank, peer,
-                            known[peer].pid()), peer);
+                            "group is gone before it published its endpoint: %s", rank, peer, gone), peer);
                     }
                     else if (System.nanoTime() - deadlineNs >= 0)
                     {

@@ -120,8 +120,46 @@ final class Joiner
                 " (their round names no address: " + String.join(" ", round) + "), but this joiner does: give it " +
                 "the job's transport", -1);
         }
-        return Rejoin.connect(joining, store, meshId, rank, jobRanks, known, true,
-            atServer ? ownHost(ctx, membersHost) : membersHost);
+        return Rejoin.connect(joining, store, meshId, rank, jobRanks, liveness(store, round, tickets, rank, known,
+            atServer), true, atServer ? ownHost(ctx, membersHost) : membersHost);
+    }
+
+    /**
+     * How this joiner tells whether the others of the grown group still run: on one host their processes; across
+     * hosts their leases, the members' as the round lists them, the other joiners' from their requests.
+     */
+    private static PeerLiveness liveness(
+        final AgreementStore store, final String[] round, final long[] tickets, final int rank,
+        final ProcessHandle[] known, final boolean atServer)
+    {
+        if (!atServer)
+        {
+            return PeerLiveness.ofProcesses(known);
+        }
+        final int before = Integer.parseInt(round[0]);
+        final String[] leases = new String[known.length];
+        final String[] members = round.length > 7 ? round[7].split(",") : new String[0];
+        for (int member = 0; member < before && member < members.length; member++)
+        {
+            leases[member] = "-".equals(members[member]) ? null : members[member];
+        }
+        for (int i = 0; i < tickets.length; i++)
+        {
+            if (before + i == rank)
+            {
+                continue;
+            }
+            try
+            {
+                leases[before + i] = Rejoin.leaseOfRequest(store, tickets[i]);
+            }
+            catch (final IOException ex)
+            {
+                // this joiner's fellow is then waited for until the deadline, as before leases
+                leases[before + i] = null;
+            }
+        }
+        return PeerLiveness.ofLeases(known, store, leases);
     }
 
     /**

@@ -88,6 +88,16 @@ final class Membership
     }
 
     /**
+     * @param rank a rank of the communicator.
+     * @return the name of its lease at the agreement server ({@link AgreementLease}), or null when its host is not
+     * known.
+     */
+    String leaseName(final int rank)
+    {
+        return null == hosts[rank] ? null : AgreementLease.name(hosts[rank], pids[rank]);
+    }
+
+    /**
      * @param peer a rank of the communicator.
      * @return its process when it runs on this host and had not exited by the end of the handshake, else null.
      */

@@ -103,6 +103,19 @@ final class Rejoin
     }
 
     /**
+     * @param store  where the requests are.
+     * @param ticket a joiner's ticket.
+     * @return the name of the lease its request gives (across hosts), else null.
+     * @throws IOException when the store cannot be read.
+     */
+    static String leaseOfRequest(final AgreementStore store, final long ticket) throws IOException
+    {
+        final String request = store.get(request(ticket));
+        final String[] fields = null == request ? new String[0] : request.split(" ");
+        return fields.length >= 3 ? fields[2] : null;
+    }
+
+    /**
      * @return the mesh id of the group grown from the one of {@code parentMeshId} by the round starting at
      * {@code firstTicket}: distinct from a split's (whose sequence is not negative) and a shrink's (colour 0).
      */
@@ -144,7 +157,7 @@ final class Rejoin
      * @param meshId   of the grown group.
      * @param rank     this rank in it.
      * @param jobRanks every member's job rank, by new rank.
-     * @param known    the processes of the members, by new rank, where known (null for this rank).
+     * @param liveness whether the other ranks of the grown group still run.
      * @param joined   whether this rank is a joiner.
      * @param host     over tcp or udp, the address this rank takes its port on; else null.
      * @return the connected communicator.
@@ -152,7 +165,7 @@ final class Rejoin
      */
     static Communicator connect(
         final Context ctx, final AgreementStore store, final long meshId, final int rank, final int[] jobRanks,
-        final ProcessHandle[] known, final boolean joined, final String host)
+        final PeerLiveness liveness, final boolean joined, final String host)
     {
         final File statusDirectory = new File(Transports.jobDirectory(ctx), String.format("comm-%016x", meshId));
         // the members' udp endpoints are not the grown group's: those are exchanged below
@@ -162,7 +175,7 @@ final class Rejoin
         // published one fails this connect naming it, as the handshake would
         final boolean tcp = "tcp".equals(ctx.transport());
         final GrownEndpoints endpoints = tcp || "udp".equals(ctx.transport()) ?
-            GrownEndpoints.exchange(grown, store, meshId, host, known, tcp) : null;
+            GrownEndpoints.exchange(grown, store, meshId, host, liveness, tcp) : null;
         final Transport mesh;
         try
         {
@@ -174,6 +187,7 @@ final class Rejoin
             throw new ConfigurationException(String.format(Locale.ROOT, "rank %d: rejoin cannot open the mesh of " +
                 "the grown group of %d ranks over %s: %s", rank, jobRanks.length, ctx.transport(), ex), -1, ex);
         }
+        final ProcessHandle[] known = liveness.processes();
         return "udp".equals(ctx.transport()) ? Communicator.connectGrown(mesh, grown, jobRanks, known, meshId, joined,
             statusDirectory, Transports.grownUdpDirectory(ctx, meshId)) :
             Communicator.connectGrown(mesh, grown, jobRanks, known, meshId, joined, statusDirectory);
