@@ -93,7 +93,10 @@ public final class SweepWorker
 
     private static final long WARMUP_BYTES_BUDGET = 256L << 20;
     private static final long PRIME_BYTES = 1L << 20;
-    private static final int PRIME_CALLS = 64;
+    private static final int PRIME_CALLS = 20_000;
+    private static final int PRIME_MIN_CALLS = 64;
+    private static final int PRIME_BLOCK = 64;
+    private static final long PRIME_SECONDS = 4;
     private static final int MIN_WARMUP = 5;
     private static final int MAX_WARMUP = 50_000;
     private static final int STATS_PER_RANK = 4;
@@ -179,9 +182,13 @@ public final class SweepWorker
     }
 
     /**
-     * Warm the whole JVM up once, before the first size: without this the first size's warm-up is spent
-     * compiling the collective's code paths (its calls ran 3-10x slower than steady state), which skews its
-     * iteration count. A fixed count, so that every rank makes the same calls.
+     * Warm the whole JVM up once, before the first size, until the methods every call runs once (the call's
+     * entry, the engine's begin and end, the metrics) are C2-compiled: {@value #PRIME_CALLS} calls, or
+     * {@value #PRIME_SECONDS} s, whichever comes first (at least {@value #PRIME_MIN_CALLS}). C2 takes such a
+     * method after some 10,000-15,000 calls; with the earlier 64 priming calls that happened inside the 1 MiB
+     * size's timed window, where on 2 vCPUs a compiler thread takes the core of a rank its peer waits for: 1 MiB np 2
+     * p99 1.2-2.4 ms against 0.3-0.4 ms in long runs (perf-results/2026-12-06-host-state). The ranks agree after
+     * every block of calls whether to go on, so all make the same calls.
      *
      * @param bytes of the vector to prime with.
      */
@@ -189,9 +196,26 @@ public final class SweepWorker
     {
         final int count = (int)(bytes / type.byteSize());
         fill(count, 0);
-        for (int i = 0; i < PRIME_CALLS; i++)
+        final long startNs = System.nanoTime();
+        int calls = 0;
+        while (true)
         {
-            reduce(count, ReduceOp.SUM);
+            for (int i = 0; i < PRIME_BLOCK; i++)
+            {
+                reduce(count, ReduceOp.SUM);
+            }
+            calls += PRIME_BLOCK;
+            if (calls >= PRIME_CALLS)
+            {
+                return;
+            }
+            agreed[0] = calls >= PRIME_MIN_CALLS && System.nanoTime() - startNs > PRIME_SECONDS * 1_000_000_000L ?
+                1 : 0;
+            comm.allReduce(agreed, ReduceOp.MAX);
+            if (agreed[0] > 0)
+            {
+                return;
+            }
         }
     }
 
