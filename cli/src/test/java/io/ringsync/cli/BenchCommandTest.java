@@ -64,13 +64,19 @@ class BenchCommandTest
             assertTrue(p50 <= p90 && p90 <= p99 && p99 <= p999 && p999 <= max, lines[i + 1]);
             final String[] rankCpu = cells[14].split(";");
             assertEquals(2, rankCpu.length, "one CPU figure per rank: " + lines[i + 1]);
+            double cpuUs = 0;
             for (final String cpu : rankCpu)
             {
                 // the JVM counts process CPU in 10 ms ticks: 20 short calls may read 0, never -1 (unknown) on Linux
                 assertTrue(Double.parseDouble(cpu) >= 0, "a rank's CPU time is known: " + lines[i + 1]);
+                cpuUs += Double.parseDouble(cpu);
             }
             assertTrue(Double.parseDouble(cells[15]) >= 0, "the ipc job's driver is measured: " + lines[i + 1]);
-            assertTrue(Double.parseDouble(cells[16]) > 0, "cores kept busy: " + lines[i + 1]);
+            cpuUs += Double.parseDouble(cells[15]);
+            // cores kept busy: the CPU figures over the mean time, so 0 exactly when every figure read 0 ticks
+            final double busy = Double.parseDouble(cells[16]);
+            assertEquals(cpuUs > 0, busy > 0, "cores kept busy: " + lines[i + 1]);
+            assertTrue(busy >= 0, "cores kept busy: " + lines[i + 1]);
             final String[] rss = cells[17].split(";");
             assertEquals(2, rss.length, lines[i + 1]);
             for (final String kib : rss)
