@@ -151,9 +151,9 @@ public final class SoakWorker
      * @param samples every window's sample, in order: resident set KiB, open file descriptors, live threads.
      * @return what grew, or null when nothing did: file descriptors (within {@link #FD_SLACK}) and threads from the
      * second window to the last, the resident set (within {@link #RSS_SLACK_KIB}) from the middle window to the last.
-     * The resident set starts later: the JIT compiles for a while after the first window, and its compilers' native
-     * memory stays with the process (CI saw one rank grow 49 MiB over a short soak's 4 KiB phase while its peer
-     * grew 4 MiB); a leak grows in the second half as in the first.
+     * The resident set starts later: the JIT compiles for a while after the first window and the memory it takes
+     * stays with the process (CI saw one rank grow 49 MiB over a short soak's 4 KiB phase while its peer grew
+     * 4 MiB, most likely that); a leak grows in the second half as in the first.
      */
     static String leak(final String phase, final long[][] samples)
     {
