@@ -17,8 +17,10 @@ import java.net.InetSocketAddress;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Random;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -132,10 +134,23 @@ class UdpFrameAuthenticationAllReduceTest
     void aBitFlippedOnTheWireFailsEveryRankNamingThePeerAndAuthentication() throws Exception
     {
         final int[] dataFrames = { 0 };
+        final Set<Long> seen = new HashSet<>();
+        final long[] chosen = { -1 };
         final List<Outcome> outcomes = run((datagram, length) ->
         {
-            // well past the handshake, inside the first calls' chunks
-            if (UdpTamperingRelay.isOneDataFrame(datagram, length, 1000) && 300 == dataFrames[0]++)
+            if (!UdpTamperingRelay.isOneDataFrame(datagram, length, 1000))
+            {
+                return length;
+            }
+            // well past the handshake, inside the first calls' chunks: the 300th position sent, and every copy of it
+            // (a retransmission of a position the receiver already has is dropped unread, so flipping only a
+            // retransmitted copy, or only the first while a retransmission arrives ahead of it, would go unseen)
+            final long position = UdpTamperingRelay.position(datagram);
+            if (seen.add(position) && 300 == dataFrames[0]++)
+            {
+                chosen[0] = position;
+            }
+            if (position == chosen[0])
             {
                 final int at = DataHeaderFlyweight.HEADER_LENGTH + 517;
                 datagram.putByte(at, (byte)(datagram.getByte(at) ^ 0x04));

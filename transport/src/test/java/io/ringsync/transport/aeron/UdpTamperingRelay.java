@@ -93,6 +93,18 @@ public final class UdpTamperingRelay implements AutoCloseable
     }
 
     /**
+     * @param datagram a DATA frame ({@link #isOneDataFrame}).
+     * @return where it belongs in its stream: term id and term offset in one long. A retransmission of a frame has
+     * the same position as the frame itself; the receiver keeps the first copy of a position it gets.
+     */
+    public static long position(final MutableDirectBuffer datagram)
+    {
+        final int termId = datagram.getInt(DataHeaderFlyweight.TERM_ID_FIELD_OFFSET, ByteOrder.LITTLE_ENDIAN);
+        final int termOffset = datagram.getInt(DataHeaderFlyweight.TERM_OFFSET_FIELD_OFFSET, ByteOrder.LITTLE_ENDIAN);
+        return ((long)termId << 32) | (termOffset & 0xFFFF_FFFFL);
+    }
+
+    /**
      * @return whether the datagram is one unfragmented DATA frame whose payload is at least {@code minPayload}
      * bytes (and not a heartbeat, a padding frame or a batch of several frames).
      */
