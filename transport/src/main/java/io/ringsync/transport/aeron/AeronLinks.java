@@ -71,7 +71,8 @@ final class AeronLinks
     }
 
     /**
-     * Close every publication and subscription in the arrays and take the mesh's inbound streams off the session
+     * Close every publication and subscription in the arrays, once what the publications hold has been sent (at most
+     * {@link SentDataWait#BUDGET_NS}), and take the mesh's inbound streams off the session
      * guard again; never throws.
      *
      * @param ctx        concluded settings of the mesh.
@@ -85,14 +86,21 @@ final class AeronLinks
         final AeronOutboundLink[] outbound,
         final AeronInboundLink[] inbound)
     {
-        final List<AutoCloseable> closeables = new ArrayList<>(outbound.length + inbound.length);
+        final List<ExclusivePublication> publications = new ArrayList<>(outbound.length);
         for (final AeronOutboundLink link : outbound)
         {
             if (null != link)
             {
-                closeables.add(link.publication);
+                publications.add(link.publication);
             }
         }
+        if (!publications.isEmpty() && !connection.aeron.isClosed())
+        {
+            // an abort just offered must leave before the driver stops (the peers learn why this rank failed)
+            SentDataWait.await(connection.aeron.countersReader(), publications, SentDataWait.BUDGET_NS);
+        }
+        final List<AutoCloseable> closeables = new ArrayList<>(outbound.length + inbound.length);
+        closeables.addAll(publications);
         for (final AeronInboundLink link : inbound)
         {
             if (null != link && null != link.subscription)

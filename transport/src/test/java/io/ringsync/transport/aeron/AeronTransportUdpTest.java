@@ -112,6 +112,33 @@ class AeronTransportUdpTest
     }
 
     @Test
+    void whatARankOffersJustBeforeClosingReachesThePeer()
+    {
+        // a failing rank offers its abort and closes at once: the embedded driver must not stop before sending it
+        final AeronTransport t0 = connect(0, AeronTransport.UDP_MTU_LENGTH_DEFAULT);
+        final AeronTransport t1 = connect(1, AeronTransport.UDP_MTU_LENGTH_DEFAULT);
+        awaitConnected(t0, t1, CONNECT_TIMEOUT_MS);
+        exchange(t0, t1, 10, 10_000);
+        final int max = t1.maxMessageLength();
+        final int count = 100;
+        for (int seq = 0; seq < count; seq++)
+        {
+            assertTrue(AeronTestSupport.trySend(t1.outbound(0), seq, AeronTestSupport.lengthOf(seq, max)),
+                "message " + seq + " offered");
+        }
+        t1.close();
+
+        final AeronTestSupport.Receiver receiver = new AeronTestSupport.Receiver(max);
+        final InboundLink in = t0.inbound(1);
+        await("the link from the closed rank to be lost", 15_000, () ->
+        {
+            in.poll(receiver, 16);
+            return in.isLost() && 0 == in.poll(receiver, 16);
+        });
+        assertEquals(count, receiver.next, "messages offered before the close that reached the peer");
+    }
+
+    @Test
     void aClosedSubMeshsStreamsLeaveTheSessionGuard()
     {
         final AeronTransport t0 = connect(0, AeronTransport.UDP_MTU_LENGTH_DEFAULT);
