@@ -2,6 +2,7 @@ package io.ringsync.collectives;
 
 import io.ringsync.transport.agreement.AgreementClient;
 import io.ringsync.transport.agreement.AgreementStore;
+import org.agrona.CloseHelper;
 
 import java.io.IOException;
 import java.util.Arrays;
@@ -36,6 +37,9 @@ import java.util.concurrent.locks.LockSupport;
  *     epoch ({@link SubGroups#meshId}), and connect it: the handshake needs a hello from every member, so
  *     differing views could not connect. When a member dies before it connects (the handshake names it), the
  *     survivors run the next epoch without it.</li>
+ *     <li>The members agree whether each of them connected ({@link ShrinkCommit}): all keep the new communicator,
+ *     or all close it and run the next epoch (a member that died between two of its hellos leaves some members
+ *     connected and others not).</li>
  * </ol>
  * Every survivor thus ends with the same members, the decision's, even if another rank fails during the shrink;
  * they are renumbered in their old order. The entries stay until the job directory (or the server) goes: a rank
@@ -46,9 +50,7 @@ import java.util.concurrent.locks.LockSupport;
  * still holds its lease ({@link AgreementLease}: the server drops it when the rank's process exits), so a rank
  * that dies during the shrink is left out at once there too. A host that loses power closes no connection: its
  * ranks are waited for until the deadline. The survivors of a host-aware communicator connect a flat one (its ranks
- * do not look for their hosts again). Not guarded: a member that dies in the moment between sending its last hello
- * and the others receiving it can leave some members connected and others not; the connected ones then fail on
- * their first call and shrink again.
+ * do not look for their hosts again).
  */
 final class Shrink
 {
@@ -175,69 +177,112 @@ final class Shrink
                 out[suspect] = true;
             }
         }
-        PeerFailedException lastFailure = null;
+        String lastReason = null;
+        int lastSuspect = -1;
         for (int attempt = 0; attempt < group.size; attempt++)
         {
             epoch++;
-            final int[] members = agree(store, epoch, out);
+            final String directory = epochDirectory(epoch);
+            final int[] members = agree(store, directory, epoch, out);
+            Communicator connected = null;
+            PeerFailedException connectFailure = null;
             try
             {
-                final Communicator shrunkComm = connector.connect(members,
-                    SubGroups.meshId(membership.meshId, -epoch, 0));
-                shrunk = true;
-                return shrunkComm;
+                connected = connector.connect(members, SubGroups.meshId(membership.meshId, -epoch, 0));
             }
             catch (final PeerFailedException ex)
             {
-                // a member died before it connected: run the next epoch without it (and any other gone since), and
-                // without the ranks this epoch left out, so a rank excluded here is not waited for again
-                for (int peer = 0; peer < group.size; peer++)
-                {
-                    out[peer] |= Arrays.binarySearch(members, peer) < 0;
-                }
-                boolean learnt = false;
-                final int suspect = ex.suspectRank();
+                connectFailure = ex;
+            }
+            // all members keep the communicator, or all drop it: none goes on over one the others never joined
+            final int[] missing = settle(store, directory, members, null != connected);
+            if (0 == missing.length)
+            {
+                shrunk = true;
+                return connected;
+            }
+            CloseHelper.quietClose(connected);
+            // the next epoch runs without the ranks this one left out, so a rank excluded here is not waited for
+            // again, and without those learnt gone; a member that failed to connect but runs is waited for again
+            for (int peer = 0; peer < group.size; peer++)
+            {
+                out[peer] |= Arrays.binarySearch(members, peer) < 0;
+            }
+            boolean learnt = false;
+            if (null != connectFailure)
+            {
+                final int suspect = connectFailure.suspectRank();
                 if (suspect >= 0 && suspect < members.length && members[suspect] != rank && !out[members[suspect]])
                 {
                     out[members[suspect]] = true;
                     learnt = true;
                 }
-                for (final int member : members)
+                lastReason = connectFailure.getMessage();
+                lastSuspect = suspect >= 0 && suspect < members.length ? members[suspect] : -1;
+            }
+            else
+            {
+                lastReason = ShrinkCommit.describe(missing, ctx.timeoutNs());
+                lastSuspect = missing[0];
+            }
+            for (final int member : members)
+            {
+                if (!out[member] && !isAliveOrUnknown(store, member))
                 {
-                    if (!out[member] && !isAliveOrUnknown(store, member))
-                    {
-                        out[member] = true;
-                        learnt = true;
-                    }
+                    out[member] = true;
+                    learnt = true;
                 }
-                if (!learnt)
-                {
-                    throw ex;
-                }
-                lastFailure = ex;
+            }
+            if (!learnt && null != connectFailure)
+            {
+                throw connectFailure;
             }
         }
         throw new PeerFailedException("rank " + rank + ": shrink gave up after " + group.size + " attempts, a " +
-            "member dying in each; the last: " + lastFailure.getMessage(), lastFailure.suspectRank(), lastFailure);
+            "member dying or failing to connect in each; the last: " + lastReason, lastSuspect);
+    }
+
+    /**
+     * Agree with the other members of this epoch whether each connected the new communicator.
+     *
+     * @return the members that did not: empty when all did.
+     */
+    private int[] settle(final AgreementStore store, final String directory, final int[] members,
+        final boolean isConnected)
+    {
+        try
+        {
+            return ShrinkCommit.settle(store, directory, membership, members, isConnected, ctx.timeoutNs(),
+                store instanceof DirectoryStore ? FILE_POLL_NS : SERVER_POLL_NS);
+        }
+        catch (final IOException ex)
+        {
+            throw new RingsyncException("rank " + group.rank + ": shrink cannot agree with the other survivors " +
+                "through " + store + " whether all connected: " + ex, -1, ex);
+        }
+    }
+
+    private String epochDirectory(final int attempt)
+    {
+        return String.format("%s%016x-%016x-%d/", DIRECTORY_PREFIX, membership.meshId, pidsHash, attempt);
     }
 
     /**
      * One epoch of the agreement.
      *
      * @param store   where the survivors agree.
+     * @param directory the epoch's directory in the store.
      * @param attempt the epoch.
      * @param out     ranks not to wait for; updated with those found gone.
      * @return the members agreed on, ascending.
      * @throws RankExcludedException when they were agreed on without this rank.
      */
-    private int[] agree(final AgreementStore store, final int attempt, final boolean[] out)
+    private int[] agree(final AgreementStore store, final String directory, final int attempt, final boolean[] out)
     {
         final int rank = group.rank;
         final long timeoutNs = ctx.timeoutNs();
         final long deadlineNs = System.nanoTime() + timeoutNs;
         final long pollNs = store instanceof DirectoryStore ? FILE_POLL_NS : SERVER_POLL_NS;
-        final String directory = String.format("%s%016x-%016x-%d/", DIRECTORY_PREFIX, membership.meshId, pidsHash,
-            attempt);
         final String decision = directory + DECISION;
         try
         {

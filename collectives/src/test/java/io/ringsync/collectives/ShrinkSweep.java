@@ -96,6 +96,9 @@ final class ShrinkSweep
             catch (final PeerFailedException | CollectiveTimeoutException lost)
             {
                 failedIn.add(step);
+                // the evidence of whom each survivor blamed, for a sweep that ends with the wrong members
+                System.out.println("LOST in " + step + " of iteration " + completed + " (size " + comm.size() +
+                    "): " + lost);
                 final Communicator survivors = comm.shrink();
                 if (comm != job)
                 {

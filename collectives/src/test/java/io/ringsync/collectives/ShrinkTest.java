@@ -461,9 +461,11 @@ class ShrinkTest
                 assertNotNull(result, "job rank " + rank + " did not shrink: " + describe());
                 final Matcher matcher = SHRUNK.matcher(result);
                 assertTrue(matcher.matches(), result);
-                assertEquals(i, Integer.parseInt(matcher.group(1)), "new rank of job rank " + rank + ": " + result);
-                assertEquals(members.length, Integer.parseInt(matcher.group(2)), result);
-                assertEquals(expectedMembers.toString(), matcher.group(3), "members seen by job rank " + rank);
+                assertEquals(i, Integer.parseInt(matcher.group(1)),
+                    "new rank of job rank " + rank + ": " + result + ": " + describe());
+                assertEquals(members.length, Integer.parseInt(matcher.group(2)), result + ": " + describe());
+                assertEquals(expectedMembers.toString(), matcher.group(3),
+                    "members seen by job rank " + rank + ": " + describe());
                 assertEquals("true", matcher.group(4), "exact sum on job rank " + rank);
                 if (null == hash)
                 {
