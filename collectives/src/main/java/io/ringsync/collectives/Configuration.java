@@ -337,6 +337,15 @@ public final class Configuration
     public static final String FRAME_MAC_ENV = "RINGSYNC_FRAME_MAC";
 
     /**
+     * {@code 1} (or {@code true}): every tcp connection of the job runs over TLS 1.3, for a network that is itself
+     * hostile: the model is encrypted on the wire, and TLS's record checks replace the frame tags. Needs
+     * {@link #JOB_SECRET_ENV} (each rank's certificate is its own; the secret proves the peer, bound to the
+     * handshake). tcp only (udp messages are tagged, not encrypted); shm and ipc never leave the host. The same on
+     * every rank. Its cost is in perf-results/2026-12-07-tls.
+     */
+    public static final String TLS_ENV = "RINGSYNC_TLS";
+
+    /**
      * Pid of the {@code ringsync launch} process that started this rank, set by it for ranks on its own host: the
      * rank stops (exit code 143) and removes the job directory when that process is gone, e.g. killed with
      * SIGKILL, which gives it no chance to stop its ranks.
@@ -635,6 +644,16 @@ public final class Configuration
     public static boolean joins(final Map<String, String> env)
     {
         return flag(env, JOIN_ENV, "use 1 (join the running job) or 0");
+    }
+
+    /**
+     * @param env variables to read.
+     * @return whether {@link #TLS_ENV} is {@code 1} or {@code true}; false when unset.
+     * @throws ConfigurationException for any other value.
+     */
+    public static boolean tls(final Map<String, String> env)
+    {
+        return flag(env, TLS_ENV, "use 1 (TLS on every tcp connection) or 0");
     }
 
     private static boolean flag(final Map<String, String> env, final String name, final String forms)

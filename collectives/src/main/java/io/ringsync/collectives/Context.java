@@ -66,6 +66,7 @@ public final class Context
     private PortRange ports = PortRange.EPHEMERAL;
     private byte[] jobSecret;
     private String frameMac = "hmac-sha256";
+    private boolean tls;
     private boolean isJobIdSet;
     private byte[] sessionId;
     private String rankSource = Configuration.RANK_ENV;
@@ -142,6 +143,7 @@ public final class Context
         {
             ctx.frameMac(frameMac);
         }
+        ctx.tls(Configuration.tls(env));
         return ctx;
     }
 
@@ -237,6 +239,11 @@ public final class Context
             "needs " + Configuration.JOB_SECRET_ENV + ": the agreement server serves only ranks that prove it");
         require("hmac-sha256".equals(frameMac) || "aes-gmac".equals(frameMac) || "off".equals(frameMac),
             Configuration.FRAME_MAC_ENV, "frameMac", frameMac, "is not one of hmac-sha256, aes-gmac, off");
+        require(!tls || !"udp".equals(transport), Configuration.TLS_ENV, "tls", "1", "is for tcp: udp messages " +
+            "are tagged under the job secret (" + Configuration.FRAME_MAC_ENV + "), not encrypted; use " +
+            "--transport tcp where the network is hostile");
+        require(!tls || null != jobSecret, Configuration.TLS_ENV, "tls", "1", "needs " +
+            Configuration.JOB_SECRET_ENV + ": each rank's certificate is its own, and the secret proves the peer");
     }
 
     /**
@@ -280,7 +287,8 @@ public final class Context
             .termLength(termLength).shmSlotCount(shmSlotCount).shmSlotLength(shmSlotLength)
             .shmWindowBytes(shmWindowBytes)
             .rendezvous(rendezvous).rendezvousSource(rendezvousSource).rendezvousTimeoutNs(rendezvousTimeoutNs)
-            .localRank(localRank).interfaceSpec(interfaceSpec).agreement(agreement).ports(ports).jobSecret(jobSecret);
+            .localRank(localRank).interfaceSpec(interfaceSpec).agreement(agreement).ports(ports).jobSecret(jobSecret)
+            .frameMac(frameMac).tls(tls);
         copy.isUdpMtuSet = isUdpMtuSet;
         copy.isJobIdSet = isJobIdSet;
         copy.sessionId = sessionId;
@@ -936,6 +944,25 @@ public final class Context
     public String frameMac()
     {
         return frameMac;
+    }
+
+    /**
+     * @param tls whether every tcp connection runs over TLS 1.3 ({@link Configuration#TLS_ENV}); needs a job
+     *            secret, and is for tcp.
+     * @return this.
+     */
+    public Context tls(final boolean tls)
+    {
+        this.tls = tls;
+        return this;
+    }
+
+    /**
+     * @return whether every tcp connection runs over TLS.
+     */
+    public boolean tls()
+    {
+        return tls;
     }
 
     /**

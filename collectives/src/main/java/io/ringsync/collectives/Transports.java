@@ -148,6 +148,7 @@ final class Transports
             .jobSecret(ctx.jobSecret())
             .frameTags(!"off".equals(ctx.frameMac()))
             .frameMac(frameMac(ctx))
+            .tls(ctx.tls())
             .sessionId(ctx.sessionId());
     }
 

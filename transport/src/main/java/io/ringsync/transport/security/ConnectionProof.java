@@ -81,14 +81,37 @@ public final class ConnectionProof
         final byte[] dialNonce,
         final byte[] acceptNonce)
     {
+        return of(secret, sessionId, jobId, meshId, fromRank, toRank, dialNonce, acceptNonce, null);
+    }
+
+    /**
+     * As {@link #of(byte[], byte[], long, long, int, int, byte[], byte[])}, bound to what the connection's TLS
+     * handshake showed each end as well, so that proofs made for one TLS session hold for no other: a relay that
+     * ends TLS on each side (showing each end its own certificate) makes the two ends expect different proofs.
+     *
+     * @param channelBinding the same bytes at both ends (hashes of the two certificates, the dialer's first), or
+     *                       null without TLS.
+     */
+    public static ConnectionProof of(
+        final byte[] secret,
+        final byte[] sessionId,
+        final long jobId,
+        final long meshId,
+        final int fromRank,
+        final int toRank,
+        final byte[] dialNonce,
+        final byte[] acceptNonce,
+        final byte[] channelBinding)
+    {
         if (null == secret || 0 == secret.length)
         {
             throw new IllegalArgumentException("a connection proof needs a non-empty job secret");
         }
+        final byte[] binding = null == channelBinding ? new byte[0] : channelBinding;
         final ByteBuffer info = ByteBuffer.allocate(KEY_LABEL.length + 8 + 8 + 4 + 4 + dialNonce.length +
-            acceptNonce.length).order(ByteOrder.LITTLE_ENDIAN);
+            acceptNonce.length + 4 + binding.length).order(ByteOrder.LITTLE_ENDIAN);
         info.put(KEY_LABEL).putLong(jobId).putLong(meshId).putInt(fromRank).putInt(toRank).put(dialNonce)
-            .put(acceptNonce);
+            .put(acceptNonce).putInt(binding.length).put(binding);
         final byte[] key = HmacSha256.deriveKey(secret, sessionId, info.array(), 32);
         try
         {

@@ -44,10 +44,14 @@ import static io.ringsync.transport.tcp.TcpProtocol.WINDOW_LENGTH_OFFSET;
  */
 final class AcceptedConnection
 {
+    private static final byte TLS_HANDSHAKE_RECORD = 22;
+
     private final TcpEndpoint endpoint;
     private final TcpTransport.Context ctx;
     private final Selector selector;
     final SocketChannel channel;
+    private final LinkIo io;
+    private boolean isHandshaking;
     final long deadlineNs;
     final ByteBuffer in = ByteBuffer.allocateDirect(PREAMBLE_LENGTH).order(ORDER);
     boolean isDone;
@@ -63,6 +67,8 @@ final class AcceptedConnection
         this.selector = endpoint.selector();
         this.channel = channel;
         this.deadlineNs = deadlineNs;
+        this.io = ctx.tls() ? LinkIo.tls(channel, false) : LinkIo.plain(channel);
+        this.isHandshaking = ctx.tls();
     }
 
     /**
@@ -70,12 +76,17 @@ final class AcceptedConnection
      */
     String timeoutReason()
     {
-        return (null == secretStep ? "no whole preamble within " : "no proof of the job secret within ") +
+        return (isHandshaking ? "no TLS handshake within " :
+            null == secretStep ? "no whole preamble within " : "no proof of the job secret within ") +
             TimeUnit.NANOSECONDS.toMillis(ctx.handshakeTimeoutNs()) + " ms";
     }
 
     void onReadable()
     {
+        if (isHandshaking && !stepTls())
+        {
+            return;
+        }
         if (null != secretStep)
         {
             onProofReadable();
@@ -84,7 +95,7 @@ final class AcceptedConnection
         final int count;
         try
         {
-            count = channel.read(in);
+            count = io.read(in);
         }
         catch (final IOException ex)
         {
@@ -98,7 +109,10 @@ final class AcceptedConnection
         }
         if (in.position() >= 8 && in.getLong(MAGIC_OFFSET) != PREAMBLE_MAGIC)
         {
-            reject("not a ringsync tcp preamble (magic 0x" + Long.toHexString(in.getLong(MAGIC_OFFSET)) + ")");
+            // a TLS record of type handshake (22) starts with a ClientHello
+            reject(TLS_HANDSHAKE_RECORD == in.get(0) ? "a TLS handshake: the dialing rank has RINGSYNC_TLS on and " +
+                "this one off" : "not a ringsync tcp preamble (magic 0x" +
+                Long.toHexString(in.getLong(MAGIC_OFFSET)) + ")");
             return;
         }
         if (in.hasRemaining())
@@ -161,7 +175,15 @@ final class AcceptedConnection
             nonce = new byte[FrameAuthenticator.NONCE_LENGTH];
             in.get(AUTH_TAG_OFFSET, nonce);
             // the link is taken only once the dialer proved it holds the secret: ask for the proof first
-            secretStep = SecretHandshake.accepting(ctx, meshId, from, nonce);
+            try
+            {
+                secretStep = SecretHandshake.accepting(ctx, meshId, from, nonce, io.channelBinding());
+            }
+            catch (final IOException ex)
+            {
+                reject(ex.getMessage());
+                return;
+            }
             proving = mesh;
             provingFrom = from;
             provingNonce = nonce;
@@ -182,7 +204,7 @@ final class AcceptedConnection
         final int state;
         try
         {
-            state = secretStep.readProof(channel);
+            state = secretStep.readProof(io);
         }
         catch (final IOException ex)
         {
@@ -222,7 +244,7 @@ final class AcceptedConnection
         }
         if (STATUS_OK == status)
         {
-            status = mesh.acceptInbound(from, channel, nonce);
+            status = mesh.acceptInbound(from, io, nonce);
             if (STATUS_OK != status)
             {
                 reason = "mesh " + mesh.meshId() + " cannot take a link from rank " + from + ": " +
@@ -234,7 +256,7 @@ final class AcceptedConnection
         TcpProtocol.encodeAck(new UnsafeBuffer(ack), status);
         try
         {
-            channel.write(ack);
+            io.write(ack);
         }
         catch (final IOException ex)
         {
@@ -245,6 +267,40 @@ final class AcceptedConnection
             endpoint.countRejection(remote(), reason);
             TcpEndpoint.closeQuietly(channel);
         }
+    }
+
+    /**
+     * One step of the TLS handshake.
+     *
+     * @return true once it is done (the preamble is next), false while it waits or after it failed.
+     */
+    private boolean stepTls()
+    {
+        final int state;
+        try
+        {
+            state = io.handshake();
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            reject("TLS handshake failed (does the dialing rank have RINGSYNC_TLS on too?): " + ex);
+            return false;
+        }
+        final SelectionKey key = channel.keyFor(selector);
+        if (LinkIo.DONE != state)
+        {
+            if (null != key && key.isValid())
+            {
+                key.interestOps(LinkIo.NEEDS_READ == state ? SelectionKey.OP_READ : SelectionKey.OP_WRITE);
+            }
+            return false;
+        }
+        isHandshaking = false;
+        if (null != key && key.isValid())
+        {
+            key.interestOps(SelectionKey.OP_READ);
+        }
+        return true;
     }
 
     void reject(final String reason)
@@ -261,7 +317,7 @@ final class AcceptedConnection
     {
         try
         {
-            channel.write(buffer);
+            io.write(buffer);
             return !buffer.hasRemaining();
         }
         catch (final IOException ex)

@@ -22,7 +22,7 @@ import static io.ringsync.transport.tcp.TcpProtocol.STATUS_OK;
 import static io.ringsync.transport.tcp.TcpProtocol.STATUS_PROVE;
 
 /**
- * Connecting one outbound link: resolve, connect, send the preamble, prove the job secret when there is one
+ * Connecting one outbound link: resolve, connect, with TLS on run its handshake, send the preamble, prove the job secret when there is one
  * ({@link SecretHandshake}), read the answer; on any failure wait and start over, until the link's connect deadline.
  * Used by the endpoint's thread alone.
  */
@@ -36,6 +36,7 @@ final class OutboundDial
     private static final int AWAITING_ACK = 3;
     private static final int AWAITING_CHALLENGE = 4;
     private static final int SENDING_PROOF = 5;
+    private static final int TLS_HANDSHAKE = 6;
 
     private final TcpTransport.Context ctx;
     private final Selector selector;
@@ -52,6 +53,7 @@ final class OutboundDial
     long phaseDeadlineNs;
     long retryIntervalNs;
     SocketChannel channel;
+    LinkIo io;
     String lastProblem = "no attempt yet";
     boolean isDone;
     private SecretHandshake secretStep;
@@ -115,8 +117,12 @@ final class OutboundDial
             {
                 if (channel.finishConnect())
                 {
-                    send(key);
+                    startSession(key);
                 }
+            }
+            else if (TLS_HANDSHAKE == phase && (key.isReadable() || key.isWritable()))
+            {
+                stepTls(key);
             }
             else if (SENDING == phase && key.isWritable())
             {
@@ -166,7 +172,7 @@ final class OutboundDial
             final SelectionKey key = channel.register(selector, 0, this);
             if (channel.connect(new InetSocketAddress(address, port)))
             {
-                send(key);
+                startSession(key);
             }
             else
             {
@@ -180,11 +186,42 @@ final class OutboundDial
         }
     }
 
+    /**
+     * The connection is up: the TLS handshake first when TLS is on, else the preamble.
+     */
+    private void startSession(final SelectionKey key) throws IOException
+    {
+        if (ctx.tls())
+        {
+            io = LinkIo.tls(channel, true);
+            phase = TLS_HANDSHAKE;
+            stepTls(key);
+        }
+        else
+        {
+            io = LinkIo.plain(channel);
+            send(key);
+        }
+    }
+
+    private void stepTls(final SelectionKey key) throws IOException
+    {
+        final int state = io.handshake();
+        if (LinkIo.DONE == state)
+        {
+            send(key);
+        }
+        else
+        {
+            key.interestOps(LinkIo.NEEDS_READ == state ? SelectionKey.OP_READ : SelectionKey.OP_WRITE);
+        }
+    }
+
     private void send(final SelectionKey key) throws IOException
     {
         phase = SENDING;
-        channel.write(out);
-        if (out.hasRemaining())
+        io.write(out);
+        if (out.hasRemaining() || io.hasPendingOutput())
         {
             key.interestOps(SelectionKey.OP_WRITE);
         }
@@ -197,7 +234,7 @@ final class OutboundDial
 
     private void readAck(final SelectionKey key, final long nowNs) throws IOException
     {
-        if (channel.read(in) < 0)
+        if (io.read(in) < 0)
         {
             retry(nowNs, "closed by " + host + ":" + port + " without an answer: not a ringsync tcp " +
                 "listener, or it did not take the preamble");
@@ -215,7 +252,8 @@ final class OutboundDial
         final int status = in.getInt(ACK_STATUS_OFFSET);
         if (STATUS_PROVE == status && null != link.nonce() && null == secretStep)
         {
-            secretStep = SecretHandshake.dialing(ctx, meshId, fromRank, link.peerRank(), link.nonce());
+            secretStep = SecretHandshake.dialing(ctx, meshId, fromRank, link.peerRank(), link.nonce(),
+                io.channelBinding());
             phase = AWAITING_CHALLENGE;
             readChallenge(key, nowNs);
             return;
@@ -233,8 +271,9 @@ final class OutboundDial
             return;
         }
         key.cancel();
-        final SocketChannel connected = channel;
+        final LinkIo connected = io;
         channel = null;
+        io = null;
         isDone = true;
         link.dialStatus("connected");
         if (!link.offer(connected))
@@ -245,7 +284,7 @@ final class OutboundDial
 
     private void readChallenge(final SelectionKey key, final long nowNs) throws IOException
     {
-        final int state = secretStep.readChallenge(channel);
+        final int state = secretStep.readChallenge(io);
         if (SecretHandshake.CLOSED == state)
         {
             retry(nowNs, "closed by " + host + ":" + port + " before its proof of the job secret");
@@ -265,8 +304,8 @@ final class OutboundDial
     {
         phase = SENDING_PROOF;
         final ByteBuffer proof = secretStep.toSend();
-        channel.write(proof);
-        if (proof.hasRemaining())
+        io.write(proof);
+        if (proof.hasRemaining() || io.hasPendingOutput())
         {
             key.interestOps(SelectionKey.OP_WRITE);
         }
@@ -282,6 +321,7 @@ final class OutboundDial
     {
         TcpEndpoint.closeQuietly(channel);
         channel = null;
+        io = null;
         lastProblem = problem;
         link.dialStatus(problem);
         phase = WAITING;
@@ -301,6 +341,7 @@ final class OutboundDial
         isDone = true;
         TcpEndpoint.closeQuietly(channel);
         channel = null;
+        io = null;
     }
 
     private String phaseName()
@@ -309,6 +350,9 @@ final class OutboundDial
         {
             case CONNECTING:
                 return "connect to " + host + ":" + port;
+            case TLS_HANDSHAKE:
+                return "TLS handshake with " + host + ":" + port + " (does that rank have " +
+                    "RINGSYNC_TLS on too?)";
             case SENDING:
                 return "send preamble to " + host + ":" + port;
             case AWAITING_CHALLENGE:

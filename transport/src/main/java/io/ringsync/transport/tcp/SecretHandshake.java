@@ -5,7 +5,6 @@ import org.agrona.concurrent.UnsafeBuffer;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.SocketChannel;
 
 import static io.ringsync.transport.tcp.TcpProtocol.ACK_LENGTH;
 import static io.ringsync.transport.tcp.TcpProtocol.CHALLENGE_LENGTH;
@@ -47,14 +46,16 @@ final class SecretHandshake
     private final int fromRank;
     private final int toRank;
     private final byte[] dialNonce;
+    private final byte[] channelBinding;
     private final ByteBuffer in;
     private ByteBuffer out;
     private ConnectionProof proof;
 
     private SecretHandshake(
         final TcpTransport.Context ctx, final long meshId, final int fromRank, final int toRank,
-        final byte[] dialNonce, final int inLength)
+        final byte[] dialNonce, final byte[] channelBinding, final int inLength)
     {
+        this.channelBinding = channelBinding;
         this.ctx = ctx;
         this.meshId = meshId;
         this.fromRank = fromRank;
@@ -70,13 +71,16 @@ final class SecretHandshake
      * @param meshId    the mesh the preamble names.
      * @param fromRank  the dialing rank.
      * @param dialNonce the nonce of the preamble.
+     * @param channelBinding what the connection's TLS handshake showed ({@link LinkIo#channelBinding()}), or null.
      * @return the step, with {@link #toSend()} holding the {@link TcpProtocol#STATUS_PROVE} acknowledgement and the
      * challenge.
      */
     static SecretHandshake accepting(
-        final TcpTransport.Context ctx, final long meshId, final int fromRank, final byte[] dialNonce)
+        final TcpTransport.Context ctx, final long meshId, final int fromRank, final byte[] dialNonce,
+        final byte[] channelBinding)
     {
-        final SecretHandshake step = new SecretHandshake(ctx, meshId, fromRank, ctx.rank(), dialNonce, PROOF_LENGTH);
+        final SecretHandshake step =
+            new SecretHandshake(ctx, meshId, fromRank, ctx.rank(), dialNonce, channelBinding, PROOF_LENGTH);
         final byte[] acceptNonce = ConnectionProof.newNonce();
         step.proof = step.proofFor(acceptNonce);
         step.out = ByteBuffer.allocateDirect(ACK_LENGTH + CHALLENGE_LENGTH).order(ORDER);
@@ -95,13 +99,14 @@ final class SecretHandshake
      * @param fromRank  the dialing rank.
      * @param toRank    the accepting rank.
      * @param dialNonce the nonce this end sent in its preamble.
+     * @param channelBinding what the connection's TLS handshake showed ({@link LinkIo#channelBinding()}), or null.
      * @return the step.
      */
     static SecretHandshake dialing(
         final TcpTransport.Context ctx, final long meshId, final int fromRank, final int toRank,
-        final byte[] dialNonce)
+        final byte[] dialNonce, final byte[] channelBinding)
     {
-        return new SecretHandshake(ctx, meshId, fromRank, toRank, dialNonce, CHALLENGE_LENGTH);
+        return new SecretHandshake(ctx, meshId, fromRank, toRank, dialNonce, channelBinding, CHALLENGE_LENGTH);
     }
 
     /**
@@ -120,7 +125,7 @@ final class SecretHandshake
      * @return {@link #MORE}, {@link #PROVEN}, {@link #NOT_PROVEN} or {@link #CLOSED}.
      * @throws IOException when the connection broke.
      */
-    int readProof(final SocketChannel channel) throws IOException
+    int readProof(final LinkIo channel) throws IOException
     {
         final int state = read(channel);
         if (PROVEN != state)
@@ -139,7 +144,7 @@ final class SecretHandshake
      * @return {@link #MORE}, {@link #PROVEN}, {@link #NOT_PROVEN} or {@link #CLOSED}.
      * @throws IOException when the connection broke.
      */
-    int readChallenge(final SocketChannel channel) throws IOException
+    int readChallenge(final LinkIo channel) throws IOException
     {
         final int state = read(channel);
         if (PROVEN != state)
@@ -165,7 +170,7 @@ final class SecretHandshake
      * @return {@link #PROVEN} once all of the other end's part is in (checked by the caller), else {@link #MORE}
      * or {@link #CLOSED}.
      */
-    private int read(final SocketChannel channel) throws IOException
+    private int read(final LinkIo channel) throws IOException
     {
         if (channel.read(in) < 0)
         {
@@ -177,6 +182,6 @@ final class SecretHandshake
     private ConnectionProof proofFor(final byte[] acceptNonce)
     {
         return ConnectionProof.of(ctx.jobSecret(), ctx.sessionId(), ctx.jobId(), meshId, fromRank, toRank, dialNonce,
-            acceptNonce);
+            acceptNonce, channelBinding);
     }
 }

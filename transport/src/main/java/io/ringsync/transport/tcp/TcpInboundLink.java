@@ -10,7 +10,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
-import java.nio.channels.SocketChannel;
 
 import static io.ringsync.transport.tcp.TcpProtocol.CREDIT_LENGTH;
 import static io.ringsync.transport.tcp.TcpProtocol.FRAME_HEADER_LENGTH;
@@ -58,7 +57,7 @@ final class TcpInboundLink implements InboundLink
     private final int tagLength;
 
     private int state = CONNECTING;
-    private SocketChannel channel;
+    private LinkIo channel;
     private long received;
     private long consumed;
     private long reported;
@@ -74,7 +73,7 @@ final class TcpInboundLink implements InboundLink
     private long verifiedPosition = -1;
     private volatile long authenticationFailures;
 
-    private volatile SocketChannel handed;
+    private volatile LinkIo handed;
     private FrameAuthenticator handedAuthenticator;
     private boolean isClosed;
 
@@ -162,7 +161,8 @@ final class TcpInboundLink implements InboundLink
                 sendCredit();
             }
         }
-        if (!isCreditingBroken && (consumed - reported >= creditBatch || creditOut.hasRemaining()))
+        if (!isCreditingBroken && (consumed - reported >= creditBatch || creditOut.hasRemaining() ||
+            channel.hasPendingOutput()))
         {
             // padding consumed at the end, or the rest of a credit the kernel took only in part
             sendCredit();
@@ -279,7 +279,7 @@ final class TcpInboundLink implements InboundLink
         {
             if (null == waitKey)
             {
-                waitKey = channel.register(selector, 0, this);
+                waitKey = channel.socket.register(selector, 0, this);
                 waitOps = 0;
             }
             // with the ring full there is nothing to read room for: the wake-up has to come from elsewhere
@@ -352,7 +352,7 @@ final class TcpInboundLink implements InboundLink
      * @param connected the channel, non-blocking.
      * @return {@link TcpProtocol#STATUS_OK}, or why not (then the caller closes it).
      */
-    synchronized int offer(final SocketChannel connected, final FrameAuthenticator frameAuthenticator)
+    synchronized int offer(final LinkIo connected, final FrameAuthenticator frameAuthenticator)
     {
         if (isClosed)
         {
@@ -376,7 +376,7 @@ final class TcpInboundLink implements InboundLink
      */
     void close()
     {
-        final SocketChannel toClose;
+        final LinkIo toClose;
         synchronized (this)
         {
             if (isClosed)
@@ -401,11 +401,15 @@ final class TcpInboundLink implements InboundLink
     {
         try
         {
-            if (creditOut.hasRemaining())
+            if (creditOut.hasRemaining() || channel.hasPendingOutput())
             {
                 // the rest of an earlier credit first: the stream must stay whole longs
                 channel.write(creditOut);
-                if (creditOut.hasRemaining())
+                if (creditOut.hasRemaining() || !channel.flush())
+                {
+                    return;
+                }
+                if (consumed == reported)
                 {
                     return;
                 }
@@ -430,7 +434,7 @@ final class TcpInboundLink implements InboundLink
         {
             return CONNECTED == state;
         }
-        final SocketChannel connected = handed;
+        final LinkIo connected = handed;
         if (null != connected)
         {
             // written before the volatile handed, so seen with it

@@ -9,7 +9,6 @@ import org.agrona.concurrent.UnsafeBuffer;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
-import java.nio.channels.SocketChannel;
 
 import static io.ringsync.transport.tcp.TcpProtocol.CREDIT_LENGTH;
 import static io.ringsync.transport.tcp.TcpProtocol.FRAME_HEADER_LENGTH;
@@ -34,7 +33,7 @@ import static io.ringsync.transport.tcp.TcpProtocol.TYPE_PAD;
  * it is (this ring, either kernel, the receiver's ring).
  * <p>
  * Used by one thread at a time, the mesh's; the endpoint's thread only hands the connected channel over
- * ({@link #offer(SocketChannel)}) or reports that connecting failed ({@link #fail(String)}).
+ * ({@link #offer(LinkIo)}) or reports that connecting failed ({@link #fail(String)}).
  */
 final class TcpOutboundLink implements OutboundLink
 {
@@ -61,7 +60,7 @@ final class TcpOutboundLink implements OutboundLink
     private final int tagLength;
 
     private int state = CONNECTING;
-    private SocketChannel channel;
+    private LinkIo channel;
     private long committed;
     private long written;
     private long credited;
@@ -73,7 +72,7 @@ final class TcpOutboundLink implements OutboundLink
     SelectionKey waitKey;
     private int waitOps = -1;
 
-    private volatile SocketChannel handed;
+    private volatile LinkIo handed;
     private volatile String failure;
     private volatile String dialStatus = "connecting";
     private boolean isClosed;
@@ -132,7 +131,7 @@ final class TcpOutboundLink implements OutboundLink
         final int needed = framed <= toEnd ? framed : toEnd + framed;
         if (capacity - (committed - credited) < needed)
         {
-            if (written != committed)
+            if (written != committed || channel.hasPendingOutput())
             {
                 flush();
             }
@@ -203,7 +202,7 @@ final class TcpOutboundLink implements OutboundLink
         {
             return 0;
         }
-        if (written != committed)
+        if (written != committed || channel.hasPendingOutput())
         {
             flush();
         }
@@ -270,14 +269,15 @@ final class TcpOutboundLink implements OutboundLink
             }
             return 0;
         }
-        if (written == committed)
+        if (written == committed && !channel.hasPendingOutput())
         {
             return 0;
         }
         final long before = written;
+        final boolean wasPending = channel.hasPendingOutput();
         flush();
 
-        return written != before ? 1 : 0;
+        return written != before || (wasPending && !channel.hasPendingOutput()) ? 1 : 0;
     }
 
     /**
@@ -286,6 +286,18 @@ final class TcpOutboundLink implements OutboundLink
      */
     private void flush()
     {
+        try
+        {
+            if (channel.hasPendingOutput() && !channel.flush())
+            {
+                return; // TLS: the socket has not taken the last record yet
+            }
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            end("the connection to rank " + peer + " (" + endpoint + ") broke while sending: " + ex);
+            return;
+        }
         while (written != committed)
         {
             final int index = (int)written & mask;
@@ -304,7 +316,7 @@ final class TcpOutboundLink implements OutboundLink
                 return;
             }
             written += count;
-            if (count < end - index)
+            if (count < end - index || channel.hasPendingOutput())
             {
                 return;
             }
@@ -363,7 +375,7 @@ final class TcpOutboundLink implements OutboundLink
      */
     boolean hasUnwritten()
     {
-        return CONNECTED == state && written != committed;
+        return CONNECTED == state && (written != committed || channel.hasPendingOutput());
     }
 
     /**
@@ -389,7 +401,7 @@ final class TcpOutboundLink implements OutboundLink
         {
             if (null == waitKey)
             {
-                waitKey = channel.register(selector, 0, this);
+                waitKey = channel.socket.register(selector, 0, this);
                 waitOps = 0;
             }
             final int ops = (hasUnwritten() ? SelectionKey.OP_WRITE : 0) | (awaitsCredits() ? SelectionKey.OP_READ : 0);
@@ -407,7 +419,7 @@ final class TcpOutboundLink implements OutboundLink
 
     void onReady(final int readyOps)
     {
-        if ((readyOps & SelectionKey.OP_WRITE) != 0 && written != committed)
+        if ((readyOps & SelectionKey.OP_WRITE) != 0 && (written != committed || channel.hasPendingOutput()))
         {
             flush();
         }
@@ -494,7 +506,7 @@ final class TcpOutboundLink implements OutboundLink
      * @param connected channel, non-blocking.
      * @return false when the link was closed meanwhile: the caller closes the channel.
      */
-    synchronized boolean offer(final SocketChannel connected)
+    synchronized boolean offer(final LinkIo connected)
     {
         if (isClosed || null != failure)
         {
@@ -533,7 +545,7 @@ final class TcpOutboundLink implements OutboundLink
      */
     void close()
     {
-        final SocketChannel toClose;
+        final LinkIo toClose;
         synchronized (this)
         {
             if (isClosed)
@@ -575,7 +587,7 @@ final class TcpOutboundLink implements OutboundLink
         {
             return CONNECTED == state;
         }
-        final SocketChannel connected = handed;
+        final LinkIo connected = handed;
         if (null != connected)
         {
             channel = connected;

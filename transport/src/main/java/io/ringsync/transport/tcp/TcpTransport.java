@@ -570,7 +570,7 @@ public final class TcpTransport implements Transport
     /**
      * Called by the endpoint's thread for a preamble of this mesh.
      */
-    int acceptInbound(final int fromRank, final SocketChannel channel, final byte[] nonce)
+    int acceptInbound(final int fromRank, final LinkIo channel, final byte[] nonce)
     {
         if (isClosed.get())
         {
@@ -736,6 +736,7 @@ public final class TcpTransport implements Transport
         private byte[] sessionId;
         private FrameAuthenticator.Algorithm frameMac = FRAME_MAC_DEFAULT;
         private boolean frameTags = true;
+        private boolean tls;
 
         /**
          * Check every setting and fill in the derived ones (window length, parsed endpoints). Called by
@@ -777,6 +778,13 @@ public final class TcpTransport implements Transport
             if (null != listenHost && listenHost.isBlank())
             {
                 listenHost = null;
+            }
+
+            if (tls && null == jobSecret)
+            {
+                throw new IllegalArgumentException("tls needs a job secret: each rank's certificate is its own, " +
+                    "made when it starts, and the secret proves over each connection that the peer is a rank of " +
+                    "this job; set jobSecret(byte[]) (RINGSYNC_JOB_SECRET) on every rank");
             }
 
             if (null != listener)
@@ -1294,7 +1302,32 @@ public final class TcpTransport implements Transport
          */
         public boolean tagsFrames()
         {
-            return null != jobSecret && frameTags;
+            return null != jobSecret && frameTags && !tls;
+        }
+
+        /**
+         * TLS 1.3 on every connection, for a network that is itself hostile: what crosses it is encrypted, and
+         * TLS's own record checks take the place of the frame tags ({@link #tagsFrames()} is then false). Each
+         * process makes its own key and self-signed certificate ({@link TlsIdentity}); who the peer is comes from
+         * the job secret, proven over each connection bound to its TLS handshake, so a job secret is required. The
+         * same on every rank (a connection from a rank without it fails its TLS handshake, named). It costs a copy
+         * and AES-GCM over every byte each way, and the JDK's engine allocates a little per record.
+         *
+         * @param tls true to run every connection over TLS.
+         * @return this.
+         */
+        public Context tls(final boolean tls)
+        {
+            this.tls = tls;
+            return this;
+        }
+
+        /**
+         * @return whether every connection runs over TLS.
+         */
+        public boolean tls()
+        {
+            return tls;
         }
 
         /**
@@ -1314,7 +1347,8 @@ public final class TcpTransport implements Transport
                 ", socketSendBufferLength=" + socketSendBufferLength +
                 ", socketReceiveBufferLength=" + socketReceiveBufferLength +
                 ", keepAlive=" + keepAliveIdleSeconds + "/" + keepAliveIntervalSeconds + "/" + keepAliveCount +
-                ", frameAuthentication=" + (tagsFrames() ? frameMac : null != jobSecret ? "connection proof only" : "none") +
+                ", frameAuthentication=" + (tls ? "tls" : tagsFrames() ? frameMac : null != jobSecret ?
+                "connection proof only" : "none") +
                 '}';
         }
     }
