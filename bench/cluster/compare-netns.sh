@@ -7,7 +7,8 @@
 #       [--systems tcp,udp,gloo] [--budget 2] [--mtu 1500] [--rate 10gbit] [--out DIR] [--quiet-wait 300]
 #
 # Systems: tcp (TcpTransport, the engine's own idle strategy), tcp-epoll (TcpTransport, waiting in its InboundWaiter
-# after 64 idle rounds: see NetBench), udp (AeronTransport UDP, embedded invoker driver), gloo (torch.distributed,
+# after 64 idle rounds: see NetBench), tcp-mac (a job secret: every frame tagged), tcp-tls (a job secret and
+# RINGSYNC_TLS=1: TLS 1.3 on every connection), udp (AeronTransport UDP, embedded invoker driver), gloo (torch.distributed,
 # backend gloo; needs Debian's python3-torch). Writes DIR/raw/*.csv (each run's rows), DIR/raw/*.stderr,
 # DIR/combined.csv (round,system + the columns of ringsync bench), DIR/summary.md (medians and ratios) and
 # DIR/machine.txt. Needs root for the namespaces; removes them on exit, also on failure.
@@ -85,6 +86,10 @@ run() {  # np round system
     local host=ringsync-h$((r + 1)) cmd
     case "$system" in
       tcp|tcp-epoll) cmd=("${java[@]}" --transport tcp --wait "$([ "$system" = tcp-epoll ] && echo epoll || echo none)" \
+        --rank "$r" --np "$n" --endpoints "$ep" --sizes "$sizes" --budget "$budget" --job-id "$run_id") ;;
+      # the protection a job secret buys: a tag on every frame (tcp-mac), or TLS 1.3 on every connection (tcp-tls)
+      tcp-mac|tcp-tls) cmd=(env RINGSYNC_JOB_SECRET="netns-bench-$run_id" \
+        RINGSYNC_TLS="$([ "$system" = tcp-tls ] && echo 1 || echo 0)" "${java[@]}" --transport tcp --wait none \
         --rank "$r" --np "$n" --endpoints "$ep" --sizes "$sizes" --budget "$budget" --job-id "$run_id") ;;
       udp) cmd=("${java[@]}" --transport udp --rank "$r" --np "$n" --endpoints "$ep" --sizes "$sizes" \
         --budget "$budget" --job-id "$run_id" --job-dir "/dev/shm/ringsync-netns-$run_id-$r") ;;

@@ -41,7 +41,7 @@ index = {}
 for r in rows:
     index[(int(r["np"]), r["system"], int(r["bytes"]), r["round"])] = r
 nps = sorted({k[0] for k in index})
-systems = [s for s in ["tcp", "tcp-epoll", "udp", "gloo"] if any(k[1] == s for k in index)]
+systems = [s for s in ["tcp", "tcp-epoll", "tcp-mac", "tcp-tls", "udp", "gloo"] if any(k[1] == s for k in index)]
 sizes = sorted({k[2] for k in index})
 rounds = sorted({k[3] for k in index})
 
@@ -71,6 +71,8 @@ for n in nps:
     pairs = [(a, "gloo") for a in ("tcp", "tcp-epoll", "udp") if a in systems and "gloo" in systems]
     if "tcp" in systems and "udp" in systems:
         pairs.append(("tcp", "udp"))
+    # what the protection costs: each protected run against the unprotected one of its round
+    pairs += [(a, "tcp") for a in ("tcp-mac", "tcp-tls") if a in systems and "tcp" in systems]
     if pairs:
         lines += ["### p50 ratios, round by round (median, range over rounds)", "",
                   "| size | " + " | ".join(f"{a} / {b}" for a, b in pairs) + " |", "|---|" + "---|" * len(pairs)]

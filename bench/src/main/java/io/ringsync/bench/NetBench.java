@@ -108,15 +108,22 @@ public final class NetBench
         switch (transportName)
         {
             case "tcp":
-                // RINGSYNC_JOB_SECRET set: every frame carries a tag (the frame MAC's cost, label tcp-mac)
+                // RINGSYNC_JOB_SECRET set: every frame carries a tag (the frame MAC's cost, label tcp-mac), unless
+                // RINGSYNC_TLS=1 (label tcp-tls: TLS 1.3 on every connection instead)
                 final String secret = System.getenv("RINGSYNC_JOB_SECRET");
                 final TcpTransport tcp = TcpTransport.connect(new TcpTransport.Context()
                     .rank(rank).worldSize(np).jobId(jobId).endpoints(hosts).windowLength(window)
                     .socketSendBufferLength(socketBuffer).socketReceiveBufferLength(socketBuffer)
                     .connectTimeoutNs(TimeUnit.SECONDS.toNanos(60))
-                    .jobSecret(null == secret || secret.isEmpty() ? null : secret.getBytes(StandardCharsets.UTF_8)));
+                    .jobSecret(null == secret || secret.isEmpty() ? null : secret.getBytes(StandardCharsets.UTF_8))
+                    .frameTags(!"off".equals(ctx.frameMac()))
+                    .tls(ctx.tls()));
                 transport = tcp;
-                if (tcp.context().tagsFrames())
+                if (tcp.context().tls())
+                {
+                    label = "tcp-tls";
+                }
+                else if (tcp.context().tagsFrames())
                 {
                     label = "tcp-mac";
                 }
