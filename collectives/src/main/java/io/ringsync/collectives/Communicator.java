@@ -1042,8 +1042,14 @@ public final class Communicator implements AutoCloseable
 
     private void release()
     {
-        engine.metrics().close();
-        CloseHelper.quietCloseAll(admission, hierarchy, board, group.transport());
+        try
+        {
+            engine.metrics().close();
+        }
+        finally
+        {
+            CloseHelper.quietCloseAll(admission, hierarchy, board, group.transport());
+        }
         for (final File directory : removeIfEmptyOnClose)
         {
             try

@@ -215,9 +215,22 @@ final class EngineDriver
         }
         finally
         {
-            engine.close();
-            release.run();
-            busy.set(false);
+            // each step whatever the one before threw: the transport's files must go even then
+            try
+            {
+                engine.close();
+            }
+            finally
+            {
+                try
+                {
+                    release.run();
+                }
+                finally
+                {
+                    busy.set(false);
+                }
+            }
         }
     }
 
