@@ -48,6 +48,7 @@ final class LinkIo implements AutoCloseable
     private final TlsChannel tls;
     private final boolean dialing;
     private boolean hasPendingOutput;
+    private IOException readFailure;
 
     private LinkIo(final SocketChannel socket, final TlsChannel tls, final boolean dialing)
     {
@@ -150,6 +151,10 @@ final class LinkIo implements AutoCloseable
         {
             return socket.read(dst);
         }
+        if (null != readFailure)
+        {
+            throw readFailure;
+        }
         int total = 0;
         while (dst.hasRemaining())
         {
@@ -166,6 +171,16 @@ final class LinkIo implements AutoCloseable
             {
                 // TLS must answer something first (a key update): it goes out with the next write or flush
                 hasPendingOutput = true;
+                break;
+            }
+            catch (final IOException ex)
+            {
+                if (0 == total)
+                {
+                    throw ex;
+                }
+                // the records before the bad one were good: hand them over, fail the next read
+                readFailure = ex;
                 break;
             }
             if (count < 0)

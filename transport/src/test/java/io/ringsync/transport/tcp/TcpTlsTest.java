@@ -109,20 +109,21 @@ class TcpTlsTest
         final long[] changedAt = { -1 };
         final TcpTransport[] job = throughRelay((offset, value, out) ->
         {
-            // well past the handshake and the proof, inside the data
-            if (offset == 20_000)
+            // well past the handshake and the proof, a few TLS records (16 KiB each at most) into the data
+            if (offset == 60_000)
             {
                 changedAt[0] = offset;
                 return value ^ 0x10;
             }
             return value;
         });
-        final byte[] message = pattern(7, 1000);
+        final org.agrona.concurrent.UnsafeBuffer message = new org.agrona.concurrent.UnsafeBuffer(pattern(7, 1000));
         final InboundLink link = job[1].inbound(0);
         final int[] received = { 0 };
         await("the changed record to end the link", 20_000, () ->
         {
-            offer(job[0].outbound(1), job[0], message, 5_000);
+            // once, without waiting: after the bad record the receiver credits nothing more
+            job[0].outbound(1).offer(message, 0, message.capacity());
             link.poll((buffer, offset, length) ->
             {
                 received[0]++;
@@ -130,7 +131,7 @@ class TcpTlsTest
             }, 16);
             return link.isLost();
         }, job);
-        assertEquals(20_000, changedAt[0]);
+        assertEquals(60_000, changedAt[0]);
         final String reason = ((TcpInboundLink)link).describe();
         assertTrue(reason.contains("from rank 0") && reason.contains("broke"), reason);
         assertTrue(received[0] > 0, "frames before the changed record arrived");
