@@ -113,6 +113,7 @@ public final class AeronTransport implements Transport
     private final AeronOutboundLink[] outbound;
     private final AeronInboundLink[] inbound;
     private final AeronConnection connection;
+    private final TailProbe tailProbe;
     private final AtomicBoolean isClosed = new AtomicBoolean();
 
     private AeronTransport(final Context ctx, final AeronConnection shared)
@@ -136,6 +137,17 @@ public final class AeronTransport implements Transport
             connection.release();
             throw AeronConnection.connectFailure(ctx, ex);
         }
+        this.tailProbe = AeronMedia.UDP == ctx.media() ? new TailProbe(publications(outbound)) : null;
+    }
+
+    private static ExclusivePublication[] publications(final AeronOutboundLink[] outbound)
+    {
+        final ExclusivePublication[] publications = new ExclusivePublication[outbound.length];
+        for (int i = 0; i < outbound.length; i++)
+        {
+            publications[i] = null == outbound[i] ? null : outbound[i].publication;
+        }
+        return publications;
     }
 
     /**
@@ -297,13 +309,24 @@ public final class AeronTransport implements Transport
 
     /**
      * Runs a duty cycle of the embedded media driver when it is an {@link ThreadingMode#INVOKER} one (the UDP
-     * default), so that a rank waiting in a collective sends and receives its own datagrams.
+     * default), so that a rank waiting in a collective sends and receives its own datagrams; on udp also probes the
+     * links that fell quiet ({@link TailProbe}), so that a lost last frame is NAKed without waiting for Aeron's
+     * heartbeat.
      *
-     * @return the driver's work count, 0 when there is no embedded invoker driver or it was idle.
+     * @return the driver's work count and probes sent, 0 when there was nothing to do.
      */
     public int doWork()
     {
-        return connection.doWork();
+        final int work = connection.doWork();
+        return null == tailProbe ? work : work + tailProbe.doWork(System.nanoTime());
+    }
+
+    /**
+     * @return padding frames sent to reveal a lost tail ({@link TailProbe}); 0 on ipc.
+     */
+    public long tailProbeCount()
+    {
+        return null == tailProbe ? 0 : tailProbe.probeCount();
     }
 
     /**
