@@ -11,10 +11,8 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -57,16 +55,7 @@ class HostsLauncherTest
     {
         final Job job = Job.run(hostsJob("localhost:2,127.0.0.1:1", Job.java(SumCheckMain.class)));
 
-        assertEquals(Launcher.EXIT_OK, job.exitCode, job::describe);
-        final Set<String> hashes = new HashSet<>();
-        for (int rank = 0; rank < 3; rank++)
-        {
-            final String result = job.lineOf(rank, SumCheckMain.RESULT);
-            assertNotNull(result, "rank " + rank + " printed no result\n" + job.describe());
-            assertTrue(result.startsWith("ok rank=" + rank + " hash=0x"), result);
-            hashes.add(result.substring(result.indexOf("hash=")));
-        }
-        assertEquals(1, hashes.size(), () -> "ranks disagree: " + hashes);
+        job.agreedSumCheckHash(3);
         assertFalse(Files.exists(Path.of("/dev/shm", JobDirectory.name(job.launcher.jobId()))),
             "a host's job directory was left behind");
         assertFalse(job.err.stream().anyMatch(line -> line.contains("Picked up " + Launcher.JDK_JAVA_OPTIONS)),

@@ -125,6 +125,27 @@ final class Job
             .map(line -> line.substring(marker.length())).orElse(null);
     }
 
+    /**
+     * The job ran {@link SumCheckMain} on {@code np} ranks: it exited 0, every rank printed an exact result, and all
+     * results have the same bits.
+     *
+     * @return that result's hash ({@code hash=0x...}).
+     */
+    String agreedSumCheckHash(final int np)
+    {
+        org.junit.jupiter.api.Assertions.assertEquals(Launcher.EXIT_OK, exitCode, this::describe);
+        final java.util.Set<String> hashes = new java.util.HashSet<>();
+        for (int rank = 0; rank < np; rank++)
+        {
+            final String result = lineOf(rank, SumCheckMain.RESULT);
+            org.junit.jupiter.api.Assertions.assertNotNull(result, "rank " + rank + " printed no result\n" + describe());
+            org.junit.jupiter.api.Assertions.assertTrue(result.startsWith("ok rank=" + rank + " hash=0x"), result);
+            hashes.add(result.substring(result.indexOf("hash=")));
+        }
+        org.junit.jupiter.api.Assertions.assertEquals(1, hashes.size(), () -> "ranks disagree: " + hashes);
+        return hashes.iterator().next();
+    }
+
     String describe()
     {
         return "exit code " + exitCode + " after " + elapsedMs + " ms\nlauncher:\n" + String.join("\n", log) +

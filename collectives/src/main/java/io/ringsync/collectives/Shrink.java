@@ -383,16 +383,21 @@ final class Shrink
     private static int[] read(final AgreementStore store, final String decision) throws IOException
     {
         final String text = store.get(decision);
-        if (null == text)
-        {
-            return null;
-        }
+        return null == text ? null : ranks(text);
+    }
+
+    /**
+     * @param text ranks, comma separated, as the agreement's entries hold them.
+     * @return them.
+     */
+    static int[] ranks(final String text)
+    {
         final String[] fields = text.split(",");
-        final int[] members = new int[fields.length];
+        final int[] ranks = new int[fields.length];
         for (int i = 0; i < fields.length; i++)
         {
-            members[i] = Integer.parseInt(fields[i]);
+            ranks[i] = Integer.parseInt(fields[i]);
         }
-        return members;
+        return ranks;
     }
 }

@@ -117,17 +117,7 @@ final class ShrinkCommit
 
     private static int[] parse(final String outcome)
     {
-        if (ALL.equals(outcome))
-        {
-            return NONE_MISSING;
-        }
-        final String[] fields = outcome.split(",");
-        final int[] missing = new int[fields.length];
-        for (int i = 0; i < fields.length; i++)
-        {
-            missing[i] = Integer.parseInt(fields[i]);
-        }
-        return missing;
+        return ALL.equals(outcome) ? NONE_MISSING : Shrink.ranks(outcome);
     }
 
     /**

@@ -69,28 +69,11 @@ public final class ConnectionProof
      * @param toRank      the accepting (receiving) rank.
      * @param dialNonce   the dialing end's nonce, from the preamble.
      * @param acceptNonce the accepting end's nonce.
+     * @param channelBinding what the connection's TLS handshake showed both ends, the same bytes at both (hashes of
+     *                    the two certificates, the dialer's first), or null without TLS: proofs made for one TLS
+     *                    session then hold for no other, so a relay that ends TLS on each side (showing each end
+     *                    its own certificate) makes the two ends expect different proofs.
      * @return the proofs.
-     */
-    public static ConnectionProof of(
-        final byte[] secret,
-        final byte[] sessionId,
-        final long jobId,
-        final long meshId,
-        final int fromRank,
-        final int toRank,
-        final byte[] dialNonce,
-        final byte[] acceptNonce)
-    {
-        return of(secret, sessionId, jobId, meshId, fromRank, toRank, dialNonce, acceptNonce, null);
-    }
-
-    /**
-     * As {@link #of(byte[], byte[], long, long, int, int, byte[], byte[])}, bound to what the connection's TLS
-     * handshake showed each end as well, so that proofs made for one TLS session hold for no other: a relay that
-     * ends TLS on each side (showing each end its own certificate) makes the two ends expect different proofs.
-     *
-     * @param channelBinding the same bytes at both ends (hashes of the two certificates, the dialer's first), or
-     *                       null without TLS.
      */
     public static ConnectionProof of(
         final byte[] secret,
