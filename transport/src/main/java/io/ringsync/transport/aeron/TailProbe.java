@@ -12,7 +12,9 @@ import java.util.concurrent.TimeUnit;
  * after 100 ms without data, a constant. So a collective under loss waited 100 ms now and then (1 MiB at 5 % loss:
  * p99 about 100 ms against a p50 under 1 ms).
  * <p>
- * While a rank waits in a call, each of its udp links that has sent nothing for {@link #PROBE_INTERVAL_NS} sends a
+ * While a rank waits in a call (quiet time counts only while it keeps calling {@link #doWork}: a rank that computed
+ * between calls does not probe at the first look of the next), each of its udp links that has sent nothing for
+ * {@link #PROBE_INTERVAL_NS} sends a
  * probe: an empty claim aborted, which Aeron sends as a 32-byte padding frame at the next position. The receiver
  * never hands padding over, so nothing changes for the collectives, but the frame's position reveals a gap behind
  * it, which the receiver NAKs at once. Up to {@link #MAX_PROBES} probes per quiet spell, one per interval (a probe can be
@@ -41,6 +43,7 @@ final class TailProbe
     private final int[] probes;
     private final BufferClaim claim = new BufferClaim();
     private long probeCount;
+    private long lastWorkNs;
 
     /**
      * @param publications the links' publications; null entries (this rank's own index) are skipped.
@@ -58,6 +61,7 @@ final class TailProbe
             quietSinceNs[i] = nowNs;
             probes[i] = MAX_PROBES; // nothing sent yet: nothing to reveal
         }
+        lastWorkNs = nowNs;
     }
 
     /**
@@ -68,6 +72,16 @@ final class TailProbe
      */
     int doWork(final long nowNs)
     {
+        if (nowNs - lastWorkNs > PROBE_INTERVAL_NS / 2)
+        {
+            // the rank was away (computing between calls): quiet time counts only while it keeps waiting, so the
+            // first look of a call never probes at once
+            for (int i = 0; i < quietSinceNs.length; i++)
+            {
+                quietSinceNs[i] = nowNs;
+            }
+        }
+        lastWorkNs = nowNs;
         int sent = 0;
         for (int i = 0; i < publications.length; i++)
         {
