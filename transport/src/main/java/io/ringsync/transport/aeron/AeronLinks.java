@@ -86,14 +86,7 @@ final class AeronLinks
         final AeronOutboundLink[] outbound,
         final AeronInboundLink[] inbound)
     {
-        final List<ExclusivePublication> publications = new ArrayList<>(outbound.length);
-        for (final AeronOutboundLink link : outbound)
-        {
-            if (null != link)
-            {
-                publications.add(link.publication);
-            }
-        }
+        final List<ExclusivePublication> publications = publications(outbound);
         if (!publications.isEmpty() && !connection.aeron.isClosed())
         {
             // an abort just offered must leave before the driver stops (the peers learn why this rank failed)
@@ -116,5 +109,22 @@ final class AeronLinks
                 connection.guard.revoke(ctx.streamId(peer, ctx.rank()), ctx.sessionId(peer, ctx.rank()));
             }
         }
+    }
+
+    /**
+     * @param outbound links to peers, null entries skipped.
+     * @return their publications, in peer order.
+     */
+    static List<ExclusivePublication> publications(final AeronOutboundLink[] outbound)
+    {
+        final List<ExclusivePublication> publications = new ArrayList<>(outbound.length);
+        for (final AeronOutboundLink link : outbound)
+        {
+            if (null != link)
+            {
+                publications.add(link.publication);
+            }
+        }
+        return publications;
     }
 }

@@ -137,17 +137,7 @@ public final class AeronTransport implements Transport
             connection.release();
             throw AeronConnection.connectFailure(ctx, ex);
         }
-        this.tailProbe = AeronMedia.UDP == ctx.media() ? new TailProbe(publications(outbound)) : null;
-    }
-
-    private static ExclusivePublication[] publications(final AeronOutboundLink[] outbound)
-    {
-        final ExclusivePublication[] publications = new ExclusivePublication[outbound.length];
-        for (int i = 0; i < outbound.length; i++)
-        {
-            publications[i] = null == outbound[i] ? null : outbound[i].publication;
-        }
-        return publications;
+        this.tailProbe = AeronMedia.UDP == ctx.media() ? new TailProbe(AeronLinks.publications(outbound)) : null;
     }
 
     /**

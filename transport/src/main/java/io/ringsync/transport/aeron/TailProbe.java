@@ -3,6 +3,7 @@ package io.ringsync.transport.aeron;
 import io.aeron.ExclusivePublication;
 import io.aeron.logbuffer.BufferClaim;
 
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -46,18 +47,18 @@ final class TailProbe
     private long lastWorkNs;
 
     /**
-     * @param publications the links' publications; null entries (this rank's own index) are skipped.
+     * @param publications the links' publications.
      */
-    TailProbe(final ExclusivePublication[] publications)
+    TailProbe(final List<ExclusivePublication> publications)
     {
-        this.publications = publications.clone();
-        this.lastPosition = new long[publications.length];
-        this.quietSinceNs = new long[publications.length];
-        this.probes = new int[publications.length];
+        this.publications = publications.toArray(new ExclusivePublication[0]);
+        this.lastPosition = new long[this.publications.length];
+        this.quietSinceNs = new long[this.publications.length];
+        this.probes = new int[this.publications.length];
         final long nowNs = System.nanoTime();
-        for (int i = 0; i < publications.length; i++)
+        for (int i = 0; i < this.publications.length; i++)
         {
-            lastPosition[i] = null == publications[i] ? 0 : publications[i].position();
+            lastPosition[i] = this.publications[i].position();
             quietSinceNs[i] = nowNs;
             probes[i] = MAX_PROBES; // nothing sent yet: nothing to reveal
         }
@@ -86,10 +87,6 @@ final class TailProbe
         for (int i = 0; i < publications.length; i++)
         {
             final ExclusivePublication publication = publications[i];
-            if (null == publication)
-            {
-                continue;
-            }
             final long position = publication.position();
             if (position != lastPosition[i])
             {
