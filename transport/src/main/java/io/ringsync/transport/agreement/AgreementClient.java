@@ -67,6 +67,7 @@ public final class AgreementClient implements AgreementStore
         final String host = HostAddresses.host(endpoint);
         final long deadlineNs = System.nanoTime() + timeoutNs;
         final int timeoutMs = (int)Math.max(1, Math.min(Integer.MAX_VALUE, TimeUnit.NANOSECONDS.toMillis(timeoutNs)));
+        BusyException lastBusy = null;
         while (true)
         {
             final Socket socket = new Socket();
@@ -79,6 +80,11 @@ public final class AgreementClient implements AgreementStore
             {
                 // refused, unreachable, not resolved yet, or no answer in time: try again until the deadline
                 socket.close();
+                if (System.nanoTime() - deadlineNs >= 0 && lastBusy != null)
+                {
+                    // the server was there and turned us away; the last attempt just ran out of time
+                    throw stayedBusy(endpoint, timeoutNs, lastBusy);
+                }
                 if (System.nanoTime() - deadlineNs >= 0)
                 {
                     throw new IOException("no agreement server at " + endpoint + " within " +
@@ -96,10 +102,10 @@ public final class AgreementClient implements AgreementStore
             catch (final BusyException ex)
             {
                 socket.close();
+                lastBusy = ex;
                 if (System.nanoTime() - deadlineNs >= 0)
                 {
-                    throw new IOException("the agreement server at " + endpoint + " stayed busy for " +
-                        TimeUnit.NANOSECONDS.toMillis(timeoutNs) + " ms: " + ex.getMessage(), ex);
+                    throw stayedBusy(endpoint, timeoutNs, ex);
                 }
                 // spread the clients a busy server turned away, so they do not all come back at once
                 LockSupport.parkNanos(RETRY_PARK_NS / 4 + ThreadLocalRandom.current().nextLong(RETRY_PARK_NS));
@@ -116,6 +122,12 @@ public final class AgreementClient implements AgreementStore
                 throw ex;
             }
         }
+    }
+
+    private static IOException stayedBusy(final String endpoint, final long timeoutNs, final BusyException busy)
+    {
+        return new IOException("the agreement server at " + endpoint + " stayed busy for " +
+            TimeUnit.NANOSECONDS.toMillis(timeoutNs) + " ms: " + busy.getMessage(), busy);
     }
 
     /**
