@@ -31,7 +31,7 @@ import java.util.function.Consumer;
  * {@code loss,label,bytes,iters,p50_us,p90_us,p99_us,max_us}. Driver settings to try come as arguments; unset
  * ones keep ringsync's defaults.
  * <pre>
- * LossBench [--loss 0.05] [--control-loss 0.05] [--sizes 4KiB,1MiB] [--iters 400] [--label name] [--nak-delay-ns N]
+ * LossBench [--loss 0.05] [--control-loss 0.05] [--sizes 4KiB,1MiB] [--iters 400] [--warmup 3000] [--label name] [--nak-delay-ns N]
  *           [--nak-retry-ratio N] [--retransmit-delay-ns N] [--retransmit-linger-ns N] [--sm-timeout-ns N]
  *           [--mtu 65504]
  * </pre>
@@ -58,6 +58,9 @@ public final class LossBench
         final double loss = Double.parseDouble(options.getOrDefault("loss", "0"));
         final String label = options.getOrDefault("label", "default");
         final int iters = Integer.parseInt(options.getOrDefault("iters", "400"));
+        // untimed calls first, per size: C2 compiles the call path after some 10,000 calls of all sizes together,
+        // and until then its compiler threads take the 2 ranks' cores now and then (the sweep primes likewise)
+        final int warmup = Integer.parseInt(options.getOrDefault("warmup", "3000"));
         final int mtu = Integer.parseInt(options.getOrDefault("mtu", "65504"));
         final String[] sizes = options.getOrDefault("sizes", "4KiB,1MiB").split(",");
         final Consumer<MediaDriver.Context> driverSettings = driverSettings(options, loss);
@@ -72,8 +75,8 @@ public final class LossBench
             for (int rank = 0; rank < 2; rank++)
             {
                 final int r = rank;
-                rows[rank] = pool.submit(() -> runRank(r, endpoints, jobId, dir, mtu, driverSettings, sizes, iters,
-                    loss, label));
+                rows[rank] = pool.submit(() -> runRank(r, endpoints, jobId, dir, mtu, driverSettings, sizes, warmup,
+                    iters, loss, label));
             }
             final String table = rows[0].get(10, TimeUnit.MINUTES);
             rows[1].get(1, TimeUnit.MINUTES);
@@ -129,6 +132,7 @@ public final class LossBench
         final int mtu,
         final Consumer<MediaDriver.Context> driverSettings,
         final String[] sizes,
+        final int warmup,
         final int iters,
         final double loss,
         final String label)
@@ -143,17 +147,17 @@ public final class LossBench
             for (final String size : sizes)
             {
                 final int count = (int)(NetBench.parseSize(size.trim()) / 4);
-                table.append(measure(comm, count, iters, loss, label)).append('\n');
+                table.append(measure(comm, count, warmup, iters, loss, label)).append('\n');
             }
         }
         return table.toString();
     }
 
     private static String measure(
-        final Communicator comm, final int count, final int iters, final double loss, final String label)
+        final Communicator comm, final int count, final int warmup, final int iters, final double loss,
+        final String label)
     {
         final float[] vector = new float[count];
-        final int warmup = Math.max(10, iters / 10);
         final double[] times = new double[iters];
         for (int i = -warmup; i < iters; i++)
         {

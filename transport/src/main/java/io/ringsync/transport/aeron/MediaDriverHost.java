@@ -100,11 +100,12 @@ public final class MediaDriverHost implements AutoCloseable
     /**
      * Longest a udp receiver goes without sending a status message (Aeron: 200 ms). A status message lost on the
      * network leaves the sender's window shut until the next one, so under loss Aeron's default put a 200 ms step
-     * in the tail; at 5 ms (200 messages a second per link while idle) it is gone. Measured with {@code LossBench},
-     * 1 MiB, np 2, 1000 calls (perf-results/2026-12-06-udp-loss): 5 % loss p90 11.5-21.2 -> 4.2-6.0 ms, 20 % loss
-     * p50 42-43 -> 5.8 ms, no change without loss; 1 ms gave the same within noise for 5x the messages.
+     * in the tail. Measured with {@code LossBench}, 1 MiB, np 2, 1000 calls after 3000 untimed
+     * (perf-results/2026-12-06-udp-loss): 5 ms took the 200 ms step away (5 % loss p90 11.5-21.2 -> 4.2-6.0 ms);
+     * 2 ms then took the 5 % loss p99 from 6.0-7.0 to 4.7-5.3 ms and the 20 % loss p99 from 18.8-19.0 to
+     * 12.7-13.7 ms, no change without loss. Idle, a link sends 500 of these 64-byte messages a second.
      */
-    public static final long STATUS_MESSAGE_TIMEOUT_NS_DEFAULT = TimeUnit.MILLISECONDS.toNanos(5);
+    public static final long STATUS_MESSAGE_TIMEOUT_NS_DEFAULT = TimeUnit.MILLISECONDS.toNanos(2);
 
     /**
      * How long a udp sender ignores further NAKs for a range it has just retransmitted (Aeron: 10 ms): a second

@@ -93,7 +93,7 @@ class MediaDriverHostTest
                 seen[0] = driverCtx.statusMessageTimeoutNs();
                 seen[1] = driverCtx.retransmitUnicastLingerNs();
             }));
-        assertEquals(TimeUnit.MILLISECONDS.toNanos(5), seen[0]);
+        assertEquals(TimeUnit.MILLISECONDS.toNanos(2), seen[0]);
         assertEquals(TimeUnit.MILLISECONDS.toNanos(1), seen[1]);
     }
 
