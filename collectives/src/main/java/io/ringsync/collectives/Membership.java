@@ -21,6 +21,8 @@ final class Membership
     private final ProcessHandle[] peerProcesses;
     private final long[] pids;
     private final String[] hosts;
+    private PeerLiveness liveness;
+    private AgreementStore livenessStore;
 
     /**
      * @param group         the communicator's ranks and links.
@@ -109,7 +111,8 @@ final class Membership
     /**
      * Whether a peer still runs. On one host every peer's process is known from its hello (one missing had exited
      * by the end of it); across hosts, those of other hosts are asked for at the agreement server, where each
-     * holds a lease ({@link AgreementLease}), and taken to run where there is no server to ask.
+     * holds a lease ({@link AgreementLease}), and taken to run where there is no server to ask. The asking is
+     * {@link PeerLiveness}'s, as for the ranks of a group being formed by rejoining.
      *
      * @param store where the ranks agree: the agreement server is asked only when it is one.
      * @param peer  a rank of the communicator.
@@ -122,12 +125,28 @@ final class Membership
         {
             return true;
         }
-        final ProcessHandle process = peerProcesses[peer];
-        if (null != process)
+        if (oneHost && null == peerProcesses[peer])
         {
-            return process.isAlive();
+            return false;
         }
-        return !oneHost && (!(store instanceof AgreementClient) || null == hosts[peer] ||
-            AgreementLease.isAlive(store, hosts[peer], pids[peer]));
+        return null == liveness(store).gone(peer);
+    }
+
+    private PeerLiveness liveness(final AgreementStore store)
+    {
+        if (null == liveness || livenessStore != store)
+        {
+            final String[] leases = new String[group.size];
+            if (!oneHost && store instanceof AgreementClient)
+            {
+                for (int peer = 0; peer < group.size; peer++)
+                {
+                    leases[peer] = peer == group.rank ? null : leaseName(peer);
+                }
+            }
+            liveness = PeerLiveness.ofLeases(peerProcesses, store, leases);
+            livenessStore = store;
+        }
+        return liveness;
     }
 }

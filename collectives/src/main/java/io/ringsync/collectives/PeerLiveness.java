@@ -7,10 +7,12 @@ import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Whether the other ranks of a group being formed by rejoining still run, while this rank waits for them: a
+ * Whether the other ranks of a group still run (a connected communicator's, through {@link Membership#isAlive}, or
+ * one being formed by rejoining, while this rank waits for them): a
  * process of this host is watched through its handle, a process of another host through its lease at the job's
  * agreement server ({@link AgreementLease}); a rank known neither way is taken to run, and is named only at the
- * deadline. A lease costs a round trip to the server, so it is asked for at most every {@link #LEASE_CHECK_NS}.
+ * deadline. A lease costs a round trip to the server, so it is asked for at most every {@link #LEASE_CHECK_NS}. A
+ * rank once found gone stays gone. Used by one thread at a time.
  */
 final class PeerLiveness
 {
@@ -23,6 +25,7 @@ final class PeerLiveness
     private final AgreementStore store;
     private final String[] leases;
     private final long[] nextLeaseCheckNs;
+    private final String[] goneAs;
 
     private PeerLiveness(final ProcessHandle[] processes, final AgreementStore store, final String[] leases)
     {
@@ -30,6 +33,7 @@ final class PeerLiveness
         this.store = store;
         this.leases = leases;
         this.nextLeaseCheckNs = new long[processes.length];
+        this.goneAs = new String[processes.length];
     }
 
     /**
@@ -67,10 +71,19 @@ final class PeerLiveness
 
     /**
      * @param peer a rank of the group.
-     * @return null while it may still run; else how it is known to be gone ("process 4242 exited").
+     * @return null while it may still run; else how it is known to be gone ("process 4242 exited"), from then on.
      * @throws IOException when the agreement server cannot be asked.
      */
     String gone(final int peer) throws IOException
+    {
+        if (null == goneAs[peer])
+        {
+            goneAs[peer] = ask(peer);
+        }
+        return goneAs[peer];
+    }
+
+    private String ask(final int peer) throws IOException
     {
         final ProcessHandle process = processes[peer];
         if (null != process)
