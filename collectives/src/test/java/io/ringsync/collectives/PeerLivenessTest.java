@@ -29,7 +29,8 @@ class PeerLivenessTest
             final String lease = AgreementLease.name("host-b", 4242);
             final AgreementClient rankOne = connect(server);
             rankOne.hold(lease, "alive");
-            final PeerLiveness liveness = PeerLiveness.ofLeases(new ProcessHandle[2], store, new String[]{ null, lease });
+            final PeerLiveness liveness =
+                PeerLiveness.ofLeases(new ProcessHandle[2], store, new String[]{ null, lease });
             assertNull(liveness.gone(1));
             assertNull(liveness.gone(0), "a rank known neither by process nor by lease is taken to run");
 
