@@ -27,9 +27,9 @@ import java.util.function.Consumer;
  * AllReduce over Aeron UDP on loopback with simulated loss: two ranks as threads of this JVM, each with its embedded
  * driver, whose sending endpoints drop outgoing data frames and incoming status messages and NAKs at random with
  * the given rates ({@code --control-loss} defaults to {@code --loss}; Aeron's {@link DebugSendChannelEndpoint} and
- * {@link RandomLossGenerator}), so both directions of every link lose. Times float32 SUM calls (the slower rank's time per call) and prints one CSV row per size:
- * {@code loss,label,bytes,iters,p50_us,p90_us,p99_us,max_us}. Driver settings to try come as arguments; unset
- * ones keep ringsync's defaults.
+ * {@link RandomLossGenerator}), so both directions of every link lose. Times float32 SUM calls (the slower rank's
+ * time per call) and prints one CSV row per size: {@code loss,label,bytes,iters,p50_us,p90_us,p99_us,max_us}.
+ * Driver settings to try come as arguments; unset ones keep ringsync's defaults.
  * <pre>
  * LossBench [--loss 0.05] [--control-loss 0.05] [--sizes 4KiB,1MiB] [--iters 400] [--warmup 3000] [--label name]
  *           [--nak-delay-ns N] [--nak-retry-ratio N] [--retransmit-delay-ns N] [--retransmit-linger-ns N]
