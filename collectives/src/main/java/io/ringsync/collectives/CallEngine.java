@@ -3,6 +3,7 @@ package io.ringsync.collectives;
 import io.ringsync.codecs.Reduction;
 import io.ringsync.collectives.metrics.RankMetrics;
 import io.ringsync.collectives.status.RankStatusBoard;
+import io.ringsync.transport.CallStarts;
 import io.ringsync.transport.InboundLink;
 import io.ringsync.transport.shm.ShmWindows;
 import org.agrona.concurrent.Agent;
@@ -58,6 +59,7 @@ final class CallEngine implements Agent
     private final FlowControl flow;
     private final ShmWindows windows;
     private final RankMetrics metrics;
+    private final CallStarts callStarts;
     private final WallClock wallClock = new WallClock();
     private final Algorithm ring;
     private final Algorithm reduceScatter;
@@ -121,6 +123,7 @@ final class CallEngine implements Agent
         this.narrowWire = "bf16".equals(ctx.wire()) && !"shm".equals(transport) && !"ipc".equals(transport);
         this.metrics = RankMetrics.open(null == board ? null : board.file().getParentFile(), dispatcher.tally(),
             group.rank, group.size, ctx.jobId());
+        this.callStarts = group.transport().capability(CallStarts.class);
     }
 
     /**
@@ -280,6 +283,10 @@ final class CallEngine implements Agent
         try
         {
             final long nowNs = System.nanoTime();
+            if (null != callStarts)
+            {
+                callStarts.callStarted(nowNs);
+            }
             algorithm = refusals.refuses(request, callName) ? refusals : startAlgorithm(request, nowNs);
             if (null == algorithm)
             {

@@ -6,6 +6,7 @@ import io.aeron.logbuffer.FrameDescriptor;
 import io.aeron.logbuffer.LogBufferDescriptor;
 import io.aeron.driver.ThreadingMode;
 import io.aeron.protocol.DataHeaderFlyweight;
+import io.ringsync.transport.CallStarts;
 import io.ringsync.transport.InboundLink;
 import io.ringsync.transport.MessageHandler;
 import io.ringsync.transport.OutboundLink;
@@ -309,6 +310,15 @@ public final class AeronTransport implements Transport
     {
         final int work = connection.doWork();
         return null == tailProbe ? work : work + tailProbe.doWork(System.nanoTime());
+    }
+
+    /**
+     * {@link CallStarts} on udp, for the {@link TailProbe}'s quiet time; else null.
+     */
+    @Override
+    public <T> T capability(final Class<T> type)
+    {
+        return CallStarts.class == type && null != tailProbe ? type.cast(tailProbe) : null;
     }
 
     /**

@@ -2,6 +2,7 @@ package io.ringsync.transport.aeron;
 
 import io.aeron.ExclusivePublication;
 import io.aeron.logbuffer.BufferClaim;
+import io.ringsync.transport.CallStarts;
 
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -13,16 +14,19 @@ import java.util.concurrent.TimeUnit;
  * after 100 ms without data, a constant. So a collective under loss waited 100 ms now and then (1 MiB at 5 % loss:
  * p99 about 100 ms against a p50 under 1 ms).
  * <p>
- * While a rank waits in a call (quiet time counts only while it keeps calling {@link #doWork}: a rank that computed
- * between calls does not probe at the first look of the next), each of its udp links that has sent nothing for
- * {@link #PROBE_INTERVAL_NS} sends a
+ * While a rank waits in a call, each of its udp links that has sent nothing for {@link #PROBE_INTERVAL_NS} sends a
  * probe: an empty claim aborted, which Aeron sends as a 32-byte padding frame at the next position. The receiver
  * never hands padding over, so nothing changes for the collectives, but the frame's position reveals a gap behind
- * it, which the receiver NAKs at once. Up to {@link #MAX_PROBES} probes per quiet spell, one per interval (a probe can be
- * lost too); then Aeron's heartbeat takes over. A link that had everything
- * received costs one 32-byte datagram per probe. Used by the rank's thread from {@link AeronTransport#doWork()}.
+ * it, which the receiver NAKs at once. Up to {@link #MAX_PROBES} probes per quiet spell, one per interval (a probe
+ * can be lost too); then Aeron's heartbeat takes over. A link that had everything received costs one 32-byte
+ * datagram per probe. Used by the rank's thread from {@link AeronTransport#doWork()}.
+ * <p>
+ * Quiet time counts only while the rank waits in a call: from a link's last data or the start of the current call
+ * ({@link #callStarted}), whichever is later. A rank that computed between calls does not probe every link at the
+ * first look of the next call, and a rank descheduled for a while inside a call (an oversubscribed host) keeps its
+ * links' quiet time and probes as soon as it runs again.
  */
-final class TailProbe
+final class TailProbe implements CallStarts
 {
     /**
      * Quiet time before a link's first probe and between its probes: far shorter than Aeron's 100 ms heartbeat,
@@ -44,7 +48,6 @@ final class TailProbe
     private final int[] probes;
     private final BufferClaim claim = new BufferClaim();
     private long probeCount;
-    private long lastWorkNs;
 
     /**
      * @param publications the links' publications.
@@ -62,7 +65,22 @@ final class TailProbe
             quietSinceNs[i] = nowNs;
             probes[i] = MAX_PROBES; // nothing sent yet: nothing to reveal
         }
-        lastWorkNs = nowNs;
+    }
+
+    /**
+     * A call begins: every link's quiet time and probe schedule start again now (a link whose probes of the last
+     * spell ran out keeps them spent until it sends data).
+     */
+    public void callStarted(final long nowNs)
+    {
+        for (int i = 0; i < quietSinceNs.length; i++)
+        {
+            quietSinceNs[i] = nowNs;
+            if (probes[i] < MAX_PROBES)
+            {
+                probes[i] = 0;
+            }
+        }
     }
 
     /**
@@ -73,16 +91,6 @@ final class TailProbe
      */
     int doWork(final long nowNs)
     {
-        if (nowNs - lastWorkNs > PROBE_INTERVAL_NS / 2)
-        {
-            // the rank was away (computing between calls): quiet time counts only while it keeps waiting, so the
-            // first look of a call never probes at once
-            for (int i = 0; i < quietSinceNs.length; i++)
-            {
-                quietSinceNs[i] = nowNs;
-            }
-        }
-        lastWorkNs = nowNs;
         int sent = 0;
         for (int i = 0; i < publications.length; i++)
         {

@@ -1,5 +1,6 @@
 package io.ringsync.transport.aeron;
 
+import io.aeron.protocol.DataHeaderFlyweight;
 import org.agrona.CloseHelper;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -8,10 +9,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.io.File;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
@@ -50,22 +50,20 @@ class TailProbeTest
     @Test
     void aLostLastFrameOfABurstComesBeforeTheHeartbeatWould() throws Exception
     {
-        // the relay drops the first copy of the burst's last frame; its retransmission passes
-        final Set<Long> seen = new HashSet<>();
+        // the relay drops the first datagram that carries the burst's last message (whatever else is in it: a probe
+        // sent before the driver got the frame out goes with it); its retransmission passes
         // written by the relay's thread, read by this one
         final java.util.concurrent.atomic.AtomicLong dropped = new java.util.concurrent.atomic.AtomicLong(-1);
         final java.util.concurrent.atomic.AtomicBoolean armed = new java.util.concurrent.atomic.AtomicBoolean();
         final AeronTransport[] job = connectThroughRelay((datagram, length) ->
         {
             // the burst's frames only, not those of the exchange that connected the ranks
-            if (armed.get() && UdpTamperingRelay.isOneDataFrame(datagram, length, LENGTH - 100))
+            if (armed.get() && dropped.get() == -1 &&
+                UdpTamperingRelay.startsWithDataFrame(datagram, length, LENGTH - 100) &&
+                BURST - 1 == datagram.getInt(DataHeaderFlyweight.HEADER_LENGTH, ByteOrder.LITTLE_ENDIAN))
             {
-                final long position = UdpTamperingRelay.position(datagram);
-                if (seen.add(position) && BURST == seen.size())
-                {
-                    dropped.set(position);
-                    return -1;
-                }
+                dropped.set(UdpTamperingRelay.position(datagram));
+                return -1;
             }
             return length;
         });
@@ -123,6 +121,41 @@ class TailProbeTest
         assertEquals(BURST, receiver.next, "the burst arrived, and nothing else was handed over");
         assertEquals(TailProbe.MAX_PROBES, job[0].tailProbeCount() - probesBefore,
             "probes in one quiet spell of 200 ms");
+    }
+
+    @Test
+    void quietTimeCountsFromTheCallsStartNotFromTimeTheRankSpentAwayBetweenCalls() throws Exception
+    {
+        final AeronTransport[] job = connectThroughRelay((datagram, length) -> length);
+        settle(job);
+        // a probe of its own over rank 0's link, driven with made-up times (the transport's is not run meanwhile)
+        final java.util.List<io.aeron.ExclusivePublication> link =
+            java.util.List.of(((AeronOutboundLink)job[0].outbound(1)).publication);
+        final long ms = TimeUnit.MILLISECONDS.toNanos(1);
+        final TailProbe probe = new TailProbe(link);
+        assertTrue(AeronTestSupport.trySend(job[0].outbound(1), 0, LENGTH));
+        final long t0 = System.nanoTime();
+        assertEquals(0, probe.doWork(t0), "the last call's data went out");
+        assertEquals(0, probe.doWork(t0 + 2 * ms), "2 ms of quiet");
+        // the rank computes for 6 ms, then its next call begins: quiet time starts again
+        probe.callStarted(t0 + 8 * ms);
+        assertEquals(0, probe.doWork(t0 + 9 * ms), "1 ms into the call, though 9 ms after the data");
+        assertEquals(0, probe.doWork(t0 + 11 * ms), "3 ms into the call");
+        assertEquals(1, probe.doWork(t0 + 12 * ms), "4 ms into the call");
+        assertEquals(0, probe.doWork(t0 + 13 * ms), "the next probe comes one interval later");
+        assertEquals(1, probe.doWork(t0 + 16 * ms), "8 ms into the call");
+
+        // a rank descheduled inside a call keeps its quiet time: the first look after 9 ms probes
+        final TailProbe descheduled = new TailProbe(link);
+        assertTrue(AeronTestSupport.trySend(job[0].outbound(1), 1, LENGTH));
+        final long t1 = t0 + 20 * ms;
+        descheduled.callStarted(t1);
+        assertEquals(0, descheduled.doWork(t1), "the call's data went out");
+        assertEquals(1, descheduled.doWork(t1 + 9 * ms), "the first look after 9 ms without data");
+        assertEquals(2, probe.probeCount(), "probes sent in the first call");
+        assertEquals(1, descheduled.probeCount(), "probes sent in the second");
+        assertEquals(TailProbe.class, job[0].capability(io.ringsync.transport.CallStarts.class).getClass(),
+            "udp offers its probe's call starts to the engine");
     }
 
     /**

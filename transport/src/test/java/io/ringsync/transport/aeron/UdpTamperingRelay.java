@@ -105,6 +105,25 @@ public final class UdpTamperingRelay implements AutoCloseable
     }
 
     /**
+     * @return whether the datagram's first frame is an unfragmented DATA frame whose payload is at least
+     * {@code minPayload} (more frames may follow it in the datagram).
+     */
+    public static boolean startsWithDataFrame(
+        final MutableDirectBuffer datagram, final int length, final int minPayload)
+    {
+        if (length < DataHeaderFlyweight.HEADER_LENGTH)
+        {
+            return false;
+        }
+        final int frameLength = datagram.getInt(HeaderFlyweight.FRAME_LENGTH_FIELD_OFFSET, ByteOrder.LITTLE_ENDIAN);
+        final int type = datagram.getShort(HeaderFlyweight.TYPE_FIELD_OFFSET, ByteOrder.LITTLE_ENDIAN) & 0xFFFF;
+        final byte flags = datagram.getByte(HeaderFlyweight.FLAGS_FIELD_OFFSET);
+        return HeaderFlyweight.HDR_TYPE_DATA == type && frameLength <= length &&
+            (flags & DataHeaderFlyweight.BEGIN_AND_END_FLAGS) == DataHeaderFlyweight.BEGIN_AND_END_FLAGS &&
+            frameLength - DataHeaderFlyweight.HEADER_LENGTH >= minPayload;
+    }
+
+    /**
      * @return whether the datagram is one unfragmented DATA frame whose payload is at least {@code minPayload}
      * bytes (and not a heartbeat, a padding frame or a batch of several frames).
      */
