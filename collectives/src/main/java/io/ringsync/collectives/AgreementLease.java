@@ -54,18 +54,6 @@ final class AgreementLease
 
     /**
      * @param store a store at the agreement server.
-     * @param host  the host identity of a process ({@link HostIdentity}).
-     * @param pid   its pid there.
-     * @return whether it still holds its lease: false once it has exited.
-     * @throws IOException when the server cannot be asked.
-     */
-    static boolean isAlive(final AgreementStore store, final String host, final long pid) throws IOException
-    {
-        return store.contains(name(host, pid));
-    }
-
-    /**
-     * @param store a store at the agreement server.
      * @param name  a lease's name ({@link #name}).
      * @return whether its process still holds it.
      * @throws IOException when the server cannot be asked.
