@@ -1,5 +1,6 @@
 package io.ringsync.transport.tcp;
 
+import io.ringsync.transport.ByteSearch;
 import io.ringsync.transport.InboundLink;
 import io.ringsync.transport.security.ConnectionProof;
 import org.agrona.CloseHelper;
@@ -95,11 +96,12 @@ class TcpTlsTest
         {
             magic[i] = (byte)(TcpProtocol.PREAMBLE_MAGIC >>> (8 * i));
         }
-        assertEquals(-1, indexOf(stream, magic), "the preamble crossed in the clear");
+        assertEquals(-1, ByteSearch.indexOf(stream, magic), "the preamble crossed in the clear");
         for (int at = 0; at + 16 <= message.length; at += 512)
         {
             final byte[] piece = java.util.Arrays.copyOfRange(message, at, at + 16);
-            assertEquals(-1, indexOf(stream, piece), "bytes " + at + ".." + (at + 16) + " crossed in the clear");
+            assertEquals(-1, ByteSearch.indexOf(stream, piece),
+                "bytes " + at + ".." + (at + 16) + " crossed in the clear");
         }
     }
 
@@ -208,23 +210,6 @@ class TcpTlsTest
             return got[0] >= 0;
         }, job);
         assertEquals(length, got[0]);
-    }
-
-    private static int indexOf(final byte[] haystack, final byte[] needle)
-    {
-        outer:
-        for (int i = 0; i + needle.length <= haystack.length; i++)
-        {
-            for (int j = 0; j < needle.length; j++)
-            {
-                if (haystack[i + j] != needle[j])
-                {
-                    continue outer;
-                }
-            }
-            return i;
-        }
-        return -1;
     }
 
     private TcpTransport.Context tls(final int rank, final String[] endpoints)
