@@ -22,8 +22,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * One rank of an AllReduce benchmark between hosts: builds a tcp or udp transport from its arguments, joins with
  * {@link Communicator#connect(Transport, Context)} and times float32 SUM calls the way {@code ringsync bench} and
- * {@code bench/peers} do (a correctness check per size, untimed warm-up, then each call timed on every rank and the
- * slowest rank's time taken per call through an allReduce(MAX) of the times). Rank 0 prints the CSV rows of
+ * {@code bench/peers} do (the JVM primed once, {@link Priming}; a correctness check per size, untimed warm-up, then
+ * each call timed on every rank and the slowest rank's time taken per call through an allReduce(MAX) of the times).
+ * Rank 0 prints the CSV rows of
  * {@code ringsync bench} and a twelfth column, {@code cpu_us}: the CPU time all ranks together spent per timed call
  * (every thread, user and system). Run one per (simulated) host, e.g. by {@code bench/cluster/compare-netns.sh}.
  * <pre>
@@ -157,6 +158,13 @@ public final class NetBench
             System.out.println(HEADER);
             System.err.println("NetBench: " + what + ", chunk " + comm.chunkBytes() + " bytes");
         }
+        long largest = 4;
+        for (final String size : sizes.split(","))
+        {
+            largest = Math.max(largest, parseSize(size.trim()));
+        }
+        final float[] primer = new float[(int)(Math.min(largest, Priming.MAX_BYTES) / 4)];
+        Priming.prime(comm, () -> comm.allReduce(primer, ReduceOp.SUM));
         for (final String size : sizes.split(","))
         {
             final long bytes = parseSize(size.trim());

@@ -92,11 +92,6 @@ public final class SweepWorker
     public static final double TARGET_SECONDS = 2.0;
 
     private static final long WARMUP_BYTES_BUDGET = 256L << 20;
-    private static final long PRIME_BYTES = 1L << 20;
-    private static final int PRIME_CALLS = 20_000;
-    private static final int PRIME_MIN_CALLS = 64;
-    private static final int PRIME_BLOCK = 64;
-    private static final long PRIME_SECONDS = 4;
     private static final int MIN_WARMUP = 5;
     private static final int MAX_WARMUP = 50_000;
     private static final int STATS_PER_RANK = 4;
@@ -166,7 +161,7 @@ public final class SweepWorker
                 comm, arguments.type, arguments.maxBytes(), maxIters, arguments.shared, arguments.driverPid, System.out);
             if (arguments.warmup != 0)
             {
-                worker.prime(Math.min(arguments.maxBytes(), PRIME_BYTES));
+                worker.prime(Math.min(arguments.maxBytes(), Priming.MAX_BYTES));
             }
             for (final long bytes : arguments.sizes)
             {
@@ -182,13 +177,8 @@ public final class SweepWorker
     }
 
     /**
-     * Warm the whole JVM up once, before the first size, until the methods every call runs once (the call's
-     * entry, the engine's begin and end, the metrics) are C2-compiled: {@value #PRIME_CALLS} calls, or
-     * {@value #PRIME_SECONDS} s, whichever comes first (at least {@value #PRIME_MIN_CALLS}). C2 takes such a
-     * method after some 10,000-15,000 calls; with the earlier 64 priming calls that happened inside the 1 MiB
-     * size's timed window, where on 2 vCPUs a compiler thread takes the core of a rank its peer waits for: 1 MiB np 2
-     * p99 1.2-2.4 ms against 0.3-0.4 ms in long runs (perf-results/2026-12-06-host-state). The ranks agree after
-     * every block of calls whether to go on, so all make the same calls.
+     * Warm the JVM up once before the first size ({@link Priming}), with a vector of at most
+     * {@link Priming#MAX_BYTES}.
      *
      * @param bytes of the vector to prime with.
      */
@@ -196,27 +186,7 @@ public final class SweepWorker
     {
         final int count = (int)(bytes / type.byteSize());
         fill(count, 0);
-        final long startNs = System.nanoTime();
-        int calls = 0;
-        while (true)
-        {
-            for (int i = 0; i < PRIME_BLOCK; i++)
-            {
-                reduce(count, ReduceOp.SUM);
-            }
-            calls += PRIME_BLOCK;
-            if (calls >= PRIME_CALLS)
-            {
-                return;
-            }
-            agreed[0] = calls >= PRIME_MIN_CALLS && System.nanoTime() - startNs > PRIME_SECONDS * 1_000_000_000L ?
-                1 : 0;
-            comm.allReduce(agreed, ReduceOp.MAX);
-            if (agreed[0] > 0)
-            {
-                return;
-            }
-        }
+        Priming.prime(comm, () -> reduce(count, ReduceOp.SUM));
     }
 
     /**
