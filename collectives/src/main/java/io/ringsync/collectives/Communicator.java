@@ -90,7 +90,7 @@ public final class Communicator implements AutoCloseable
             // every rank that says hello holds its lease at the agreement server, if the job has one
             AgreementLease.hold(ctx);
             final Handshake handshake = new Handshake(group, wire, dispatcher, faults, board, knownProcesses);
-            handshake.run(ctx.timeoutNs(), ctx.idleStrategy(1));
+            handshake.run(ctx.timeoutNs(), ctx.idleStrategy(1, false));
             this.peerProcesses = handshake.peerProcesses();
             final long[] pids = handshake.pids();
             final Membership membership = new Membership(group, ctx, meshId, peerProcesses, pids, handshake.hosts(),
@@ -101,8 +101,9 @@ public final class Communicator implements AutoCloseable
                 transport.capability(ShmWindows.class));
             this.sharedVectors = new SharedVectors(group.rank, engine.sharedWindows());
             final int ranksOnHost = handshake.ranksOnThisHost();
-            this.driver = new EngineDriver(engine, group.rank, ctx.timeoutNs(), ctx.idleStrategy(ranksOnHost),
-                ctx.idleStrategy(ranksOnHost));
+            final boolean spansHosts = !handshake.allOnThisHost();
+            this.driver = new EngineDriver(engine, group.rank, ctx.timeoutNs(),
+                ctx.idleStrategy(ranksOnHost, spansHosts), ctx.idleStrategy(ranksOnHost, spansHosts));
             this.args = new Arguments(driver, group.rank, group.size);
         }
         catch (final RuntimeException ex)

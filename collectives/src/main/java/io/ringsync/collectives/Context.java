@@ -172,7 +172,7 @@ public final class Context
             "must be from 0 (never) to " + Configuration.SMALL_MAX_BYTES_LIMIT);
         require(directMinBytes >= -1, Configuration.SHM_DIRECT_MIN_BYTES_ENV, "directMinBytes", directMinBytes,
             "must be a size, or -1 for never");
-        idleStrategy(1);
+        idleStrategy(1, false);
         require("auto".equals(hierarchy) || "flat".equals(hierarchy), Configuration.HIERARCHY_ENV, "hierarchy",
             hierarchy, "is not one of auto, flat");
         require("float32".equals(wire) || "bf16".equals(wire), Configuration.WIRE_ENV, "wire", wire,
@@ -1006,22 +1006,33 @@ public final class Context
      * core to a runnable peer, so four ranks on two cores still progress; the final parking keeps a rank whose
      * peer is really late from burning a core.
      * <p>
-     * When ranks outnumber the cores, backoff yields at once instead of spinning first: a spinning rank holds the
-     * core its peer needs to answer. Measured with {@code ringsync bench --transport shm}, 4 ranks on 2 vCPUs
-     * (perf-results/2026-11-25-small-vector): 4 KiB p50 28 us (small-vector path) and 34 us (ring) after 100
-     * spins, 10-21 us and 19-21 us yielding at once; with 2 ranks on 2 cores spinning first stays better (ring
-     * 4 KiB 1.1 us vs 4.0 us yielding at once).
+     * Backoff yields at once instead of spinning first in two cases:
+     * <ul>
+     *     <li>Ranks outnumber the cores: a spinning rank holds the core its peer needs to answer. Measured with
+     *     {@code ringsync bench --transport shm}, 4 ranks on 2 vCPUs (perf-results/2026-11-25-small-vector): 4 KiB
+     *     p50 28 us (small-vector path) and 34 us (ring) after 100 spins, 10-21 us and 19-21 us yielding at once;
+     *     with 2 ranks on 2 cores spinning first stays better (ring 4 KiB 1.1 us vs 4.0 us yielding at once).</li>
+     *     <li>The communicator spans hosts: its waits are network round trips of ten microseconds and more, where a
+     *     yield (a system call that returns at once on an idle core) costs nothing measurable, while spinning
+     *     holds a core that the kernel's network work, a media driver or another process on the machine may need,
+     *     and a rank cannot see such neighbours the way it sees ranks of its own job. Measured between simulated
+     *     hosts (network namespaces on one machine, AMD EPYC, 2 vCPUs, tcp, perf-results/2026-12-07-warm-cluster):
+     *     4 hosts of one rank (four ranks on the two cores) 4 KiB p50 169-279 us against 1391-2570 us spinning
+     *     first, 64 KiB 458-478 us against 2842-2952 us, 1 MiB 3.2-3.4 ms against 5.3 ms; 2 hosts (a core each)
+     *     the same within the noise.</li>
+     * </ul>
      *
      * @param ranksOnHost ranks of the job on this host, this one included.
+     * @param spansHosts  whether some ranks of the communicator are on other hosts.
      * @return the strategy named by {@link #idle()}.
      */
-    IdleStrategy idleStrategy(final int ranksOnHost)
+    IdleStrategy idleStrategy(final int ranksOnHost, final boolean spansHosts)
     {
         switch (idle)
         {
             case "backoff":
-                final boolean oversubscribed = ranksOnHost > Runtime.getRuntime().availableProcessors();
-                return new BackoffIdleStrategy(oversubscribed ? 0 : BACKOFF_SPINS, BACKOFF_YIELDS,
+                final boolean yieldAtOnce = spansHosts || ranksOnHost > Runtime.getRuntime().availableProcessors();
+                return new BackoffIdleStrategy(yieldAtOnce ? 0 : BACKOFF_SPINS, BACKOFF_YIELDS,
                     TimeUnit.MICROSECONDS.toNanos(1), TimeUnit.MICROSECONDS.toNanos(100));
             case "yield":
                 return new YieldingIdleStrategy();
