@@ -61,10 +61,11 @@ class ShrinkCommitTest
         final CompletableFuture<int[]> rank0 = settle(0, true, processes, 20_000);
         final CompletableFuture<int[]> rank2 = settle(2, true, processes, 20_000);
         final int[] missing = rank0.get(15, TimeUnit.SECONDS);
-        // one outcome stands: rank 2's mark may have come after it was decided, so it may be named too
+        // one outcome stands: the mark of whichever survivor came second may have come after it was decided (on a
+        // loaded host rank 2's thread can get there first), so that survivor may be named too
         assertArrayEquals(missing, rank2.get(15, TimeUnit.SECONDS), "the same outcome on both");
-        assertTrue(Arrays.equals(new int[]{ 1 }, missing) || Arrays.equals(new int[]{ 1, 2 }, missing),
-            Arrays.toString(missing));
+        assertTrue(Arrays.equals(new int[]{ 1 }, missing) || Arrays.equals(new int[]{ 1, 2 }, missing) ||
+            Arrays.equals(new int[]{ 0, 1 }, missing), Arrays.toString(missing));
         final long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNs);
         assertTrue(tookMs < 10_000, "decided when the process was seen gone, not at the deadline: " + tookMs + " ms");
     }
