@@ -164,7 +164,7 @@ public final class NetBench
             largest = Math.max(largest, parseSize(size.trim()));
         }
         final float[] primer = new float[(int)(Math.min(largest, Priming.MAX_BYTES) / 4)];
-        Priming.prime(comm, () -> comm.allReduce(primer, ReduceOp.SUM));
+        Priming.prime(comm, largest, 4, count -> comm.allReduce(primer, 0, count, ReduceOp.SUM));
         for (final String size : sizes.split(","))
         {
             final long bytes = parseSize(size.trim());

@@ -161,7 +161,7 @@ public final class SweepWorker
                 comm, arguments.type, arguments.maxBytes(), maxIters, arguments.shared, arguments.driverPid, System.out);
             if (arguments.warmup != 0)
             {
-                worker.prime(Math.min(arguments.maxBytes(), Priming.MAX_BYTES));
+                worker.prime(arguments.maxBytes());
             }
             for (final long bytes : arguments.sizes)
             {
@@ -177,16 +177,14 @@ public final class SweepWorker
     }
 
     /**
-     * Warm the JVM up once before the first size ({@link Priming}), with a vector of at most
-     * {@link Priming#MAX_BYTES}.
+     * Warm the JVM up once before the first size ({@link Priming}).
      *
-     * @param bytes of the vector to prime with.
+     * @param largestBytes the largest size the sweep measures.
      */
-    private void prime(final long bytes)
+    private void prime(final long largestBytes)
     {
-        final int count = (int)(bytes / type.byteSize());
-        fill(count, 0);
-        Priming.prime(comm, () -> reduce(count, ReduceOp.SUM));
+        fill((int)(Math.min(largestBytes, Priming.MAX_BYTES) / type.byteSize()), 0);
+        Priming.prime(comm, largestBytes, type.byteSize(), count -> reduce(count, ReduceOp.SUM));
     }
 
     /**
