@@ -24,9 +24,9 @@ import java.util.concurrent.TimeUnit;
  * {@link Communicator#connect(Transport, Context)} and times float32 SUM calls the way {@code ringsync bench} and
  * {@code bench/peers} do (the JVM primed once, {@link Priming}; a correctness check per size, untimed warm-up, then
  * each call timed on every rank and the slowest rank's time taken per call through an allReduce(MAX) of the times).
- * Rank 0 prints the CSV rows of
- * {@code ringsync bench} and a twelfth column, {@code cpu_us}: the CPU time all ranks together spent per timed call
- * (every thread, user and system). Run one per (simulated) host, e.g. by {@code bench/cluster/compare-netns.sh}.
+ * Rank 0 prints the CSV rows of {@code ringsync bench} and a twelfth column, {@code cpu_us}: the CPU time all ranks
+ * together spent per timed call (every thread, user and system). Run one per (simulated) host, e.g. by
+ * {@code bench/cluster/compare-netns.sh}.
  * <pre>
  * NetBench --transport tcp|udp --rank R --np N --endpoints host:port,host:port,... [--sizes 4KiB,1MiB]
  *          [--budget 2] [--job-id ID] [--wait none|epoll] [--window BYTES] [--socket-buffer BYTES] [--job-dir DIR]
