@@ -253,24 +253,38 @@ final class HostsLauncher implements RankStarter
     }
 
     /**
-     * A port for rank 0's rendezvous: a free one when the first host is this one, else one drawn from the range the
-     * Slurm rendezvous uses (rank 0 says so if it is taken there; rerun).
+     * A port for rank 0's rendezvous, drawn from the range the Slurm rendezvous uses, which lies below the kernel's
+     * ephemeral range: a socket bound to port 0 (another rank's listener, started before rank 0 binds) is never given
+     * it. An ephemeral port found free here was, now and then, taken by such a listener in that gap. When the first
+     * host is this one, the port drawn is one found free; elsewhere rank 0 says so if it is taken there (rerun).
      */
     private static int rendezvousPort(final String firstHost)
     {
-        if (isThisHost(firstHost))
+        final boolean here = isThisHost(firstHost);
+        int port = drawRendezvousPort();
+        for (int attempt = 1; here && attempt < 64 && !isFree(port); attempt++)
         {
-            try (ServerSocket socket = new ServerSocket(0))
-            {
-                return socket.getLocalPort();
-            }
-            catch (final IOException ignore)
-            {
-                // fall through to a drawn port
-            }
+            port = drawRendezvousPort();
         }
+        return port;
+    }
+
+    private static int drawRendezvousPort()
+    {
         return Configuration.SLURM_RENDEZVOUS_PORT_BASE +
             ThreadLocalRandom.current().nextInt(Configuration.SLURM_RENDEZVOUS_PORT_COUNT);
+    }
+
+    private static boolean isFree(final int port)
+    {
+        try (ServerSocket socket = new ServerSocket(port))
+        {
+            return socket.getLocalPort() == port;
+        }
+        catch (final IOException ex)
+        {
+            return false;
+        }
     }
 
     private static boolean isThisHost(final String host)
