@@ -5,7 +5,6 @@ import io.ringsync.collectives.Configuration;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.NetworkInterface;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,7 +13,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.regex.Pattern;
@@ -253,38 +251,11 @@ final class HostsLauncher implements RankStarter
     }
 
     /**
-     * A port for rank 0's rendezvous, drawn from the range the Slurm rendezvous uses, which lies below the kernel's
-     * ephemeral range: a socket bound to port 0 (another rank's listener, started before rank 0 binds) is never given
-     * it. An ephemeral port found free here was, now and then, taken by such a listener in that gap. When the first
-     * host is this one, the port drawn is one found free; elsewhere rank 0 says so if it is taken there (rerun).
+     * A port for rank 0's rendezvous ({@link RendezvousPorts}): one found free when the first host is this one.
      */
     private static int rendezvousPort(final String firstHost)
     {
-        final boolean here = isThisHost(firstHost);
-        int port = drawRendezvousPort();
-        for (int attempt = 1; here && attempt < 64 && !isFree(port); attempt++)
-        {
-            port = drawRendezvousPort();
-        }
-        return port;
-    }
-
-    private static int drawRendezvousPort()
-    {
-        return Configuration.SLURM_RENDEZVOUS_PORT_BASE +
-            ThreadLocalRandom.current().nextInt(Configuration.SLURM_RENDEZVOUS_PORT_COUNT);
-    }
-
-    private static boolean isFree(final int port)
-    {
-        try (ServerSocket socket = new ServerSocket(port))
-        {
-            return socket.getLocalPort() == port;
-        }
-        catch (final IOException ex)
-        {
-            return false;
-        }
+        return isThisHost(firstHost) ? RendezvousPorts.freeHere() : RendezvousPorts.draw();
     }
 
     private static boolean isThisHost(final String host)

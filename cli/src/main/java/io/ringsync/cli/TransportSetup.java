@@ -9,7 +9,6 @@ import io.ringsync.transport.aeron.UdpPorts;
 import java.io.File;
 import java.io.IOException;
 import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.ArrayList;
@@ -101,7 +100,7 @@ final class TransportSetup
         {
             // rank 0 serves the rendezvous; a fresh secret keeps other processes out of the job
             env.put(Configuration.RENDEZVOUS_ENV, null != rendezvous ? rendezvous :
-                "127.0.0.1:" + freeTcpPort());
+                "127.0.0.1:" + RendezvousPorts.freeHere());
             if (null == Configuration.jobSecret(childEnv))
             {
                 env.put(Configuration.JOB_SECRET_ENV, randomSecret());
@@ -179,22 +178,6 @@ final class TransportSetup
         catch (final IOException ex)
         {
             throw new LaunchException("cannot find " + count + " free UDP ports on 127.0.0.1: " + ex.getMessage(), ex);
-        }
-    }
-
-    /**
-     * A free TCP port on 127.0.0.1 for rank 0 to serve the rendezvous on (released for it to bind: another process
-     * could take it in between, and rank 0 then says so).
-     */
-    static int freeTcpPort() throws LaunchException
-    {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress()))
-        {
-            return socket.getLocalPort();
-        }
-        catch (final IOException ex)
-        {
-            throw new LaunchException("cannot find a free TCP port on 127.0.0.1: " + ex.getMessage(), ex);
         }
     }
 
