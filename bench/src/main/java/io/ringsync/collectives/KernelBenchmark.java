@@ -36,8 +36,14 @@ import java.util.concurrent.TimeUnit;
  * {@code float[]}/{@code double[]}, in one direct buffer, or in one file mapped from {@code /dev/shm} as transport
  * buffers are. {@code mixed}: the same with {@code a} in the mapped file and {@code b} an array, as a received
  * piece is added into a user's array. {@code claim}: {@code d[i] = a[i] + b[i]} with {@code a} and {@code d} in the
- * mapped file and {@code b} an array, as a partial sum is written into the outgoing claim. Throughput is operations
- * per second; GB/s of input is that times {@code bytes} (one vector; memory traffic is three times as much).
+ * mapped file and {@code b} an array, as a partial sum is written into the outgoing claim. {@code window}: as
+ * {@code mixed}, the sum also written into a second mapped region, as the direct mode's owner of a segment writes
+ * the final value into the user's array and into its window. Throughput is operations per second; GB/s of input is
+ * that times {@code bytes} (one vector; memory traffic is three times as much, four times for {@code window}).
+ * <p>
+ * Kernels: {@code scalar} ({@link Kernels#scalarReduce}), {@code vector} ({@link Kernels#reduce}: what the library
+ * runs) and {@code staged} (the vector kernels with every off-heap operand copied through L1 blocks, as before
+ * {@link ViewKernels}), so the three compare in one run.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
@@ -55,13 +61,14 @@ public class KernelBenchmark
     @Param({ "65536", "1048576", "16777216" })
     public int bytes;
 
-    @Param({ "heap", "direct", "mapped", "mixed", "claim" })
+    @Param({ "heap", "direct", "mapped", "mixed", "claim", "window" })
     public String layout;
 
-    @Param({ "scalar", "vector" })
+    @Param({ "scalar", "staged", "vector" })
     public String kernel;
 
     private boolean vector;
+    private boolean staged;
     private int count;
     private Object aBase;
     private long aAddr;
@@ -69,6 +76,7 @@ public class KernelBenchmark
     private long bAddr;
     private Object dBase;
     private long dAddr;
+    private long d2Addr;
 
     private File file;
     private MappedByteBuffer mapped;
@@ -78,11 +86,13 @@ public class KernelBenchmark
     public void setUp()
     {
         vector = "vector".equals(kernel);
-        if (vector && !Kernels.VECTORIZED)
+        staged = "staged".equals(kernel);
+        if ((vector || staged) && !Kernels.VECTORIZED)
         {
-            throw new IllegalStateException("vector kernels requested but not active: " + Kernels.implementation());
+            throw new IllegalStateException(kernel + " kernels requested but vector kernels are not active: " +
+                Kernels.implementation());
         }
-        System.out.println("kernels: " + (vector ? Kernels.implementation() : "scalar"));
+        System.out.println("kernels: " + (vector ? Kernels.implementation() : kernel));
 
         count = bytes / type.byteSize();
         final long arrayBase = type == DataType.FLOAT32 ?
@@ -111,6 +121,13 @@ public class KernelBenchmark
                 aAddr = map(bytes);
                 bBase = newArray();
                 bAddr = arrayBase;
+                break;
+
+            case "window":
+                aAddr = map(2L * bytes);
+                bBase = newArray();
+                bAddr = arrayBase;
+                d2Addr = aAddr + bytes;
                 break;
 
             case "claim":
@@ -153,12 +170,18 @@ public class KernelBenchmark
         // SUM on a step that is not the finishing one: the divisor (2 ranks) is not used
         if (vector)
         {
-            Kernels.reduce(type, ReduceOp.SUM, false, 2.0, aBase, aAddr, bBase, bAddr, dBase, dAddr, null, 0L, count);
+            Kernels.reduce(type, ReduceOp.SUM, false, 2.0, aBase, aAddr, bBase, bAddr, dBase, dAddr, null, d2Addr,
+                count);
+        }
+        else if (staged)
+        {
+            VectorKernels.reduce(type, ReduceOp.SUM, false, 2.0, aBase, aAddr, bBase, bAddr, dBase, dAddr, null, d2Addr,
+                count, false, false);
         }
         else
         {
             Kernels.scalarReduce(
-                type, ReduceOp.SUM, false, 2.0, aBase, aAddr, bBase, bAddr, dBase, dAddr, null, 0L, count);
+                type, ReduceOp.SUM, false, 2.0, aBase, aAddr, bBase, bAddr, dBase, dAddr, null, d2Addr, count);
         }
     }
 

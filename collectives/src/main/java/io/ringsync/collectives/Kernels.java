@@ -71,6 +71,12 @@ final class Kernels
      */
     static final boolean SEGMENTS = VECTORIZED && segmentsUsable();
 
+    /**
+     * Whether a peer's off-heap data combined with the caller's array is read and written in place through
+     * {@link ViewKernels} instead of staged: JDK 16-18, whose Vector API loads from a {@code ByteBuffer}.
+     */
+    static final boolean VIEWS = VECTORIZED && viewsUsable();
+
 
     private static final long FLOAT_ARRAY_BASE = UnsafeApi.arrayBaseOffset(float[].class);
     private static final long DOUBLE_ARRAY_BASE = UnsafeApi.arrayBaseOffset(double[].class);
@@ -109,6 +115,18 @@ final class Kernels
         }
     }
 
+    private static boolean viewsUsable()
+    {
+        try
+        {
+            return ViewKernels.AVAILABLE;
+        }
+        catch (final LinkageError ex)
+        {
+            return false;
+        }
+    }
+
     /**
      * Which loops {@link #reduce} runs, for logs and benchmark reports.
      *
@@ -117,7 +135,8 @@ final class Kernels
     static String implementation()
     {
         return VECTORIZED ?
-            "vector (" + VectorKernels.describe() + (SEGMENTS ? ", off-heap via segments)" : ", off-heap staged)") :
+            "vector (" + VectorKernels.describe() + (SEGMENTS ? ", off-heap via segments)" :
+            VIEWS ? ", off-heap next to an array via buffer views, else staged)" : ", off-heap staged)") :
             "scalar";
     }
 
@@ -155,7 +174,8 @@ final class Kernels
         if (VECTORIZED)
         {
             VectorKernels.reduce(
-                type, op, finish, divisor, aBase, aAddr, bBase, bAddr, dBase, dAddr, d2Base, d2Addr, count, SEGMENTS);
+                type, op, finish, divisor, aBase, aAddr, bBase, bAddr, dBase, dAddr, d2Base, d2Addr, count, SEGMENTS,
+                VIEWS);
         }
         else
         {

@@ -82,6 +82,8 @@ final class VectorKernels
      *
      * @param segments true to run calls whose operands are all off-heap through {@link SegmentKernels} (only when
      *                 {@link SegmentKernels#AVAILABLE}); false stages them like any other off-heap operand.
+     * @param views    true to run the layouts {@link ViewKernels#takes} through it (only when
+     *                 {@link ViewKernels#AVAILABLE}); false stages their off-heap operands.
      */
     static void reduce(
         final DataType type,
@@ -93,7 +95,8 @@ final class VectorKernels
         final Object dBase, final long dAddr,
         final Object d2Base, final long d2Addr,
         final int count,
-        final boolean segments)
+        final boolean segments,
+        final boolean views)
     {
         if (count <= 0)
         {
@@ -107,11 +110,11 @@ final class VectorKernels
         }
         else if (type == DataType.FLOAT32)
         {
-            reduceFloats(kind, divisor, aBase, aAddr, bBase, bAddr, dBase, dAddr, d2Base, d2Addr, count);
+            reduceFloats(kind, divisor, aBase, aAddr, bBase, bAddr, dBase, dAddr, d2Base, d2Addr, count, views);
         }
         else
         {
-            reduceDoubles(kind, divisor, aBase, aAddr, bBase, bAddr, dBase, dAddr, d2Base, d2Addr, count);
+            reduceDoubles(kind, divisor, aBase, aAddr, bBase, bAddr, dBase, dAddr, d2Base, d2Addr, count, views);
         }
     }
 
@@ -152,12 +155,19 @@ final class VectorKernels
         final Object bBase, final long bAddr,
         final Object dBase, final long dAddr,
         final Object d2Base, final long d2Addr,
-        final int count)
+        final int count,
+        final boolean views)
     {
         final int aIndex = floatIndex(aBase, aAddr);
         final int bIndex = floatIndex(bBase, bAddr);
         final int dIndex = floatIndex(dBase, dAddr);
         final boolean second = null != d2Base || 0 != d2Addr;
+        if (views && ViewKernels.takes(aBase, bIndex, dIndex, dBase, second, d2Base))
+        {
+            ViewKernels.floats(kind, (float)divisor, aAddr, (float[])bBase, bIndex, dIndex >= 0 ? (float[])dBase : null, dIndex,
+                dAddr, second ? d2Addr : 0, count);
+            return;
+        }
         final boolean staged = aIndex < 0 || bIndex < 0 || dIndex < 0;
         final float[] aArray = aIndex < 0 ? null : (float[])aBase;
         final float[] bArray = bIndex < 0 ? null : (float[])bBase;
@@ -248,12 +258,19 @@ final class VectorKernels
         final Object bBase, final long bAddr,
         final Object dBase, final long dAddr,
         final Object d2Base, final long d2Addr,
-        final int count)
+        final int count,
+        final boolean views)
     {
         final int aIndex = doubleIndex(aBase, aAddr);
         final int bIndex = doubleIndex(bBase, bAddr);
         final int dIndex = doubleIndex(dBase, dAddr);
         final boolean second = null != d2Base || 0 != d2Addr;
+        if (views && ViewKernels.takes(aBase, bIndex, dIndex, dBase, second, d2Base))
+        {
+            ViewKernels.doubles(kind, divisor, aAddr, (double[])bBase, bIndex, dIndex >= 0 ? (double[])dBase : null,
+                dIndex, dAddr, second ? d2Addr : 0, count);
+            return;
+        }
         if (aIndex < 0 && bIndex < 0 && dIndex < 0)
         {
             // three staging copies cost more than vectors save on doubles: 0.63-0.77x the scalar loop (JDK 17)
