@@ -23,13 +23,15 @@ import java.nio.ByteOrder;
  *         <li>{@code float[]}/{@code double[]} operands are loaded in place: 3.3-4.5x (float32) and 1.7-2.3x
  *         (float64) the scalar loop in cache, 1.1-1.6x at 16 MiB;</li>
  *         <li>off-heap operands next to an array (a received piece added into a user's array; a partial sum
- *         written to the outgoing claim) are staged through L1-sized blocks: 1.4-4.0x in cache. At 16 MiB
- *         staging two operands breaks even for float32 and loses 19-28 % for float64; kept because ring
- *         pieces are small and the received one is hot, so the in-cache figures are the ones that count;</li>
+ *         written to the outgoing claim) were staged through L1-sized blocks: 1.4-4.0x in cache. On JDK 17 they
+ *         are now read and written in place through {@link ViewKernels}, 1.3-1.7x the staged kernel at 64 KiB
+ *         and 1 MiB ({@code perf-results/2026-12-07-view-kernels}); on JDK 22+ (no buffer loads) still staged.
+ *         At 16 MiB staging two operands broke even for float32 and lost 19-28 % for float64;</li>
  *         <li>all three operands off heap, JDK 22+ with native access: a segment over the whole address space,
  *         no staging: 2.4-3.0x float32 and 1.3-1.6x float64 in cache, 1.1-1.8x at 16 MiB;</li>
- *         <li>all three off heap otherwise (JDK 17): float32 is staged, 1.3-1.6x in cache and 0.86-1.09x at 16
- *         MiB; float64 stays on the scalar loop, which three staging copies made 0.63-0.77x slower.</li>
+ *         <li>all three off heap otherwise: on JDK 17 through {@link ViewKernels} too, 1.2-1.5x what ran before
+ *         (float32 staged, float64 the scalar loop, which three staging copies made 0.63-0.77x slower); on JDK 18-21
+ *         float32 is staged (1.3-1.6x in cache, 0.86-1.09x at 16 MiB) and float64 runs the scalar loop.</li>
  *     </ul></li>
  * </ul>
  * The vector path allocates nothing per call once a thread has its staging blocks ({@code -prof gc}: ~0 B/op).

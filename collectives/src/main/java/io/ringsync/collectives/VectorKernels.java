@@ -17,6 +17,9 @@ import org.agrona.UnsafeApi;
  *     </li>
  *     <li>when all three operands are off heap and {@link SegmentKernels#AVAILABLE} (JDK 22+ with native access):
  *     straight from memory through a segment spanning the address space;</li>
+ *     <li>an off-heap first input (a peer's data: the reduction step every transport runs most), the second an
+ *     array or off heap, the outputs an array or off heap: through {@link ViewKernels} on JDKs whose Vector API
+ *     loads from a {@code ByteBuffer} (JDK 17), in place;</li>
  *     <li>otherwise (off-heap memory, a {@code byte[]}) staged through a per-thread scratch array with
  *     {@link UnsafeApi#copyMemory}, one L1-sized block at a time. The JDK 17 Vector API loads off-heap data only
  *     from a {@code ByteBuffer}, and a buffer cannot be had for a bare address without allocating per call or
@@ -162,10 +165,10 @@ final class VectorKernels
         final int bIndex = floatIndex(bBase, bAddr);
         final int dIndex = floatIndex(dBase, dAddr);
         final boolean second = null != d2Base || 0 != d2Addr;
-        if (views && ViewKernels.takes(aBase, bIndex, dIndex, dBase, second, d2Base))
+        if (views && ViewKernels.takes(aBase, bIndex, bBase, dIndex, dBase, second, d2Base))
         {
-            ViewKernels.floats(kind, (float)divisor, aAddr, (float[])bBase, bIndex, dIndex >= 0 ? (float[])dBase : null, dIndex,
-                dAddr, second ? d2Addr : 0, count);
+            ViewKernels.floats(kind, (float)divisor, aAddr, bIndex >= 0 ? (float[])bBase : null, bIndex, bAddr,
+                dIndex >= 0 ? (float[])dBase : null, dIndex, dAddr, second ? d2Addr : 0, count);
             return;
         }
         final boolean staged = aIndex < 0 || bIndex < 0 || dIndex < 0;
@@ -265,10 +268,10 @@ final class VectorKernels
         final int bIndex = doubleIndex(bBase, bAddr);
         final int dIndex = doubleIndex(dBase, dAddr);
         final boolean second = null != d2Base || 0 != d2Addr;
-        if (views && ViewKernels.takes(aBase, bIndex, dIndex, dBase, second, d2Base))
+        if (views && ViewKernels.takes(aBase, bIndex, bBase, dIndex, dBase, second, d2Base))
         {
-            ViewKernels.doubles(kind, divisor, aAddr, (double[])bBase, bIndex, dIndex >= 0 ? (double[])dBase : null,
-                dIndex, dAddr, second ? d2Addr : 0, count);
+            ViewKernels.doubles(kind, divisor, aAddr, bIndex >= 0 ? (double[])bBase : null, bIndex, bAddr,
+                dIndex >= 0 ? (double[])dBase : null, dIndex, dAddr, second ? d2Addr : 0, count);
             return;
         }
         if (aIndex < 0 && bIndex < 0 && dIndex < 0)

@@ -11,21 +11,22 @@ import java.nio.ByteOrder;
 
 /**
  * The vector loops of the reduction step that every transport runs most, with its off-heap operands read and written
- * in place on JDK 17: the first input off heap (a received chunk, a peer's window), the second the caller's
- * {@code float[]}/{@code double[]}, the output that array or off heap (an outgoing claim, this rank's window), and an
- * optional second output off heap (the window the final segment is published in).
+ * in place on JDK 17: the first input off heap (a received chunk, a peer's window or shared vector), the second the
+ * caller's {@code float[]}/{@code double[]} or off heap (a vector from {@code Communicator.allocate}), the output an
+ * array or off heap (the caller's vector, an outgoing claim, this rank's window), and an optional second output off
+ * heap (the window the final segment is published in).
  * <p>
  * The JDK 17 Vector API reaches off-heap memory only through a {@link ByteBuffer}, so {@link VectorKernels} copies
  * such operands through L1-sized blocks. Here each thread keeps three direct buffers that are pointed, for the span
  * of one call, at the operands' addresses (their {@code address}, {@code capacity} and {@code limit} fields set, as
- * the JDK itself sets them for a buffer over a mapped file), and the loops load and store through them. Measured
- * against the staged kernel with a 512 KiB operand on 2 vCPU AMD EPYC (family 26), JDK 17: a peer's chunk added into
- * the caller's array and into the window 1.3x, a partial sum into an off-heap claim 1.6x
- * ({@code perf-results/2026-12-07-view-kernels}). Nothing is allocated per call.
+ * the JDK itself sets them for a buffer over a mapped file), and the loops load and store through them. Against the
+ * staged kernel ({@code KernelBenchmark}, 64 KiB and 1 MiB operands, 2 vCPU AMD EPYC family 26, JDK 17): float32
+ * 1.4-1.7x, float64 1.2-1.5x ({@code perf-results/2026-12-07-view-kernels}). Nothing is allocated per call.
  * <p>
  * Each loop loads each operand one way only: a vector that could come from an array or from a buffer is a merge of
  * two boxes that C2 (JDK 17) no longer eliminates, and the loop then allocates per vector and runs ten times slower.
- * So only the layouts above take this path; the others keep {@link VectorKernels}' staging.
+ * Hence two loops per operation, the second input from an array or from a buffer; stores may go either way (a
+ * stored vector is no merge). Layouts with a heap first input keep {@link VectorKernels}' staging.
  * <p>
  * {@link #AVAILABLE} only where the Vector API still has {@code ByteBuffer} loads (JDK 16 to 18; later ones replaced
  * them with {@code MemorySegment} loads, which {@link SegmentKernels} uses), the buffer fields are found, and a
@@ -127,10 +128,11 @@ final class ViewKernels
 
     /**
      * Whether {@link #floats}/{@link #doubles} take this call's operands: the first input off heap, the second an
-     * array of the type, the output that array or off heap, the second output off heap if any.
+     * array of the type or off heap, the output an array of the type or off heap, the second output off heap if any.
      *
      * @param aBase  first input's base (null: off heap).
      * @param bIndex the second input's element index in its array, negative when it is not one.
+     * @param bBase  second input's base (null: off heap).
      * @param dIndex the output's element index in its array, negative when it is not one.
      * @param dBase  output's base.
      * @param second whether there is a second output.
@@ -138,10 +140,11 @@ final class ViewKernels
      * @return true to call this class.
      */
     static boolean takes(
-        final Object aBase, final int bIndex, final int dIndex, final Object dBase, final boolean second,
-        final Object d2Base)
+        final Object aBase, final int bIndex, final Object bBase, final int dIndex, final Object dBase,
+        final boolean second, final Object d2Base)
     {
-        return AVAILABLE && null == aBase && bIndex >= 0 && (dIndex >= 0 || null == dBase) && (!second || null == d2Base);
+        return AVAILABLE && null == aBase && (bIndex >= 0 || null == bBase) && (dIndex >= 0 || null == dBase) &&
+            (!second || null == d2Base);
     }
 
     /**
@@ -150,8 +153,9 @@ final class ViewKernels
      * @param kind    {@link ScalarKernels#kind}.
      * @param divisor of {@link ScalarKernels#SUM_DIVIDE}, rounded to float.
      * @param aAddr   first input, off heap.
-     * @param b       second input.
-     * @param bIndex  its first element.
+     * @param b       second input array, or null for off-heap {@code bAddr}.
+     * @param bIndex  first element of {@code b}.
+     * @param bAddr   off-heap second input when {@code b} is null.
      * @param d       output array, or null for off-heap {@code dAddr}.
      * @param dIndex  first element of {@code d}.
      * @param dAddr   off-heap output when {@code d} is null.
@@ -162,7 +166,7 @@ final class ViewKernels
         final int kind,
         final float divisor,
         final long aAddr,
-        final float[] b, final int bIndex,
+        final float[] b, final int bIndex, final long bAddr,
         final float[] d, final int dIndex, final long dAddr,
         final long d2Addr,
         final int count)
@@ -188,28 +192,50 @@ final class ViewKernels
             final int bi = bIndex + done;
             final int di = dIndex + done;
             final int vectors;
-            switch (kind)
+            if (null != b)
             {
-                case ScalarKernels.SUM:
-                    vectors = sumFloats(views.a, b, bi, d, di, z, z2, n);
-                    break;
-                case ScalarKernels.MIN:
-                    vectors = minFloats(views.a, b, bi, d, di, z, z2, n);
-                    break;
-                case ScalarKernels.MAX:
-                    vectors = maxFloats(views.a, b, bi, d, di, z, z2, n);
-                    break;
-                default:
-                    vectors = sumDivideFloats(views.a, b, bi, d, di, z, z2, divisor, n);
-                    break;
+                switch (kind)
+                {
+                    case ScalarKernels.SUM:
+                        vectors = sumFloats(views.a, b, bi, d, di, z, z2, n);
+                        break;
+                    case ScalarKernels.MIN:
+                        vectors = minFloats(views.a, b, bi, d, di, z, z2, n);
+                        break;
+                    case ScalarKernels.MAX:
+                        vectors = maxFloats(views.a, b, bi, d, di, z, z2, n);
+                        break;
+                    default:
+                        vectors = sumDivideFloats(views.a, b, bi, d, di, z, z2, divisor, n);
+                        break;
+                }
+            }
+            else
+            {
+                point(views.b, bAddr + offset, bytes);
+                switch (kind)
+                {
+                    case ScalarKernels.SUM:
+                        vectors = sumFloats(views.a, views.b, d, di, z, z2, n);
+                        break;
+                    case ScalarKernels.MIN:
+                        vectors = minFloats(views.a, views.b, d, di, z, z2, n);
+                        break;
+                    case ScalarKernels.MAX:
+                        vectors = maxFloats(views.a, views.b, d, di, z, z2, n);
+                        break;
+                    default:
+                        vectors = sumDivideFloats(views.a, views.b, d, di, z, z2, divisor, n);
+                        break;
+                }
             }
             views.release();
             if (vectors < n)
             {
                 final long tail = (long)vectors << 2;
                 final long dTail = null == d ? dAddr + offset + tail : FLOAT_ARRAY_BASE + ((long)(di + vectors) << 2);
-                ScalarKernels.floats(kind, divisor, null, aAddr + offset + tail,
-                    b, FLOAT_ARRAY_BASE + ((long)(bi + vectors) << 2), d, dTail, n - vectors);
+                final long bTail = null == b ? bAddr + offset + tail : FLOAT_ARRAY_BASE + ((long)(bi + vectors) << 2);
+                ScalarKernels.floats(kind, divisor, null, aAddr + offset + tail, b, bTail, d, dTail, n - vectors);
                 if (0 != d2Addr)
                 {
                     UnsafeApi.copyMemory(d, dTail, null, d2Addr + offset + tail, (long)(n - vectors) << 2);
@@ -225,7 +251,7 @@ final class ViewKernels
         final int kind,
         final double divisor,
         final long aAddr,
-        final double[] b, final int bIndex,
+        final double[] b, final int bIndex, final long bAddr,
         final double[] d, final int dIndex, final long dAddr,
         final long d2Addr,
         final int count)
@@ -251,28 +277,50 @@ final class ViewKernels
             final int bi = bIndex + done;
             final int di = dIndex + done;
             final int vectors;
-            switch (kind)
+            if (null != b)
             {
-                case ScalarKernels.SUM:
-                    vectors = sumDoubles(views.a, b, bi, d, di, z, z2, n);
-                    break;
-                case ScalarKernels.MIN:
-                    vectors = minDoubles(views.a, b, bi, d, di, z, z2, n);
-                    break;
-                case ScalarKernels.MAX:
-                    vectors = maxDoubles(views.a, b, bi, d, di, z, z2, n);
-                    break;
-                default:
-                    vectors = sumDivideDoubles(views.a, b, bi, d, di, z, z2, divisor, n);
-                    break;
+                switch (kind)
+                {
+                    case ScalarKernels.SUM:
+                        vectors = sumDoubles(views.a, b, bi, d, di, z, z2, n);
+                        break;
+                    case ScalarKernels.MIN:
+                        vectors = minDoubles(views.a, b, bi, d, di, z, z2, n);
+                        break;
+                    case ScalarKernels.MAX:
+                        vectors = maxDoubles(views.a, b, bi, d, di, z, z2, n);
+                        break;
+                    default:
+                        vectors = sumDivideDoubles(views.a, b, bi, d, di, z, z2, divisor, n);
+                        break;
+                }
+            }
+            else
+            {
+                point(views.b, bAddr + offset, bytes);
+                switch (kind)
+                {
+                    case ScalarKernels.SUM:
+                        vectors = sumDoubles(views.a, views.b, d, di, z, z2, n);
+                        break;
+                    case ScalarKernels.MIN:
+                        vectors = minDoubles(views.a, views.b, d, di, z, z2, n);
+                        break;
+                    case ScalarKernels.MAX:
+                        vectors = maxDoubles(views.a, views.b, d, di, z, z2, n);
+                        break;
+                    default:
+                        vectors = sumDivideDoubles(views.a, views.b, d, di, z, z2, divisor, n);
+                        break;
+                }
             }
             views.release();
             if (vectors < n)
             {
                 final long tail = (long)vectors << 3;
                 final long dTail = null == d ? dAddr + offset + tail : DOUBLE_ARRAY_BASE + ((long)(di + vectors) << 3);
-                ScalarKernels.doubles(kind, divisor, null, aAddr + offset + tail,
-                    b, DOUBLE_ARRAY_BASE + ((long)(bi + vectors) << 3), d, dTail, n - vectors);
+                final long bTail = null == b ? bAddr + offset + tail : DOUBLE_ARRAY_BASE + ((long)(bi + vectors) << 3);
+                ScalarKernels.doubles(kind, divisor, null, aAddr + offset + tail, b, bTail, d, dTail, n - vectors);
                 if (0 != d2Addr)
                 {
                     UnsafeApi.copyMemory(d, dTail, null, d2Addr + offset + tail, (long)(n - vectors) << 3);
@@ -336,6 +384,64 @@ final class ViewKernels
         {
             final FloatVector r = FloatVector.fromByteBuffer(FLOATS, a, i << 2, ORDER)
                 .add(FloatVector.fromArray(FLOATS, b, bi + i))
+                .div(divisors);
+            store(r, d, di, dv, d2, i);
+        }
+        return bound;
+    }
+
+    private static int sumFloats(
+        final ByteBuffer a, final ByteBuffer b, final float[] d, final int di, final ByteBuffer dv, final ByteBuffer d2,
+        final int n)
+    {
+        final int bound = FLOATS.loopBound(n);
+        for (int i = 0; i < bound; i += FLOATS.length())
+        {
+            final FloatVector r = FloatVector.fromByteBuffer(FLOATS, a, i << 2, ORDER)
+                .add(FloatVector.fromByteBuffer(FLOATS, b, i << 2, ORDER));
+            store(r, d, di, dv, d2, i);
+        }
+        return bound;
+    }
+
+    private static int minFloats(
+        final ByteBuffer a, final ByteBuffer b, final float[] d, final int di, final ByteBuffer dv, final ByteBuffer d2,
+        final int n)
+    {
+        final int bound = FLOATS.loopBound(n);
+        for (int i = 0; i < bound; i += FLOATS.length())
+        {
+            final FloatVector r = FloatVector.fromByteBuffer(FLOATS, a, i << 2, ORDER)
+                .min(FloatVector.fromByteBuffer(FLOATS, b, i << 2, ORDER));
+            store(r, d, di, dv, d2, i);
+        }
+        return bound;
+    }
+
+    private static int maxFloats(
+        final ByteBuffer a, final ByteBuffer b, final float[] d, final int di, final ByteBuffer dv, final ByteBuffer d2,
+        final int n)
+    {
+        final int bound = FLOATS.loopBound(n);
+        for (int i = 0; i < bound; i += FLOATS.length())
+        {
+            final FloatVector r = FloatVector.fromByteBuffer(FLOATS, a, i << 2, ORDER)
+                .max(FloatVector.fromByteBuffer(FLOATS, b, i << 2, ORDER));
+            store(r, d, di, dv, d2, i);
+        }
+        return bound;
+    }
+
+    private static int sumDivideFloats(
+        final ByteBuffer a, final ByteBuffer b, final float[] d, final int di, final ByteBuffer dv, final ByteBuffer d2,
+        final float divisor, final int n)
+    {
+        final int bound = FLOATS.loopBound(n);
+        final FloatVector divisors = FloatVector.broadcast(FLOATS, divisor);
+        for (int i = 0; i < bound; i += FLOATS.length())
+        {
+            final FloatVector r = FloatVector.fromByteBuffer(FLOATS, a, i << 2, ORDER)
+                .add(FloatVector.fromByteBuffer(FLOATS, b, i << 2, ORDER))
                 .div(divisors);
             store(r, d, di, dv, d2, i);
         }
@@ -417,6 +523,68 @@ final class ViewKernels
         return bound;
     }
 
+    private static int sumDoubles(
+        final ByteBuffer a, final ByteBuffer b, final double[] d, final int di, final ByteBuffer dv,
+        final ByteBuffer d2,
+        final int n)
+    {
+        final int bound = DOUBLES.loopBound(n);
+        for (int i = 0; i < bound; i += DOUBLES.length())
+        {
+            final DoubleVector r = DoubleVector.fromByteBuffer(DOUBLES, a, i << 3, ORDER)
+                .add(DoubleVector.fromByteBuffer(DOUBLES, b, i << 3, ORDER));
+            store(r, d, di, dv, d2, i);
+        }
+        return bound;
+    }
+
+    private static int minDoubles(
+        final ByteBuffer a, final ByteBuffer b, final double[] d, final int di, final ByteBuffer dv,
+        final ByteBuffer d2,
+        final int n)
+    {
+        final int bound = DOUBLES.loopBound(n);
+        for (int i = 0; i < bound; i += DOUBLES.length())
+        {
+            final DoubleVector r = DoubleVector.fromByteBuffer(DOUBLES, a, i << 3, ORDER)
+                .min(DoubleVector.fromByteBuffer(DOUBLES, b, i << 3, ORDER));
+            store(r, d, di, dv, d2, i);
+        }
+        return bound;
+    }
+
+    private static int maxDoubles(
+        final ByteBuffer a, final ByteBuffer b, final double[] d, final int di, final ByteBuffer dv,
+        final ByteBuffer d2,
+        final int n)
+    {
+        final int bound = DOUBLES.loopBound(n);
+        for (int i = 0; i < bound; i += DOUBLES.length())
+        {
+            final DoubleVector r = DoubleVector.fromByteBuffer(DOUBLES, a, i << 3, ORDER)
+                .max(DoubleVector.fromByteBuffer(DOUBLES, b, i << 3, ORDER));
+            store(r, d, di, dv, d2, i);
+        }
+        return bound;
+    }
+
+    private static int sumDivideDoubles(
+        final ByteBuffer a, final ByteBuffer b, final double[] d, final int di, final ByteBuffer dv,
+        final ByteBuffer d2,
+        final double divisor, final int n)
+    {
+        final int bound = DOUBLES.loopBound(n);
+        final DoubleVector divisors = DoubleVector.broadcast(DOUBLES, divisor);
+        for (int i = 0; i < bound; i += DOUBLES.length())
+        {
+            final DoubleVector r = DoubleVector.fromByteBuffer(DOUBLES, a, i << 3, ORDER)
+                .add(DoubleVector.fromByteBuffer(DOUBLES, b, i << 3, ORDER))
+                .div(divisors);
+            store(r, d, di, dv, d2, i);
+        }
+        return bound;
+    }
+
     private static void store(
         final DoubleVector r, final double[] d, final int di, final ByteBuffer dv, final ByteBuffer d2, final int i)
     {
@@ -435,18 +603,20 @@ final class ViewKernels
     }
 
     /**
-     * A thread's three buffers: first input, output, second output. Pointed at memory only for the span of a call,
-     * so a buffer never outlives the memory it names.
+     * A thread's four buffers: the two inputs, the output, the second output. Pointed at memory only for the span of
+     * a call, so a buffer never outlives the memory it names.
      */
     private static final class Views
     {
         final ByteBuffer a = ByteBuffer.allocateDirect(0);
+        final ByteBuffer b = ByteBuffer.allocateDirect(0);
         final ByteBuffer d = ByteBuffer.allocateDirect(0);
         final ByteBuffer d2 = ByteBuffer.allocateDirect(0);
 
         void release()
         {
             point(a, 0, 0);
+            point(b, 0, 0);
             point(d, 0, 0);
             point(d2, 0, 0);
         }
