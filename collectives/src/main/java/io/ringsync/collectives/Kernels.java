@@ -30,7 +30,7 @@ import java.nio.ByteOrder;
  *         <li>all three operands off heap, JDK 22+ with native access: a segment over the whole address space,
  *         no staging: 2.4-3.0x float32 and 1.3-1.6x float64 in cache, 1.1-1.8x at 16 MiB;</li>
  *         <li>all three off heap otherwise: on JDK 17 through {@link ViewKernels} too, 1.2-1.5x what ran before
- *         (float32 staged, float64 the scalar loop, which three staging copies made 0.63-0.77x slower); on JDK 18-21
+ *         (float32 staged, float64 the scalar loop, which three staging copies made 0.63-0.77x slower); on JDK 19-21
  *         float32 is staged (1.3-1.6x in cache, 0.86-1.09x at 16 MiB) and float64 runs the scalar loop.</li>
  *     </ul></li>
  * </ul>
@@ -58,6 +58,11 @@ final class Kernels
      * System property: {@code false} keeps the scalar loops even on a JVM that offers the Vector API.
      */
     static final String VECTOR_PROPERTY = "ringsync.kernels.vector";
+
+    /**
+     * System property: {@code false} stages off-heap operands as before {@link ViewKernels}, for comparing the two.
+     */
+    static final String VIEWS_PROPERTY = "ringsync.kernels.views";
 
     /**
      * Whether {@link #reduce} runs {@link VectorKernels}: the incubator module was resolved at start-up
@@ -119,6 +124,10 @@ final class Kernels
 
     private static boolean viewsUsable()
     {
+        if (!Boolean.parseBoolean(System.getProperty(VIEWS_PROPERTY, "true")))
+        {
+            return false;
+        }
         try
         {
             return ViewKernels.AVAILABLE;

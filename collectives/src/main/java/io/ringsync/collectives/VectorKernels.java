@@ -165,7 +165,7 @@ final class VectorKernels
         final int bIndex = floatIndex(bBase, bAddr);
         final int dIndex = floatIndex(dBase, dAddr);
         final boolean second = null != d2Base || 0 != d2Addr;
-        if (views && ViewKernels.takes(aBase, bIndex, bBase, dIndex, dBase, second, d2Base))
+        if (views && ViewKernels.takes(aBase, bIndex, bBase, dIndex, dBase, second, d2Base, (long)count << 2))
         {
             ViewKernels.floats(kind, (float)divisor, aAddr, bIndex >= 0 ? (float[])bBase : null, bIndex, bAddr,
                 dIndex >= 0 ? (float[])dBase : null, dIndex, dAddr, second ? d2Addr : 0, count);
@@ -268,7 +268,7 @@ final class VectorKernels
         final int bIndex = doubleIndex(bBase, bAddr);
         final int dIndex = doubleIndex(dBase, dAddr);
         final boolean second = null != d2Base || 0 != d2Addr;
-        if (views && ViewKernels.takes(aBase, bIndex, bBase, dIndex, dBase, second, d2Base))
+        if (views && ViewKernels.takes(aBase, bIndex, bBase, dIndex, dBase, second, d2Base, (long)count << 3))
         {
             ViewKernels.doubles(kind, divisor, aAddr, bIndex >= 0 ? (double[])bBase : null, bIndex, bAddr,
                 dIndex >= 0 ? (double[])dBase : null, dIndex, dAddr, second ? d2Addr : 0, count);

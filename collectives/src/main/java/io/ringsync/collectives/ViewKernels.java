@@ -44,6 +44,13 @@ final class ViewKernels
     private static final long DOUBLE_ARRAY_BASE = UnsafeApi.arrayBaseOffset(double[].class);
 
     /**
+     * Operands shorter than this stay staged: a peer's 4 KiB piece just written by the other core is fetched
+     * faster by the copy stub than by the vector loop's loads (np 2 over shm, small-vector path, slow host state:
+     * 4 KiB calls 1.06x slower through views, 16 KiB ones 0.97x; {@code perf-results/2026-12-07-view-kernels}).
+     */
+    static final int MIN_BYTES = 16 * 1024;
+
+    /**
      * Longest stretch one pointing of a view covers: its capacity is an int.
      */
     private static final int SLICE_BYTES = 1 << 30;
@@ -137,14 +144,15 @@ final class ViewKernels
      * @param dBase  output's base.
      * @param second whether there is a second output.
      * @param d2Base its base.
+     * @param bytes  of one operand.
      * @return true to call this class.
      */
     static boolean takes(
         final Object aBase, final int bIndex, final Object bBase, final int dIndex, final Object dBase,
-        final boolean second, final Object d2Base)
+        final boolean second, final Object d2Base, final long bytes)
     {
-        return AVAILABLE && null == aBase && (bIndex >= 0 || null == bBase) && (dIndex >= 0 || null == dBase) &&
-            (!second || null == d2Base);
+        return AVAILABLE && bytes >= MIN_BYTES && null == aBase && (bIndex >= 0 || null == bBase) &&
+            (dIndex >= 0 || null == dBase) && (!second || null == d2Base);
     }
 
     /**

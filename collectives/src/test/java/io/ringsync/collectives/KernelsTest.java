@@ -120,7 +120,8 @@ class KernelsTest
     }
 
     /**
-     * Every layout of every operand, every op, both types, lengths around the vector width and the staging block:
+     * Every layout of every operand, every op, both types, lengths around the vector width, the staging block and
+     * the shortest operand {@link ViewKernels} takes:
      * the vector kernels (as {@link Kernels#reduce} runs them, and with staging forced) leave every operand with
      * exactly the bits the scalar loops leave.
      */
@@ -128,7 +129,8 @@ class KernelsTest
     @EnumSource(DataType.class)
     void vectorKernelsMatchScalarBitForBit(final DataType type)
     {
-        final int[] counts = { 0, 1, 15, 16, 17, 1000, 65537 };
+        // 2049 and 4099: just above ViewKernels.MIN_BYTES (doubles, floats), with a tail after the last vector
+        final int[] counts = { 0, 1, 15, 16, 17, 1000, 2049, 4099, 65537 };
         final Place[] places = Place.values();
         int cases = 0;
         for (final int count : counts)
