@@ -167,8 +167,8 @@ final class VectorKernels
         final boolean second = null != d2Base || 0 != d2Addr;
         if (views && ViewKernels.takes(aBase, bIndex, bBase, dIndex, dBase, second, d2Base, (long)count << 2))
         {
-            ViewKernels.floats(kind, (float)divisor, aAddr, bIndex >= 0 ? (float[])bBase : null, bIndex, bAddr,
-                dIndex >= 0 ? (float[])dBase : null, dIndex, dAddr, second ? d2Addr : 0, count);
+            ViewKernels.reduce(DataType.FLOAT32, kind, divisor, aAddr, bIndex >= 0 ? bBase : null, bIndex, bAddr,
+                dIndex >= 0 ? dBase : null, dIndex, dAddr, second ? d2Addr : 0, count);
             return;
         }
         final boolean staged = aIndex < 0 || bIndex < 0 || dIndex < 0;
@@ -270,8 +270,8 @@ final class VectorKernels
         final boolean second = null != d2Base || 0 != d2Addr;
         if (views && ViewKernels.takes(aBase, bIndex, bBase, dIndex, dBase, second, d2Base, (long)count << 3))
         {
-            ViewKernels.doubles(kind, divisor, aAddr, bIndex >= 0 ? (double[])bBase : null, bIndex, bAddr,
-                dIndex >= 0 ? (double[])dBase : null, dIndex, dAddr, second ? d2Addr : 0, count);
+            ViewKernels.reduce(DataType.FLOAT64, kind, divisor, aAddr, bIndex >= 0 ? bBase : null, bIndex, bAddr,
+                dIndex >= 0 ? dBase : null, dIndex, dAddr, second ? d2Addr : 0, count);
             return;
         }
         if (aIndex < 0 && bIndex < 0 && dIndex < 0)

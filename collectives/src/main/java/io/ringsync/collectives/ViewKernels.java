@@ -134,7 +134,7 @@ final class ViewKernels
     }
 
     /**
-     * Whether {@link #floats}/{@link #doubles} take this call's operands: the first input off heap, the second an
+     * Whether {@link #reduce} takes this call's operands: the first input off heap, the second an
      * array of the type or off heap, the output an array of the type or off heap, the second output off heap if any.
      *
      * @param aBase  first input's base (null: off heap).
@@ -158,35 +158,45 @@ final class ViewKernels
     /**
      * {@code d[i] = a[i] op b[i]} (then {@code / divisor} for {@link ScalarKernels#SUM_DIVIDE}), also into d2.
      *
+     * @param type    element type.
      * @param kind    {@link ScalarKernels#kind}.
-     * @param divisor of {@link ScalarKernels#SUM_DIVIDE}, rounded to float.
+     * @param divisor of {@link ScalarKernels#SUM_DIVIDE} (a float32 kernel divides by its float value).
      * @param aAddr   first input, off heap.
-     * @param b       second input array, or null for off-heap {@code bAddr}.
+     * @param b       second input, a {@code float[]}/{@code double[]} of the type, or null for off-heap
+     *                {@code bAddr}.
      * @param bIndex  first element of {@code b}.
      * @param bAddr   off-heap second input when {@code b} is null.
-     * @param d       output array, or null for off-heap {@code dAddr}.
+     * @param d       output array of the type, or null for off-heap {@code dAddr}.
      * @param dIndex  first element of {@code d}.
      * @param dAddr   off-heap output when {@code d} is null.
      * @param d2Addr  off-heap second output, 0 for none.
      * @param count   elements.
      */
-    static void floats(
+    static void reduce(
+        final DataType type,
         final int kind,
-        final float divisor,
+        final double divisor,
         final long aAddr,
-        final float[] b, final int bIndex, final long bAddr,
-        final float[] d, final int dIndex, final long dAddr,
+        final Object b, final int bIndex, final long bAddr,
+        final Object d, final int dIndex, final long dAddr,
         final long d2Addr,
         final int count)
     {
+        final boolean floats = type == DataType.FLOAT32;
+        final int shift = type.shift();
+        final long arrayBase = floats ? FLOAT_ARRAY_BASE : DOUBLE_ARRAY_BASE;
         final Views views = VIEWS.get();
-        final int slice = SLICE_BYTES >> 2;
+        final int slice = SLICE_BYTES >> shift;
         for (int done = 0; done < count; done += slice)
         {
             final int n = Math.min(slice, count - done);
-            final long offset = (long)done << 2;
-            final int bytes = n << 2;
+            final long offset = (long)done << shift;
+            final int bytes = n << shift;
             point(views.a, aAddr + offset, bytes);
+            if (null == b)
+            {
+                point(views.b, bAddr + offset, bytes);
+            }
             final ByteBuffer z = null == d ? views.d : null;
             if (null == d)
             {
@@ -199,141 +209,98 @@ final class ViewKernels
             }
             final int bi = bIndex + done;
             final int di = dIndex + done;
-            final int vectors;
-            if (null != b)
-            {
-                switch (kind)
-                {
-                    case ScalarKernels.SUM:
-                        vectors = sumFloats(views.a, b, bi, d, di, z, z2, n);
-                        break;
-                    case ScalarKernels.MIN:
-                        vectors = minFloats(views.a, b, bi, d, di, z, z2, n);
-                        break;
-                    case ScalarKernels.MAX:
-                        vectors = maxFloats(views.a, b, bi, d, di, z, z2, n);
-                        break;
-                    default:
-                        vectors = sumDivideFloats(views.a, b, bi, d, di, z, z2, divisor, n);
-                        break;
-                }
-            }
-            else
-            {
-                point(views.b, bAddr + offset, bytes);
-                switch (kind)
-                {
-                    case ScalarKernels.SUM:
-                        vectors = sumFloats(views.a, views.b, d, di, z, z2, n);
-                        break;
-                    case ScalarKernels.MIN:
-                        vectors = minFloats(views.a, views.b, d, di, z, z2, n);
-                        break;
-                    case ScalarKernels.MAX:
-                        vectors = maxFloats(views.a, views.b, d, di, z, z2, n);
-                        break;
-                    default:
-                        vectors = sumDivideFloats(views.a, views.b, d, di, z, z2, divisor, n);
-                        break;
-                }
-            }
+            final int vectors = floats ?
+                floatLoop(kind, (float)divisor, views, (float[])b, bi, (float[])d, di, z, z2, n) :
+                doubleLoop(kind, divisor, views, (double[])b, bi, (double[])d, di, z, z2, n);
             views.release();
             if (vectors < n)
             {
-                final long tail = (long)vectors << 2;
-                final long dTail = null == d ? dAddr + offset + tail : FLOAT_ARRAY_BASE + ((long)(di + vectors) << 2);
-                final long bTail = null == b ? bAddr + offset + tail : FLOAT_ARRAY_BASE + ((long)(bi + vectors) << 2);
-                ScalarKernels.floats(kind, divisor, null, aAddr + offset + tail, b, bTail, d, dTail, n - vectors);
+                final long tail = (long)vectors << shift;
+                final long bTail = null == b ? bAddr + offset + tail : arrayBase + ((long)(bi + vectors) << shift);
+                final long dTail = null == d ? dAddr + offset + tail : arrayBase + ((long)(di + vectors) << shift);
+                if (floats)
+                {
+                    ScalarKernels.floats(kind, divisor, null, aAddr + offset + tail, b, bTail, d, dTail, n - vectors);
+                }
+                else
+                {
+                    ScalarKernels.doubles(kind, divisor, null, aAddr + offset + tail, b, bTail, d, dTail, n - vectors);
+                }
                 if (0 != d2Addr)
                 {
-                    UnsafeApi.copyMemory(d, dTail, null, d2Addr + offset + tail, (long)(n - vectors) << 2);
+                    UnsafeApi.copyMemory(d, dTail, null, d2Addr + offset + tail, (long)(n - vectors) << shift);
                 }
             }
         }
     }
 
     /**
-     * As {@link #floats}, for doubles.
+     * The float loop for {@code kind}, the second input from {@code b} or, when it is null, from {@code views.b}.
+     *
+     * @return elements done; the rest is a tail shorter than a vector.
      */
-    static void doubles(
-        final int kind,
-        final double divisor,
-        final long aAddr,
-        final double[] b, final int bIndex, final long bAddr,
-        final double[] d, final int dIndex, final long dAddr,
-        final long d2Addr,
-        final int count)
+    private static int floatLoop(
+        final int kind, final float divisor, final Views views, final float[] b, final int bi, final float[] d,
+        final int di, final ByteBuffer z, final ByteBuffer z2, final int n)
     {
-        final Views views = VIEWS.get();
-        final int slice = SLICE_BYTES >> 3;
-        for (int done = 0; done < count; done += slice)
+        if (null != b)
         {
-            final int n = Math.min(slice, count - done);
-            final long offset = (long)done << 3;
-            final int bytes = n << 3;
-            point(views.a, aAddr + offset, bytes);
-            final ByteBuffer z = null == d ? views.d : null;
-            if (null == d)
+            switch (kind)
             {
-                point(views.d, dAddr + offset, bytes);
+                case ScalarKernels.SUM:
+                    return sumFloats(views.a, b, bi, d, di, z, z2, n);
+                case ScalarKernels.MIN:
+                    return minFloats(views.a, b, bi, d, di, z, z2, n);
+                case ScalarKernels.MAX:
+                    return maxFloats(views.a, b, bi, d, di, z, z2, n);
+                default:
+                    return sumDivideFloats(views.a, b, bi, d, di, z, z2, divisor, n);
             }
-            final ByteBuffer z2 = 0 != d2Addr ? views.d2 : null;
-            if (0 != d2Addr)
+        }
+        switch (kind)
+        {
+            case ScalarKernels.SUM:
+                return sumFloats(views.a, views.b, d, di, z, z2, n);
+            case ScalarKernels.MIN:
+                return minFloats(views.a, views.b, d, di, z, z2, n);
+            case ScalarKernels.MAX:
+                return maxFloats(views.a, views.b, d, di, z, z2, n);
+            default:
+                return sumDivideFloats(views.a, views.b, d, di, z, z2, divisor, n);
+        }
+    }
+
+    /**
+     * As {@link #floatLoop}, for doubles.
+     */
+    private static int doubleLoop(
+        final int kind, final double divisor, final Views views, final double[] b, final int bi, final double[] d,
+        final int di, final ByteBuffer z, final ByteBuffer z2, final int n)
+    {
+        if (null != b)
+        {
+            switch (kind)
             {
-                point(views.d2, d2Addr + offset, bytes);
+                case ScalarKernels.SUM:
+                    return sumDoubles(views.a, b, bi, d, di, z, z2, n);
+                case ScalarKernels.MIN:
+                    return minDoubles(views.a, b, bi, d, di, z, z2, n);
+                case ScalarKernels.MAX:
+                    return maxDoubles(views.a, b, bi, d, di, z, z2, n);
+                default:
+                    return sumDivideDoubles(views.a, b, bi, d, di, z, z2, divisor, n);
             }
-            final int bi = bIndex + done;
-            final int di = dIndex + done;
-            final int vectors;
-            if (null != b)
-            {
-                switch (kind)
-                {
-                    case ScalarKernels.SUM:
-                        vectors = sumDoubles(views.a, b, bi, d, di, z, z2, n);
-                        break;
-                    case ScalarKernels.MIN:
-                        vectors = minDoubles(views.a, b, bi, d, di, z, z2, n);
-                        break;
-                    case ScalarKernels.MAX:
-                        vectors = maxDoubles(views.a, b, bi, d, di, z, z2, n);
-                        break;
-                    default:
-                        vectors = sumDivideDoubles(views.a, b, bi, d, di, z, z2, divisor, n);
-                        break;
-                }
-            }
-            else
-            {
-                point(views.b, bAddr + offset, bytes);
-                switch (kind)
-                {
-                    case ScalarKernels.SUM:
-                        vectors = sumDoubles(views.a, views.b, d, di, z, z2, n);
-                        break;
-                    case ScalarKernels.MIN:
-                        vectors = minDoubles(views.a, views.b, d, di, z, z2, n);
-                        break;
-                    case ScalarKernels.MAX:
-                        vectors = maxDoubles(views.a, views.b, d, di, z, z2, n);
-                        break;
-                    default:
-                        vectors = sumDivideDoubles(views.a, views.b, d, di, z, z2, divisor, n);
-                        break;
-                }
-            }
-            views.release();
-            if (vectors < n)
-            {
-                final long tail = (long)vectors << 3;
-                final long dTail = null == d ? dAddr + offset + tail : DOUBLE_ARRAY_BASE + ((long)(di + vectors) << 3);
-                final long bTail = null == b ? bAddr + offset + tail : DOUBLE_ARRAY_BASE + ((long)(bi + vectors) << 3);
-                ScalarKernels.doubles(kind, divisor, null, aAddr + offset + tail, b, bTail, d, dTail, n - vectors);
-                if (0 != d2Addr)
-                {
-                    UnsafeApi.copyMemory(d, dTail, null, d2Addr + offset + tail, (long)(n - vectors) << 3);
-                }
-            }
+        }
+        switch (kind)
+        {
+            case ScalarKernels.SUM:
+                return sumDoubles(views.a, views.b, d, di, z, z2, n);
+            case ScalarKernels.MIN:
+                return minDoubles(views.a, views.b, d, di, z, z2, n);
+            case ScalarKernels.MAX:
+                return maxDoubles(views.a, views.b, d, di, z, z2, n);
+            default:
+                return sumDivideDoubles(views.a, views.b, d, di, z, z2, divisor, n);
         }
     }
 
