@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-cd /work/main
+cd "$(dirname "$0")/../.."  # the repository root
 for round in 1 2 3 4; do
   systems=(old new); [ $((round % 2)) = 0 ] && systems=(new old)
   for s in "${systems[@]}"; do

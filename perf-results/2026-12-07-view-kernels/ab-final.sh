@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # rounds of: old / new2 (float[]), old / new2 (--shared), Open MPI; np 2; the starting system rotates
-cd /work/main
+cd "$(dirname "$0")/../.."  # the repository root
 J="java --add-exports java.base/jdk.internal.misc=ALL-UNNAMED -jar"
 sizes=${SIZES:-4KiB,64KiB,1MiB,16MiB}
 for round in $(seq ${FIRST:-1} ${LAST:-3}); do

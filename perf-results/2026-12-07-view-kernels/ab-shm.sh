@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A/B: ringsync jar before (b50777f) and after (ViewKernels), with Open MPI, alternated, np 2 and 4
-cd /work/main
+cd "$(dirname "$0")/../.."  # the repository root
 J="java --add-exports java.base/jdk.internal.misc=ALL-UNNAMED -jar"
 sizes=4KiB,64KiB,1MiB,16MiB
 for round in 1 2 3; do

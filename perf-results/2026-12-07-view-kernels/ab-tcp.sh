@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-cd /work/main
+cd "$(dirname "$0")/../.."  # the repository root
 for round in 1 2 3; do
   for layout in 2x1 4x1; do
     systems=(old new openmpi)

@@ -17,14 +17,14 @@ import java.nio.ByteOrder;
  * heap (the window the final segment is published in).
  * <p>
  * The JDK 17 Vector API reaches off-heap memory only through a {@link ByteBuffer}, so {@link VectorKernels} copies
- * such operands through L1-sized blocks. Here each thread keeps three direct buffers that are pointed, for the span
+ * such operands through L1-sized blocks. Here each thread keeps four direct buffers that are pointed, for the span
  * of one call, at the operands' addresses (their {@code address}, {@code capacity} and {@code limit} fields set, as
  * the JDK itself sets them for a buffer over a mapped file), and the loops load and store through them. Against the
  * staged kernel ({@code KernelBenchmark}, 64 KiB and 1 MiB operands, 2 vCPU AMD EPYC family 26, JDK 17): float32
  * 1.4-1.7x, float64 1.2-1.5x ({@code perf-results/2026-12-07-view-kernels}). Nothing is allocated per call.
  * <p>
  * Each loop loads each operand one way only: a vector that could come from an array or from a buffer is a merge of
- * two boxes that C2 (JDK 17) no longer eliminates, and the loop then allocates per vector and runs ten times slower.
+ * two boxes that C2 (JDK 17) does not eliminate: that loop allocated 1.5 bytes per byte reduced and ran 2.5x slower.
  * Hence two loops per operation, the second input from an array or from a buffer; stores may go either way (a
  * stored vector is no merge). Layouts with a heap first input keep {@link VectorKernels}' staging.
  * <p>
