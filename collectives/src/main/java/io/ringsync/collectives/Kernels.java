@@ -24,8 +24,9 @@ import java.nio.ByteOrder;
  *         (float64) the scalar loop in cache, 1.1-1.6x at 16 MiB;</li>
  *         <li>off-heap operands next to an array (a received piece added into a user's array; a partial sum
  *         written to the outgoing claim) were staged through L1-sized blocks: 1.4-4.0x in cache. On JDK 17 they
- *         are now read and written in place through {@link ViewKernels}, 1.3-1.7x the staged kernel at 64 KiB
- *         and 1 MiB ({@code perf-results/2026-12-07-view-kernels}); on JDK 22+ (no buffer loads) still staged.
+ *         are now read and written in place through {@link ViewKernels} from 16 KiB on, 1.2-1.7x the staged kernel
+ *         at 64 KiB and 1 MiB ({@code perf-results/2026-12-07-view-kernels}); on JDK 19+ (no buffer loads) and
+ *         below 16 KiB still staged.
  *         At 16 MiB staging two operands broke even for float32 and lost 19-28 % for float64;</li>
  *         <li>all three operands off heap, JDK 22+ with native access: a segment over the whole address space,
  *         no staging: 2.4-3.0x float32 and 1.3-1.6x float64 in cache, 1.1-1.8x at 16 MiB;</li>
@@ -79,7 +80,7 @@ final class Kernels
     static final boolean SEGMENTS = VECTORIZED && segmentsUsable();
 
     /**
-     * Whether a peer's off-heap data combined with the caller's array is read and written in place through
+     * Whether a peer's off-heap data (from 16 KiB) is read, and off-heap outputs written, in place through
      * {@link ViewKernels} instead of staged: JDK 16-18, whose Vector API loads from a {@code ByteBuffer}.
      */
     static final boolean VIEWS = VECTORIZED && viewsUsable();
@@ -147,7 +148,7 @@ final class Kernels
     {
         return VECTORIZED ?
             "vector (" + VectorKernels.describe() + (SEGMENTS ? ", off-heap via segments)" :
-            VIEWS ? ", off-heap next to an array via buffer views, else staged)" : ", off-heap staged)") :
+            VIEWS ? ", an off-heap first input via buffer views from 16 KiB, else staged)" : ", off-heap staged)") :
             "scalar";
     }
 

@@ -18,8 +18,8 @@ import org.agrona.UnsafeApi;
  *     <li>when all three operands are off heap and {@link SegmentKernels#AVAILABLE} (JDK 22+ with native access):
  *     straight from memory through a segment spanning the address space;</li>
  *     <li>an off-heap first input (a peer's data: the reduction step every transport runs most), the second an
- *     array or off heap, the outputs an array or off heap: through {@link ViewKernels} on JDKs whose Vector API
- *     loads from a {@code ByteBuffer} (JDK 17), in place;</li>
+ *     array or off heap, the outputs an array or off heap, from 16 KiB: through {@link ViewKernels} on JDKs whose
+ *     Vector API loads from a {@code ByteBuffer} (JDK 17), in place;</li>
  *     <li>otherwise (off-heap memory, a {@code byte[]}) staged through a per-thread scratch array with
  *     {@link UnsafeApi#copyMemory}, one L1-sized block at a time. The JDK 17 Vector API loads off-heap data only
  *     from a {@code ByteBuffer}, and a buffer cannot be had for a bare address without allocating per call or
