@@ -74,8 +74,8 @@ final class Kernels
     static final boolean VECTORIZED = vectorKernelsUsable();
 
     /**
-     * Whether calls with every operand off heap skip staging ({@link SegmentKernels}): JDK 22+ with
-     * native access enabled.
+     * Whether a peer's off-heap data is read, and off-heap outputs written, in place through {@link SegmentKernels}
+     * instead of staged: JDK 22+ with native access enabled (next to an array operand only from 16 KiB).
      */
     static final boolean SEGMENTS = VECTORIZED && segmentsUsable();
 
@@ -142,12 +142,13 @@ final class Kernels
     /**
      * Which loops {@link #reduce} runs, for logs and benchmark reports.
      *
-     * @return "scalar", or "vector" with the species in use and how all-off-heap calls are served.
+     * @return "scalar", or "vector" with the species in use and how off-heap operands are served.
      */
     static String implementation()
     {
         return VECTORIZED ?
-            "vector (" + VectorKernels.describe() + (SEGMENTS ? ", off-heap via segments)" :
+            "vector (" + VectorKernels.describe() + (SEGMENTS ?
+            ", an off-heap first input via segments, from 16 KiB next to an array, else staged)" :
             VIEWS ? ", an off-heap first input via buffer views from 16 KiB, else staged)" : ", off-heap staged)") :
             "scalar";
     }

@@ -83,8 +83,8 @@ final class VectorKernels
     /**
      * Same contract as {@link Kernels#reduce}.
      *
-     * @param segments true to run calls whose operands are all off-heap through {@link SegmentKernels} (only when
-     *                 {@link SegmentKernels#AVAILABLE}); false stages them like any other off-heap operand.
+     * @param segments true to run the layouts {@link SegmentKernels#takes} through it (only when
+     *                 {@link SegmentKernels#AVAILABLE}); false stages their off-heap operands.
      * @param views    true to run the layouts {@link ViewKernels#takes} through it (only when
      *                 {@link ViewKernels#AVAILABLE}); false stages their off-heap operands.
      */
@@ -107,17 +107,15 @@ final class VectorKernels
         }
 
         final int kind = ScalarKernels.kind(op, finish);
-        if (segments && null == aBase && null == bBase && null == dBase)
+        if (type == DataType.FLOAT32)
         {
-            SegmentKernels.reduce(type, kind, divisor, aAddr, bAddr, dAddr, d2Base, d2Addr, count);
-        }
-        else if (type == DataType.FLOAT32)
-        {
-            reduceFloats(kind, divisor, aBase, aAddr, bBase, bAddr, dBase, dAddr, d2Base, d2Addr, count, views);
+            reduceFloats(kind, divisor, aBase, aAddr, bBase, bAddr, dBase, dAddr, d2Base, d2Addr, count, segments,
+                views);
         }
         else
         {
-            reduceDoubles(kind, divisor, aBase, aAddr, bBase, bAddr, dBase, dAddr, d2Base, d2Addr, count, views);
+            reduceDoubles(kind, divisor, aBase, aAddr, bBase, bAddr, dBase, dAddr, d2Base, d2Addr, count, segments,
+                views);
         }
     }
 
@@ -159,16 +157,24 @@ final class VectorKernels
         final Object dBase, final long dAddr,
         final Object d2Base, final long d2Addr,
         final int count,
+        final boolean segments,
         final boolean views)
     {
         final int aIndex = floatIndex(aBase, aAddr);
         final int bIndex = floatIndex(bBase, bAddr);
         final int dIndex = floatIndex(dBase, dAddr);
         final boolean second = null != d2Base || 0 != d2Addr;
+        // off-heap operands in place where the JVM allows it (JDK 22+: segments, JDK 16-18: views), else staged
+        if (segments && SegmentKernels.takes(aBase, bIndex, bBase, dIndex, dBase, (long)count << 2))
+        {
+            SegmentKernels.reduce(DataType.FLOAT32, kind, divisor, aAddr, bBase, bIndex, bAddr, dBase, dIndex, dAddr,
+                d2Base, d2Addr, count);
+            return;
+        }
         if (views && ViewKernels.takes(aBase, bIndex, bBase, dIndex, dBase, second, d2Base, (long)count << 2))
         {
-            ViewKernels.reduce(DataType.FLOAT32, kind, divisor, aAddr, bIndex >= 0 ? bBase : null, bIndex, bAddr,
-                dIndex >= 0 ? dBase : null, dIndex, dAddr, second ? d2Addr : 0, count);
+            ViewKernels.reduce(DataType.FLOAT32, kind, divisor, aAddr, bBase, bIndex, bAddr, dBase, dIndex, dAddr,
+                second ? d2Addr : 0, count);
             return;
         }
         final boolean staged = aIndex < 0 || bIndex < 0 || dIndex < 0;
@@ -262,16 +268,24 @@ final class VectorKernels
         final Object dBase, final long dAddr,
         final Object d2Base, final long d2Addr,
         final int count,
+        final boolean segments,
         final boolean views)
     {
         final int aIndex = doubleIndex(aBase, aAddr);
         final int bIndex = doubleIndex(bBase, bAddr);
         final int dIndex = doubleIndex(dBase, dAddr);
         final boolean second = null != d2Base || 0 != d2Addr;
+        // off-heap operands in place where the JVM allows it (JDK 22+: segments, JDK 16-18: views), else staged
+        if (segments && SegmentKernels.takes(aBase, bIndex, bBase, dIndex, dBase, (long)count << 3))
+        {
+            SegmentKernels.reduce(DataType.FLOAT64, kind, divisor, aAddr, bBase, bIndex, bAddr, dBase, dIndex, dAddr,
+                d2Base, d2Addr, count);
+            return;
+        }
         if (views && ViewKernels.takes(aBase, bIndex, bBase, dIndex, dBase, second, d2Base, (long)count << 3))
         {
-            ViewKernels.reduce(DataType.FLOAT64, kind, divisor, aAddr, bIndex >= 0 ? bBase : null, bIndex, bAddr,
-                dIndex >= 0 ? dBase : null, dIndex, dAddr, second ? d2Addr : 0, count);
+            ViewKernels.reduce(DataType.FLOAT64, kind, divisor, aAddr, bBase, bIndex, bAddr, dBase, dIndex, dAddr,
+                second ? d2Addr : 0, count);
             return;
         }
         if (aIndex < 0 && bIndex < 0 && dIndex < 0)
