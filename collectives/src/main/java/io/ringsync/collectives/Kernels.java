@@ -85,6 +85,12 @@ final class Kernels
      */
     static final boolean VIEWS = VECTORIZED && viewsUsable();
 
+    /**
+     * Whether {@link #copy} moves 16 KiB and more through the C library's {@code memmove} ({@link NativeCopy}):
+     * Linux where the build made the library, unless {@code -Dringsync.kernels.native=false}.
+     */
+    static final boolean NATIVE_COPY = NativeCopy.AVAILABLE;
+
 
     private static final long FLOAT_ARRAY_BASE = UnsafeApi.arrayBaseOffset(float[].class);
     private static final long DOUBLE_ARRAY_BASE = UnsafeApi.arrayBaseOffset(double[].class);
@@ -239,7 +245,11 @@ final class Kernels
     static void copy(
         final Object srcBase, final long srcAddr, final Object dstBase, final long dstAddr, final long bytes)
     {
-        if (bytes > 0)
+        if (NATIVE_COPY && bytes >= NativeCopy.MIN_BYTES && NativeCopy.takes(srcBase, dstBase))
+        {
+            NativeCopy.copy(srcBase, srcAddr, dstBase, dstAddr, bytes);
+        }
+        else if (bytes > 0)
         {
             UnsafeApi.copyMemory(srcBase, srcAddr, dstBase, dstAddr, bytes);
         }
