@@ -234,7 +234,8 @@ final class Kernels
     }
 
     /**
-     * Copy bytes; regions must not overlap.
+     * Copy bytes; regions must not overlap. From {@link NativeCopy#MIN_BYTES} on, and where {@link #NATIVE_COPY},
+     * through the C library's {@code memmove}, else {@code Unsafe.copyMemory}.
      *
      * @param srcBase source base.
      * @param srcAddr source address.

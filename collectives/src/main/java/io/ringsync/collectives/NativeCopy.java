@@ -91,12 +91,18 @@ final class NativeCopy
     }
 
     /**
-     * Whether {@link #copy} takes these bases: off heap or primitive arrays (what {@code Unsafe} addresses as
-     * arrays; any other object base stays with {@code Unsafe}).
+     * Whether {@link #copy} takes these bases: off heap (null) or primitive arrays, which JNI can pin; any other
+     * object base stays with {@code Unsafe}.
      */
     static boolean takes(final Object srcBase, final Object dstBase)
     {
-        return (null == srcBase || srcBase.getClass().isArray()) && (null == dstBase || dstBase.getClass().isArray());
+        return (null == srcBase || primitiveArray(srcBase)) && (null == dstBase || primitiveArray(dstBase));
+    }
+
+    private static boolean primitiveArray(final Object base)
+    {
+        final Class<?> component = base.getClass().getComponentType();
+        return null != component && component.isPrimitive();
     }
 
     private static native void copy0(Object srcArray, long src, Object dstArray, long dst, long bytes);

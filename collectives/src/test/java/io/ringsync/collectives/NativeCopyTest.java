@@ -9,6 +9,7 @@ import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class NativeCopyTest
@@ -31,6 +32,20 @@ class NativeCopyTest
             assertTrue(present, NativeCopy.LIBRARY + " missing: the native-copy profile did not run");
         }
         assertEquals(present, Kernels.NATIVE_COPY, "library present: " + present);
+    }
+
+    /**
+     * Only off-heap memory and primitive arrays go to JNI, which pins arrays of primitives only.
+     */
+    @Test
+    void onlyPrimitiveArraysAreTaken()
+    {
+        assertTrue(NativeCopy.takes(new float[1], null));
+        assertTrue(NativeCopy.takes(null, new byte[1]));
+        assertTrue(NativeCopy.takes(null, null));
+        assertFalse(NativeCopy.takes(new Object[1], null));
+        assertFalse(NativeCopy.takes(null, new float[1][1]));
+        assertFalse(NativeCopy.takes(null, "not an array"));
     }
 
     /**
