@@ -51,6 +51,10 @@ final class NativeCopy
      */
     static final String LIBRARY = "libringsync-copy-linux-" + System.getProperty("os.arch") + ".so";
 
+    private static final long FLOAT_BASE = UnsafeApi.arrayBaseOffset(float[].class);
+    private static final long DOUBLE_BASE = UnsafeApi.arrayBaseOffset(double[].class);
+    private static final long BYTE_BASE = UnsafeApi.arrayBaseOffset(byte[].class);
+
     static final boolean AVAILABLE = load();
 
     private NativeCopy()
@@ -65,8 +69,8 @@ final class NativeCopy
     static void copy(
         final Object srcBase, final long srcAddr, final Object dstBase, final long dstAddr, final long bytes)
     {
-        final long srcOffset = null == srcBase ? srcAddr : srcAddr - UnsafeApi.arrayBaseOffset(srcBase.getClass());
-        final long dstOffset = null == dstBase ? dstAddr : dstAddr - UnsafeApi.arrayBaseOffset(dstBase.getClass());
+        final long srcOffset = null == srcBase ? srcAddr : srcAddr - baseOffset(srcBase);
+        final long dstOffset = null == dstBase ? dstAddr : dstAddr - baseOffset(dstBase);
         if (null == srcBase && null == dstBase)
         {
             copy0(null, srcOffset, null, dstOffset, bytes);
@@ -97,6 +101,15 @@ final class NativeCopy
     static boolean takes(final Object srcBase, final Object dstBase)
     {
         return (null == srcBase || primitiveArray(srcBase)) && (null == dstBase || primitiveArray(dstBase));
+    }
+
+    /**
+     * {@code Unsafe.arrayBaseOffset} of the array's class, the vector types' without a call into the VM.
+     */
+    private static long baseOffset(final Object array)
+    {
+        return array instanceof float[] ? FLOAT_BASE : array instanceof double[] ? DOUBLE_BASE :
+            array instanceof byte[] ? BYTE_BASE : UnsafeApi.arrayBaseOffset(array.getClass());
     }
 
     private static boolean primitiveArray(final Object base)

@@ -94,6 +94,30 @@ class NativeCopyTest
     }
 
     /**
+     * Arrays of other element types, each addressed from its own base offset: a double[] into a long[] keeps the
+     * bits.
+     */
+    @Test
+    void otherPrimitiveArraysKeepTheirBits()
+    {
+        final int n = 5000;
+        final double[] from = new double[n];
+        for (int i = 0; i < n; i++)
+        {
+            from[i] = i * 1.5 - 7;
+        }
+        final long[] to = new long[n + 2];
+        Kernels.copy(from, UnsafeApi.arrayBaseOffset(double[].class) + 8, to,
+            UnsafeApi.arrayBaseOffset(long[].class) + 16, (long)(n - 1) << 3);
+        for (int i = 0; i < n - 1; i++)
+        {
+            assertEquals(Double.doubleToRawLongBits(from[i + 1]), to[i + 2], "element " + i);
+        }
+        assertEquals(0, to[0]);
+        assertEquals(0, to[1]);
+    }
+
+    /**
      * Overlapping ranges in one array, forwards and backwards, longer than one critical region: memmove semantics,
      * as Unsafe.copyMemory has.
      */
