@@ -66,6 +66,12 @@ final class Kernels
     static final String VIEWS_PROPERTY = "ringsync.kernels.views";
 
     /**
+     * System property: {@code false} keeps every copy on {@code Unsafe.copyMemory} ({@link NativeCopy} is then never
+     * loaded), for comparisons.
+     */
+    static final String NATIVE_PROPERTY = "ringsync.kernels.native";
+
+    /**
      * Whether {@link #reduce} runs {@link VectorKernels}: the incubator module was resolved at start-up
      * ({@code --add-modules jdk.incubator.vector}), the property does not veto it, and the species are real
      * vectors. Checked before {@link VectorKernels} is first touched, so a JVM without the module never loads
@@ -87,9 +93,9 @@ final class Kernels
 
     /**
      * Whether {@link #copy} moves 16 KiB and more through the C library's {@code memmove} ({@link NativeCopy}):
-     * Linux where the build made the library, unless {@code -Dringsync.kernels.native=false}.
+     * Linux where the build made the library, unless {@link #NATIVE_PROPERTY} is {@code false}.
      */
-    static final boolean NATIVE_COPY = NativeCopy.AVAILABLE;
+    static final boolean NATIVE_COPY = nativeCopyUsable();
 
 
     private static final long FLOAT_ARRAY_BASE = UnsafeApi.arrayBaseOffset(float[].class);
@@ -127,6 +133,11 @@ final class Kernels
         {
             return false;
         }
+    }
+
+    private static boolean nativeCopyUsable()
+    {
+        return Boolean.parseBoolean(System.getProperty(NATIVE_PROPERTY, "true")) && NativeCopy.AVAILABLE;
     }
 
     private static boolean viewsUsable()

@@ -21,8 +21,7 @@ import java.nio.file.StandardCopyOption;
  * package as {@code libringsync-copy-linux-<os.arch>.so}; at class initialisation it is copied into a fresh private
  * directory (mode 700), loaded, and deleted again (the mapping stays), and a copy through it must return what was
  * written. {@link #AVAILABLE} is false, and {@link Kernels#copy} keeps {@code Unsafe.copyMemory}, when the library is
- * missing for this platform, fails to load or to copy, the system property {@value #PROPERTY} is {@code false}, or on
- * JDK 22+ native access is not enabled for this code ({@code --enable-native-access=ALL-UNNAMED}, which the launcher
+ * missing for this platform, fails to load or to copy, or on JDK 22+ native access is not enabled for this code ({@code --enable-native-access=ALL-UNNAMED}, which the launcher
  * and the Maven test runs pass), so the JVM never prints a restricted-method warning for it.
  * <p>
  * A heap operand (an array) is held in a JNI critical region for one native call; calls are cut at
@@ -30,11 +29,6 @@ import java.nio.file.StandardCopyOption;
  */
 final class NativeCopy
 {
-    /**
-     * System property: {@code false} keeps every copy on {@code Unsafe.copyMemory}, for comparisons.
-     */
-    static final String PROPERTY = "ringsync.kernels.native";
-
     /**
      * Shortest copy worth a native call: below it the JNI transition and the critical regions are a visible share
      * of the copy, and the small-vector path's 4 KiB pieces stay with the copy stub.
@@ -124,8 +118,7 @@ final class NativeCopy
 
     private static boolean load()
     {
-        if (!Boolean.parseBoolean(System.getProperty(PROPERTY, "true")) ||
-            !System.getProperty("os.name", "").startsWith("Linux") || !nativeAccessAllowed())
+        if (!System.getProperty("os.name", "").startsWith("Linux") || !nativeAccessAllowed())
         {
             return false;
         }
