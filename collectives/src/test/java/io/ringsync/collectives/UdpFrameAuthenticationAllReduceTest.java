@@ -19,8 +19,10 @@ import java.net.InetSocketAddress;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
@@ -167,8 +169,10 @@ class UdpFrameAuthenticationAllReduceTest
     @Test
     void aCapturedFrameReplayedAtALaterPositionFailsEveryRank() throws Exception
     {
-        final byte[] recording = new byte[2048];
-        final int[] recordedLength = { -1 };
+        // frames 200..400 captured, the first of each length (which lengths recur later depends on how the sender's
+        // messages fall into datagrams, i.e. on timing); later, the first frame of a captured length gets it
+        final Map<Integer, byte[]> recordings = new HashMap<>();
+        final boolean[] replayed = { false };
         final int[] dataFrames = { 0 };
         final List<Outcome> outcomes = run((datagram, length) ->
         {
@@ -177,21 +181,25 @@ class UdpFrameAuthenticationAllReduceTest
                 return length;
             }
             final int index = dataFrames[0]++;
-            if (200 == index)
+            if (index >= 200 && index <= 400)
             {
-                datagram.getBytes(0, recording, 0, length);
-                recordedLength[0] = length;
+                recordings.computeIfAbsent(length, ignored ->
+                {
+                    final byte[] recording = new byte[length];
+                    datagram.getBytes(0, recording, 0, length);
+                    return recording;
+                });
             }
-            else if (index > 400 && recordedLength[0] == length)
+            else if (index > 400 && !replayed[0] && recordings.containsKey(length))
             {
                 // the captured frame, valid tag and all, moved to where this one belongs: once
                 final int termOffset =
                     datagram.getInt(DataHeaderFlyweight.TERM_OFFSET_FIELD_OFFSET, ByteOrder.LITTLE_ENDIAN);
                 final int termId = datagram.getInt(DataHeaderFlyweight.TERM_ID_FIELD_OFFSET, ByteOrder.LITTLE_ENDIAN);
-                datagram.putBytes(0, recording, 0, length);
+                datagram.putBytes(0, recordings.get(length), 0, length);
                 datagram.putInt(DataHeaderFlyweight.TERM_OFFSET_FIELD_OFFSET, termOffset, ByteOrder.LITTLE_ENDIAN);
                 datagram.putInt(DataHeaderFlyweight.TERM_ID_FIELD_OFFSET, termId, ByteOrder.LITTLE_ENDIAN);
-                recordedLength[0] = -1;
+                replayed[0] = true;
             }
             return length;
         }, SECRET);
