@@ -68,6 +68,7 @@ final class CallEngine implements Agent
     private final Algorithm broadcast;
     private final Algorithm small;
     private final Algorithm direct;
+    private final Algorithm inline;
     private final Refusals refusals;
     private final ManyToOneConcurrentArrayQueue<Request> queue = new ManyToOneConcurrentArrayQueue<>(QUEUE_CAPACITY);
 
@@ -115,6 +116,7 @@ final class CallEngine implements Agent
         this.direct = multi && null != windows && ctx.directMinBytes() >= 0 ?
             openDirectMode(group, ctx, windows, faults) : null;
         this.windows = null != direct ? windows : null;
+        this.inline = null != direct ? new InlineAllReduce(group, windows, faults) : null;
         this.refusals = new Refusals(group, wire, ctx.checkFinite(), (DirectAllReduce)direct);
         dispatcher.refusals(refusals);
         this.chooser = new PathChooser(group.size, ctx.smallMaxBytes(), ctx.directMinBytes(), null != direct);
@@ -440,6 +442,8 @@ final class CallEngine implements Agent
                 return ring;
             case DIRECT:
                 return direct;
+            case INLINE:
+                return inline;
             case RING_REDUCE_SCATTER:
                 return reduceScatter;
             case RING_ALL_GATHER:

@@ -19,6 +19,12 @@ public enum Path
     SMALL("small"),
 
     /**
+     * Vectors of at most 32 bytes on one host: each rank's contribution inside its call descriptor in its shm window,
+     * folded in the small path's order ({@code InlineAllReduce}).
+     */
+    INLINE("inline"),
+
+    /**
      * The pipelined ring AllReduce: reduce-scatter, then allgather ({@code RingAllReduce}).
      */
     RING("ring"),

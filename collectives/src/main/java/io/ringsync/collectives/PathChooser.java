@@ -4,7 +4,9 @@ package io.ringsync.collectives;
  * The one place that decides which algorithm runs a call: every call of the engine and every report (the
  * bench's algorithm column) asks {@link #choose}.
  * <p>
- * AllReduce and weighted averages: up to {@link Context#smallMaxBytes()} the small-vector path; above it, when ranks
+ * AllReduce and weighted averages: up to {@link Context#smallMaxBytes()} the small-vector path, or the inline path
+ * ({@link InlineAllReduce}: the same fold, the vector inside the shm call descriptor) for vectors of at most
+ * {@link InlineAllReduce#MAX_BYTES} bytes where the direct mode's windows exist; above it, when ranks
  * share hosts across several hosts, the host-aware path ({@link HostAwareAllReduce}); else from
  * {@link Context#directMinBytes()} the shm direct mode where the transport offers shared windows, the ring in
  * between. The switch depends on the vector's size in bytes only, so ranks making the same call choose alike.
@@ -67,7 +69,8 @@ final class PathChooser
                 final long bytes = (long)count * type.byteSize();
                 if (smallMaxBytes > 0 && bytes <= smallMaxBytes)
                 {
-                    return Path.SMALL;
+                    return directAvailable && !hostAware && bytes <= InlineAllReduce.MAX_BYTES ? Path.INLINE :
+                        Path.SMALL;
                 }
                 if (hostAware)
                 {

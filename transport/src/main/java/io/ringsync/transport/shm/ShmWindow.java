@@ -48,6 +48,8 @@ import java.util.Optional;
  * is set to 0 with a volatile store, the fields are written, and the sequence is release-stored; a reader loads
  * the sequence, the fields, then the sequence again. Two descriptors, by call parity, because a peer may start its
  * next call while a slower rank still looks at this one, and never the one after (that needs the slow rank).
+ * An inline call ({@link #publishInline}) carries its vector in the descriptor's first line instead of the
+ * rounds, chunk and area fields, and skips the seqlock's leading zero (see there).
  * Flags and the done counter are release-stored after the data they cover and read with volatile loads.
  */
 public final class ShmWindow implements AutoCloseable
@@ -139,6 +141,17 @@ public final class ShmWindow implements AutoCloseable
      * Descriptor field: the owner's weight in a weighted average, else 0 (double).
      */
     public static final int D_WEIGHT = 56;
+
+    /**
+     * Descriptor field of an inline call: its vector itself, in the descriptor's first cache line, in place of the
+     * rounds, chunk and area fields (up to {@link #D_INLINE_LENGTH} bytes).
+     */
+    public static final int D_INLINE = 24;
+
+    /**
+     * Bytes an inline call's vector may take: from {@link #D_INLINE} up to the weight.
+     */
+    public static final int D_INLINE_LENGTH = D_WEIGHT - D_INLINE;
 
     static final int DONE_OFFSET = DESCRIPTORS_OFFSET + 2 * DESCRIPTOR_LENGTH;
     static final int FLAGS_OFFSET = DONE_OFFSET + 128;
@@ -494,6 +507,34 @@ public final class ShmWindow implements AutoCloseable
         buffer.putLong(at + D_AREA_OFFSET, areaOffset);
         buffer.putDouble(at + D_WEIGHT, weight);
         buffer.putLongRelease(at, sequence);
+    }
+
+    /**
+     * Owner only: publish call {@code sequence}, whose vector the owner already wrote at
+     * {@link #inlineAddress(long)}: the fields plainly, then the sequence with a release store, all in the
+     * descriptor's first cache line, so a reader that sees the sequence has the data in the same transfer. No
+     * reader looks at this slot again before every peer has read the owner's call two back (the caller's
+     * protocol), so the seqlock's leading zero is not needed.
+     */
+    public void publishInline(
+        final long sequence, final int collective, final int type, final int op, final int count, final double weight)
+    {
+        final int at = descriptorOffset(sequence);
+        buffer.putInt(at + D_COLLECTIVE, collective);
+        buffer.putInt(at + D_TYPE, type);
+        buffer.putInt(at + D_OP, op);
+        buffer.putInt(at + D_COUNT, count);
+        buffer.putDouble(at + D_WEIGHT, weight);
+        buffer.putLongRelease(at, sequence);
+    }
+
+    /**
+     * @param sequence an inline call's sequence.
+     * @return the address of its vector in this window's descriptor.
+     */
+    public long inlineAddress(final long sequence)
+    {
+        return buffer.addressOffset() + descriptorOffset(sequence) + D_INLINE;
     }
 
     /**
