@@ -2,7 +2,6 @@ package io.ringsync.collectives;
 
 import io.ringsync.codecs.ChunkDecoder;
 import io.ringsync.codecs.Collective;
-import io.ringsync.codecs.ElementType;
 import io.ringsync.codecs.Reduction;
 import io.ringsync.transport.shm.ShmWindow;
 import io.ringsync.transport.shm.ShmWindows;
@@ -486,16 +485,8 @@ final class DirectAllReduce implements Algorithm
             return false;
         }
 
-        if (collective != Collective.ALL_REDUCE.value() || elementType != Wire.elementType(type).value() ||
-            reduction != this.reduction.value() || peerCount != count)
-        {
-            throw new CollectiveMismatchException("rank " + rank + ": allReduce #" + sequence + " mismatch: rank " +
-                peer + " called " + Wire.describe(Collective.get((short)collective),
-                ElementType.get((short)elementType), Reduction.get((short)reduction), peerCount, -1) +
-                " but rank " + rank + " called " + Wire.describe(Collective.ALL_REDUCE, Wire.elementType(type),
-                this.reduction, count, -1) + "; every rank must make the same collective calls, in the same " +
-                "order, with the same length, type, op and root", peer);
-        }
+        WindowCallCheck.requireSameAllReduce(rank, sequence, peer, collective, elementType, reduction, peerCount, type,
+            this.reduction, count);
         if (peerRounds != rounds || peerChunk != chunkElements)
         {
             throw new CollectiveMismatchException("rank " + rank + ": allReduce #" + sequence + ": rank " + peer +

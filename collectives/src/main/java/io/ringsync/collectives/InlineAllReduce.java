@@ -2,7 +2,6 @@ package io.ringsync.collectives;
 
 import io.ringsync.codecs.ChunkDecoder;
 import io.ringsync.codecs.Collective;
-import io.ringsync.codecs.ElementType;
 import io.ringsync.codecs.Reduction;
 import io.ringsync.transport.shm.ShmWindow;
 import io.ringsync.transport.shm.ShmWindows;
@@ -126,20 +125,9 @@ final class InlineAllReduce implements Algorithm
 
     private void verify(final int peer, final ShmWindow from)
     {
-        final int collective = from.descriptorInt(sequence, ShmWindow.D_COLLECTIVE);
-        final int elementType = from.descriptorInt(sequence, ShmWindow.D_TYPE);
-        final int peerReduction = from.descriptorInt(sequence, ShmWindow.D_OP);
-        final int peerCount = from.descriptorInt(sequence, ShmWindow.D_COUNT);
-        if (collective != Collective.ALL_REDUCE.value() || elementType != Wire.elementType(type).value() ||
-            peerReduction != reduction.value() || peerCount != count)
-        {
-            throw new CollectiveMismatchException("rank " + rank + ": allReduce #" + sequence + " mismatch: rank " +
-                peer + " called " + Wire.describe(Collective.get((short)collective),
-                ElementType.get((short)elementType), Reduction.get((short)peerReduction), peerCount, -1) +
-                " but rank " + rank + " called " + Wire.describe(Collective.ALL_REDUCE, Wire.elementType(type),
-                reduction, count, -1) + "; every rank must make the same collective calls, in the same " +
-                "order, with the same length, type, op and root", peer);
-        }
+        WindowCallCheck.requireSameAllReduce(rank, sequence, peer, from.descriptorInt(sequence, ShmWindow.D_COLLECTIVE),
+            from.descriptorInt(sequence, ShmWindow.D_TYPE), from.descriptorInt(sequence, ShmWindow.D_OP),
+            from.descriptorInt(sequence, ShmWindow.D_COUNT), type, reduction, count);
     }
 
     private void fold(final int contributor, final long srcAddress)
@@ -175,12 +163,7 @@ final class InlineAllReduce implements Algorithm
      */
     public double weightSum()
     {
-        double sum = 0;
-        for (int r = 0; r < n; r++)
-        {
-            sum += weights[r];
-        }
-        return sum;
+        return WeightedAverages.sumInRankOrder(weights);
     }
 
     public int awaitedPeer()

@@ -308,12 +308,7 @@ final class SmallAllReduce implements Algorithm
      */
     public double weightSum()
     {
-        double sum = 0;
-        for (int r = 0; r < n; r++)
-        {
-            sum += weights[r];
-        }
-        return sum;
+        return WeightedAverages.sumInRankOrder(weights);
     }
 
     public int awaitedPeer()

@@ -13,6 +13,23 @@ final class WeightedAverages
     }
 
     /**
+     * The sum of the paths that fold in rank order (the small-vector and inline paths): the ranks' weights added
+     * 0, 1, ..., n-1, so every rank divides by the same bits.
+     *
+     * @param weights by rank; complete once every rank's contribution was seen.
+     * @return their sum in rank order.
+     */
+    static double sumInRankOrder(final double[] weights)
+    {
+        double sum = 0;
+        for (final double weight : weights)
+        {
+            sum += weight;
+        }
+        return sum;
+    }
+
+    /**
      * Scale the call's vector by its weight and replace an invalid weight by NaN, which the algorithms carry.
      *
      * @param size ranks of the communicator: alone, a rank leaves its vector as it is.
