@@ -140,7 +140,7 @@ public final class Configuration
     /**
      * For {@code shm}: AllReduce calls of at least this many bytes read peers' windows directly instead of
      * passing messages; 0 means always (calls up to {@link #SMALL_MAX_BYTES_ENV} still take the small-vector path),
-     * -1 never, which also turns off the inline path of vectors up to 32 bytes (it needs the windows). Same on
+     * -1 never, which also turns off the inline path of vectors up to 88 bytes (it needs the windows). Same on
      * every rank.
      */
     public static final String SHM_DIRECT_MIN_BYTES_ENV = "RINGSYNC_SHM_DIRECT_MIN_BYTES";

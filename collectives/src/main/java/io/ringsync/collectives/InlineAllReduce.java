@@ -14,7 +14,9 @@ import java.util.Arrays;
  * each rank's shm window: one cache line holds the call's sequence, its type, op, count, weight and the data, so a
  * peer learns that the call started and reads its contribution with one transfer of that line once the owner's
  * stores have taken it. A small-path message through an shm link waits for one transfer more: the reader fetches
- * the link's producer position, then the slot (its header, the 64-byte chunk header and the payload).
+ * the link's producer position, then the slot (its header, the 64-byte chunk header and the payload). A vector
+ * longer than the first line holds (32 bytes) continues in the descriptor's second line, headed by the sequence
+ * again: the reader loads both lines on every pass, so they arrive together.
  * <p>
  * Folds in rank order exactly as {@link SmallAllReduce}: element i is {@code ((x0[i] op x1[i]) op x2[i]) ...},
  * AVG dividing by n (a weighted average by the weights summed in rank order) in the last operation, with the same
@@ -32,7 +34,7 @@ final class InlineAllReduce implements Algorithm
     /**
      * Largest vector carried inline: the descriptor's first line less its sequence, call fields and weight.
      */
-    static final int MAX_BYTES = ShmWindow.D_INLINE_LENGTH;
+    static final int MAX_BYTES = ShmWindow.D_INLINE_LENGTH + ShmWindow.D_INLINE_TAIL_LENGTH;
 
     private final Faults faults;
     private final ShmWindows windows;
@@ -49,6 +51,7 @@ final class InlineAllReduce implements Algorithm
     private long address;
     private int count;
     private int shift;
+    private int headCount;
     private boolean weighted;
     private int next;
 
@@ -86,9 +89,15 @@ final class InlineAllReduce implements Algorithm
         Arrays.fill(weights, 0);
         final double weight = weighted ? call.weight : 0;
         weights[rank] = weight;
-        Kernels.copy(base, address, null, window.inlineAddress(sequence), bytes);
+        this.headCount = Math.min(count, ShmWindow.D_INLINE_LENGTH >> shift);
+        final long headBytes = (long)headCount << shift;
+        Kernels.copy(base, address, null, window.inlineAddress(sequence), headBytes);
+        if (count > headCount)
+        {
+            Kernels.copy(base, address + headBytes, null, window.inlineTailAddress(sequence), bytes - headBytes);
+        }
         window.publishInline(sequence, Collective.ALL_REDUCE.value(), Wire.elementType(type).value(),
-            reduction.value(), count, weight);
+            reduction.value(), count, weight, count > headCount);
         this.next = 0;
     }
 
@@ -109,14 +118,21 @@ final class InlineAllReduce implements Algorithm
             else
             {
                 from = windows.peerWindow(next);
-                if (null == from || from.descriptorSequence(sequence) != sequence)
+                if (null == from)
+                {
+                    return work;
+                }
+                // both lines loaded on every pass, so they travel together; the sequence, stored last, decides
+                final long published = from.descriptorSequence(sequence);
+                final long stamped = count > headCount ? from.inlineStamp(sequence) : sequence;
+                if (published != sequence || stamped != sequence)
                 {
                     return work;
                 }
                 verify(next, from);
                 weights[next] = from.descriptorWeight(sequence);
             }
-            fold(next, from.inlineAddress(sequence));
+            fold(next, from.inlineAddress(sequence), from.inlineTailAddress(sequence));
             next++;
             work++;
         }
@@ -130,20 +146,30 @@ final class InlineAllReduce implements Algorithm
             from.descriptorInt(sequence, ShmWindow.D_COUNT), type, reduction, count);
     }
 
-    private void fold(final int contributor, final long srcAddress)
+    private void fold(final int contributor, final long headAddress, final long tailAddress)
     {
-        if (0 == count)
+        fold(contributor, headAddress, address, headCount);
+        fold(contributor, tailAddress, address + ((long)headCount << shift), count - headCount);
+    }
+
+    /**
+     * Fold {@code elements} of one line of {@code contributor}'s vector into the caller's vector at
+     * {@code dstAddress}: element by element, so the bits are those of one pass over the whole vector.
+     */
+    private void fold(final int contributor, final long srcAddress, final long dstAddress, final int elements)
+    {
+        if (0 == elements)
         {
             return;
         }
         if (0 == contributor)
         {
-            Kernels.copy(null, srcAddress, base, address, (long)count << shift);
+            Kernels.copy(null, srcAddress, base, dstAddress, (long)elements << shift);
             return;
         }
         final boolean last = contributor == n - 1;
-        Kernels.reduce(type, op, last, last && weighted ? weightSum() : n, base, address, null, srcAddress,
-            base, address, null, 0, count);
+        Kernels.reduce(type, op, last, last && weighted ? weightSum() : n, base, dstAddress, null, srcAddress,
+            base, dstAddress, null, 0, elements);
     }
 
     public boolean onChunk(final ChunkDecoder decoder, final DirectBuffer buffer, final int payloadOffset)

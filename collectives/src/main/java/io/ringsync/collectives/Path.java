@@ -19,7 +19,7 @@ public enum Path
     SMALL("small"),
 
     /**
-     * Vectors of at most 32 bytes on one host: each rank's contribution inside its call descriptor in its shm window,
+     * Vectors of at most 88 bytes on one host: each rank's contribution inside its call descriptor in its shm window,
      * folded in the small path's order ({@code InlineAllReduce}).
      */
     INLINE("inline"),

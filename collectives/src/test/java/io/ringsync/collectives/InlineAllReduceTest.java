@@ -24,7 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The inline path ({@link InlineAllReduce}): vectors of at most 32 bytes carried in the call descriptors of the
+ * The inline path ({@link InlineAllReduce}): vectors of at most 88 bytes carried in the call descriptors of the
  * shm windows, 2 to 4 ranks as threads of this JVM, each with its own {@link ShmTransport} in a fresh directory.
  * Results must be the small path's, bit for bit: the rank-order fold of {@link SmallAllReduceTest}, and the same
  * call over links when the communicator has no windows.
@@ -62,8 +62,9 @@ class InlineAllReduceTest
     @MethodSource("shapes")
     void everyOpTypeAndLengthIsTheRankOrderFold(final int n) throws Exception
     {
-        final int[] floatCounts = { 0, 1, 3, 7, 8 };
-        final int[] doubleCounts = { 0, 1, 3, 4 };
+        // one line holds 8 floats or 4 doubles, the second line 14 or 7 more
+        final int[] floatCounts = { 0, 1, 3, 7, 8, 9, 16, 22 };
+        final int[] doubleCounts = { 0, 1, 3, 4, 5, 11 };
         final List<List<Object>> results = runRanks(n, 0, (comm) ->
         {
             final List<Object> out = new ArrayList<>();
@@ -85,8 +86,8 @@ class InlineAllReduceTest
                 }
             }
             // one element more than a descriptor holds takes the small path through the links
-            assertEquals(Path.SMALL, comm.allReducePath(9, DataType.FLOAT32));
-            assertEquals(Path.SMALL, comm.allReducePath(5, DataType.FLOAT64));
+            assertEquals(Path.SMALL, comm.allReducePath(23, DataType.FLOAT32));
+            assertEquals(Path.SMALL, comm.allReducePath(12, DataType.FLOAT64));
             return out;
         });
         int i = 0;
@@ -139,12 +140,12 @@ class InlineAllReduceTest
             final List<Object> out = new ArrayList<>();
             for (int call = 0; call < 200; call++)
             {
-                final int count = 1 + call % 8;
+                final int count = 1 + call % 22;
                 final float[] f = floats(comm.rank(), count, call);
                 final double weight = comm.rank() == 1 ? 0 : 1 + comm.rank() * 0.37 + call;
                 out.add(comm.weightedAverage(f, weight));
                 out.add(f);
-                final double[] d = doubles(comm.rank(), 1 + call % 4, call);
+                final double[] d = doubles(comm.rank(), 1 + call % 11, call);
                 comm.allReduce(d, ReduceOp.SUM);
                 out.add(d);
             }
@@ -152,12 +153,12 @@ class InlineAllReduceTest
         };
         final List<List<Object>> inline = runRanks(n, 0, (comm) ->
         {
-            assertEquals(Path.INLINE, comm.allReducePath(8, DataType.FLOAT32));
+            assertEquals(Path.INLINE, comm.allReducePath(22, DataType.FLOAT32));
             return body.run(comm);
         });
         final List<List<Object>> links = runRanks(n, -1, (comm) ->
         {
-            assertEquals(Path.SMALL, comm.allReducePath(8, DataType.FLOAT32));
+            assertEquals(Path.SMALL, comm.allReducePath(22, DataType.FLOAT32));
             return body.run(comm);
         });
         for (int r = 0; r < n; r++)
@@ -190,7 +191,7 @@ class InlineAllReduceTest
         final List<RankThreads.Outcome<Void>> outcomes = runRanksCatching(n, 0, 5_000, (comm) ->
         {
             comm.allReduce(new float[4], ReduceOp.SUM);
-            comm.allReduce(new float[comm.rank() == n - 1 ? 5 : 4], ReduceOp.SUM);
+            comm.allReduce(new float[comm.rank() == n - 1 ? 15 : 14], ReduceOp.SUM);
             return null;
         });
         for (final RankThreads.Outcome<Void> outcome : outcomes)
@@ -199,7 +200,7 @@ class InlineAllReduceTest
                 outcome.error);
         }
         final String messages = messages(outcomes);
-        assertTrue(messages.contains("allReduce(5 x FLOAT32, SUM)") && messages.contains("4 x FLOAT32"), messages);
+        assertTrue(messages.contains("allReduce(15 x FLOAT32, SUM)") && messages.contains("14 x FLOAT32"), messages);
 
         final List<RankThreads.Outcome<Void>> ops = runRanksCatching(n, 0, 5_000, (comm) ->
         {
@@ -222,7 +223,7 @@ class InlineAllReduceTest
     {
         final List<RankThreads.Outcome<Void>> outcomes = runRanksCatching(3, 0, 5_000, (comm) ->
         {
-            comm.allReduce(new float[comm.rank() == 1 ? 9 : 8], ReduceOp.SUM);
+            comm.allReduce(new float[comm.rank() == 1 ? 23 : 22], ReduceOp.SUM);
             return null;
         });
         for (final RankThreads.Outcome<Void> outcome : outcomes)
@@ -231,7 +232,7 @@ class InlineAllReduceTest
             assertInstanceOf(RingsyncException.class, outcome.error, () -> "rank " + outcome.rank);
         }
         final String messages = messages(outcomes);
-        assertTrue(messages.contains("9 x FLOAT32") && messages.contains("8 x FLOAT32"), messages);
+        assertTrue(messages.contains("23 x FLOAT32") && messages.contains("22 x FLOAT32"), messages);
     }
 
     /**

@@ -49,7 +49,8 @@ import java.util.Optional;
  * the sequence, the fields, then the sequence again. Two descriptors, by call parity, because a peer may start its
  * next call while a slower rank still looks at this one, and never the one after (that needs the slow rank).
  * An inline call ({@link #publishInline}) carries its vector in the descriptor's first line instead of the
- * rounds, chunk and area fields, and skips the seqlock's leading zero (see there).
+ * rounds, chunk and area fields, the rest of a longer one in the second line, and skips the seqlock's leading zero
+ * (see there).
  * Flags and the done counter are release-stored after the data they cover and read with volatile loads.
  */
 public final class ShmWindow implements AutoCloseable
@@ -152,6 +153,22 @@ public final class ShmWindow implements AutoCloseable
      * Bytes an inline call's vector may take: from {@link #D_INLINE} up to the weight.
      */
     public static final int D_INLINE_LENGTH = D_WEIGHT - D_INLINE;
+
+    /**
+     * Descriptor field of an inline call longer than {@link #D_INLINE_LENGTH}: the sequence again (long), heading
+     * the descriptor's second line, which holds the rest of the vector, so a reader can load both lines at once.
+     */
+    public static final int D_INLINE_STAMP = 64;
+
+    /**
+     * Descriptor field of an inline call: the rest of its vector, after {@link #D_INLINE_STAMP}.
+     */
+    public static final int D_INLINE_TAIL = D_INLINE_STAMP + 8;
+
+    /**
+     * Bytes the second line holds.
+     */
+    public static final int D_INLINE_TAIL_LENGTH = DESCRIPTOR_LENGTH - D_INLINE_TAIL;
 
     static final int DONE_OFFSET = DESCRIPTORS_OFFSET + 2 * DESCRIPTOR_LENGTH;
     static final int FLAGS_OFFSET = DONE_OFFSET + 128;
@@ -514,12 +531,19 @@ public final class ShmWindow implements AutoCloseable
      * {@link #inlineAddress(long)}: the fields plainly, then the sequence with a release store, all in the
      * descriptor's first cache line, so a reader that sees the sequence has the data in the same transfer. No
      * reader looks at this slot again before every peer has read the owner's call two back (the caller's
-     * protocol), so the seqlock's leading zero is not needed.
+     * protocol), so the seqlock's leading zero is not needed. A vector longer than {@link #D_INLINE_LENGTH}
+     * continues at {@link #inlineTailAddress(long)}, and {@code tail} release-stores the sequence at the head of
+     * that second line first, so a reader may poll both lines together and get both in one transfer time.
      */
     public void publishInline(
-        final long sequence, final int collective, final int type, final int op, final int count, final double weight)
+        final long sequence, final int collective, final int type, final int op, final int count, final double weight,
+        final boolean tail)
     {
         final int at = descriptorOffset(sequence);
+        if (tail)
+        {
+            buffer.putLongRelease(at + D_INLINE_STAMP, sequence);
+        }
         buffer.putInt(at + D_COLLECTIVE, collective);
         buffer.putInt(at + D_TYPE, type);
         buffer.putInt(at + D_OP, op);
@@ -535,6 +559,24 @@ public final class ShmWindow implements AutoCloseable
     public long inlineAddress(final long sequence)
     {
         return buffer.addressOffset() + descriptorOffset(sequence) + D_INLINE;
+    }
+
+    /**
+     * @param sequence an inline call's sequence.
+     * @return the address of the rest of its vector, in the descriptor's second line.
+     */
+    public long inlineTailAddress(final long sequence)
+    {
+        return buffer.addressOffset() + descriptorOffset(sequence) + D_INLINE_TAIL;
+    }
+
+    /**
+     * @param sequence an inline call's sequence.
+     * @return the sequence heading the descriptor's second line (volatile load): the call's when it wrote one.
+     */
+    public long inlineStamp(final long sequence)
+    {
+        return buffer.getLongVolatile(descriptorOffset(sequence) + D_INLINE_STAMP);
     }
 
     /**
