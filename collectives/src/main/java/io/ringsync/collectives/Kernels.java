@@ -80,6 +80,16 @@ final class Kernels
     static final boolean VECTORIZED = vectorKernelsUsable();
 
     /**
+     * Fewer elements than this reduce in the scalar loops even where {@link #VECTORIZED}: the vector kernels' set-up
+     * (choosing a layout, pointing views at off-heap operands, the masked tail) costs more than a few elements of
+     * work. Measured with {@code KernelBenchmark -p type=FLOAT32 -p bytes=32,56,88,128,256,1024} (AMD EPYC family 26
+     * model 2, JDK 17, perf-results/2026-12-07-small-and-np4): the scalar loop did 2.1-4.9x the calls per second at 8
+     * and 14 elements, 0.97-2.0x at 22, 0.9-1.9x at 32 (by layout), and lost from 64 on heap and mixed layouts. Both
+     * give the same bits (KernelsTest).
+     */
+    static final int VECTOR_MIN_ELEMENTS = 32;
+
+    /**
      * Whether a peer's off-heap data is read, and off-heap outputs written, in place through {@link SegmentKernels}
      * instead of staged: JDK 22+ with native access enabled (next to an array operand only from 16 KiB).
      */
@@ -201,7 +211,7 @@ final class Kernels
         final Object d2Base, final long d2Addr,
         final int count)
     {
-        if (VECTORIZED)
+        if (VECTORIZED && count >= VECTOR_MIN_ELEMENTS)
         {
             VectorKernels.reduce(
                 type, op, finish, divisor, aBase, aAddr, bBase, bAddr, dBase, dAddr, d2Base, d2Addr, count, SEGMENTS,

@@ -129,8 +129,10 @@ class KernelsTest
     @EnumSource(DataType.class)
     void vectorKernelsMatchScalarBitForBit(final DataType type)
     {
-        // 2049 and 4099: just above ViewKernels.MIN_BYTES (doubles, floats), with a tail after the last vector
-        final int[] counts = { 0, 1, 15, 16, 17, 1000, 2049, 4099, 65537 };
+        // 15-17: the vector width, through the staged kernel (Kernels.reduce keeps so few elements scalar); 47-49: the
+        // same just above Kernels.VECTOR_MIN_ELEMENTS; 2049 and 4099: just above ViewKernels.MIN_BYTES (doubles,
+        // floats), with a tail after the last vector
+        final int[] counts = { 0, 1, 15, 16, 17, 47, 48, 49, 1000, 2049, 4099, 65537 };
         final Place[] places = Place.values();
         int cases = 0;
         for (final int count : counts)
