@@ -32,7 +32,8 @@ import java.util.Arrays;
 final class InlineAllReduce implements Algorithm
 {
     /**
-     * Largest vector carried inline: the descriptor's first line less its sequence, call fields and weight.
+     * Largest vector carried inline: the descriptor's first line less its sequence, call fields and weight, and its
+     * second line less the sequence that heads it.
      */
     static final int MAX_BYTES = ShmWindow.D_INLINE_LENGTH + ShmWindow.D_INLINE_TAIL_LENGTH;
 
@@ -125,11 +126,16 @@ final class InlineAllReduce implements Algorithm
                 // both lines loaded on every pass, so they travel together; the sequence, stored last, decides
                 final long published = from.descriptorSequence(sequence);
                 final long stamped = count > headCount ? from.inlineStamp(sequence) : sequence;
-                if (published != sequence || stamped != sequence)
+                if (published != sequence)
                 {
                     return work;
                 }
+                // checked before the second line is awaited: a peer with fewer elements never writes one
                 verify(next, from);
+                if (stamped != sequence)
+                {
+                    return work;
+                }
                 weights[next] = from.descriptorWeight(sequence);
             }
             fold(next, from.inlineAddress(sequence), from.inlineTailAddress(sequence));

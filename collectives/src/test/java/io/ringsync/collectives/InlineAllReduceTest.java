@@ -202,6 +202,18 @@ class InlineAllReduceTest
         final String messages = messages(outcomes);
         assertTrue(messages.contains("allReduce(15 x FLOAT32, SUM)") && messages.contains("14 x FLOAT32"), messages);
 
+        // one line against two: the rank with the second line must not wait for a peer that writes none
+        final List<RankThreads.Outcome<Void>> lines = runRanksCatching(n, 0, 5_000, (comm) ->
+        {
+            comm.allReduce(new float[comm.rank() == 0 ? 9 : 8], ReduceOp.SUM);
+            return null;
+        });
+        for (final RankThreads.Outcome<Void> outcome : lines)
+        {
+            assertInstanceOf(CollectiveMismatchException.class, outcome.error, () -> "rank " + outcome.rank + ": " +
+                outcome.error);
+        }
+
         final List<RankThreads.Outcome<Void>> ops = runRanksCatching(n, 0, 5_000, (comm) ->
         {
             comm.allReduce(new double[2], comm.rank() == 0 ? ReduceOp.MAX : ReduceOp.SUM);
