@@ -156,7 +156,9 @@ public final class Communicator implements AutoCloseable
     /**
      * Join a job over a transport the caller made (e.g. {@code LocalTransport} ranks as threads of one JVM).
      * Every rank must call this concurrently; it blocks until all have, or throws after the deadline. The
-     * communicator closes the transport when it is closed.
+     * transport is the communicator's from here on: closed when the communicator is closed, and closed before
+     * this throws (bad settings, a peer that never came, a mismatch), so its files and sockets never outlive a
+     * failed connect.
      *
      * @param transport this rank's links.
      * @param ctx       settings; {@link Context#conclude()} is called here.
@@ -164,7 +166,7 @@ public final class Communicator implements AutoCloseable
      */
     public static Communicator connect(final Transport transport, final Context ctx)
     {
-        return new Communicator(transport, ctx.conclude(), null, null, 0, new File[0], false);
+        return connectClosingOnFailure(transport, ctx, null, null, 0, null);
     }
 
     /**

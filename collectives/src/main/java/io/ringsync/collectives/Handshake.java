@@ -121,7 +121,8 @@ final class Handshake implements Dispatcher.HelloHandler
                         TimeUnit.NANOSECONDS.toMillis(timeoutNs) + " ms over " + group.transport().name() +
                         ": no reply from " + missing(helloSent) + ". Start all " + size + " ranks with the same " +
                         Configuration.JOB_ID_ENV + " and " + Configuration.WORLD_SIZE_ENV + " (ringsync launch " +
-                        "does this), or raise " + Configuration.TIMEOUT_MS_ENV + " if they start slowly", -1);
+                        "does this), or raise " + Configuration.TIMEOUT_MS_ENV + " if they start slowly",
+                        soleMissing(helloSent));
                 }
                 idle.idle(work);
             }
@@ -318,6 +319,26 @@ final class Handshake implements Dispatcher.HelloHandler
             }
         }
         return String.join(", ", ranks);
+    }
+
+    /**
+     * @return the one peer that has not both taken and sent its hello, the rank to blame; -1 when several have not.
+     */
+    private int soleMissing(final boolean[] sent)
+    {
+        int missing = -1;
+        for (int peer = 0; peer < sent.length; peer++)
+        {
+            if (!sent[peer] || !helloReceived[peer])
+            {
+                if (-1 != missing)
+                {
+                    return -1;
+                }
+                missing = peer;
+            }
+        }
+        return missing;
     }
 
     private static boolean allTrue(final boolean[] flags)
