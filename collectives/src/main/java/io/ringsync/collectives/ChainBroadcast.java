@@ -148,7 +148,7 @@ final class ChainBroadcast implements Algorithm
         final long inAddr = buffer.addressOffset() + payloadOffset;
         if (!isLast && !sender.sendCopy(right, frameLength, 0, piece, start, length, 0, inBase, inAddr, shift))
         {
-            return false;
+            return sender.forwardFailed();
         }
         Kernels.copy(inBase, inAddr, base, address + ((long)start << shift), (long)length << shift);
         received++;

@@ -17,6 +17,7 @@ final class ChunkSender
     private OutboundLink open;
     private MutableDirectBuffer buffer;
     private int offset;
+    private boolean lastClaimFoundLinkClosed;
 
     ChunkSender(final Wire wire, final LinkTally tally)
     {
@@ -39,6 +40,7 @@ final class ChunkSender
         final int length, final double weight)
     {
         final long at = link.tryClaim(frameLength);
+        lastClaimFoundLinkClosed = OutboundLink.CLOSED == at;
         if (at < 0)
         {
             tally.backPressured(link.peer());
@@ -50,6 +52,20 @@ final class ChunkSender
         offset = (int)at;
         wire.writeChunkHeader(buffer, offset, step, piece, start, length, weight);
         return true;
+    }
+
+    /**
+     * What a chunk handler returns when the chunk's forward could not be claimed: false (declined: the link is
+     * full, the chunk is offered again) unless the link is closed for good. Such a link never takes the forward,
+     * and a declined chunk stays at the head of its inbound link for ever, hiding what the peer sent after it (its
+     * abort, with the cause) and keeping that link from being seen lost; so the chunk is dropped (true), and the
+     * call, which cannot complete, fails on the abort or on the lost link instead of at its deadline.
+     *
+     * @return whether to take (drop) the chunk.
+     */
+    boolean forwardFailed()
+    {
+        return lastClaimFoundLinkClosed;
     }
 
     /**

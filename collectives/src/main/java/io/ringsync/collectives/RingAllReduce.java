@@ -220,7 +220,7 @@ final class RingAllReduce implements Algorithm
         {
             if (!this.sender.claim(right, frameLength, step + 1, piece, start, length, carried))
             {
-                return false;
+                return this.sender.forwardFailed();
             }
             outBase = this.sender.payloadBase();
             outAddr = this.sender.payloadAddress();

@@ -1,0 +1,238 @@
+package io.ringsync.collectives;
+
+import io.ringsync.transport.InboundLink;
+import io.ringsync.transport.LocalTransport;
+import io.ringsync.transport.MessageHandler;
+import io.ringsync.transport.OutboundLink;
+import io.ringsync.transport.Transport;
+import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A rank whose link to its right neighbour closed for good (the neighbour shut the connection, as a tcp rank does
+ * on a frame that fails authentication) cannot forward the chunks that neighbour sent it. Those chunks must not
+ * stay at the head of the inbound link: the neighbour's abort, with the cause, comes after them.
+ */
+@Timeout(value = 90, unit = TimeUnit.SECONDS)
+class ClosedLinkTest
+{
+    private static final String CAUSE = "the test cut the link from rank 0";
+    private static final long DEADLINE_MS = 20_000;
+
+    @Test
+    void chunksThatCannotBeForwardedDoNotHideTheNeighboursAbort() throws Exception
+    {
+        final LocalTransport[] job = LocalTransport.createJob(2, LocalTransport.LINK_CAPACITY_DEFAULT);
+        final AtomicBoolean[] cut = { new AtomicBoolean(), new AtomicBoolean() };
+        // from its second call on, rank 0's link to rank 1 is closed for good and rank 1 sees its link from rank 0
+        // lost: the two ends of one connection that rank 1 shut
+        final Transport[] transports = { new CutLinks(job[0], cut[0]), new CutLinks(job[1], cut[1]) };
+        final long start = System.nanoTime();
+
+        final List<RankThreads.Outcome<Integer>> outcomes = RankThreads.run(2, 3 * DEADLINE_MS + 20_000,
+            (rank) -> Communicator.connect(transports[rank], new Context()
+                .timeoutNs(TimeUnit.MILLISECONDS.toNanos(DEADLINE_MS))
+                .smallMaxBytes(0)
+                .chunkBytes(1024)),
+            (comm) ->
+            {
+                // 8 KiB over the ring: 4 chunks a segment, rank 1's step-0 chunks need a forward on rank 0
+                final float[] vector = new float[2048];
+                Arrays.fill(vector, 1 + comm.rank());
+                comm.allReduce(vector, ReduceOp.SUM);
+                assertEquals(3.0f, vector[2047]);
+                cut[comm.rank()].set(true);
+                comm.allReduce(vector, ReduceOp.SUM);
+                return 2;
+            });
+
+        final long elapsedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        final Throwable rank1 = outcomes.get(1).error;
+        assertInstanceOf(PeerFailedException.class, rank1, String.valueOf(rank1));
+        assertEquals(0, ((RingsyncException)rank1).suspectRank(), rank1.getMessage());
+        assertTrue(rank1.getMessage().contains(CAUSE), rank1.getMessage());
+        final Throwable rank0 = outcomes.get(0).error;
+        assertInstanceOf(RingsyncException.class, rank0, String.valueOf(rank0));
+        assertTrue(rank0.getMessage().contains("abort from rank 1") && rank0.getMessage().contains(CAUSE),
+            "rank 0 learns rank 1's cause, not only its own deadline: " + rank0.getMessage());
+        assertTrue(elapsedMs < DEADLINE_MS / 2, "both failed well before the deadline: " + elapsedMs + " ms");
+    }
+
+    /**
+     * A transport whose links to and from the other rank end once {@code cut} is set: claims on the outbound one
+     * find it closed for good, the inbound one is lost and delivers nothing more.
+     */
+    private static final class CutLinks implements Transport
+    {
+        private final Transport delegate;
+        private final OutboundLink[] outbound;
+        private final InboundLink[] inbound;
+
+        CutLinks(final Transport delegate, final AtomicBoolean cut)
+        {
+            this.delegate = delegate;
+            this.outbound = new OutboundLink[delegate.worldSize()];
+            this.inbound = new InboundLink[delegate.worldSize()];
+            for (int peer = 0; peer < delegate.worldSize(); peer++)
+            {
+                if (peer != delegate.rank())
+                {
+                    outbound[peer] = new CutOutbound(delegate.outbound(peer), cut);
+                    inbound[peer] = new CutInbound(delegate.inbound(peer), cut);
+                }
+            }
+        }
+
+        public int rank()
+        {
+            return delegate.rank();
+        }
+
+        public int worldSize()
+        {
+            return delegate.worldSize();
+        }
+
+        public String name()
+        {
+            return delegate.name();
+        }
+
+        public OutboundLink outbound(final int peer)
+        {
+            return outbound[peer];
+        }
+
+        public InboundLink inbound(final int peer)
+        {
+            return inbound[peer];
+        }
+
+        public int maxMessageLength()
+        {
+            return delegate.maxMessageLength();
+        }
+
+        public int doWork()
+        {
+            return delegate.doWork();
+        }
+
+        public <T> T capability(final Class<T> type)
+        {
+            return delegate.capability(type);
+        }
+
+        public void close()
+        {
+            delegate.close();
+        }
+    }
+
+    private static final class CutOutbound implements OutboundLink
+    {
+        private final OutboundLink delegate;
+        private final AtomicBoolean cut;
+
+        CutOutbound(final OutboundLink delegate, final AtomicBoolean cut)
+        {
+            this.delegate = delegate;
+            this.cut = cut;
+        }
+
+        public int peer()
+        {
+            return delegate.peer();
+        }
+
+        public long tryClaim(final int length)
+        {
+            // only rank 0's link to rank 1 is cut (rank 1 must still reach rank 0 with its abort)
+            return cut.get() && 1 == delegate.peer() ? CLOSED : delegate.tryClaim(length);
+        }
+
+        public MutableDirectBuffer buffer()
+        {
+            return delegate.buffer();
+        }
+
+        public void commit()
+        {
+            delegate.commit();
+        }
+
+        public void abort()
+        {
+            delegate.abort();
+        }
+
+        public long availableWindow()
+        {
+            return delegate.availableWindow();
+        }
+
+        public long windowLength()
+        {
+            return delegate.windowLength();
+        }
+
+        public int framedLength(final int length)
+        {
+            return delegate.framedLength(length);
+        }
+
+        public long offer(final DirectBuffer src, final int offset, final int length)
+        {
+            return cut.get() && 1 == delegate.peer() ? CLOSED : delegate.offer(src, offset, length);
+        }
+    }
+
+    private static final class CutInbound implements InboundLink
+    {
+        private final InboundLink delegate;
+        private final AtomicBoolean cut;
+
+        CutInbound(final InboundLink delegate, final AtomicBoolean cut)
+        {
+            this.delegate = delegate;
+            this.cut = cut;
+        }
+
+        private boolean isCut()
+        {
+            // only rank 1's link from rank 0 is cut
+            return cut.get() && 0 == delegate.peer();
+        }
+
+        public int peer()
+        {
+            return delegate.peer();
+        }
+
+        public int poll(final MessageHandler handler, final int limit)
+        {
+            return isCut() ? 0 : delegate.poll(handler, limit);
+        }
+
+        public boolean isLost()
+        {
+            return isCut() || delegate.isLost();
+        }
+
+        public String lossReason()
+        {
+            return isCut() ? CAUSE : delegate.lossReason();
+        }
+    }
+}
