@@ -6,16 +6,20 @@
 #   bench/cluster/probe.sh --layout 4x1 --sizes 16MiB [--cap 1gbit] [--budget 1] [--transport tcp|udp|gloo|openmpi]
 #       [--env 'RINGSYNC_CHUNK_BYTES=131072 ...'] [--args '--window 8388608'] [--wrap-rank 1]
 #       [--wrap 'strace -c -f -o /tmp/x'] [--classes DIR] [--jar FILE] [--mpi BINARY] [--quiet-wait 120]
+#       [--pin] [--rps CPUMASK] [--tcp-counters]
 #
 # --classes puts a directory of classes before benchmarks.jar (a NetBench compiled on the side); --jar runs another
 # benchmarks.jar instead of bench/target's (a kept copy of an older commit, to alternate old and new); --mpi names the
-# mpi_allreduce binary (default: the one bench/peers/run-openmpi.sh builds). Prints rank 0's CSV rows on stdout; the
+# mpi_allreduce binary (default: the one bench/peers/run-openmpi.sh builds). --pin runs ringsync rank r on CPU
+# r mod (CPUs) with taskset; --rps sets the receive packet steering mask of every veth end (a flow then stays on one
+# CPU, as a NIC's receive-side scaling keeps it on one queue); --tcp-counters prints host 2's TCP counters (segments,
+# retransmits, DSACKs, out-of-order queueing) on stderr after the run. Prints rank 0's CSV rows on stdout; the
 # wrapper's output goes where its own options say.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 layout=4x1 sizes=16MiB cap=none budget=1 transport=tcp env_words="" args="" wrap_rank=-1 wrap="" quiet_wait=120
-classes="" jar="" mpibin=${TMPDIR:-/tmp}/ringsync-peers-$(id -u)/mpi_allreduce
+classes="" jar="" pin=0 rps="" tcp_counters=0 mpibin=${TMPDIR:-/tmp}/ringsync-peers-$(id -u)/mpi_allreduce
 while [ $# -gt 0 ]; do
   case "$1" in
     --layout) layout=$2; shift 2 ;;
@@ -31,6 +35,9 @@ while [ $# -gt 0 ]; do
     --classes) classes=$2; shift 2 ;;
     --jar) jar=$2; shift 2 ;;
     --mpi) mpibin=$2; shift 2 ;;
+    --pin) pin=1; shift ;;
+    --rps) rps=$2; shift 2 ;;
+    --tcp-counters) tcp_counters=1; shift ;;
     *) echo "probe.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -43,6 +50,20 @@ cleanup() { "$here/cluster.sh" down >/dev/null 2>&1 || true; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 "$here/cluster.sh" up "$h" $([ "$cap" = none ] || echo "--rate $cap") >/dev/null
+set_rps() {  # namespace, glob of receive queues
+  ip netns exec "$1" sh -c "for q in $2; do echo $rps > \$q; done"
+}
+if [ -n "$rps" ]; then
+  for i in $(seq 1 "$h"); do set_rps "${RINGSYNC_NETNS_PREFIX}h$i" "/sys/class/net/eth0/queues/rx-*/rps_cpus"; done
+  set_rps "${RINGSYNC_NETNS_PREFIX}sw" "/sys/class/net/port*/queues/rx-*/rps_cpus"
+fi
+tcp_counters() {
+  [ "$tcp_counters" = 1 ] || return 0
+  ip netns exec "${RINGSYNC_NETNS_PREFIX}h2" nstat -a -s 2>/dev/null |
+    grep -E "TcpInSegs|TcpOutSegs|TcpRetransSegs|DSACK|OFOQueue|SpuriousRtx" |
+    awk '{printf "%s %s; ", $1, $2} END {print ""}' >&2
+}
+ncpu=$(nproc)
 port=$((45000 + RANDOM % 1000 * 10))
 ep=""
 for r in $(seq 0 $((n - 1))); do ep+="${ep:+,}10.77.0.$((r / per + 1)):$((port + 1 + r % per))"; done
@@ -65,6 +86,7 @@ if [ "$transport" = openmpi ]; then
   timeout 600 "$here/rsh" host1 mpirun --allow-run-as-root --bind-to none -np "$n" --host "$hostlist" \
     --mca plm_rsh_agent "$here/rsh" --mca pml ob1 --mca btl tcp,self --mca btl_tcp_if_include eth0 \
     --mca oob_tcp_if_include eth0 --mca mpi_yield_when_idle 1 "$mpibin" -s "$sizes" -t float32 -b "$budget" || status=$?
+  tcp_counters
   flock -u 9
   exit "$status"
 fi
@@ -74,7 +96,10 @@ for r in $(seq $((n - 1)) -1 0); do
     cmd+=" $root/bench/peers/gloo_allreduce.py --np $n --sizes $sizes --budget $budget --rank $r --port $port"
     cmd+=" --master 10.77.0.1"
   else
-    cmd="env $env_words java --add-exports java.base/jdk.internal.misc=ALL-UNNAMED --add-modules jdk.incubator.vector"
+    pinned=""
+    [ "$pin" = 1 ] && pinned="taskset -c $((r % ncpu))"
+    cmd="env $env_words $pinned java"
+    cmd+=" --add-exports java.base/jdk.internal.misc=ALL-UNNAMED --add-modules jdk.incubator.vector"
     cmd+=" -Xmx1g -XX:+UseParallelGC -cp ${classes:+$classes:}$jar io.ringsync.bench.NetBench --transport $transport"
     cmd+=" --rank $r --np $n --endpoints $ep --sizes $sizes --budget $budget --job-id $port $args"
     [ "$transport" = udp ] && cmd+=" --job-dir /dev/shm/ringsync-probe-$port-$r"
@@ -88,5 +113,6 @@ for r in $(seq $((n - 1)) -1 0); do
   fi
 done
 for pid in "${pids[@]}"; do wait "$pid" || status=$?; done
+tcp_counters
 flock -u 9
 exit "$status"
