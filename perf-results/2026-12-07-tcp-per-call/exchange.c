@@ -9,6 +9,9 @@
  * MODE: duplex  both directions at once over one connection (Open MPI's and Gloo's layout)
  *       split   both directions at once, one connection per direction (ringsync's tcp layout)
  *       turns   one direction after the other over one connection (the server sends, then the client)
+ *       whole   both at once over one connection, but each side writes its whole message before it reads (the
+ *               order of Open MPI's tcp transport once a rendezvous is agreed)
+ *       agreed  as whole, after each side sent a 64-byte header and received the other's (a rendezvous)
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -23,7 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
-enum mode { DUPLEX, SPLIT, TURNS };
+enum mode { DUPLEX, SPLIT, TURNS, WHOLE, AGREED };
 
 static double now_us(void)
 {
@@ -97,7 +100,8 @@ int main(int argc, char **argv)
     const long most = atol(argv[a++]);
     const int calls = atoi(argv[a++]);
     const char *name = argv[a++];
-    const enum mode mode = strcmp(name, "split") == 0 ? SPLIT : strcmp(name, "turns") == 0 ? TURNS : DUPLEX;
+    const enum mode mode = strcmp(name, "split") == 0 ? SPLIT : strcmp(name, "turns") == 0 ? TURNS :
+        strcmp(name, "whole") == 0 ? WHOLE : strcmp(name, "agreed") == 0 ? AGREED : DUPLEX;
 
     int first, second = -1;
     if (server)
@@ -143,7 +147,31 @@ int main(int argc, char **argv)
     {
         const double start = now_us();
         long sent = 0, received = 0;
-        if (mode == TURNS)
+        if (mode == AGREED)
+        {
+            char header[64] = { 0 };
+            long put = 0, got = 0;
+            while (put < 64)
+            {
+                step(first, header, &put, 64, 64, 1);
+            }
+            while (got < 64)
+            {
+                step(first, header, &got, 64, 64, 0);
+            }
+        }
+        if (mode == WHOLE || mode == AGREED)
+        {
+            while (sent < bytes)
+            {
+                writes += step(first, send_buf, &sent, bytes, most, 1);
+            }
+            while (received < bytes)
+            {
+                reads += step(first, receive_buf, &received, bytes, bytes, 0);
+            }
+        }
+        else if (mode == TURNS)
         {
             for (int turn = 0; turn < 2; turn++)
             {

@@ -16,7 +16,7 @@ exec 9>>"${RINGSYNC_BENCH_LOCK:-/tmp/ringsync-bench.lock}"
 flock -x 9
 echo "round,mode,bytes,write,p50_us,mean_us,writes_per_call,reads_per_call"
 for round in $(seq 1 "$rounds"); do
-  for mode in duplex split turns; do
+  for mode in ${MODES:-duplex split turns whole agreed}; do
     for write in 32768 524288; do
       port=$((47000 + RANDOM % 1000))
       ip netns exec ${RINGSYNC_NETNS_PREFIX}h2 \
