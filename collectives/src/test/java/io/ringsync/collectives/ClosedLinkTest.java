@@ -73,15 +73,14 @@ class ClosedLinkTest
      * A transport whose links to and from the other rank end once {@code cut} is set: claims on the outbound one
      * find it closed for good, the inbound one is lost and delivers nothing more.
      */
-    private static final class CutLinks implements Transport
+    private static final class CutLinks extends ForwardingTransport
     {
-        private final Transport delegate;
         private final OutboundLink[] outbound;
         private final InboundLink[] inbound;
 
         CutLinks(final Transport delegate, final AtomicBoolean cut)
         {
-            this.delegate = delegate;
+            super(delegate);
             this.outbound = new OutboundLink[delegate.worldSize()];
             this.inbound = new InboundLink[delegate.worldSize()];
             for (int peer = 0; peer < delegate.worldSize(); peer++)
@@ -94,21 +93,6 @@ class ClosedLinkTest
             }
         }
 
-        public int rank()
-        {
-            return delegate.rank();
-        }
-
-        public int worldSize()
-        {
-            return delegate.worldSize();
-        }
-
-        public String name()
-        {
-            return delegate.name();
-        }
-
         public OutboundLink outbound(final int peer)
         {
             return outbound[peer];
@@ -117,26 +101,6 @@ class ClosedLinkTest
         public InboundLink inbound(final int peer)
         {
             return inbound[peer];
-        }
-
-        public int maxMessageLength()
-        {
-            return delegate.maxMessageLength();
-        }
-
-        public int doWork()
-        {
-            return delegate.doWork();
-        }
-
-        public <T> T capability(final Class<T> type)
-        {
-            return delegate.capability(type);
-        }
-
-        public void close()
-        {
-            delegate.close();
         }
     }
 

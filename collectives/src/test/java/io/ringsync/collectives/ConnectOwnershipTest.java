@@ -1,8 +1,6 @@
 package io.ringsync.collectives;
 
-import io.ringsync.transport.InboundLink;
 import io.ringsync.transport.LocalTransport;
-import io.ringsync.transport.OutboundLink;
 import io.ringsync.transport.Transport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -97,60 +95,19 @@ class ConnectOwnershipTest
     /**
      * A transport that counts its closes and otherwise is the one it wraps.
      */
-    private static final class CountingClose implements Transport
+    private static final class CountingClose extends ForwardingTransport
     {
-        private final Transport delegate;
         private final AtomicInteger closes = new AtomicInteger();
 
         CountingClose(final Transport delegate)
         {
-            this.delegate = delegate;
-        }
-
-        public int rank()
-        {
-            return delegate.rank();
-        }
-
-        public int worldSize()
-        {
-            return delegate.worldSize();
-        }
-
-        public String name()
-        {
-            return delegate.name();
-        }
-
-        public OutboundLink outbound(final int peer)
-        {
-            return delegate.outbound(peer);
-        }
-
-        public InboundLink inbound(final int peer)
-        {
-            return delegate.inbound(peer);
-        }
-
-        public int maxMessageLength()
-        {
-            return delegate.maxMessageLength();
-        }
-
-        public int doWork()
-        {
-            return delegate.doWork();
-        }
-
-        public <T> T capability(final Class<T> type)
-        {
-            return delegate.capability(type);
+            super(delegate);
         }
 
         public void close()
         {
             closes.incrementAndGet();
-            delegate.close();
+            super.close();
         }
     }
 }
