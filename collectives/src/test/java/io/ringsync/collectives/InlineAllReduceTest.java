@@ -3,7 +3,6 @@ package io.ringsync.collectives;
 import io.ringsync.transport.shm.ShmTransport;
 import org.agrona.IoUtil;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -13,7 +12,6 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.File;
-import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -288,10 +286,8 @@ class InlineAllReduceTest
     @Test
     void steadyStateCallsAllocateNothing() throws Exception
     {
-        Assumptions.assumeTrue(ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean);
-        final com.sun.management.ThreadMXBean threads =
-            (com.sun.management.ThreadMXBean)ManagementFactory.getThreadMXBean();
-        final List<long[]> allocated = runRanks(2, 0, (comm) ->
+        SteadyAllocation.assumeCounter();
+        final List<Long> allocated = runRanks(2, 0, (comm) ->
         {
             assertEquals(Path.INLINE, comm.allReducePath(8, DataType.FLOAT32));
             assertEquals(Path.INLINE, comm.allReducePath(20, DataType.FLOAT32));
@@ -299,24 +295,16 @@ class InlineAllReduceTest
             final float[] oneLine = new float[8];
             final float[] twoLines = new float[20];
             final double[] average = new double[5];
-            final long id = Thread.currentThread().getId();
-            long fewest = Long.MAX_VALUE;
-            for (int repeat = 0; repeat < 5; repeat++)
+            return SteadyAllocation.fewestBytes(5, 200, () ->
             {
-                final long before = threads.getThreadAllocatedBytes(id);
-                for (int call = 0; call < 200; call++)
-                {
-                    comm.allReduce(oneLine, ReduceOp.SUM);
-                    comm.allReduce(twoLines, ReduceOp.MAX);
-                    comm.weightedAverage(average, 1 + comm.rank());
-                }
-                fewest = Math.min(fewest, threads.getThreadAllocatedBytes(id) - before);
-            }
-            return new long[]{ fewest };
+                comm.allReduce(oneLine, ReduceOp.SUM);
+                comm.allReduce(twoLines, ReduceOp.MAX);
+                comm.weightedAverage(average, 1 + comm.rank());
+            });
         });
         for (int r = 0; r < 2; r++)
         {
-            assertEquals(0, allocated.get(r)[0], "bytes allocated by 600 inline calls on rank " + r);
+            assertEquals(0L, (long)allocated.get(r), "bytes allocated by 600 inline calls on rank " + r);
         }
     }
 

@@ -4,7 +4,6 @@ import io.ringsync.transport.shm.ShmTransport;
 import org.agrona.IoUtil;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -14,7 +13,6 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.File;
-import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -404,30 +402,20 @@ class ShmDirectAllReduceTest
     @Test
     void steadyStateCallsAllocateNothing() throws Exception
     {
-        Assumptions.assumeTrue(ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean);
-        final com.sun.management.ThreadMXBean threads =
-            (com.sun.management.ThreadMXBean)ManagementFactory.getThreadMXBean();
-        final List<long[]> allocated = runRanks(2, ThreadLocalRandom.current().nextLong(), SMALL_WINDOW, 0, (comm) ->
+        SteadyAllocation.assumeCounter();
+        final List<Long> allocated = runRanks(2, ThreadLocalRandom.current().nextLong(), SMALL_WINDOW, 0, (comm) ->
         {
             final float[] v = new float[100_000];
             final UnsafeBuffer shared = comm.allocateFloats(100_000);
-            final long id = Thread.currentThread().getId();
-            long fewest = Long.MAX_VALUE;
-            for (int repeat = 0; repeat < 5; repeat++)
+            return SteadyAllocation.fewestBytes(5, 200, () ->
             {
-                final long before = threads.getThreadAllocatedBytes(id);
-                for (int call = 0; call < 200; call++)
-                {
-                    comm.allReduce(v, ReduceOp.SUM);
-                    comm.allReduce(shared, 0, 100_000, DataType.FLOAT32, ReduceOp.SUM);
-                }
-                fewest = Math.min(fewest, threads.getThreadAllocatedBytes(id) - before);
-            }
-            return new long[]{ fewest };
+                comm.allReduce(v, ReduceOp.SUM);
+                comm.allReduce(shared, 0, 100_000, DataType.FLOAT32, ReduceOp.SUM);
+            });
         });
         for (int r = 0; r < 2; r++)
         {
-            assertEquals(0, allocated.get(r)[0], "bytes allocated by 400 calls on rank " + r);
+            assertEquals(0L, (long)allocated.get(r), "bytes allocated by 400 calls on rank " + r);
         }
     }
 

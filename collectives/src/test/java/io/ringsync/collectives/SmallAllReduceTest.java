@@ -1,6 +1,5 @@
 package io.ringsync.collectives;
 
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -310,30 +309,17 @@ class SmallAllReduceTest
     @Test
     void steadyStateCallsAllocateNothing() throws Exception
     {
-        final java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
-        Assumptions.assumeTrue(threads instanceof com.sun.management.ThreadMXBean, "no allocation counter");
-        final com.sun.management.ThreadMXBean counter = (com.sun.management.ThreadMXBean)threads;
+        SteadyAllocation.assumeCounter();
         final List<Long> fewest = LocalCluster.runAll(3,
             new Context().timeoutNs(TimeUnit.SECONDS.toNanos(20)).chunkBytes(1024), comm ->
             {
-                final long threadId = Thread.currentThread().getId();
                 final float[] f = new float[1000];
                 final double[] d = new double[300];
-                // steady state means some round allocates nothing at all: one-off allocations (JIT, class
-                // loading) can land in any round, a per-call allocation lands in every one. Every rank runs all
-                // rounds, so that the ranks keep making the same calls.
-                long best = Long.MAX_VALUE;
-                for (int round = 0; round < 8; round++)
+                return SteadyAllocation.fewestBytes(8, 2_000, () ->
                 {
-                    final long before = counter.getThreadAllocatedBytes(threadId);
-                    for (int call = 0; call < 2_000; call++)
-                    {
-                        comm.allReduce(f, ReduceOp.AVG);
-                        comm.allReduce(d, ReduceOp.MAX);
-                    }
-                    best = Math.min(best, counter.getThreadAllocatedBytes(threadId) - before);
-                }
-                return best;
+                    comm.allReduce(f, ReduceOp.AVG);
+                    comm.allReduce(d, ReduceOp.MAX);
+                });
             });
         for (int r = 0; r < fewest.size(); r++)
         {
