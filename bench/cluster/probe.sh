@@ -8,7 +8,8 @@
 #       [--wrap 'strace -c -f -o /tmp/x'] [--classes DIR] [--jar FILE] [--mpi BINARY] [--quiet-wait 120]
 #       [--pin] [--rps CPUMASK] [--tcp-counters]
 #
-# --classes puts a directory of classes before benchmarks.jar (a NetBench compiled on the side); --jar runs another
+# With --transport openmpi, --args are more mpirun options (for example '--mca coll_tuned_use_dynamic_rules 1 --mca
+# coll_tuned_allreduce_algorithm 4' for Open MPI's ring). --classes puts a directory of classes before benchmarks.jar (a NetBench compiled on the side); --jar runs another
 # benchmarks.jar instead of bench/target's (a kept copy of an older commit, to alternate old and new); --mpi names the
 # mpi_allreduce binary (default: the one bench/peers/run-openmpi.sh builds). --pin runs ringsync rank r on CPU
 # r mod (CPUs) with taskset; --rps sets the receive packet steering mask of every veth end (a flow then stays on one
@@ -85,7 +86,7 @@ if [ "$transport" = openmpi ]; then
   for i in $(seq 1 "$h"); do hostlist+="${hostlist:+,}host$i:$per"; done
   timeout 600 "$here/rsh" host1 mpirun --allow-run-as-root --bind-to none -np "$n" --host "$hostlist" \
     --mca plm_rsh_agent "$here/rsh" --mca pml ob1 --mca btl tcp,self --mca btl_tcp_if_include eth0 \
-    --mca oob_tcp_if_include eth0 --mca mpi_yield_when_idle 1 "$mpibin" -s "$sizes" -t float32 -b "$budget" || status=$?
+    --mca oob_tcp_if_include eth0 --mca mpi_yield_when_idle 1 $args "$mpibin" -s "$sizes" -t float32 -b "$budget" || status=$?
   tcp_counters
   flock -u 9
   exit "$status"

@@ -1,0 +1,242 @@
+/*
+ * The floor of a recursive-halving AllReduce over TCP between simulated hosts (the order Open MPI's tuned component
+ * takes for large vectors at a power-of-two size), without any library: one process per network namespace, float32
+ * SUM of COUNT values in place. Reduce-scatter: for distance d = N/2, N/4 .. 1 a rank exchanges half of the range it
+ * still holds with rank ^ d (it sends the half the partner keeps, receives the partner's copy of its own half into a
+ * scratch, reduces); allgather: the same distances in reverse, each rank sending what it holds and receiving the
+ * partner's part straight into place. One connection per pair, non-blocking, TCP_NODELAY; each step writes its
+ * message whole and reads what is there, interleaved, spinning (sched_yield when a pass moved nothing;
+ * RING_WAIT=poll sleeps in poll(2) instead). Every rank checks the sum after the run.
+ *
+ *   halving RANK N BASE_PORT HOST_PREFIX COUNT CALLS
+ *
+ * Rank r listens on BASE_PORT + r at HOST_PREFIX(r + 1). Rank 0 prints:
+ * n,count,p50_us,mean_us,writes_per_call,reads_per_call,yields_per_call
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+static double now_us(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1e6 + t.tv_nsec / 1e3;
+}
+
+static int by_value(const void *a, const void *b)
+{
+    const double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void fail(const char *what)
+{
+    perror(what);
+    exit(1);
+}
+
+static long writes, reads, yields;
+static int blocking;
+
+/* nothing moved: yield the CPU, or (RING_WAIT=poll) sleep in poll(2) until the socket can move something */
+static void idle(int fd, int sending, int receiving)
+{
+    yields++;
+    if (!blocking)
+    {
+        sched_yield();
+        return;
+    }
+    struct pollfd p = { .fd = fd, .events = (sending ? POLLOUT : 0) | (receiving ? POLLIN : 0) };
+    poll(&p, 1, 1000);
+}
+
+/* send `out` bytes from `from` and receive `in` bytes into `into` over fd at once */
+static void exchange(int fd, const char *from, long out, char *into, long in)
+{
+    long sent = 0, got = 0;
+    while (sent < out || got < in)
+    {
+        int moved = 0;
+        if (sent < out)
+        {
+            const long w = write(fd, from + sent, out - sent);
+            if (w > 0)
+            {
+                sent += w;
+                writes++;
+                moved = 1;
+            }
+            else if (w < 0 && errno != EAGAIN)
+            {
+                fail("halving: write");
+            }
+        }
+        if (got < in)
+        {
+            const long r = read(fd, into + got, in - got);
+            if (r > 0)
+            {
+                got += r;
+                reads++;
+                moved = 1;
+            }
+            else if (r == 0 || errno != EAGAIN)
+            {
+                fail("halving: read");
+            }
+        }
+        if (!moved)
+        {
+            idle(fd, sent < out, got < in);
+        }
+    }
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 7)
+    {
+        fprintf(stderr, "usage: halving RANK N BASE_PORT HOST_PREFIX COUNT CALLS\n");
+        return 2;
+    }
+    const int rank = atoi(argv[1]), n = atoi(argv[2]), base = atoi(argv[3]);
+    const char *prefix = argv[4];
+    const long count = atol(argv[5]);
+    const int calls = atoi(argv[6]);
+    blocking = getenv("RING_WAIT") != NULL && strcmp(getenv("RING_WAIT"), "poll") == 0;
+    if ((n & (n - 1)) != 0 || count % n != 0)
+    {
+        fprintf(stderr, "halving: N must be a power of two and divide COUNT\n");
+        return 2;
+    }
+    int one = 1, listener = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in any = { .sin_family = AF_INET, .sin_port = htons(base + rank), .sin_addr.s_addr = INADDR_ANY };
+    setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (bind(listener, (struct sockaddr *)&any, sizeof any) || listen(listener, n))
+    {
+        fail("halving: listen");
+    }
+    int fds[64] = { 0 };
+    /* the lower rank of a pair dials, the higher accepts and learns who dialled from a 4-byte hello */
+    for (int d = 1; d < n; d <<= 1)
+    {
+        const int peer = rank ^ d;
+        if (peer < rank)
+        {
+            continue;
+        }
+        char host[64];
+        snprintf(host, sizeof host, "%s%d", prefix, peer + 1);
+        struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(base + peer) };
+        inet_pton(AF_INET, host, &to.sin_addr);
+        int fd = -1;
+        for (int attempt = 0; attempt < 200 && fd < 0; attempt++)
+        {
+            fd = socket(AF_INET, SOCK_STREAM, 0);
+            if (connect(fd, (struct sockaddr *)&to, sizeof to) != 0)
+            {
+                close(fd);
+                fd = -1;
+                usleep(50000);
+            }
+        }
+        if (fd < 0 || write(fd, &rank, 4) != 4)
+        {
+            fail("halving: connect");
+        }
+        fds[peer] = fd;
+    }
+    for (int d = 1; d < n; d <<= 1)
+    {
+        if ((rank ^ d) < rank)
+        {
+            const int fd = accept(listener, NULL, NULL);
+            int who = -1;
+            if (fd < 0 || read(fd, &who, 4) != 4 || who < 0 || who >= n)
+            {
+                fail("halving: accept");
+            }
+            fds[who] = fd;
+        }
+    }
+    close(listener);
+    for (int d = 1; d < n; d <<= 1)
+    {
+        setsockopt(fds[rank ^ d], IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        fcntl(fds[rank ^ d], F_SETFL, O_NONBLOCK);
+    }
+
+    float *vector = aligned_alloc(4096, count * 4);
+    float *scratch = aligned_alloc(4096, count * 2);
+    double *took = malloc(sizeof(double) * calls);
+    for (int call = 0; call < calls; call++)
+    {
+        for (long i = 0; i < count; i++)
+        {
+            vector[i] = (float)(rank + 1) + (float)(i % 7);
+        }
+        const double start = now_us();
+        long lo = 0, hi = count;
+        for (int d = n / 2; d >= 1; d >>= 1)
+        {
+            const long mid = lo + (hi - lo) / 2;
+            const int upper = (rank & d) != 0;
+            const long keep_lo = upper ? mid : lo, keep_hi = upper ? hi : mid;
+            const long give_lo = upper ? lo : mid, give_hi = upper ? mid : hi;
+            exchange(fds[rank ^ d], (char *)(vector + give_lo), (give_hi - give_lo) * 4, (char *)scratch,
+                (keep_hi - keep_lo) * 4);
+            for (long i = 0; i < keep_hi - keep_lo; i++)
+            {
+                vector[keep_lo + i] += scratch[i];
+            }
+            lo = keep_lo;
+            hi = keep_hi;
+        }
+        for (int d = 1; d < n; d <<= 1)
+        {
+            /* the partner holds the neighbouring range of the same length */
+            const long len = hi - lo;
+            const int upper = (rank & d) != 0;
+            const long peer_lo = upper ? lo - len : hi;
+            exchange(fds[rank ^ d], (char *)(vector + lo), len * 4, (char *)(vector + peer_lo), len * 4);
+            lo = upper ? peer_lo : lo;
+            hi = lo + 2 * len;
+        }
+        took[call] = now_us() - start;
+        for (long i = 0; i < count; i++)
+        {
+            const float expected = (float)(n * (n + 1) / 2) + n * (float)(i % 7);
+            if (vector[i] != expected)
+            {
+                fprintf(stderr, "halving: rank %d call %d element %ld is %g, not %g\n", rank, call, i, vector[i],
+                    expected);
+                return 1;
+            }
+        }
+    }
+    double mean = 0;
+    for (int call = 0; call < calls; call++)
+    {
+        mean += took[call] / calls;
+    }
+    qsort(took, calls, sizeof(double), by_value);
+    if (rank == 0)
+    {
+        printf("%d,%ld,%.1f,%.1f,%.1f,%.1f,%.1f\n", n, count, took[calls / 2], mean, (double)writes / calls,
+            (double)reads / calls, (double)yields / calls);
+    }
+    return 0;
+}
