@@ -329,6 +329,7 @@ final class CallEngine implements Agent
                 request.type, request.narrowWire, reduction(request), request.count, root(request, path));
             metrics.begin(METRICS_INDEX[request.kind.ordinal()], path, sequence,
                 null == request.type ? 0 : (long)request.count * request.type.byteSize(), nowNs);
+            sender.startCall();
             chosen.start(request);
         }
         return chosen;
@@ -360,7 +361,7 @@ final class CallEngine implements Agent
             final long nowNs = System.nanoTime();
             if (nowNs - nextCheckNs >= 0)
             {
-                detector.check(algorithm, sequence, callName);
+                detector.check(algorithm, sequence, callName, sender.closedLinkPeer());
                 nextCheckNs = nowNs + FailureDetector.LIVENESS_INTERVAL_NS;
             }
             if (nowNs - deadlineNs >= 0)

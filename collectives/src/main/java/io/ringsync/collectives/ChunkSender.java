@@ -18,6 +18,7 @@ final class ChunkSender
     private MutableDirectBuffer buffer;
     private int offset;
     private boolean lastClaimFoundLinkClosed;
+    private int closedLinkPeer = -1;
 
     ChunkSender(final Wire wire, final LinkTally tally)
     {
@@ -41,6 +42,10 @@ final class ChunkSender
     {
         final long at = link.tryClaim(frameLength);
         lastClaimFoundLinkClosed = OutboundLink.CLOSED == at;
+        if (lastClaimFoundLinkClosed)
+        {
+            closedLinkPeer = link.peer();
+        }
         if (at < 0)
         {
             tally.backPressured(link.peer());
@@ -66,6 +71,23 @@ final class ChunkSender
     boolean forwardFailed()
     {
         return lastClaimFoundLinkClosed;
+    }
+
+    /**
+     * A new call starts: no link has been found closed in it yet.
+     */
+    void startCall()
+    {
+        closedLinkPeer = -1;
+    }
+
+    /**
+     * @return the rank whose link a claim of this call found closed for good, or -1. Nothing sent to it arrives
+     * any more, and the call needs what it would have sent; the {@link FailureDetector} names it.
+     */
+    int closedLinkPeer()
+    {
+        return closedLinkPeer;
     }
 
     /**

@@ -35,6 +35,12 @@ final class FailureDetector
      */
     static final long LIVENESS_INTERVAL_NS = TimeUnit.MILLISECONDS.toNanos(20);
 
+    /**
+     * How long a call that found a link closed for good waits for that peer's abort before naming the link: the
+     * peer's own check and its abort's send budget, with room to spare.
+     */
+    static final long CLOSED_LINK_GRACE_NS = TimeUnit.MILLISECONDS.toNanos(500);
+
     private static final int POLL_LIMIT = 16;
     private static final long ABORT_SEND_BUDGET_NS = TimeUnit.MILLISECONDS.toNanos(200);
     private static final int SEND_NOW_CYCLES = 16;
@@ -48,6 +54,8 @@ final class FailureDetector
     private final ProcessHandle[] peerProcesses;
     private final Heartbeats heartbeats;
     private final UnsafeBuffer abortBuffer = new UnsafeBuffer(BufferUtil.allocateDirectAligned(4096, 64));
+    private long closedSeenSequence = -1;
+    private long closedSeenNs;
 
     /**
      * @param board         the status board, or null when ranks publish none.
@@ -92,9 +100,10 @@ final class FailureDetector
     /**
      * Look at the peers the call depends on, and publish this rank's heartbeat.
      *
-     * @throws PeerFailedException naming a peer that is gone.
+     * @param closedLinkPeer the rank whose link this call found closed for good when it sent to it, or -1.
+     * @throws PeerFailedException naming a peer that is gone, or the one this rank can no longer reach.
      */
-    void check(final Algorithm algorithm, final long sequence, final String callName)
+    void check(final Algorithm algorithm, final long sequence, final String callName, final int closedLinkPeer)
     {
         final int rank = group.rank;
         final int awaited = algorithm.awaitedPeer();
@@ -116,6 +125,15 @@ final class FailureDetector
                     " #" + sequence + " (" + what + "); " + algorithm.progress(), peer);
             }
         }
+        if (closedLinkPeer >= 0 && closedLongEnough(sequence) &&
+            group.inbound(closedLinkPeer).poll(dispatcher, POLL_LIMIT) == 0 && !faults.isPending())
+        {
+            // the peer may still run and wait for what this rank can no longer send it: without this, both would
+            // wait for their deadlines (an abort from the peer, read first, carries the better cause)
+            throw new PeerFailedException("rank " + rank + ": its link to " + group.name(closedLinkPeer) +
+                " closed for good during " + callName + " #" + sequence + " (that rank shut the connection, or it " +
+                "broke), so nothing it needs in this call can reach it; " + algorithm.progress(), closedLinkPeer);
+        }
         heartbeats.beat(sequence, System.nanoTime());
         if (null != board)
         {
@@ -129,6 +147,21 @@ final class FailureDetector
                     board.describe(gone, nowMs) + "); " + algorithm.progress(), gone);
             }
         }
+    }
+
+    /**
+     * @return whether this call has known its closed link for {@link #CLOSED_LINK_GRACE_NS}: long enough for the
+     * peer that shut it to notice and send its abort, whose cause says more than "closed".
+     */
+    private boolean closedLongEnough(final long sequence)
+    {
+        final long nowNs = System.nanoTime();
+        if (closedSeenSequence != sequence)
+        {
+            closedSeenSequence = sequence;
+            closedSeenNs = nowNs;
+        }
+        return nowNs - closedSeenNs >= CLOSED_LINK_GRACE_NS;
     }
 
     /**

@@ -37,7 +37,7 @@ class ClosedLinkTest
         final AtomicBoolean[] cut = { new AtomicBoolean(), new AtomicBoolean() };
         // from its second call on, rank 0's link to rank 1 is closed for good and rank 1 sees its link from rank 0
         // lost: the two ends of one connection that rank 1 shut
-        final Transport[] transports = { new CutLinks(job[0], cut[0]), new CutLinks(job[1], cut[1]) };
+        final Transport[] transports = { new CutLinks(job[0], cut[0], true), new CutLinks(job[1], cut[1], true) };
         final long start = System.nanoTime();
 
         final List<RankThreads.Outcome<Integer>> outcomes = RankThreads.run(2, 3 * DEADLINE_MS + 20_000,
@@ -70,15 +70,65 @@ class ClosedLinkTest
     }
 
     /**
-     * A transport whose links to and from the other rank end once {@code cut} is set: claims on the outbound one
-     * find it closed for good, the inbound one is lost and delivers nothing more.
+     * Only the sending end learns of the cut: rank 0's claims to rank 1 find the link closed for good, while rank 1
+     * sees its link from rank 0 neither lost nor delivering, so no abort can come from it. Rank 0, which cannot send
+     * what rank 1 needs, names rank 1 and its link soon after, not at its deadline; rank 1 names rank 0 (at its own
+     * deadline, or sooner once rank 0 has closed its communicator).
+     */
+    @Test
+    void aLinkClosedOnlyAtTheSendersEndIsNamedBeforeTheDeadline() throws Exception
+    {
+        final long deadlineMs = 4_000;
+        final LocalTransport[] job = LocalTransport.createJob(2, LocalTransport.LINK_CAPACITY_DEFAULT);
+        final AtomicBoolean[] cut = { new AtomicBoolean(), new AtomicBoolean() };
+        final Transport[] transports = { new CutLinks(job[0], cut[0], false), new CutLinks(job[1], cut[1], false) };
+        final long[] failedAfterMs = new long[2];
+
+        final List<RankThreads.Outcome<Integer>> outcomes = RankThreads.run(2, 3 * deadlineMs + 20_000,
+            (rank) -> Communicator.connect(transports[rank], new Context()
+                .timeoutNs(TimeUnit.MILLISECONDS.toNanos(deadlineMs))
+                .smallMaxBytes(0)
+                .chunkBytes(1024)),
+            (comm) ->
+            {
+                final float[] vector = new float[2048];
+                Arrays.fill(vector, 1 + comm.rank());
+                comm.allReduce(vector, ReduceOp.SUM);
+                assertEquals(3.0f, vector[2047]);
+                cut[comm.rank()].set(true);
+                final long start = System.nanoTime();
+                try
+                {
+                    comm.allReduce(vector, ReduceOp.SUM);
+                }
+                finally
+                {
+                    failedAfterMs[comm.rank()] = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+                }
+                return 2;
+            });
+
+        final Throwable rank0 = outcomes.get(0).error;
+        assertInstanceOf(PeerFailedException.class, rank0, String.valueOf(rank0));
+        assertEquals(1, ((RingsyncException)rank0).suspectRank(), rank0.getMessage());
+        assertTrue(rank0.getMessage().contains("link to rank 1 closed for good"), rank0.getMessage());
+        assertTrue(failedAfterMs[0] < deadlineMs / 2, "rank 0 failed after " + failedAfterMs[0] + " ms");
+        final Throwable rank1 = outcomes.get(1).error;
+        assertInstanceOf(RingsyncException.class, rank1, String.valueOf(rank1));
+        assertEquals(0, ((RingsyncException)rank1).suspectRank(), rank1.getMessage());
+    }
+
+    /**
+     * A transport whose link to the other rank ends once {@code cut} is set (claims on rank 0's link to rank 1 find
+     * it closed for good) and, with {@code inboundToo}, whose link from it ends too (rank 1's from rank 0 is lost
+     * and delivers nothing more).
      */
     private static final class CutLinks extends ForwardingTransport
     {
         private final OutboundLink[] outbound;
         private final InboundLink[] inbound;
 
-        CutLinks(final Transport delegate, final AtomicBoolean cut)
+        CutLinks(final Transport delegate, final AtomicBoolean cut, final boolean inboundToo)
         {
             super(delegate);
             this.outbound = new OutboundLink[delegate.worldSize()];
@@ -88,7 +138,7 @@ class ClosedLinkTest
                 if (peer != delegate.rank())
                 {
                     outbound[peer] = new CutOutbound(delegate.outbound(peer), cut);
-                    inbound[peer] = new CutInbound(delegate.inbound(peer), cut);
+                    inbound[peer] = inboundToo ? new CutInbound(delegate.inbound(peer), cut) : delegate.inbound(peer);
                 }
             }
         }
