@@ -6,7 +6,8 @@
  * scratch, reduces); allgather: the same distances in reverse, each rank sending what it holds and receiving the
  * partner's part straight into place. One connection per pair, non-blocking, TCP_NODELAY; each step writes its
  * message whole and reads what is there, interleaved, spinning (sched_yield when a pass moved nothing;
- * RING_WAIT=poll sleeps in poll(2) instead). Every rank checks the sum after the run.
+ * RING_WAIT=poll sleeps in poll(2) instead; RING_AGREE=1 swaps a 64-byte header before each step's body). Every
+ * rank checks the sum after the run.
  *
  *   halving RANK N BASE_PORT HOST_PREFIX COUNT CALLS
  *
@@ -48,7 +49,7 @@ static void fail(const char *what)
 }
 
 static long writes, reads, yields;
-static int blocking;
+static int blocking, agreeing;
 
 /* nothing moved: yield the CPU, or (RING_WAIT=poll) sleep in poll(2) until the socket can move something */
 static void idle(int fd, int sending, int receiving)
@@ -63,8 +64,21 @@ static void idle(int fd, int sending, int receiving)
     poll(&p, 1, 1000);
 }
 
-/* send `out` bytes from `from` and receive `in` bytes into `into` over fd at once */
+static void move(int fd, const char *from, long out, char *into, long in);
+
+/* send `out` bytes from `from` and receive `in` bytes into `into` over fd at once; with RING_AGREE=1 after both
+ * sides swapped a 64-byte header (as a rendezvous protocol agrees a message before its body moves) */
 static void exchange(int fd, const char *from, long out, char *into, long in)
+{
+    if (agreeing)
+    {
+        char header[64] = { 0 }, answer[64];
+        move(fd, header, sizeof header, answer, sizeof answer);
+    }
+    move(fd, from, out, into, in);
+}
+
+static void move(int fd, const char *from, long out, char *into, long in)
 {
     long sent = 0, got = 0;
     while (sent < out || got < in)
@@ -117,6 +131,7 @@ int main(int argc, char **argv)
     const long count = atol(argv[5]);
     const int calls = atoi(argv[6]);
     blocking = getenv("RING_WAIT") != NULL && strcmp(getenv("RING_WAIT"), "poll") == 0;
+    agreeing = getenv("RING_AGREE") != NULL && strcmp(getenv("RING_AGREE"), "1") == 0;
     if ((n & (n - 1)) != 0 || count % n != 0)
     {
         fprintf(stderr, "halving: N must be a power of two and divide COUNT\n");

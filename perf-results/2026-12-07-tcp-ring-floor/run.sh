@@ -5,7 +5,8 @@
 #   perf-results/2026-12-07-tcp-ring-floor/run.sh [ROUNDS] [HOSTS...] > ring.csv
 # c-halving (halving.c) runs beside them: recursive halving, then doubling, one message per step.
 # Env: BLOCKS (grains, bytes; "seg" = a whole segment), WAITS (spin: sched_yield when idle; poll: sleep in
-# poll(2)), JAR (benchmarks.jar to run), CALLS (per C run).
+# poll(2)), AGREES (0: halving as is; 1: with a 64-byte header swapped before each step), JAR (benchmarks.jar to
+# run), CALLS (per C run).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -14,6 +15,7 @@ hosts=${*:-2 4}
 blocks=${BLOCKS:-32768 131072 seg}
 calls=${CALLS:-2000}
 waits=${WAITS:-spin poll}
+agrees=${AGREES:-0}
 jar=${JAR:-$root/bench/target/benchmarks.jar}
 export RINGSYNC_NETNS_PREFIX=ringsync-ring-
 bin=$(mktemp -d)
@@ -51,9 +53,12 @@ for round in $(seq 1 "$rounds"); do
         IFS=, read -r _ _ b _ p50 mean w rd y <<<"$line"
         echo "$round,$n,c-ring-$wait,$b,$p50,$mean,$w,$rd,$y"
       done
-      line=$(locked halving "$n" -)
-      IFS=, read -r _ _ p50 mean w rd y <<<"$line"
-      echo "$round,$n,c-halving-$wait,-,$p50,$mean,$w,$rd,$y"
+      for agree in $agrees; do
+        export RING_AGREE=$agree
+        line=$(locked halving "$n" -)
+        IFS=, read -r _ _ p50 mean w rd y <<<"$line"
+        echo "$round,$n,c-halving-$([ "$agree" = 1 ] && echo agreed-)$wait,-,$p50,$mean,$w,$rd,$y"
+      done
     done
     "$root/bench/cluster/cluster.sh" down >/dev/null
     for system in openmpi tcp; do
