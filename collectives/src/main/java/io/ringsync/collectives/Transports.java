@@ -306,7 +306,7 @@ final class Transports
     /**
      * What the Aeron session ids of a udp job's links derive from: the rendezvous' random session id and the job
      * secret, whichever the job has, each preceded by its length. With neither, null: the ids then derive from the
-     * job id, which keeps jobs apart but no attacker out (README, "udp and strangers").
+     * job id, which keeps jobs apart but no attacker out (docs/across-hosts.md, "UDP and strangers").
      */
     static byte[] udpSessionSecret(final Context ctx)
     {
