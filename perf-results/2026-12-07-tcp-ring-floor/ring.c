@@ -3,7 +3,8 @@
  * namespace, float32 SUM of COUNT values in place, reduce-scatter then allgather around the ring, each rank writing
  * to its successor and reading from its predecessor over one connection each way. Non-blocking sockets,
  * TCP_NODELAY, spinning (sched_yield when a pass moved nothing; RING_WAIT=poll sleeps in poll(2) instead). Every
- * rank checks the sum after the run.
+ * rank checks the sum after the run. RING_READ=blocks reads only once a block's remaining bytes are all queued
+ * (with a fixed 4 MiB receive buffer, so a block fits the window).
  *
  *   ring RANK N BASE_PORT HOST_PREFIX COUNT CALLS BLOCK [WRITE]
  *
@@ -27,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -94,6 +96,14 @@ int main(int argc, char **argv)
     int one = 1, listener = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in any = { .sin_family = AF_INET, .sin_port = htons(base + rank), .sin_addr.s_addr = INADDR_ANY };
     setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    const int by_block = getenv("RING_READ") != NULL && strcmp(getenv("RING_READ"), "blocks") == 0;
+    if (by_block)
+    {
+        /* a block must fit the receive window whole, or it is never all queued: a fixed 4 MiB buffer (set before
+         * listen, so the window scale is agreed) instead of autotuning's slow start */
+        int bytes = 4 << 20;
+        setsockopt(listener, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
+    }
     if (bind(listener, (struct sockaddr *)&any, sizeof any) || listen(listener, 1))
     {
         fail("ring: listen");
@@ -167,8 +177,14 @@ int main(int argc, char **argv)
                     break;
                 }
             }
-            /* read what is there, straight into place, up to the end of the segment */
-            if (received < total)
+            /* read what is there, straight into place, up to the end of the segment; RING_READ=blocks: only once
+             * the kernel holds the rest of the current block (FIONREAD), so a block is read in one call */
+            int queued = 0;
+            if (received < total && by_block && ioctl(in, FIONREAD, &queued) == 0 &&
+                queued < block - received % block)
+            {
+            }
+            else if (received < total)
             {
                 const long k = received / seg, at = received % seg;
                 const long s = k < n - 1 ? mod(rank - k - 1, n) : mod(rank - (k - (n - 1)), n);

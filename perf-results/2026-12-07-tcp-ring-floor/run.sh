@@ -6,7 +6,8 @@
 # c-halving (halving.c) runs beside them: recursive halving, then doubling, one message per step.
 # Env: BLOCKS (grains, bytes; "seg" = a whole segment), WAITS (spin: sched_yield when idle; poll: sleep in
 # poll(2)), AGREES (0: halving as is; 1: with a 64-byte header swapped before each step), JAR (benchmarks.jar to
-# run), CALLS (per C run).
+# run), READINGS (eager: the ring reads what is there; blocks: only once a block's rest is queued), CALLS (per C
+# run).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -16,6 +17,7 @@ blocks=${BLOCKS:-32768 131072 seg}
 calls=${CALLS:-2000}
 waits=${WAITS:-spin poll}
 agrees=${AGREES:-0}
+readings=${READINGS:-eager}
 jar=${JAR:-$root/bench/target/benchmarks.jar}
 export RINGSYNC_NETNS_PREFIX=ringsync-ring-
 bin=$(mktemp -d)
@@ -49,9 +51,12 @@ for round in $(seq 1 "$rounds"); do
     for wait in $waits; do
       export RING_WAIT=$wait
       for block in $blocks; do
-        line=$(locked ring "$n" "$block")
-        IFS=, read -r _ _ b _ p50 mean w rd y <<<"$line"
-        echo "$round,$n,c-ring-$wait,$b,$p50,$mean,$w,$rd,$y"
+        for reading in $readings; do
+          export RING_READ=$reading
+          line=$(locked ring "$n" "$block")
+          IFS=, read -r _ _ b _ p50 mean w rd y <<<"$line"
+          echo "$round,$n,c-ring-$([ "$reading" = blocks ] && echo whole-reads-)$wait,$b,$p50,$mean,$w,$rd,$y"
+        done
       done
       for agree in $agrees; do
         export RING_AGREE=$agree
