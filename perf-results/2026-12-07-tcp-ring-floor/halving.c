@@ -14,39 +14,7 @@
  * Rank r listens on BASE_PORT + r at HOST_PREFIX(r + 1). Rank 0 prints:
  * n,count,p50_us,mean_us,writes_per_call,reads_per_call,yields_per_call
  */
-#define _GNU_SOURCE
-#include <arpa/inet.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
-#include <sched.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
-
-static double now_us(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec * 1e6 + t.tv_nsec / 1e3;
-}
-
-static int by_value(const void *a, const void *b)
-{
-    const double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static void fail(const char *what)
-{
-    perror(what);
-    exit(1);
-}
+#include "probe.h"
 
 static long writes, reads, yields;
 static int blocking, agreeing;
@@ -137,42 +105,20 @@ int main(int argc, char **argv)
         fprintf(stderr, "halving: N must be a power of two and divide COUNT\n");
         return 2;
     }
-    int one = 1, listener = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in any = { .sin_family = AF_INET, .sin_port = htons(base + rank), .sin_addr.s_addr = INADDR_ANY };
-    setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (bind(listener, (struct sockaddr *)&any, sizeof any) || listen(listener, n))
-    {
-        fail("halving: listen");
-    }
+    const int listener = listen_on(base + rank, n, 0);
     int fds[64] = { 0 };
     /* the lower rank of a pair dials, the higher accepts and learns who dialled from a 4-byte hello */
     for (int d = 1; d < n; d <<= 1)
     {
         const int peer = rank ^ d;
-        if (peer < rank)
+        if (peer > rank)
         {
-            continue;
-        }
-        char host[64];
-        snprintf(host, sizeof host, "%s%d", prefix, peer + 1);
-        struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(base + peer) };
-        inet_pton(AF_INET, host, &to.sin_addr);
-        int fd = -1;
-        for (int attempt = 0; attempt < 200 && fd < 0; attempt++)
-        {
-            fd = socket(AF_INET, SOCK_STREAM, 0);
-            if (connect(fd, (struct sockaddr *)&to, sizeof to) != 0)
+            fds[peer] = dial(prefix, peer, base + peer);
+            if (write(fds[peer], &rank, 4) != 4)
             {
-                close(fd);
-                fd = -1;
-                usleep(50000);
+                fail("halving: hello");
             }
         }
-        if (fd < 0 || write(fd, &rank, 4) != 4)
-        {
-            fail("halving: connect");
-        }
-        fds[peer] = fd;
     }
     for (int d = 1; d < n; d <<= 1)
     {
@@ -190,8 +136,7 @@ int main(int argc, char **argv)
     close(listener);
     for (int d = 1; d < n; d <<= 1)
     {
-        setsockopt(fds[rank ^ d], IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        fcntl(fds[rank ^ d], F_SETFL, O_NONBLOCK);
+        tune(fds[rank ^ d]);
     }
 
     float *vector = aligned_alloc(4096, count * 4);
@@ -199,10 +144,7 @@ int main(int argc, char **argv)
     double *took = malloc(sizeof(double) * calls);
     for (int call = 0; call < calls; call++)
     {
-        for (long i = 0; i < count; i++)
-        {
-            vector[i] = (float)(rank + 1) + (float)(i % 7);
-        }
+        fill(vector, count, rank);
         const double start = now_us();
         long lo = 0, hi = count;
         for (int d = n / 2; d >= 1; d >>= 1)
@@ -231,26 +173,13 @@ int main(int argc, char **argv)
             hi = lo + 2 * len;
         }
         took[call] = now_us() - start;
-        for (long i = 0; i < count; i++)
-        {
-            const float expected = (float)(n * (n + 1) / 2) + n * (float)(i % 7);
-            if (vector[i] != expected)
-            {
-                fprintf(stderr, "halving: rank %d call %d element %ld is %g, not %g\n", rank, call, i, vector[i],
-                    expected);
-                return 1;
-            }
-        }
+        check(vector, count, n, rank, call);
     }
-    double mean = 0;
-    for (int call = 0; call < calls; call++)
-    {
-        mean += took[call] / calls;
-    }
-    qsort(took, calls, sizeof(double), by_value);
+    double mean;
+    const double p50 = p50_and_mean(took, calls, &mean);
     if (rank == 0)
     {
-        printf("%d,%ld,%.1f,%.1f,%.1f,%.1f,%.1f\n", n, count, took[calls / 2], mean, (double)writes / calls,
+        printf("%d,%ld,%.1f,%.1f,%.1f,%.1f,%.1f\n", n, count, p50, mean, (double)writes / calls,
             (double)reads / calls, (double)yields / calls);
     }
     return 0;

@@ -17,47 +17,7 @@
  * (default: all that is ready up to the end of its segment). Reads take all that is there up to a segment's end.
  * Rank 0 prints: n,count,block,write,p50_us,mean_us,writes_per_call,reads_per_call,yields_per_call
  */
-#define _GNU_SOURCE
-#include <arpa/inet.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
-#include <sched.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
-
-static double now_us(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec * 1e6 + t.tv_nsec / 1e3;
-}
-
-static int by_value(const void *a, const void *b)
-{
-    const double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static void tune(int fd)
-{
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    fcntl(fd, F_SETFL, O_NONBLOCK);
-}
-
-static void fail(const char *what)
-{
-    perror(what);
-    exit(1);
-}
+#include "probe.h"
 
 static long mod(long a, long n)
 {
@@ -93,41 +53,12 @@ int main(int argc, char **argv)
         return 2;
     }
 
-    int one = 1, listener = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in any = { .sin_family = AF_INET, .sin_port = htons(base + rank), .sin_addr.s_addr = INADDR_ANY };
-    setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    /* RING_READ=blocks: a block must fit the receive window whole, or it is never all queued; a fixed 4 MiB
+     * buffer instead of autotuning's slow start */
     const int by_block = getenv("RING_READ") != NULL && strcmp(getenv("RING_READ"), "blocks") == 0;
-    if (by_block)
-    {
-        /* a block must fit the receive window whole, or it is never all queued: a fixed 4 MiB buffer (set before
-         * listen, so the window scale is agreed) instead of autotuning's slow start */
-        int bytes = 4 << 20;
-        setsockopt(listener, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
-    }
-    if (bind(listener, (struct sockaddr *)&any, sizeof any) || listen(listener, 1))
-    {
-        fail("ring: listen");
-    }
+    const int listener = listen_on(base + rank, 1, by_block ? 4 << 20 : 0);
     const int next = (rank + 1) % n;
-    char host[64];
-    snprintf(host, sizeof host, "%s%d", prefix, next + 1);
-    struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(base + next) };
-    inet_pton(AF_INET, host, &to.sin_addr);
-    int out = -1;
-    for (int attempt = 0; attempt < 200 && out < 0; attempt++)
-    {
-        out = socket(AF_INET, SOCK_STREAM, 0);
-        if (connect(out, (struct sockaddr *)&to, sizeof to) != 0)
-        {
-            close(out);
-            out = -1;
-            usleep(50000);
-        }
-    }
-    if (out < 0)
-    {
-        fail("ring: connect");
-    }
+    const int out = dial(prefix, next, base + next);
     const int in = accept(listener, NULL, NULL);
     if (in < 0)
     {
@@ -145,10 +76,7 @@ int main(int argc, char **argv)
     const int blocking = getenv("RING_WAIT") != NULL && strcmp(getenv("RING_WAIT"), "poll") == 0;
     for (int call = 0; call < calls; call++)
     {
-        for (long i = 0; i < count; i++)
-        {
-            vector[i] = (float)(rank + 1) + (float)(i % 7);
-        }
+        fill(vector, count, rank);
         const double start = now_us();
         long sent = 0, received = 0, ready = seg, done_blocks = 0;
         while (sent < total || received < total)
@@ -236,27 +164,14 @@ int main(int argc, char **argv)
             }
         }
         took[call] = now_us() - start;
-        for (long i = 0; i < count; i++)
-        {
-            const float expected = (float)(n * (n + 1) / 2) + n * (float)(i % 7);
-            if (vector[i] != expected)
-            {
-                fprintf(stderr, "ring: rank %d call %d element %ld is %g, not %g\n", rank, call, i, vector[i],
-                    expected);
-                return 1;
-            }
-        }
+        check(vector, count, n, rank, call);
     }
-    double mean = 0;
-    for (int call = 0; call < calls; call++)
-    {
-        mean += took[call] / calls;
-    }
-    qsort(took, calls, sizeof(double), by_value);
+    double mean;
+    const double p50 = p50_and_mean(took, calls, &mean);
     if (rank == 0)
     {
-        printf("%d,%ld,%ld,%ld,%.1f,%.1f,%.1f,%.1f,%.1f\n", n, count, block, cap == 1L << 40 ? 0 : cap,
-            took[calls / 2], mean, (double)writes / calls, (double)reads / calls, (double)yields / calls);
+        printf("%d,%ld,%ld,%ld,%.1f,%.1f,%.1f,%.1f,%.1f\n", n, count, block, cap == 1L << 40 ? 0 : cap, p50,
+            mean, (double)writes / calls, (double)reads / calls, (double)yields / calls);
     }
     return 0;
 }

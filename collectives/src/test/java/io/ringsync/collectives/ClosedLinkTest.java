@@ -33,31 +33,11 @@ class ClosedLinkTest
     @Test
     void chunksThatCannotBeForwardedDoNotHideTheNeighboursAbort() throws Exception
     {
-        final LocalTransport[] job = LocalTransport.createJob(2, LocalTransport.LINK_CAPACITY_DEFAULT);
-        final AtomicBoolean[] cut = { new AtomicBoolean(), new AtomicBoolean() };
         // from its second call on, rank 0's link to rank 1 is closed for good and rank 1 sees its link from rank 0
         // lost: the two ends of one connection that rank 1 shut
-        final Transport[] transports = { new CutLinks(job[0], cut[0], true), new CutLinks(job[1], cut[1], true) };
-        final long start = System.nanoTime();
+        final long[] failedAfterMs = new long[2];
+        final List<RankThreads.Outcome<Integer>> outcomes = cutInTheSecondCall(true, DEADLINE_MS, failedAfterMs);
 
-        final List<RankThreads.Outcome<Integer>> outcomes = RankThreads.run(2, 3 * DEADLINE_MS + 20_000,
-            (rank) -> Communicator.connect(transports[rank], new Context()
-                .timeoutNs(TimeUnit.MILLISECONDS.toNanos(DEADLINE_MS))
-                .smallMaxBytes(0)
-                .chunkBytes(1024)),
-            (comm) ->
-            {
-                // 8 KiB over the ring: 4 chunks a segment, rank 1's step-0 chunks need a forward on rank 0
-                final float[] vector = new float[2048];
-                Arrays.fill(vector, 1 + comm.rank());
-                comm.allReduce(vector, ReduceOp.SUM);
-                assertEquals(3.0f, vector[2047]);
-                cut[comm.rank()].set(true);
-                comm.allReduce(vector, ReduceOp.SUM);
-                return 2;
-            });
-
-        final long elapsedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
         final Throwable rank1 = outcomes.get(1).error;
         assertInstanceOf(PeerFailedException.class, rank1, String.valueOf(rank1));
         assertEquals(0, ((RingsyncException)rank1).suspectRank(), rank1.getMessage());
@@ -66,7 +46,8 @@ class ClosedLinkTest
         assertInstanceOf(RingsyncException.class, rank0, String.valueOf(rank0));
         assertTrue(rank0.getMessage().contains("abort from rank 1") && rank0.getMessage().contains(CAUSE),
             "rank 0 learns rank 1's cause, not only its own deadline: " + rank0.getMessage());
-        assertTrue(elapsedMs < DEADLINE_MS / 2, "both failed well before the deadline: " + elapsedMs + " ms");
+        assertTrue(Math.max(failedAfterMs[0], failedAfterMs[1]) < DEADLINE_MS / 2,
+            "both failed well before the deadline: " + Arrays.toString(failedAfterMs) + " ms");
     }
 
     /**
@@ -79,12 +60,33 @@ class ClosedLinkTest
     void aLinkClosedOnlyAtTheSendersEndIsNamedBeforeTheDeadline() throws Exception
     {
         final long deadlineMs = 4_000;
+        final long[] failedAfterMs = new long[2];
+        final List<RankThreads.Outcome<Integer>> outcomes = cutInTheSecondCall(false, deadlineMs, failedAfterMs);
+
+        final Throwable rank0 = outcomes.get(0).error;
+        assertInstanceOf(PeerFailedException.class, rank0, String.valueOf(rank0));
+        assertEquals(1, ((RingsyncException)rank0).suspectRank(), rank0.getMessage());
+        assertTrue(rank0.getMessage().contains("link to rank 1 closed for good"), rank0.getMessage());
+        assertTrue(failedAfterMs[0] < deadlineMs / 2, "rank 0 failed after " + failedAfterMs[0] + " ms");
+        final Throwable rank1 = outcomes.get(1).error;
+        assertInstanceOf(RingsyncException.class, rank1, String.valueOf(rank1));
+        assertEquals(0, ((RingsyncException)rank1).suspectRank(), rank1.getMessage());
+    }
+
+    /**
+     * Two ranks make an exact 8 KiB call over the ring (4 chunks a segment: rank 1's step-0 chunks need a forward on
+     * rank 0), then cut the link as {@link CutLinks} says and make a second call.
+     *
+     * @param failedAfterMs filled with how long each rank's second call took to end.
+     */
+    private static List<RankThreads.Outcome<Integer>> cutInTheSecondCall(
+        final boolean inboundToo, final long deadlineMs, final long[] failedAfterMs) throws Exception
+    {
         final LocalTransport[] job = LocalTransport.createJob(2, LocalTransport.LINK_CAPACITY_DEFAULT);
         final AtomicBoolean[] cut = { new AtomicBoolean(), new AtomicBoolean() };
-        final Transport[] transports = { new CutLinks(job[0], cut[0], false), new CutLinks(job[1], cut[1], false) };
-        final long[] failedAfterMs = new long[2];
-
-        final List<RankThreads.Outcome<Integer>> outcomes = RankThreads.run(2, 3 * deadlineMs + 20_000,
+        final Transport[] transports =
+            { new CutLinks(job[0], cut[0], inboundToo), new CutLinks(job[1], cut[1], inboundToo) };
+        return RankThreads.run(2, 3 * deadlineMs + 20_000,
             (rank) -> Communicator.connect(transports[rank], new Context()
                 .timeoutNs(TimeUnit.MILLISECONDS.toNanos(deadlineMs))
                 .smallMaxBytes(0)
@@ -107,15 +109,6 @@ class ClosedLinkTest
                 }
                 return 2;
             });
-
-        final Throwable rank0 = outcomes.get(0).error;
-        assertInstanceOf(PeerFailedException.class, rank0, String.valueOf(rank0));
-        assertEquals(1, ((RingsyncException)rank0).suspectRank(), rank0.getMessage());
-        assertTrue(rank0.getMessage().contains("link to rank 1 closed for good"), rank0.getMessage());
-        assertTrue(failedAfterMs[0] < deadlineMs / 2, "rank 0 failed after " + failedAfterMs[0] + " ms");
-        final Throwable rank1 = outcomes.get(1).error;
-        assertInstanceOf(RingsyncException.class, rank1, String.valueOf(rank1));
-        assertEquals(0, ((RingsyncException)rank1).suspectRank(), rank1.getMessage());
     }
 
     /**
