@@ -361,7 +361,7 @@ final class CallEngine implements Agent
             final long nowNs = System.nanoTime();
             if (nowNs - nextCheckNs >= 0)
             {
-                detector.check(algorithm, sequence, callName, sender.closedLinkPeer());
+                detector.check(algorithm, sequence, callName, group.peerOf(sender.closedLink()));
                 nextCheckNs = nowNs + FailureDetector.LIVENESS_INTERVAL_NS;
             }
             if (nowNs - deadlineNs >= 0)

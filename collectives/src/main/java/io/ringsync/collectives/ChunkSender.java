@@ -18,7 +18,7 @@ final class ChunkSender
     private MutableDirectBuffer buffer;
     private int offset;
     private boolean lastClaimFoundLinkClosed;
-    private int closedLinkPeer = -1;
+    private OutboundLink closedLink;
 
     ChunkSender(final Wire wire, final LinkTally tally)
     {
@@ -44,7 +44,7 @@ final class ChunkSender
         lastClaimFoundLinkClosed = OutboundLink.CLOSED == at;
         if (lastClaimFoundLinkClosed)
         {
-            closedLinkPeer = link.peer();
+            closedLink = link;
         }
         if (at < 0)
         {
@@ -78,16 +78,16 @@ final class ChunkSender
      */
     void startCall()
     {
-        closedLinkPeer = -1;
+        closedLink = null;
     }
 
     /**
-     * @return the rank whose link a claim of this call found closed for good, or -1. Nothing sent to it arrives
-     * any more, and the call needs what it would have sent; the {@link FailureDetector} names it.
+     * @return the link a claim of this call found closed for good, or null. Nothing sent on it arrives any more,
+     * and the call needs what it would have sent; the {@link FailureDetector} names its peer.
      */
-    int closedLinkPeer()
+    OutboundLink closedLink()
     {
-        return closedLinkPeer;
+        return closedLink;
     }
 
     /**

@@ -64,6 +64,22 @@ final class Group
     }
 
     /**
+     * @param link one of this group's outbound links, or null.
+     * @return the rank it sends to in this group, or -1 for null or a link of another group.
+     */
+    int peerOf(final OutboundLink link)
+    {
+        for (int peer = 0; null != link && peer < size; peer++)
+        {
+            if (outbound[peer] == link)
+            {
+                return peer;
+            }
+        }
+        return -1;
+    }
+
+    /**
      * @return the links from every peer, for polling.
      */
     InboundLink[] inboundFromPeers()
