@@ -1,6 +1,7 @@
 package io.ringsync.cli;
 
 import io.ringsync.collectives.Configuration;
+import io.ringsync.collectives.RendezvousPorts;
 
 import java.io.IOException;
 import java.net.InetAddress;

@@ -2,6 +2,7 @@ package io.ringsync.cli;
 
 import io.ringsync.collectives.Configuration;
 import io.ringsync.collectives.ConfigurationException;
+import io.ringsync.collectives.RendezvousPorts;
 import io.ringsync.collectives.ShmSpace;
 import io.ringsync.transport.aeron.MediaDriverHost;
 import io.ringsync.transport.aeron.UdpPorts;

@@ -296,7 +296,7 @@ class RejoinTest
         private final int members;
         final long jobId = ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE);
         private final List<Process> processes = new ArrayList<>();
-        private final int rendezvousPort = freePort();
+        private final int rendezvousPort = RendezvousPorts.freeHere();
         private String udpEndpoints;
         private final String secret = Long.toHexString(ThreadLocalRandom.current().nextLong()) +
             Long.toHexString(ThreadLocalRandom.current().nextLong());
@@ -321,18 +321,6 @@ class RejoinTest
                 }
             }
             this.udpEndpoints = endpoints.toString();
-        }
-
-        private static int freePort()
-        {
-            try (java.net.ServerSocket socket = new java.net.ServerSocket(0))
-            {
-                return socket.getLocalPort();
-            }
-            catch (final IOException ex)
-            {
-                throw new java.io.UncheckedIOException(ex);
-            }
         }
 
         void start(final int index, final boolean joiner, final String scenario, final String target)

@@ -278,7 +278,7 @@ class ShrinkTest
     {
         final boolean udp = "udp".equals(transport);
         final String aeronDir = udp ? null : aeronDirOrEndpoints;
-        final String rendezvous = "tcp".equals(transport) ? "127.0.0.1:" + freeTcpPort() : null;
+        final String rendezvous = "tcp".equals(transport) ? "127.0.0.1:" + RendezvousPorts.freeHere() : null;
         final File jobDir = TestJobDirectory.fresh("shrink");
         final File outDir = Files.createTempDirectory("ringsync-shrink-out").toFile();
         final long jobId = ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE);
@@ -391,14 +391,6 @@ class ShrinkTest
             }
         }
         return endpoints.toString();
-    }
-
-    private static int freeTcpPort() throws IOException
-    {
-        try (java.net.ServerSocket socket = new java.net.ServerSocket(0))
-        {
-            return socket.getLocalPort();
-        }
     }
 
     private static String outputs(final File outDir, final int np)
