@@ -3,9 +3,6 @@ package io.ringsync.collectives;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -30,14 +27,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class RendezvousEnvironmentTest
 {
     private static final int COUNT = 70_001;
-
-    private static int freePort() throws IOException
-    {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress()))
-        {
-            return socket.getLocalPort();
-        }
-    }
 
     /**
      * What a rank reports: its sum check, and what the rendezvous told it.
@@ -86,7 +75,7 @@ class RendezvousEnvironmentTest
     @Test
     void tcpIsTheDefaultOnceARendezvousIsKnownAndEveryRankLearnsTheSameJob() throws Exception
     {
-        final int port = freePort();
+        final int port = RendezvousPorts.freeHere();
         final List<Map<String, String>> envs = new ArrayList<>();
         for (int r = 0; r < 3; r++)
         {
@@ -114,7 +103,7 @@ class RendezvousEnvironmentTest
     @Test
     void frameMacOffKeepsTheSecretForTheRendezvousButTagsNoFrame() throws Exception
     {
-        final int port = freePort();
+        final int port = RendezvousPorts.freeHere();
         final List<Map<String, String>> envs = new ArrayList<>();
         for (int r = 0; r < 2; r++)
         {
@@ -146,7 +135,7 @@ class RendezvousEnvironmentTest
     @Test
     void torchrunVariablesAndUdpTakeTheirEndpointsAndTheInterfaceMtuFromTheRendezvous() throws Exception
     {
-        final int port = freePort();
+        final int port = RendezvousPorts.freeHere();
         final List<Map<String, String>> envs = new ArrayList<>();
         for (int r = 0; r < 2; r++)
         {
@@ -172,7 +161,7 @@ class RendezvousEnvironmentTest
     @Test
     void shmRanksWithoutAJobIdDrawOneAtTheRendezvous() throws Exception
     {
-        final int port = freePort();
+        final int port = RendezvousPorts.freeHere();
         final List<Map<String, String>> envs = new ArrayList<>();
         for (int r = 0; r < 2; r++)
         {
@@ -194,7 +183,7 @@ class RendezvousEnvironmentTest
     @Test
     void aRankWithAWrongSecretIsRefusedAndTheOthersNameIt() throws Exception
     {
-        final int port = freePort();
+        final int port = RendezvousPorts.freeHere();
         final List<Map<String, String>> envs = new ArrayList<>();
         for (int r = 0; r < 3; r++)
         {
