@@ -113,7 +113,7 @@ final class Handshake implements Dispatcher.HelloHandler
                 if (System.nanoTime() - nextCheckNs >= 0)
                 {
                     nextCheckNs = System.nanoTime() + CHECK_INTERVAL_NS;
-                    checkConnectingPeers();
+                    checkConnectingPeers(helloSent);
                 }
                 if (System.nanoTime() - deadlineNs >= 0)
                 {
@@ -256,10 +256,16 @@ final class Handshake implements Dispatcher.HelloHandler
     }
 
     /**
-     * A rank that will never say hello: its process was known and is gone, the launcher reported its exit, or it
-     * published its status during this start-up (not left by an earlier run of the same job id) and exited.
+     * A rank that will never finish connecting: its process was known and is gone, the launcher reported its exit,
+     * or it published its status during this start-up (not left by an earlier run of the same job id) and exited.
+     * A known process that exited fails the handshake even after its hello arrived: its own hello may never have
+     * reached it (an Aeron publication connects only to a running subscriber), and the other members, which may
+     * have found it gone sooner, stop waiting for this rank; it would wait for the deadline and fail without
+     * naming anyone (a shrink would then give up rather than run its next epoch without the rank).
+     *
+     * @param helloSent the peers this rank's hello went to.
      */
-    private void checkConnectingPeers()
+    private void checkConnectingPeers(final boolean[] helloSent)
     {
         final int rank = group.rank;
         if (null != knownProcesses)
@@ -267,10 +273,11 @@ final class Handshake implements Dispatcher.HelloHandler
             for (int peer = 0; peer < group.size; peer++)
             {
                 final ProcessHandle process = knownProcesses[peer];
-                if (!helloReceived[peer] && null != process && !process.isAlive())
+                if (null != process && !process.isAlive())
                 {
                     throw new PeerFailedException("rank " + rank + ": " + group.name(peer) + " (pid " + process.pid() +
-                        ") exited before it connected; see its own output for why", peer);
+                        ") exited " + (helloReceived[peer] && helloSent[peer] ? "while the others connected" :
+                        "before it connected") + "; see its own output for why", peer);
                 }
             }
         }

@@ -185,13 +185,15 @@ final class Shrink
             final String directory = epochDirectory(epoch);
             final int[] members = agree(store, directory, epoch, out);
             Communicator connected = null;
-            PeerFailedException connectFailure = null;
+            RingsyncException connectFailure = null;
             try
             {
                 connected = connector.connect(members, SubGroups.meshId(membership.meshId, -epoch, 0));
             }
-            catch (final PeerFailedException ex)
+            catch (final PeerFailedException | ConfigurationException ex)
             {
+                // a member that died or left its handshake (another saw a death this one could not): settle, and
+                // run the next epoch without the members then found gone
                 connectFailure = ex;
             }
             // all members keep the communicator, or all drop it: none goes on over one the others never joined
