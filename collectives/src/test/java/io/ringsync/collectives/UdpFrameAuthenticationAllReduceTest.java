@@ -170,9 +170,12 @@ class UdpFrameAuthenticationAllReduceTest
     void aCapturedFrameReplayedAtALaterPositionFailsEveryRank() throws Exception
     {
         // frames 200..400 captured, the first of each length (which lengths recur later depends on how the sender's
-        // messages fall into datagrams, i.e. on timing); later, the first frame of a captured length gets it
+        // messages fall into datagrams, i.e. on timing); later, the first new position whose frame has a captured
+        // length gets it, and so does every copy of that position: a retransmission of a position the receiver
+        // already has is dropped unread, so replaying once, into a copy that comes second, would go unseen
         final Map<Integer, byte[]> recordings = new HashMap<>();
-        final boolean[] replayed = { false };
+        final Set<Long> seen = new HashSet<>();
+        final long[] chosen = { -1 };
         final int[] dataFrames = { 0 };
         final List<Outcome> outcomes = run((datagram, length) ->
         {
@@ -181,6 +184,8 @@ class UdpFrameAuthenticationAllReduceTest
                 return length;
             }
             final int index = dataFrames[0]++;
+            final long position = UdpTamperingRelay.position(datagram);
+            final boolean isNew = seen.add(position);
             if (index >= 200 && index <= 400)
             {
                 recordings.computeIfAbsent(length, ignored ->
@@ -190,19 +195,23 @@ class UdpFrameAuthenticationAllReduceTest
                     return recording;
                 });
             }
-            else if (index > 400 && !replayed[0] && recordings.containsKey(length))
+            else if (index > 400 && chosen[0] < 0 && isNew && recordings.containsKey(length))
             {
-                // the captured frame, valid tag and all, moved to where this one belongs: once
+                chosen[0] = position;
+            }
+            if (position == chosen[0])
+            {
+                // the captured frame, valid tag and all, moved to where this one belongs
                 final int termOffset =
                     datagram.getInt(DataHeaderFlyweight.TERM_OFFSET_FIELD_OFFSET, ByteOrder.LITTLE_ENDIAN);
                 final int termId = datagram.getInt(DataHeaderFlyweight.TERM_ID_FIELD_OFFSET, ByteOrder.LITTLE_ENDIAN);
                 datagram.putBytes(0, recordings.get(length), 0, length);
                 datagram.putInt(DataHeaderFlyweight.TERM_OFFSET_FIELD_OFFSET, termOffset, ByteOrder.LITTLE_ENDIAN);
                 datagram.putInt(DataHeaderFlyweight.TERM_ID_FIELD_OFFSET, termId, ByteOrder.LITTLE_ENDIAN);
-                replayed[0] = true;
             }
             return length;
         }, SECRET);
+        assertTrue(chosen[0] >= 0, "no frame after the 400th had a captured length: nothing was replayed");
         assertEveryRankFailedLoudly(outcomes);
     }
 
