@@ -8,12 +8,10 @@ import io.ringsync.collectives.Context;
 import io.ringsync.collectives.ReduceOp;
 import io.ringsync.transport.aeron.AeronMedia;
 import io.ringsync.transport.aeron.AeronTransport;
+import io.ringsync.transport.aeron.UdpPorts;
 import org.agrona.IoUtil;
 
 import java.io.File;
-import java.net.DatagramSocket;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Locale;
@@ -65,7 +63,7 @@ public final class LossBench
         final String[] sizes = options.getOrDefault("sizes", "4KiB,1MiB").split(",");
         final Consumer<MediaDriver.Context> driverSettings = driverSettings(options, loss);
 
-        final String[] endpoints = freeEndpoints(2);
+        final String[] endpoints = UdpPorts.loopbackEndpoints(2);
         final long jobId = System.nanoTime() >>> 1;
         final File dir = new File("/dev/shm/ringsync-lossbench-" + Long.toHexString(jobId));
         final ExecutorService pool = Executors.newFixedThreadPool(2);
@@ -186,18 +184,5 @@ public final class LossBench
     {
         final int index = (int)Math.ceil(percentile / 100.0 * sorted.length) - 1;
         return sorted[Math.max(0, Math.min(sorted.length - 1, index))];
-    }
-
-    private static String[] freeEndpoints(final int count) throws Exception
-    {
-        final String[] endpoints = new String[count];
-        for (int i = 0; i < count; i++)
-        {
-            try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)))
-            {
-                endpoints[i] = "127.0.0.1:" + socket.getLocalPort();
-            }
-        }
-        return endpoints;
     }
 }

@@ -2,6 +2,7 @@ package io.ringsync.collectives;
 
 import io.ringsync.transport.aeron.AeronMedia;
 import io.ringsync.transport.aeron.MediaDriverHost;
+import io.ringsync.transport.aeron.UdpPorts;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Tag;
@@ -9,7 +10,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.io.File;
-import java.net.DatagramSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -18,7 +18,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -114,19 +113,12 @@ class AeronEnvironmentTest
     {
         final int n = 2;
         final int count = 100_003;
-        final StringBuilder endpoints = new StringBuilder();
-        for (int r = 0; r < n; r++)
-        {
-            try (DatagramSocket socket = new DatagramSocket(0))
-            {
-                endpoints.append(r == 0 ? "" : ",").append("127.0.0.1:").append(socket.getLocalPort());
-            }
-        }
+        final String endpoints = String.join(",", UdpPorts.loopbackEndpoints(n));
         final List<Map<String, String>> envs = new ArrayList<>();
         for (int r = 0; r < n; r++)
         {
             final Map<String, String> env = env(r, n, "udp");
-            env.put(Configuration.UDP_ENDPOINTS_ENV, endpoints.toString());
+            env.put(Configuration.UDP_ENDPOINTS_ENV, endpoints);
             env.put(Configuration.UDP_MTU_ENV, "8192");
             envs.add(env);
         }
@@ -136,19 +128,12 @@ class AeronEnvironmentTest
     @Test
     void udpRanksWithAJobSecretBindTheirLinksToTheSameSessions() throws Exception
     {
-        final StringBuilder endpoints = new StringBuilder();
-        for (int r = 0; r < 2; r++)
-        {
-            try (DatagramSocket socket = new DatagramSocket(0))
-            {
-                endpoints.append(r == 0 ? "" : ",").append("127.0.0.1:").append(socket.getLocalPort());
-            }
-        }
+        final String endpoints = String.join(",", UdpPorts.loopbackEndpoints(2));
         final List<Map<String, String>> envs = new ArrayList<>();
         for (int r = 0; r < 2; r++)
         {
             final Map<String, String> env = env(r, 2, "udp");
-            env.put(Configuration.UDP_ENDPOINTS_ENV, endpoints.toString());
+            env.put(Configuration.UDP_ENDPOINTS_ENV, endpoints);
             env.put(Configuration.JOB_SECRET_ENV, "0123456789abcdef0123456789abcdef");
             envs.add(env);
         }
@@ -170,19 +155,12 @@ class AeronEnvironmentTest
     {
         for (final String frameMac : new String[]{ null, "aes-gmac", "off" })
         {
-            final StringBuilder endpoints = new StringBuilder();
-            for (int r = 0; r < 2; r++)
-            {
-                try (DatagramSocket socket = new DatagramSocket(0))
-                {
-                    endpoints.append(r == 0 ? "" : ",").append("127.0.0.1:").append(socket.getLocalPort());
-                }
-            }
+            final String endpoints = String.join(",", UdpPorts.loopbackEndpoints(2));
             final List<Map<String, String>> envs = new ArrayList<>();
             for (int r = 0; r < 2; r++)
             {
                 final Map<String, String> env = env(r, 2, "udp");
-                env.put(Configuration.UDP_ENDPOINTS_ENV, endpoints.toString());
+                env.put(Configuration.UDP_ENDPOINTS_ENV, endpoints);
                 env.put(Configuration.JOB_SECRET_ENV, "0123456789abcdef0123456789abcdef");
                 if (null != frameMac)
                 {
@@ -225,21 +203,14 @@ class AeronEnvironmentTest
         final long jobId = System.nanoTime() & 0xFFFF_FFFFL;
         final File defaultDir = new File(String.format("/dev/shm/ringsync-%016x", jobId));
         Assumptions.assumeTrue(new File("/dev/shm").isDirectory(), "needs /dev/shm");
-        final StringBuilder endpoints = new StringBuilder();
-        for (int r = 0; r < 2; r++)
-        {
-            try (DatagramSocket socket = new DatagramSocket(0))
-            {
-                endpoints.append(r == 0 ? "" : ",").append("127.0.0.1:").append(socket.getLocalPort());
-            }
-        }
+        final String endpoints = String.join(",", UdpPorts.loopbackEndpoints(2));
         final List<Map<String, String>> envs = new ArrayList<>();
         for (int r = 0; r < 2; r++)
         {
             final Map<String, String> env = env(r, 2, "udp");
             env.remove(Configuration.JOB_DIR_ENV);
             env.put(Configuration.JOB_ID_ENV, Long.toString(jobId));
-            env.put(Configuration.UDP_ENDPOINTS_ENV, endpoints.toString());
+            env.put(Configuration.UDP_ENDPOINTS_ENV, endpoints);
             envs.add(env);
         }
         assertIdenticalAcrossRanks(runRanks(envs, 1000), 2, 1000);

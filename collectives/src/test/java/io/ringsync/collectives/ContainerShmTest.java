@@ -3,12 +3,13 @@ package io.ringsync.collectives;
 import io.ringsync.transport.PrivateDirectory;
 import io.ringsync.transport.aeron.AeronMedia;
 import io.ringsync.transport.aeron.MediaDriverHost;
+import io.ringsync.transport.aeron.UdpPorts;
 import org.agrona.IoUtil;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.io.File;
-import java.net.DatagramSocket;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -63,17 +64,9 @@ class ContainerShmTest
         return env;
     }
 
-    private static String udpEndpoints() throws Exception
+    private static String udpEndpoints() throws IOException
     {
-        final StringBuilder endpoints = new StringBuilder();
-        for (int r = 0; r < 2; r++)
-        {
-            try (DatagramSocket socket = new DatagramSocket(0))
-            {
-                endpoints.append(r == 0 ? "" : ",").append("127.0.0.1:").append(socket.getLocalPort());
-            }
-        }
-        return endpoints.toString();
+        return String.join(",", UdpPorts.loopbackEndpoints(2));
     }
 
     private static void runTwoRanks(final List<Map<String, String>> envs) throws Exception

@@ -2,6 +2,7 @@ package io.ringsync.collectives;
 
 import io.ringsync.transport.aeron.AeronMedia;
 import io.ringsync.transport.aeron.MediaDriverHost;
+import io.ringsync.transport.aeron.UdpPorts;
 import org.agrona.IoUtil;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -312,15 +313,7 @@ class RejoinTest
             this.aeronDir = aeronDir;
             this.timeoutMs = timeoutMs;
             this.outDir = Files.createTempDirectory("ringsync-rejoin-out").toFile();
-            final StringBuilder endpoints = new StringBuilder();
-            for (int rank = 0; rank < members; rank++)
-            {
-                try (java.net.DatagramSocket socket = new java.net.DatagramSocket(0))
-                {
-                    endpoints.append(rank == 0 ? "" : ",").append("127.0.0.1:").append(socket.getLocalPort());
-                }
-            }
-            this.udpEndpoints = endpoints.toString();
+            this.udpEndpoints = String.join(",", UdpPorts.loopbackEndpoints(members));
         }
 
         void start(final int index, final boolean joiner, final String scenario, final String target)

@@ -2,6 +2,7 @@ package io.ringsync.collectives;
 
 import io.ringsync.transport.aeron.AeronMedia;
 import io.ringsync.transport.aeron.MediaDriverHost;
+import io.ringsync.transport.aeron.UdpPorts;
 import io.ringsync.transport.agreement.AgreementServer;
 import org.agrona.IoUtil;
 import org.junit.jupiter.api.Test;
@@ -383,15 +384,7 @@ class ShrinkTest
 
     private static String udpEndpoints(final int np) throws IOException
     {
-        final StringBuilder endpoints = new StringBuilder();
-        for (int rank = 0; rank < np; rank++)
-        {
-            try (java.net.DatagramSocket socket = new java.net.DatagramSocket(0))
-            {
-                endpoints.append(rank == 0 ? "" : ",").append("127.0.0.1:").append(socket.getLocalPort());
-            }
-        }
-        return endpoints.toString();
+        return String.join(",", UdpPorts.loopbackEndpoints(np));
     }
 
     private static String outputs(final File outDir, final int np)

@@ -3,6 +3,7 @@ package io.ringsync.collectives;
 import io.ringsync.transport.LocalTransport;
 import io.ringsync.transport.aeron.AeronMedia;
 import io.ringsync.transport.aeron.MediaDriverHost;
+import io.ringsync.transport.aeron.UdpPorts;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -10,7 +11,6 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.File;
-import java.net.DatagramSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -431,13 +431,7 @@ class SplitTest
             }
             if ("udp".equals(transport))
             {
-                for (int r = 0; r < n; r++)
-                {
-                    try (DatagramSocket socket = new DatagramSocket(0))
-                    {
-                        endpoints.append(r == 0 ? "" : ",").append("127.0.0.1:").append(socket.getLocalPort());
-                    }
-                }
+                endpoints.append(String.join(",", UdpPorts.loopbackEndpoints(n)));
             }
             for (int r = 0; r < n; r++)
             {

@@ -3,6 +3,7 @@ package io.ringsync.collectives;
 import io.aeron.protocol.DataHeaderFlyweight;
 import io.ringsync.transport.aeron.AeronMedia;
 import io.ringsync.transport.aeron.AeronTransport;
+import io.ringsync.transport.aeron.UdpPorts;
 import io.ringsync.transport.aeron.UdpTamperingRelay;
 import org.agrona.IoUtil;
 import org.junit.jupiter.api.AfterEach;
@@ -13,9 +14,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.File;
-import java.net.DatagramSocket;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -261,7 +260,7 @@ class UdpFrameAuthenticationAllReduceTest
     private List<Outcome> run(final UdpTamperingRelay.Tamper tamper, final byte[] zeroSecret) throws Exception
     {
         assertTrue(jobDir.mkdirs() || jobDir.isDirectory());
-        final int[] ports = freeUdpPorts();
+        final int[] ports = UdpPorts.free(InetAddress.getLoopbackAddress(), 2);
         final String[] endpoints = { "127.0.0.1:" + ports[0], "127.0.0.1:" + ports[1] };
         final String[] zeroSees = endpoints.clone();
         if (null != tamper)
@@ -377,14 +376,5 @@ class UdpFrameAuthenticationAllReduceTest
             transport.close();
         }
         return outcome;
-    }
-
-    private static int[] freeUdpPorts() throws Exception
-    {
-        try (DatagramSocket a = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-            DatagramSocket b = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)))
-        {
-            return new int[]{ a.getLocalPort(), b.getLocalPort() };
-        }
     }
 }

@@ -4,6 +4,7 @@ import io.aeron.protocol.DataHeaderFlyweight;
 import io.aeron.protocol.HeaderFlyweight;
 import io.aeron.protocol.SetupFlyweight;
 import io.ringsync.transport.aeron.AeronTransport;
+import io.ringsync.transport.aeron.UdpPorts;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -11,7 +12,6 @@ import org.junit.jupiter.api.Timeout;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.io.IOException;
-import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -60,15 +60,8 @@ class UdpStrangerTest
     void allReduceStaysExactAndNoRankFailsWhileAStrangerForgesFrames() throws Exception
     {
         final long jobId = ThreadLocalRandom.current().nextLong() >>> 1;
-        final int[] ports = new int[2];
+        final int[] ports = UdpPorts.free(InetAddress.getLoopbackAddress(), 2);
         final List<Map<String, String>> envs = new ArrayList<>();
-        for (int r = 0; r < 2; r++)
-        {
-            try (DatagramSocket socket = new DatagramSocket(0))
-            {
-                ports[r] = socket.getLocalPort();
-            }
-        }
         for (int r = 0; r < 2; r++)
         {
             final Map<String, String> env = new HashMap<>();

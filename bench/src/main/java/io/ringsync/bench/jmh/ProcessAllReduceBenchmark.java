@@ -5,6 +5,7 @@ import io.ringsync.collectives.Configuration;
 import io.ringsync.collectives.ReduceOp;
 import io.ringsync.transport.aeron.AeronMedia;
 import io.ringsync.transport.aeron.MediaDriverHost;
+import io.ringsync.transport.aeron.UdpPorts;
 import org.agrona.CloseHelper;
 import org.agrona.IoUtil;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -23,9 +24,7 @@ import org.openjdk.jmh.annotations.Warmup;
 
 import java.io.File;
 import java.io.IOException;
-import java.net.DatagramSocket;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
@@ -116,7 +115,7 @@ public class ProcessAllReduceBenchmark
                 break;
 
             case "udp":
-                env.put(Configuration.UDP_ENDPOINTS_ENV, String.join(",", freeLoopbackEndpoints(np)));
+                env.put(Configuration.UDP_ENDPOINTS_ENV, String.join(",", UdpPorts.loopbackEndpoints(np)));
                 env.put(Configuration.UDP_MTU_ENV, Integer.toString(LOOPBACK_UDP_MTU));
                 break;
 
@@ -264,26 +263,5 @@ public class ProcessAllReduceBenchmark
         {
             peer.destroyForcibly();
         }
-    }
-
-    private static List<String> freeLoopbackEndpoints(final int count) throws IOException
-    {
-        final List<String> endpoints = new ArrayList<>();
-        final List<DatagramSocket> sockets = new ArrayList<>();
-        try
-        {
-            for (int i = 0; i < count; i++)
-            {
-                final DatagramSocket socket =
-                    new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-                sockets.add(socket);
-                endpoints.add("127.0.0.1:" + socket.getLocalPort());
-            }
-        }
-        finally
-        {
-            sockets.forEach(DatagramSocket::close);
-        }
-        return endpoints;
     }
 }

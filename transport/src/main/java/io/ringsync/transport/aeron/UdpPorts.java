@@ -65,6 +65,24 @@ public final class UdpPorts
     }
 
     /**
+     * Endpoints for ranks of one machine, as tests and benchmarks start them.
+     *
+     * @param count endpoints wanted.
+     * @return {@code 127.0.0.1:<port>} on distinct ports, free when this returns.
+     * @throws IOException when that many free ports cannot be found.
+     */
+    public static String[] loopbackEndpoints(final int count) throws IOException
+    {
+        final int[] ports = free(InetAddress.getByAddress(new byte[]{ 127, 0, 0, 1 }), count);
+        final String[] endpoints = new String[count];
+        for (int i = 0; i < count; i++)
+        {
+            endpoints[i] = "127.0.0.1:" + ports[i];
+        }
+        return endpoints;
+    }
+
+    /**
      * @return the lowest and highest port to try, or null when only the kernel's choice is left.
      */
     static int[] nonEphemeralRange()

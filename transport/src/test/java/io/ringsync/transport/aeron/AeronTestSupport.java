@@ -9,11 +9,6 @@ import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
 
 import java.io.File;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.DatagramSocket;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -101,35 +96,6 @@ final class AeronTestSupport
     {
         await("rank " + a.rank() + " and rank " + b.rank() + " to connect", timeoutMs,
             () -> a.isConnected(b.rank()) && b.isConnected(a.rank()));
-    }
-
-    static int[] freeUdpPorts(final int count)
-    {
-        final DatagramSocket[] sockets = new DatagramSocket[count];
-        try
-        {
-            final int[] ports = new int[count];
-            for (int i = 0; i < count; i++)
-            {
-                sockets[i] = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-                ports[i] = sockets[i].getLocalPort();
-            }
-            return ports;
-        }
-        catch (final IOException ex)
-        {
-            throw new UncheckedIOException(ex);
-        }
-        finally
-        {
-            for (final DatagramSocket socket : sockets)
-            {
-                if (null != socket)
-                {
-                    socket.close();
-                }
-            }
-        }
     }
 
     /**

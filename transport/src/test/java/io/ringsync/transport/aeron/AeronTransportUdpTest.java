@@ -12,6 +12,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.File;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
@@ -37,11 +38,10 @@ class AeronTransportUdpTest
     private final List<AeronTransport> transports = new ArrayList<>();
 
     @BeforeEach
-    void setUp()
+    void setUp() throws IOException
     {
         testDir = AeronTestSupport.newTestDirectory("udp");
-        final int[] ports = AeronTestSupport.freeUdpPorts(2);
-        endpoints = new String[]{ "127.0.0.1:" + ports[0], "127.0.0.1:" + ports[1] };
+        endpoints = UdpPorts.loopbackEndpoints(2);
         jobId = ThreadLocalRandom.current().nextLong();
     }
 

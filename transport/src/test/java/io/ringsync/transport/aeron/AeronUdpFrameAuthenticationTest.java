@@ -17,6 +17,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.File;
+import java.io.IOException;
+import java.net.InetAddress;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -58,10 +60,10 @@ class AeronUdpFrameAuthenticationTest
     private final List<UdpTamperingRelay> relays = new ArrayList<>();
 
     @BeforeEach
-    void setUp()
+    void setUp() throws IOException
     {
         testDir = AeronTestSupport.newTestDirectory("udp-mac");
-        final int[] ports = AeronTestSupport.freeUdpPorts(2);
+        final int[] ports = UdpPorts.free(InetAddress.getLoopbackAddress(), 2);
         endpoints = new String[]{ "127.0.0.1:" + ports[0], "127.0.0.1:" + ports[1] };
         jobId = ThreadLocalRandom.current().nextLong();
     }
@@ -121,7 +123,7 @@ class AeronUdpFrameAuthenticationTest
 
     private List<Integer> wireFrameLengths(final byte[] secret, final int messageLength) throws Exception
     {
-        final int[] ports = AeronTestSupport.freeUdpPorts(2);
+        final int[] ports = UdpPorts.free(InetAddress.getLoopbackAddress(), 2);
         final String[] direct = { "127.0.0.1:" + ports[0], "127.0.0.1:" + ports[1] };
         final List<Integer> lengths = new CopyOnWriteArrayList<>();
         final UdpTamperingRelay relay = relay(direct[1], (datagram, length) ->

@@ -10,6 +10,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.io.File;
+import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
@@ -41,10 +43,10 @@ class AeronUdpStrangerTest
     private UdpStranger stranger;
 
     @BeforeEach
-    void setUp()
+    void setUp() throws IOException
     {
         testDir = AeronTestSupport.newTestDirectory("udp-stranger");
-        final int[] ports = AeronTestSupport.freeUdpPorts(2);
+        final int[] ports = UdpPorts.free(InetAddress.getLoopbackAddress(), 2);
         endpoints = new String[]{ "127.0.0.1:" + ports[0], "127.0.0.1:" + ports[1] };
         stranger = new UdpStranger();
     }
