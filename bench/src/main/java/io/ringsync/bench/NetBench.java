@@ -3,6 +3,9 @@ package io.ringsync.bench;
 import io.ringsync.collectives.Communicator;
 import io.ringsync.collectives.Context;
 import io.ringsync.collectives.ReduceOp;
+import io.ringsync.transport.ForwardingInboundLink;
+import io.ringsync.transport.ForwardingOutboundLink;
+import io.ringsync.transport.ForwardingTransport;
 import io.ringsync.transport.InboundLink;
 import io.ringsync.transport.InboundWaiter;
 import io.ringsync.transport.MessageHandler;
@@ -11,7 +14,6 @@ import io.ringsync.transport.Transport;
 import io.ringsync.transport.aeron.AeronMedia;
 import io.ringsync.transport.aeron.AeronTransport;
 import io.ringsync.transport.tcp.TcpTransport;
-import org.agrona.MutableDirectBuffer;
 
 import java.io.File;
 import java.nio.charset.StandardCharsets;
@@ -293,9 +295,8 @@ public final class NetBench
      * without any, blocks in the transport's {@link InboundWaiter}. The communicator calls {@code doWork()} once per
      * round of its wait loop, so this sits where the idle strategy's park would.
      */
-    static final class WaitingTransport implements Transport
+    static final class WaitingTransport extends ForwardingTransport
     {
-        private final Transport delegate;
         private final InboundWaiter waiter;
         private final OutboundLink[] outbound;
         private final InboundLink[] inbound;
@@ -305,7 +306,7 @@ public final class NetBench
 
         WaitingTransport(final Transport delegate, final InboundWaiter waiter)
         {
-            this.delegate = delegate;
+            super(delegate);
             this.waiter = waiter;
             this.outbound = new OutboundLink[delegate.worldSize()];
             this.inbound = new InboundLink[delegate.worldSize()];
@@ -319,21 +320,6 @@ public final class NetBench
             }
         }
 
-        public int rank()
-        {
-            return delegate.rank();
-        }
-
-        public int worldSize()
-        {
-            return delegate.worldSize();
-        }
-
-        public String name()
-        {
-            return delegate.name();
-        }
-
         public OutboundLink outbound(final int peer)
         {
             return outbound[peer];
@@ -342,11 +328,6 @@ public final class NetBench
         public InboundLink inbound(final int peer)
         {
             return inbound[peer];
-        }
-
-        public int maxMessageLength()
-        {
-            return delegate.maxMessageLength();
         }
 
         public int doWork()
@@ -365,96 +346,32 @@ public final class NetBench
             return 0;
         }
 
-        public <T> T capability(final Class<T> type)
+        private final class CountingOutbound extends ForwardingOutboundLink
         {
-            return delegate.capability(type);
-        }
-
-        public void close()
-        {
-            delegate.close();
-        }
-
-        public String toString()
-        {
-            return "WaitingTransport{" + delegate + "}";
-        }
-
-        private final class CountingOutbound implements OutboundLink
-        {
-            private final OutboundLink link;
-
             CountingOutbound(final OutboundLink link)
             {
-                this.link = link;
-            }
-
-            public int peer()
-            {
-                return link.peer();
-            }
-
-            public long tryClaim(final int length)
-            {
-                return link.tryClaim(length);
-            }
-
-            public MutableDirectBuffer buffer()
-            {
-                return link.buffer();
+                super(link);
             }
 
             public void commit()
             {
                 progress++;
-                link.commit();
-            }
-
-            public void abort()
-            {
-                link.abort();
-            }
-
-            public long availableWindow()
-            {
-                return link.availableWindow();
-            }
-
-            public long windowLength()
-            {
-                return link.windowLength();
-            }
-
-            public int framedLength(final int length)
-            {
-                return link.framedLength(length);
+                delegate.commit();
             }
         }
 
-        private final class CountingInbound implements InboundLink
+        private final class CountingInbound extends ForwardingInboundLink
         {
-            private final InboundLink link;
-
             CountingInbound(final InboundLink link)
             {
-                this.link = link;
-            }
-
-            public int peer()
-            {
-                return link.peer();
+                super(link);
             }
 
             public int poll(final MessageHandler handler, final int limit)
             {
-                final int count = link.poll(handler, limit);
+                final int count = delegate.poll(handler, limit);
                 progress += count;
                 return count;
-            }
-
-            public boolean isLost()
-            {
-                return link.isLost();
             }
         }
     }

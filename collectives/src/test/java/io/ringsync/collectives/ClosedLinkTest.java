@@ -1,12 +1,14 @@
 package io.ringsync.collectives;
 
+import io.ringsync.transport.ForwardingInboundLink;
+import io.ringsync.transport.ForwardingOutboundLink;
+import io.ringsync.transport.ForwardingTransport;
 import io.ringsync.transport.InboundLink;
 import io.ringsync.transport.LocalTransport;
 import io.ringsync.transport.MessageHandler;
 import io.ringsync.transport.OutboundLink;
 import io.ringsync.transport.Transport;
 import org.agrona.DirectBuffer;
-import org.agrona.MutableDirectBuffer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -147,72 +149,40 @@ class ClosedLinkTest
         }
     }
 
-    private static final class CutOutbound implements OutboundLink
+    private static final class CutOutbound extends ForwardingOutboundLink
     {
-        private final OutboundLink delegate;
         private final AtomicBoolean cut;
 
         CutOutbound(final OutboundLink delegate, final AtomicBoolean cut)
         {
-            this.delegate = delegate;
+            super(delegate);
             this.cut = cut;
         }
 
-        public int peer()
+        private boolean isCut()
         {
-            return delegate.peer();
+            // only rank 0's link to rank 1 is cut (rank 1 must still reach rank 0 with its abort)
+            return cut.get() && 1 == delegate.peer();
         }
 
         public long tryClaim(final int length)
         {
-            // only rank 0's link to rank 1 is cut (rank 1 must still reach rank 0 with its abort)
-            return cut.get() && 1 == delegate.peer() ? CLOSED : delegate.tryClaim(length);
-        }
-
-        public MutableDirectBuffer buffer()
-        {
-            return delegate.buffer();
-        }
-
-        public void commit()
-        {
-            delegate.commit();
-        }
-
-        public void abort()
-        {
-            delegate.abort();
-        }
-
-        public long availableWindow()
-        {
-            return delegate.availableWindow();
-        }
-
-        public long windowLength()
-        {
-            return delegate.windowLength();
-        }
-
-        public int framedLength(final int length)
-        {
-            return delegate.framedLength(length);
+            return isCut() ? CLOSED : delegate.tryClaim(length);
         }
 
         public long offer(final DirectBuffer src, final int offset, final int length)
         {
-            return cut.get() && 1 == delegate.peer() ? CLOSED : delegate.offer(src, offset, length);
+            return isCut() ? CLOSED : delegate.offer(src, offset, length);
         }
     }
 
-    private static final class CutInbound implements InboundLink
+    private static final class CutInbound extends ForwardingInboundLink
     {
-        private final InboundLink delegate;
         private final AtomicBoolean cut;
 
         CutInbound(final InboundLink delegate, final AtomicBoolean cut)
         {
-            this.delegate = delegate;
+            super(delegate);
             this.cut = cut;
         }
 
@@ -220,11 +190,6 @@ class ClosedLinkTest
         {
             // only rank 1's link from rank 0 is cut
             return cut.get() && 0 == delegate.peer();
-        }
-
-        public int peer()
-        {
-            return delegate.peer();
         }
 
         public int poll(final MessageHandler handler, final int limit)

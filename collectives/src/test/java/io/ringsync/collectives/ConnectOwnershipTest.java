@@ -1,5 +1,6 @@
 package io.ringsync.collectives;
 
+import io.ringsync.transport.ForwardingTransport;
 import io.ringsync.transport.LocalTransport;
 import io.ringsync.transport.Transport;
 import org.junit.jupiter.api.Test;
