@@ -174,7 +174,10 @@ class UdpFrameAuthenticationAllReduceTest
         // already has is dropped unread, so replaying once, into a copy that comes second, would go unseen
         final Map<Integer, byte[]> recordings = new HashMap<>();
         final Set<Long> seen = new HashSet<>();
-        final long[] chosen = { -1 };
+        // a position is a term id (random, maybe negative) and a term offset: no value of it can mean "none"
+        final long[] chosen = { 0 };
+        final boolean[] isChosen = { false };
+        final java.util.concurrent.atomic.AtomicInteger replays = new java.util.concurrent.atomic.AtomicInteger();
         final int[] dataFrames = { 0 };
         final List<Outcome> outcomes = run((datagram, length) ->
         {
@@ -194,11 +197,12 @@ class UdpFrameAuthenticationAllReduceTest
                     return recording;
                 });
             }
-            else if (index > 400 && chosen[0] < 0 && isNew && recordings.containsKey(length))
+            else if (index > 400 && !isChosen[0] && isNew && recordings.containsKey(length))
             {
                 chosen[0] = position;
+                isChosen[0] = true;
             }
-            if (position == chosen[0])
+            if (isChosen[0] && position == chosen[0])
             {
                 // the captured frame, valid tag and all, moved to where this one belongs
                 final int termOffset =
@@ -207,10 +211,13 @@ class UdpFrameAuthenticationAllReduceTest
                 datagram.putBytes(0, recordings.get(length), 0, length);
                 datagram.putInt(DataHeaderFlyweight.TERM_OFFSET_FIELD_OFFSET, termOffset, ByteOrder.LITTLE_ENDIAN);
                 datagram.putInt(DataHeaderFlyweight.TERM_ID_FIELD_OFFSET, termId, ByteOrder.LITTLE_ENDIAN);
+                replays.incrementAndGet();
             }
             return length;
         }, SECRET);
-        assertTrue(chosen[0] >= 0, "no frame after the 400th had a captured length: nothing was replayed");
+        // the relay's thread counted, this one reads: an atomic, so the count is the relay's last
+        assertTrue(replays.get() > 0, "no frame after the 400th had a captured length: nothing was replayed (" +
+            "lengths captured " + recordings.keySet() + ")");
         assertEveryRankFailedLoudly(outcomes);
     }
 
