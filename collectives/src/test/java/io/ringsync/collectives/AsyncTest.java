@@ -98,15 +98,13 @@ class AsyncTest
                 request.set(r);
                 assertFalse(r.isDone(), "rank 1 has not joined, so the call cannot be done yet");
                 issued.countDown();
-                // the caller keeps computing; the call completes without this thread's help
-                long spins = 0;
+                // the caller keeps computing, never calling into the communicator; the call completes without this
+                // thread's help (whether it is done by the first look depends on when this thread next runs)
                 while (!r.isDone())
                 {
-                    spins++;
                     Thread.onSpinWait();
                 }
                 completedUnattended.countDown();
-                assertTrue(spins > 0);
                 r.await();
             }
             else
