@@ -3,6 +3,7 @@ package io.ringsync.examples;
 import io.ringsync.collectives.CollectiveTimeoutException;
 import io.ringsync.collectives.Communicator;
 import io.ringsync.collectives.Configuration;
+import io.ringsync.collectives.ConfigurationException;
 import io.ringsync.collectives.Context;
 import io.ringsync.collectives.ModelAverager;
 import io.ringsync.collectives.PeerFailedException;
@@ -424,43 +425,7 @@ public final class SgdDemo
                         if (admitNow)
                         {
                             // a sync point: every model is the same now, the moment to take joiners in
-                            final Communicator before = comm;
-                            try
-                            {
-                                final Communicator grown = before.admit();
-                                if (grown != before)
-                                {
-                                    before.close();
-                                    comm = grown;
-                                    reportRejoin(comm, comm.size() - before.size(), epoch + 1);
-                                    handOver(comm, position, epoch, step, syncIndex, syncs);
-                                    comm.broadcast(model, 0);
-                                }
-                            }
-                            catch (final PeerFailedException | CollectiveTimeoutException lost)
-                            {
-                                // a rank was lost in the admit or the hand-over: shrink, and agree with the ranks
-                                // that got past it and lose the next sync; or a joiner died before it connected,
-                                // and the old communicator still works (shrink refuses it): go on with it
-                                Communicator survivors = null;
-                                try
-                                {
-                                    survivors = comm.shrink();
-                                }
-                                catch (final IllegalStateException stillWorking)
-                                {
-                                    // the old communicator: keep it
-                                }
-                                if (null != survivors)
-                                {
-                                    final Communicator failed = comm;
-                                    failed.close();
-                                    comm = survivors;
-                                    reportShrink(failed, comm, epoch + 1, lost);
-                                    final double[] lostSync = { syncIndex + 1 };
-                                    comm.allReduce(lostSync, ReduceOp.MAX);
-                                }
-                            }
+                            comm = admitAtSyncPoint(comm, model, position, epoch, step, syncIndex, syncs, epoch + 1);
                         }
                     }
                     else if (null != averager)
@@ -551,16 +516,7 @@ public final class SgdDemo
                     }
                     else
                     {
-                        final Communicator before = comm;
-                        final Communicator grown = before.admit();
-                        if (grown != before)
-                        {
-                            before.close();
-                            comm = grown;
-                            reportRejoin(comm, comm.size() - before.size(), epochs);
-                            handOver(comm, position, epochs - 1, steps - 1, syncIndex, syncs);
-                            comm.broadcast(model, 0);
-                        }
+                        comm = admitAtSyncPoint(comm, model, position, epochs - 1, steps - 1, syncIndex, syncs, epochs);
                     }
                     java.util.concurrent.locks.LockSupport.parkNanos(2_000_000L);
                 }
@@ -637,6 +593,58 @@ public final class SgdDemo
             baseline(ranks, init, holdout, finalAccuracy, distributedSeconds);
         }
         return 0;
+    }
+
+    /**
+     * At a sync point (every rank's model the same): take in the ranks waiting to rejoin and hand them the job's
+     * position and rank 0's model. A grown group that does not connect (a joiner died or stalled before it connected)
+     * leaves the members' communicator working: it is kept. A member lost in the admit or the hand-over makes the
+     * survivors shrink and agree to lose the next sync, which the ranks that got past the admit fail.
+     *
+     * @return the communicator to go on with: the grown one, the survivors', or {@code comm}.
+     */
+    private static Communicator admitAtSyncPoint(
+        final Communicator comm, final float[] model, final double[] position, final int epoch, final int step,
+        final long syncIndex, final long syncs, final int reportEpoch)
+    {
+        Communicator current = comm;
+        try
+        {
+            final Communicator grown = comm.admit();
+            if (grown != comm)
+            {
+                comm.close();
+                current = grown;
+                reportRejoin(grown, grown.size() - comm.size(), reportEpoch);
+                handOver(grown, position, epoch, step, syncIndex, syncs);
+                grown.broadcast(model, 0);
+            }
+            return current;
+        }
+        catch (final PeerFailedException | CollectiveTimeoutException | ConfigurationException lost)
+        {
+            final Communicator survivors;
+            try
+            {
+                survivors = current.shrink();
+            }
+            catch (final IllegalStateException stillWorking)
+            {
+                // the members' communicator did not fail (shrink refuses a working one): go on with it
+                if (current.rank() == 0)
+                {
+                    System.out.printf(Locale.ROOT, "epoch %d: a rank waiting to rejoin did not connect (%s); the %d " +
+                        "ranks go on%n", reportEpoch, lost.getMessage(), current.size());
+                    System.out.flush();
+                }
+                return current;
+            }
+            current.close();
+            reportShrink(current, survivors, reportEpoch, lost);
+            final double[] lostSync = { syncIndex + 1 };
+            survivors.allReduce(lostSync, ReduceOp.MAX);
+            return survivors;
+        }
     }
 
     /**
