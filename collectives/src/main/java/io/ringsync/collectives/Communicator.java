@@ -403,6 +403,19 @@ public final class Communicator implements AutoCloseable
     }
 
     /**
+     * Whether calls may still be made on this communicator: false once a call failed it (a
+     * {@link PeerFailedException}, a {@link CollectiveTimeoutException}, a {@link CollectiveMismatchException}: then
+     * {@link #shrink()} it or close it) or it was closed. An {@link #admit()} whose grown group did not connect throws
+     * but leaves this communicator open.
+     *
+     * @return whether it still works.
+     */
+    public boolean isOpen()
+    {
+        return engine.isOpen();
+    }
+
+    /**
      * @return whether this communicator runs large AllReduce calls in the shm direct mode.
      */
     public boolean hasDirectMode()

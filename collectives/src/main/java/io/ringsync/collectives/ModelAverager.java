@@ -411,7 +411,7 @@ public final class ModelAverager
         }
         catch (final PeerFailedException | CollectiveTimeoutException lost)
         {
-            if (comm == before && before.engine().isOpen())
+            if (comm == before && before.isOpen())
             {
                 // the grown group did not connect (a joiner died): the members go on as they were
                 return;
@@ -422,7 +422,7 @@ public final class ModelAverager
         }
         catch (final ConfigurationException notConnected)
         {
-            if (comm != before || !before.engine().isOpen())
+            if (comm != before || !before.isOpen())
             {
                 throw notConnected;
             }

@@ -9,6 +9,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -155,6 +156,8 @@ class LocalFailureTest
     {
         final List<RankThreads.Outcome<Object>> outcomes = LocalCluster.run(2, 1 << 18, FAST, comm ->
         {
+            assertThrows(IllegalArgumentException.class, () -> comm.broadcast(new float[1], 2));
+            assertTrue(comm.isOpen(), "a call refused for its argument leaves the communicator working");
             try
             {
                 comm.allReduce(new float[comm.rank() + 1], ReduceOp.SUM);
@@ -163,10 +166,12 @@ class LocalFailureTest
             {
                 // the communicator is now failed
             }
+            assertFalse(comm.isOpen(), "failed by the mismatch");
             final CommunicatorClosedException ex = assertThrows(CommunicatorClosedException.class,
                 () -> comm.allReduce(new float[1], ReduceOp.SUM));
             assertTrue(ex.getMessage().contains("failed earlier"), ex.getMessage());
             comm.close();
+            assertFalse(comm.isOpen(), "closed");
             final CommunicatorClosedException closed = assertThrows(CommunicatorClosedException.class,
                 () -> comm.barrier());
             assertTrue(closed.getMessage().contains("closed"));

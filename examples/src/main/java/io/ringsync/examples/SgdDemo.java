@@ -623,14 +623,9 @@ public final class SgdDemo
         }
         catch (final PeerFailedException | CollectiveTimeoutException | ConfigurationException lost)
         {
-            final Communicator survivors;
-            try
+            if (current.isOpen())
             {
-                survivors = current.shrink();
-            }
-            catch (final IllegalStateException stillWorking)
-            {
-                // the members' communicator did not fail (shrink refuses a working one): go on with it
+                // the members' communicator did not fail: go on with it
                 if (current.rank() == 0)
                 {
                     System.out.printf(Locale.ROOT, "epoch %d: a rank waiting to rejoin did not connect (%s); the %d " +
@@ -639,6 +634,7 @@ public final class SgdDemo
                 }
                 return current;
             }
+            final Communicator survivors = current.shrink();
             current.close();
             reportShrink(current, survivors, reportEpoch, lost);
             final double[] lostSync = { syncIndex + 1 };
