@@ -14,7 +14,6 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.File;
-import java.net.InetAddress;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -267,8 +266,7 @@ class UdpFrameAuthenticationAllReduceTest
     private List<Outcome> run(final UdpTamperingRelay.Tamper tamper, final byte[] zeroSecret) throws Exception
     {
         assertTrue(jobDir.mkdirs() || jobDir.isDirectory());
-        final int[] ports = UdpPorts.free(InetAddress.getLoopbackAddress(), 2);
-        final String[] endpoints = { "127.0.0.1:" + ports[0], "127.0.0.1:" + ports[1] };
+        final String[] endpoints = UdpPorts.loopbackEndpoints(2);
         final String[] zeroSees = endpoints.clone();
         if (null != tamper)
         {

@@ -18,7 +18,6 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.File;
 import java.io.IOException;
-import java.net.InetAddress;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -63,8 +62,7 @@ class AeronUdpFrameAuthenticationTest
     void setUp() throws IOException
     {
         testDir = AeronTestSupport.newTestDirectory("udp-mac");
-        final int[] ports = UdpPorts.free(InetAddress.getLoopbackAddress(), 2);
-        endpoints = new String[]{ "127.0.0.1:" + ports[0], "127.0.0.1:" + ports[1] };
+        endpoints = UdpPorts.loopbackEndpoints(2);
         jobId = ThreadLocalRandom.current().nextLong();
     }
 
@@ -123,8 +121,7 @@ class AeronUdpFrameAuthenticationTest
 
     private List<Integer> wireFrameLengths(final byte[] secret, final int messageLength) throws Exception
     {
-        final int[] ports = UdpPorts.free(InetAddress.getLoopbackAddress(), 2);
-        final String[] direct = { "127.0.0.1:" + ports[0], "127.0.0.1:" + ports[1] };
+        final String[] direct = UdpPorts.loopbackEndpoints(2);
         final List<Integer> lengths = new CopyOnWriteArrayList<>();
         final UdpTamperingRelay relay = relay(direct[1], (datagram, length) ->
         {

@@ -11,7 +11,6 @@ import org.junit.jupiter.api.Timeout;
 
 import java.io.File;
 import java.io.IOException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
@@ -46,8 +45,7 @@ class AeronUdpStrangerTest
     void setUp() throws IOException
     {
         testDir = AeronTestSupport.newTestDirectory("udp-stranger");
-        final int[] ports = UdpPorts.free(InetAddress.getLoopbackAddress(), 2);
-        endpoints = new String[]{ "127.0.0.1:" + ports[0], "127.0.0.1:" + ports[1] };
+        endpoints = UdpPorts.loopbackEndpoints(2);
         stranger = new UdpStranger();
     }
 

@@ -9,7 +9,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.io.File;
-import java.net.InetAddress;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
@@ -191,8 +190,7 @@ class TailProbeTest
 
     private AeronTransport[] connectThroughRelay(final UdpTamperingRelay.Tamper tamper) throws Exception
     {
-        final int[] ports = UdpPorts.free(InetAddress.getLoopbackAddress(), 2);
-        final String[] endpoints = { "127.0.0.1:" + ports[0], "127.0.0.1:" + ports[1] };
+        final String[] endpoints = UdpPorts.loopbackEndpoints(2);
         final UdpTamperingRelay relay = new UdpTamperingRelay(UdpTamperingRelay.address(endpoints[1]), tamper);
         closeables.add(relay);
         final long jobId = ThreadLocalRandom.current().nextLong();
