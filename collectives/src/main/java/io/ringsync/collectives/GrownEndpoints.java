@@ -23,9 +23,11 @@ import java.util.concurrent.locks.LockSupport;
  * server across hosts); one that stays silent is named at the deadline.
  * <p>
  * A udp port is free when this rank looks and is bound by its media driver a moment later; it is taken outside the
- * kernel's ephemeral range ({@link UdpPorts}), where the drivers starting beside it do not bind. Should another
- * process still take it in between, the grown group's connect fails; the members' communicator still works, and the
- * next {@link Communicator#admit()} tries again with new ports.
+ * kernel's ephemeral range, where the drivers starting beside it do not bind, and from this rank's own share of that
+ * range ({@link UdpPorts#forRank}), so two ranks of the grown group on one address, each looking at the same time,
+ * never both find the same port free. Should another process still take it in between, the grown group's connect
+ * fails; the members' communicator still works, and the next {@link Communicator#admit()} tries again with new
+ * ports.
  */
 final class GrownEndpoints
 {
@@ -71,7 +73,7 @@ final class GrownEndpoints
             }
             else
             {
-                port = UdpPorts.free(address, 1)[0];
+                port = UdpPorts.forRank(address, meshId, rank, size);
             }
             final String own = HostAddresses.endpoint(address, port);
             store.put(name(meshId, rank), own);

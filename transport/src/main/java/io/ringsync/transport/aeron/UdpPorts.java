@@ -83,6 +83,65 @@ public final class UdpPorts
     }
 
     /**
+     * A free port for one rank of a group whose ranks look for their ports each on its own, at the same time, before
+     * they know each other's (the ranks of a grown group, {@code GrownEndpoints}). Two such ranks on one address must
+     * not both find the same port free (each binds it only for the test, so both would find it free, and the second
+     * driver to bind it fails): rank {@code r} of {@code size} tries only ports {@code low + k * size + r}, starting
+     * at a {@code k} chosen from {@code groupSeed}, so ranks of one group never meet, and ranks of groups with
+     * different seeds start apart.
+     *
+     * @param address   the address the endpoint will have.
+     * @param groupSeed a value every rank of the group holds alike (its mesh id).
+     * @param rank      of this rank in the group.
+     * @param size      of the group.
+     * @return a port free when this returns, distinct from every other rank's of the group.
+     * @throws IOException when no free port is found.
+     */
+    public static int forRank(final InetAddress address, final long groupSeed, final int rank, final int size)
+        throws IOException
+    {
+        if (rank < 0 || size < 1 || rank >= size)
+        {
+            throw new IllegalArgumentException("rank " + rank + " of a group of " + size);
+        }
+        final int[] range = nonEphemeralRange();
+        final int slots = null == range ? 0 : (range[1] - range[0] + 1) / size;
+        if (slots < 1)
+        {
+            try (DatagramSocket socket = bind(address, null))
+            {
+                return socket.getLocalPort();
+            }
+        }
+        final int first = (int)Math.floorMod(mix(groupSeed), (long)slots);
+        SocketException last = null;
+        for (int attempt = 0; attempt < Math.min(slots, ATTEMPTS_PER_PORT); attempt++)
+        {
+            final int port = range[0] + ((first + attempt) % slots) * size + rank;
+            try (DatagramSocket ignore = new DatagramSocket(new InetSocketAddress(address, port)))
+            {
+                return port;
+            }
+            catch (final SocketException taken)
+            {
+                last = taken;
+            }
+        }
+        throw new IOException("no free udp port on " + address.getHostAddress() + " for rank " + rank + " of " +
+            size + " from " + range[0] + " to " + range[1] + " after " + Math.min(slots, ATTEMPTS_PER_PORT) +
+            " tries: " + last, last);
+    }
+
+    private static long mix(final long seed)
+    {
+        // splitmix64's finaliser: nearby seeds (mesh ids differ in a few bits) start far apart
+        long z = seed + 0x9E3779B97F4A7C15L;
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
+    }
+
+    /**
      * @return the lowest and highest port to try, or null when only the kernel's choice is left.
      */
     static int[] nonEphemeralRange()

@@ -9,6 +9,7 @@ import java.util.Arrays;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -37,5 +38,49 @@ class UdpPortsTest
             java.nio.file.Path.of("/proc/sys/net/ipv4/ip_local_port_range")).get(0).trim().split("\\s+");
         assertTrue(range[1] < Integer.parseInt(ephemeral[0]) || range[0] > Integer.parseInt(ephemeral[1]),
             Arrays.toString(range) + " overlaps the ephemeral range " + String.join("-", ephemeral));
+    }
+
+    @Test
+    void ranksOfOneGroupLookingEachOnItsOwnNeverFindTheSamePort() throws Exception
+    {
+        final int[] range = UdpPorts.nonEphemeralRange();
+        assertNotNull(range, "this Linux host leaves room outside its ephemeral range");
+        final InetAddress loopback = InetAddress.getLoopbackAddress();
+        final int size = 6;
+        for (long seed = 0; seed < 200; seed++)
+        {
+            final int[] ports = new int[size];
+            for (int rank = 0; rank < size; rank++)
+            {
+                ports[rank] = UdpPorts.forRank(loopback, seed, rank, size);
+                assertTrue(ports[rank] >= range[0] && ports[rank] <= range[1], ports[rank] + " outside " +
+                    Arrays.toString(range));
+                assertEquals(rank, (ports[rank] - range[0]) % size, "rank " + rank + " took port " + ports[rank] +
+                    ", outside its share");
+            }
+            assertEquals(size, Arrays.stream(ports).distinct().count(), "seed " + seed + ": " + Arrays.toString(ports));
+        }
+        assertTrue(UdpPorts.forRank(loopback, 1, 2, size) != UdpPorts.forRank(loopback, 2, 2, size),
+            "groups with different seeds start at different ports");
+    }
+
+    @Test
+    void aRankWhosePortIsTakenMovesOnWithinItsShare() throws Exception
+    {
+        final int[] range = UdpPorts.nonEphemeralRange();
+        assertNotNull(range, "this Linux host leaves room outside its ephemeral range");
+        final InetAddress loopback = InetAddress.getLoopbackAddress();
+        final int first = UdpPorts.forRank(loopback, 42, 3, 4);
+        try (DatagramSocket holder = new DatagramSocket(new InetSocketAddress(loopback, first)))
+        {
+            final int next = UdpPorts.forRank(loopback, 42, 3, 4);
+            assertTrue(next != first, "port " + first + " is held, yet it was chosen again");
+            assertEquals(3, (next - range[0]) % 4, next + " is outside rank 3's share");
+            try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress(loopback, next)))
+            {
+                assertEquals(next, socket.getLocalPort());
+            }
+        }
+        assertThrows(IllegalArgumentException.class, () -> UdpPorts.forRank(loopback, 42, 4, 4));
     }
 }
