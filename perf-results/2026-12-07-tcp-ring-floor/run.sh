@@ -67,10 +67,7 @@ for round in $(seq 1 "$rounds"); do
     done
     "$root/bench/cluster/cluster.sh" down >/dev/null
     for system in openmpi tcp; do
-      line=$("$root/bench/cluster/probe.sh" --layout "${n}x1" --sizes 1MiB --budget 1 --quiet-wait 20 \
-        --transport "$system" --jar "$jar" 2>/dev/null | grep -m1 1048576 || true)
-      IFS=, read -r _ _ _ _ _ _ p50 _ mean _ <<<"$line"
-      echo "$round,$n,$system,-,$p50,$mean,,,"
+      echo "$round,$n,$system,-,$("$root/bench/cluster/probe-p50.sh" "$system" "${n}x1" "$jar"),,,"
     done
   done
 done
