@@ -20,7 +20,10 @@ import jdk.incubator.vector.VectorSpecies;
  * RING_AGREE=1 the ring goes step by step instead, neighbours swapping a 64-byte header before each step's segment
  * (as Open MPI's rendezvous does), reading the whole segment before reducing it (BLOCK is then ignored); with
  * RING_STAGE=1 as well, each step's segment is first copied into a send buffer and written from there, as a path
- * that writes messages from a send ring would.
+ * that writes messages from a send ring would; RING_PIECES=P writes each step as P pieces (no write crosses a
+ * piece's end); RING_CREDITS=1 has each receiver write 8 bytes back on the connection after each step, which the
+ * sender drains before its next one, as the library's credits do; RING_PEEK=1 reads what of the neighbour's step
+ * has arrived right after the headers, before writing this rank's.
  *
  *   java --add-modules jdk.incubator.vector JavaRing.java RANK N BASE_PORT HOST_PREFIX COUNT CALLS BLOCK|seg
  *
@@ -109,6 +112,8 @@ public final class JavaRing
     private static final class Ring
     {
         private static final int HEADER = 64;
+        private static final boolean CREDITS = "1".equals(System.getenv("RING_CREDITS"));
+        private static final boolean PEEK = "1".equals(System.getenv("RING_PEEK"));
 
         private final int rank;
         private final int n;
@@ -125,6 +130,9 @@ public final class JavaRing
         private final ByteBuffer headerOut = ByteBuffer.allocateDirect(HEADER);
         private final ByteBuffer headerIn = ByteBuffer.allocateDirect(HEADER);
         private final ByteBuffer staging;
+        private final ByteBuffer creditOut = ByteBuffer.allocateDirect(8);
+        private final ByteBuffer creditIn = ByteBuffer.allocateDirect(64);
+        private final int pieceLength;
         private final long total;
         private final long blocks;
         private final int perSeg;
@@ -151,6 +159,8 @@ public final class JavaRing
             this.blocks = total / block;
             this.perSeg = seg / block;
             this.staging = "1".equals(System.getenv("RING_STAGE")) ? ByteBuffer.allocateDirect(seg) : null;
+            final String pieces = System.getenv("RING_PIECES");
+            this.pieceLength = seg / (null == pieces ? 1 : Integer.parseInt(pieces));
         }
 
         /** Every byte moves as soon as it may: a received block is reduced and forwarded once whole. */
@@ -241,6 +251,14 @@ public final class JavaRing
         {
             for (int k = 0; k < 2 * (n - 1); k++)
             {
+                if (CREDITS)
+                {
+                    creditIn.clear();
+                    while (out.read(creditIn) > 0)
+                    {
+                        creditIn.clear();
+                    }
+                }
                 headerOut.clear().putInt(0, k);
                 headerIn.clear();
                 while (headerOut.hasRemaining() || headerIn.hasRemaining())
@@ -275,6 +293,7 @@ public final class JavaRing
                     sendView.position((int)(sendSeg * seg));
                 }
                 final ByteBuffer from = null == staging ? sendView : staging;
+                final int fromStart = from.position();
                 final ByteBuffer into;
                 if (k < n - 1)
                 {
@@ -285,13 +304,32 @@ public final class JavaRing
                     final long s = Math.floorMod(rank - (k - (n - 1)), n);
                     into = vectorReadView.limit((int)(s * seg + seg)).position((int)(s * seg));
                 }
+                if (PEEK && into.hasRemaining())
+                {
+                    // RING_PEEK=1: read what of the neighbour's step is already there before writing, as a rank
+                    // whose link reads all it holds when it looks for the token does
+                    final int r = in.read(into);
+                    if (r > 0)
+                    {
+                        reads++;
+                    }
+                }
                 while (from.hasRemaining() || into.hasRemaining())
                 {
                     boolean moved = false;
-                    if (from.hasRemaining() && out.write(from) > 0)
+                    if (from.hasRemaining())
                     {
-                        writes++;
-                        moved = true;
+                        // RING_PIECES > 1: no write crosses the end of a piece (a message path commits by piece)
+                        final int fromEnd = from.limit();
+                        final int done = from.position() - fromStart;
+                        from.limit(Math.min(fromEnd, fromStart + (done / pieceLength + 1) * pieceLength));
+                        final int w = out.write(from);
+                        from.limit(fromEnd);
+                        if (w > 0)
+                        {
+                            writes++;
+                            moved = true;
+                        }
                     }
                     if (into.hasRemaining())
                     {
@@ -310,6 +348,16 @@ public final class JavaRing
                     {
                         yields++;
                         Thread.yield();
+                    }
+                }
+                if (CREDITS)
+                {
+                    // RING_CREDITS=1: tell the sender what was consumed, on the connection it sends on, as the
+                    // library's receiving links do; the sender reads it back before its next step
+                    creditOut.clear().putLong(0, k);
+                    while (creditOut.hasRemaining())
+                    {
+                        in.write(creditOut);
                     }
                 }
                 if (k < n - 1)

@@ -5,8 +5,9 @@
 #   perf-results/2026-12-08-java-ring-floor/run.sh [ROUNDS] [HOSTS...] > java-ring.csv
 # Env: BLOCKS (pipeline grains in bytes, "seg" = a whole segment; default "seg 32768"), CALLS (per C or Java run),
 # JAR (the benchmarks.jar ringsync runs from), JAVA (the java binary). With a whole segment as the grain, the Java
-# ring also runs step by step with a 64-byte header swapped before each step (RING_AGREE=1, "java-ring-agreed"), and
-# so again writing each step from a send buffer it was copied into (RING_STAGE=1, "java-ring-agreed-staged").
+# ring also runs as each of VARIANTS, "name:SETTING=value,..." (default: "agreed:RING_AGREE=1" and
+# "agreed-staged:RING_AGREE=1,RING_STAGE=1", step by step with a 64-byte header swapped before each step, and so
+# again writing each step from a send buffer it was copied into; JavaRing.java tells the settings).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -17,6 +18,7 @@ blocks=${BLOCKS:-seg 32768}
 calls=${CALLS:-2000}
 jar=${JAR:-$root/bench/target/benchmarks.jar}
 java=${JAVA:-java}
+variants=${VARIANTS:-agreed:RING_AGREE=1 agreed-staged:RING_AGREE=1,RING_STAGE=1}
 export RINGSYNC_NETNS_PREFIX=ringsync-jring-
 bin=$(mktemp -d)
 cleanup() { "$root/bench/cluster/cluster.sh" down >/dev/null 2>&1 || true; rm -rf "$bin"; }
@@ -54,14 +56,13 @@ for round in $(seq 1 "$rounds"); do
       IFS=, read -r _ _ _ p50 mean w rd y red <<<"$line"
       echo "$round,$n,java-ring,$b,$p50,$mean,$w,$rd,$y,$red"
       if [ "$block" = seg ]; then
-        line=$(RING_AGREE=1 BLOCK=$block locked bash -c 'run_ranks "$@"' _ "$n" "$java" --add-modules \
-          jdk.incubator.vector -cp "$bin" JavaRing 2>/dev/null)
-        IFS=, read -r _ _ _ p50 mean w rd y red <<<"$line"
-        echo "$round,$n,java-ring-agreed,$b,$p50,$mean,$w,$rd,$y,$red"
-        line=$(RING_STAGE=1 RING_AGREE=1 BLOCK=$block locked bash -c 'run_ranks "$@"' _ "$n" "$java" --add-modules \
-          jdk.incubator.vector -cp "$bin" JavaRing 2>/dev/null)
-        IFS=, read -r _ _ _ p50 mean w rd y red <<<"$line"
-        echo "$round,$n,java-ring-agreed-staged,$b,$p50,$mean,$w,$rd,$y,$red"
+        for variant in $variants; do
+          settings=${variant#*:}
+          line=$(locked env ${settings//,/ } BLOCK=$block bash -c 'run_ranks "$@"' _ "$n" "$java" --add-modules \
+            jdk.incubator.vector -cp "$bin" JavaRing 2>/dev/null)
+          IFS=, read -r _ _ _ p50 mean w rd y red <<<"$line"
+          echo "$round,$n,java-ring-${variant%%:*},$b,$p50,$mean,$w,$rd,$y,$red"
+        done
       fi
     done
     "$root/bench/cluster/cluster.sh" down >/dev/null
