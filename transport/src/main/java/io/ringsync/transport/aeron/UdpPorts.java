@@ -1,5 +1,7 @@
 package io.ringsync.transport.aeron;
 
+import org.agrona.collections.Hashing;
+
 import java.io.IOException;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
@@ -113,7 +115,8 @@ public final class UdpPorts
                 return socket.getLocalPort();
             }
         }
-        final int first = (int)Math.floorMod(mix(groupSeed), (long)slots);
+        // Agrona's 64-bit mix: nearby seeds (mesh ids differ in a few bits) start far apart
+        final int first = Math.floorMod(Hashing.hash(groupSeed), slots);
         SocketException last = null;
         for (int attempt = 0; attempt < Math.min(slots, ATTEMPTS_PER_PORT); attempt++)
         {
@@ -130,15 +133,6 @@ public final class UdpPorts
         throw new IOException("no free udp port on " + address.getHostAddress() + " for rank " + rank + " of " +
             size + " from " + range[0] + " to " + range[1] + " after " + Math.min(slots, ATTEMPTS_PER_PORT) +
             " tries: " + last, last);
-    }
-
-    private static long mix(final long seed)
-    {
-        // splitmix64's finaliser: nearby seeds (mesh ids differ in a few bits) start far apart
-        long z = seed + 0x9E3779B97F4A7C15L;
-        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
-        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-        return z ^ (z >>> 31);
     }
 
     /**
