@@ -111,18 +111,19 @@ final class CallEngine implements Agent
         this.allGather = multi ? new RingAllReduce(group, flow, sender, faults, RingAllReduce.Span.ALL_GATHER) : null;
         this.barrier = multi ? new Barrier(allReduceRing) : null;
         this.broadcast = multi ? new ChainBroadcast(group, flow, sender, faults) : null;
-        this.small = multi && ctx.smallMaxBytes() > 0 ?
-            new SmallAllReduce(group, flow, sender, faults, ctx.smallMaxBytes()) : null;
         this.direct = multi && null != windows && ctx.directMinBytes() >= 0 ?
             openDirectMode(group, ctx, windows, faults) : null;
         this.windows = null != direct ? windows : null;
         this.inline = null != direct ? new InlineAllReduce(group, windows, faults) : null;
         this.refusals = new Refusals(group, wire, ctx.checkFinite(), (DirectAllReduce)direct);
         dispatcher.refusals(refusals);
-        this.chooser = new PathChooser(group.size, ctx.smallMaxBytes(), ctx.directMinBytes(), null != direct);
         // bfloat16 is for the links between hosts: never over shared memory or a driver on one host
         final String transport = group.transport().name();
         this.narrowWire = "bf16".equals(ctx.wire()) && !"shm".equals(transport) && !"ipc".equals(transport);
+        final int smallMaxBytes = PathChooser.smallMaxBytes(
+            ctx.smallMaxBytes(), group.size, transport, narrowWire, ctx.directMinBytes());
+        this.chooser = new PathChooser(group.size, smallMaxBytes, ctx.directMinBytes(), null != direct);
+        this.small = multi && smallMaxBytes > 0 ? new SmallAllReduce(group, flow, sender, faults, smallMaxBytes) : null;
         this.metrics = RankMetrics.open(null == board ? null : board.file().getParentFile(), dispatcher.tally(),
             group.rank, group.size, ctx.jobId());
         this.callStarts = group.transport().capability(CallStarts.class);

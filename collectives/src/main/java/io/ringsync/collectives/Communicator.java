@@ -285,11 +285,12 @@ public final class Communicator implements AutoCloseable
     }
 
     /**
-     * @return largest allReduce in bytes that takes the small-vector path instead of the ring (0: never).
+     * @return largest allReduce in bytes that takes the small-vector path instead of the ring (0: never), as this
+     * communicator chose it from the setting, its size and its transport.
      */
     public int smallMaxBytes()
     {
-        return ctx.smallMaxBytes();
+        return engine.chooser().smallMaxBytes();
     }
 
     /**

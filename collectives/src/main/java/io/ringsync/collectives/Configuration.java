@@ -201,15 +201,40 @@ public final class Configuration
     /**
      * Largest allReduce, in bytes (count x element size), that takes the small-vector path (every rank sends
      * its whole vector to every other rank and folds all of them in rank order) instead of the ring; {@code 0}
-     * always takes the ring. At most {@link #SMALL_MAX_BYTES_LIMIT}. Must be the same on every rank: the two
-     * paths sum in different orders, and ranks that chose differently fail with a mismatch.
+     * always takes the ring. At most {@link #SMALL_MAX_BYTES_LIMIT}. Unset, the switch depends on the group
+     * ({@link #SMALL_MAX_BYTES_BY_GROUP}). Must be the same on every rank: the two paths sum in different orders
+     * from three ranks on, and ranks that chose differently fail with a mismatch.
      */
     public static final String SMALL_MAX_BYTES_ENV = "RINGSYNC_SMALL_MAX_BYTES";
 
     /**
-     * Default switch point, measured (perf-results/2026-11-25-small-vector): see {@link #SMALL_MAX_BYTES_ENV}.
+     * {@link #SMALL_MAX_BYTES_ENV} unset: {@link #SMALL_MAX_BYTES_DEFAULT} in groups of three ranks or more; in a
+     * group of two, whose small path moves the ring's bytes in one step instead of two,
+     * {@link #SMALL_MAX_BYTES_PAIR_SHM_DEFAULT} over shm and {@link #SMALL_MAX_BYTES_PAIR_TCP_DEFAULT} over tcp
+     * (over udp and ipc, where two runs disagreed or none was made, the general switch).
+     */
+    public static final int SMALL_MAX_BYTES_BY_GROUP = -1;
+
+    /**
+     * Switch point of groups of three ranks or more, measured (perf-results/2026-11-25-small-vector): the small
+     * path moves n/2 times the ring's bytes, so it wins only while a call's latency dominates.
      */
     public static final int SMALL_MAX_BYTES_DEFAULT = 16 * 1024;
+
+    /**
+     * Switch point of a group of two over shm: 1 MiB, capped by the direct mode's switch when that is lower.
+     * Measured (perf-results/2026-12-08-small-pairs, AMD EPYC, 2 vCPUs, slow host state): the small path took
+     * 0.58-0.70x the ring's p50 from 32 to 512 KiB and 0.67-0.80x the direct mode's at 1 MiB (a tie with a vector
+     * from {@code Communicator.allocate}).
+     */
+    public static final int SMALL_MAX_BYTES_PAIR_SHM_DEFAULT = 1024 * 1024;
+
+    /**
+     * Switch point of a group of two over tcp: 256 KiB. Between two simulated hosts the small path took 0.86-0.98x
+     * the ring's p50 from 64 to 256 KiB, tied at 512 KiB and lost at 1 MiB (1.1x)
+     * (perf-results/2026-12-08-small-pairs).
+     */
+    public static final int SMALL_MAX_BYTES_PAIR_TCP_DEFAULT = 256 * 1024;
 
     /**
      * Upper bound of {@link #SMALL_MAX_BYTES_ENV}: beyond this the n/2 times larger traffic loses to the ring on
@@ -600,11 +625,11 @@ public final class Configuration
 
     /**
      * @param env variables to read.
-     * @return {@link #SMALL_MAX_BYTES_ENV}, else {@link #SMALL_MAX_BYTES_DEFAULT}.
+     * @return {@link #SMALL_MAX_BYTES_ENV}, else {@link #SMALL_MAX_BYTES_BY_GROUP}.
      */
     public static int smallMaxBytes(final Map<String, String> env)
     {
-        return intSize(env, SMALL_MAX_BYTES_ENV, SMALL_MAX_BYTES_DEFAULT);
+        return intSize(env, SMALL_MAX_BYTES_ENV, SMALL_MAX_BYTES_BY_GROUP);
     }
 
     /**

@@ -37,7 +37,7 @@ public final class Context
     private String wire = Configuration.WIRE_DEFAULT;
     private boolean checkFinite;
     private double ringReserve = Configuration.RING_RESERVE_DEFAULT;
-    private int smallMaxBytes = Configuration.SMALL_MAX_BYTES_DEFAULT;
+    private int smallMaxBytes = Configuration.SMALL_MAX_BYTES_BY_GROUP;
     private long directMinBytes = Configuration.SHM_DIRECT_MIN_BYTES_DEFAULT;
     private long jobId = Configuration.JOB_ID_DEFAULT;
     private int epoch;
@@ -167,9 +167,10 @@ public final class Context
             "chunkBytes", chunkBytes, "must be from 64 to " + Configuration.CHUNK_BYTES_MAX);
         require(ringReserve >= 0 && ringReserve < 1, Configuration.RING_RESERVE_ENV, "ringReserve", ringReserve,
             "must be at least 0 and below 1");
-        require(smallMaxBytes >= 0 && smallMaxBytes <= Configuration.SMALL_MAX_BYTES_LIMIT,
-            Configuration.SMALL_MAX_BYTES_ENV, "smallMaxBytes", smallMaxBytes,
-            "must be from 0 (never) to " + Configuration.SMALL_MAX_BYTES_LIMIT);
+        require(smallMaxBytes >= Configuration.SMALL_MAX_BYTES_BY_GROUP &&
+            smallMaxBytes <= Configuration.SMALL_MAX_BYTES_LIMIT, Configuration.SMALL_MAX_BYTES_ENV, "smallMaxBytes",
+            smallMaxBytes, "must be from 0 (never) to " + Configuration.SMALL_MAX_BYTES_LIMIT + ", or " +
+            Configuration.SMALL_MAX_BYTES_BY_GROUP + " (by the group's size and transport)");
         require(directMinBytes >= -1, Configuration.SHM_DIRECT_MIN_BYTES_ENV, "directMinBytes", directMinBytes,
             "must be a size, or -1 for never");
         idleStrategy(1, false);
@@ -354,8 +355,10 @@ public final class Context
     }
 
     /**
-     * @param smallMaxBytes largest allReduce in bytes that takes the small-vector path, 0 for never; the
-     *                      same on every rank ({@link Configuration#SMALL_MAX_BYTES_ENV}).
+     * @param smallMaxBytes largest allReduce in bytes that takes the small-vector path, 0 for never,
+     *                      {@link Configuration#SMALL_MAX_BYTES_BY_GROUP} (the default) to let each communicator
+     *                      choose by its size and transport; the same on every rank
+     *                      ({@link Configuration#SMALL_MAX_BYTES_ENV}).
      * @return this.
      */
     public Context smallMaxBytes(final int smallMaxBytes)
@@ -365,7 +368,9 @@ public final class Context
     }
 
     /**
-     * @return largest allReduce in bytes that takes the small-vector path, 0 for never.
+     * @return largest allReduce in bytes that takes the small-vector path, 0 for never,
+     * {@link Configuration#SMALL_MAX_BYTES_BY_GROUP} when each communicator chooses
+     * ({@code Communicator.smallMaxBytes()} says what it chose).
      */
     public int smallMaxBytes()
     {

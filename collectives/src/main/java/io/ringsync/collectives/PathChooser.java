@@ -4,13 +4,19 @@ package io.ringsync.collectives;
  * The one place that decides which algorithm runs a call: every call of the engine and every report (the
  * bench's algorithm column) asks {@link #choose}.
  * <p>
- * AllReduce and weighted averages: up to {@link Context#smallMaxBytes()} the small-vector path, or the inline path
- * ({@link InlineAllReduce}: the same fold, the vector inside the shm call descriptor) for vectors of at most
- * {@link InlineAllReduce#MAX_BYTES} bytes where the direct mode's windows exist; above it, when ranks
+ * AllReduce and weighted averages: up to the small-vector switch ({@link #smallMaxBytes}) the small-vector path, or
+ * the inline path ({@link InlineAllReduce}: the same fold, the vector inside the shm call descriptor) for vectors
+ * of at most {@link InlineAllReduce#MAX_BYTES} bytes where the direct mode's windows exist; above it, when ranks
  * share hosts across several hosts, the host-aware path ({@link HostAwareAllReduce}); else from
  * {@link Context#directMinBytes()} the shm direct mode where the transport offers shared windows, the ring in
- * between. The switch depends on the vector's size in bytes only, so ranks making the same call choose alike.
- * The other collectives have one path each.
+ * between. The switch depends on the vector's size in bytes and on what every rank of the communicator shares
+ * (its size, transport and settings), so ranks making the same call choose alike. The other collectives have one
+ * path each.
+ * <p>
+ * From three ranks on, the small path and the ring sum in different orders, so the small-vector switch never
+ * depends on the transport there and a call gives the same bits on every transport. In a group of two both
+ * compute {@code x0 op x1} with the same kernels (the same bits, as a test checks), and the small path moves the
+ * ring's bytes in one step instead of two: there the switch is set by what the transport measured.
  */
 final class PathChooser
 {
@@ -22,13 +28,60 @@ final class PathChooser
 
     /**
      * @param size            ranks of the communicator.
-     * @param smallMaxBytes   largest AllReduce of the small-vector path, 0 for never.
+     * @param smallMaxBytes   largest AllReduce of the small-vector path, 0 for never (already resolved, see
+     *                        {@link #smallMaxBytes}).
      * @param directMinBytes  smallest AllReduce of the direct mode, -1 for never.
      * @param directAvailable whether the transport offers the shared windows the direct mode reads.
      */
     PathChooser(final int size, final int smallMaxBytes, final long directMinBytes, final boolean directAvailable)
     {
         this(size, smallMaxBytes, directMinBytes, directAvailable, false);
+    }
+
+    /**
+     * The small-vector switch of a communicator: the setting when one was made, else by the group (see
+     * {@link Configuration#SMALL_MAX_BYTES_BY_GROUP}).
+     *
+     * @param setting        {@link Context#smallMaxBytes()}.
+     * @param size           ranks of the communicator.
+     * @param transport      name of the communicator's transport.
+     * @param narrowWire     whether its float32 calls cross the links as bfloat16: the ring then moves half the
+     *                       bytes, so a pair keeps the general switch.
+     * @param directMinBytes smallest AllReduce of the direct mode, -1 for never: a pair's switch over shm stays
+     *                       at most this when it is lower (never below the general switch).
+     * @return largest AllReduce of the small-vector path, 0 for never.
+     */
+    static int smallMaxBytes(
+        final int setting, final int size, final String transport, final boolean narrowWire,
+        final long directMinBytes)
+    {
+        if (setting != Configuration.SMALL_MAX_BYTES_BY_GROUP)
+        {
+            return setting;
+        }
+        if (size != 2 || narrowWire)
+        {
+            return Configuration.SMALL_MAX_BYTES_DEFAULT;
+        }
+        if ("tcp".equals(transport))
+        {
+            return Configuration.SMALL_MAX_BYTES_PAIR_TCP_DEFAULT;
+        }
+        if (!"shm".equals(transport))
+        {
+            return Configuration.SMALL_MAX_BYTES_DEFAULT;
+        }
+        final long pair = directMinBytes < 0 ? Configuration.SMALL_MAX_BYTES_PAIR_SHM_DEFAULT :
+            Math.min(directMinBytes, Configuration.SMALL_MAX_BYTES_PAIR_SHM_DEFAULT);
+        return (int)Math.max(pair, Configuration.SMALL_MAX_BYTES_DEFAULT);
+    }
+
+    /**
+     * @return largest AllReduce of the small-vector path, 0 for never.
+     */
+    int smallMaxBytes()
+    {
+        return smallMaxBytes;
     }
 
     private PathChooser(

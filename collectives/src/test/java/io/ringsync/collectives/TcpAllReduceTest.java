@@ -93,6 +93,10 @@ class TcpAllReduceTest
 
             final List<float[]> first = byRank.get(0);
             final int smallMaxBytes = (int)first.get(first.size() - 1)[0];
+            // a pair takes the small path up to its own switch, so 4097 floats take it at np 2 and the ring above
+            assertEquals(
+                np == 2 ? Configuration.SMALL_MAX_BYTES_PAIR_TCP_DEFAULT : Configuration.SMALL_MAX_BYTES_DEFAULT,
+                smallMaxBytes);
             int index = 0;
             for (final int count : SIZES)
             {
