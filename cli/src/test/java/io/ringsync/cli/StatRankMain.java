@@ -9,18 +9,17 @@ import java.nio.file.Files;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A rank for {@link StatCommandTest}: {@code SMALL} AllReduces of 4 KiB and {@code LARGE} of 1 MiB and one float
- * (beyond the small path, which a pair over shm takes up to 1 MiB), then it writes {@code ready-<rank>} (holding the
- * job directory) into the directory given as argument and waits, idle, until a file {@code go} appears there (at
- * most a minute); then one more AllReduce and close. With {@code die}, rank 1 halts (exit 137) right after writing
- * its marker, so rank 0's last call fails.
+ * A rank for {@link StatCommandTest}: {@code SMALL} AllReduces of 4 KiB and {@code LARGE} of 1 MiB, then it writes
+ * {@code ready-<rank>} (holding the job directory) into the directory given as argument and waits, idle, until a
+ * file {@code go} appears there (at most a minute); then one more AllReduce and close. With {@code die}, rank 1
+ * halts (exit 137) right after writing its marker, so rank 0's last call fails.
  */
 public final class StatRankMain
 {
     static final int SMALL = 9;
     static final int LARGE = 4;
     static final int SMALL_COUNT = 1024;
-    static final int LARGE_COUNT = 262_145;
+    static final int LARGE_COUNT = 262_144;
 
     private StatRankMain()
     {

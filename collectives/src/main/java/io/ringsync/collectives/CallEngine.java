@@ -120,8 +120,7 @@ final class CallEngine implements Agent
         // bfloat16 is for the links between hosts: never over shared memory or a driver on one host
         final String transport = group.transport().name();
         this.narrowWire = "bf16".equals(ctx.wire()) && !"shm".equals(transport) && !"ipc".equals(transport);
-        final int smallMaxBytes = PathChooser.smallMaxBytes(
-            ctx.smallMaxBytes(), group.size, transport, narrowWire, ctx.directMinBytes());
+        final int smallMaxBytes = PathChooser.smallMaxBytes(ctx.smallMaxBytes(), group.size, transport, narrowWire);
         this.chooser = new PathChooser(group.size, smallMaxBytes, ctx.directMinBytes(), null != direct);
         this.small = multi && smallMaxBytes > 0 ? new SmallAllReduce(group, flow, sender, faults, smallMaxBytes) : null;
         this.metrics = RankMetrics.open(null == board ? null : board.file().getParentFile(), dispatcher.tally(),

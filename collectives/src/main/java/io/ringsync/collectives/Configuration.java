@@ -208,33 +208,26 @@ public final class Configuration
     public static final String SMALL_MAX_BYTES_ENV = "RINGSYNC_SMALL_MAX_BYTES";
 
     /**
-     * {@link #SMALL_MAX_BYTES_ENV} unset: {@link #SMALL_MAX_BYTES_DEFAULT} in groups of three ranks or more; in a
-     * group of two, whose small path moves the ring's bytes in one step instead of two,
-     * {@link #SMALL_MAX_BYTES_PAIR_SHM_DEFAULT} over shm and {@link #SMALL_MAX_BYTES_PAIR_TCP_DEFAULT} over tcp
-     * (over udp and ipc, where two runs disagreed or none was made, the general switch).
+     * {@link #SMALL_MAX_BYTES_ENV} unset: {@link #SMALL_MAX_BYTES_TCP_PAIR_DEFAULT} in a group of two over tcp, whose
+     * small path moves the ring's bytes in one step instead of two, else {@link #SMALL_MAX_BYTES_DEFAULT}.
      */
     public static final int SMALL_MAX_BYTES_BY_GROUP = -1;
 
     /**
-     * Switch point of groups of three ranks or more, measured (perf-results/2026-11-25-small-vector): the small
-     * path moves n/2 times the ring's bytes, so it wins only while a call's latency dominates.
+     * Switch point of groups of three ranks or more and of pairs over shm, udp and ipc, measured
+     * (perf-results/2026-11-25-small-vector): from three ranks the small path moves n/2 times the ring's bytes, so
+     * it wins only while a call's latency dominates. A pair over shm is not moved: its small path took 0.60-0.82x
+     * the ring's and the direct mode's p50 from 32 KiB to 1 MiB in the host's slow state but 1.07-1.18x from
+     * 128 KiB in its fast state (perf-results/2026-12-08-small-pairs).
      */
     public static final int SMALL_MAX_BYTES_DEFAULT = 16 * 1024;
 
     /**
-     * Switch point of a group of two over shm: 1 MiB, capped by the direct mode's switch when that is lower.
-     * Measured (perf-results/2026-12-08-small-pairs, AMD EPYC, 2 vCPUs, slow host state): the small path took
-     * 0.58-0.70x the ring's p50 from 32 to 512 KiB and 0.67-0.80x the direct mode's at 1 MiB (a tie with a vector
-     * from {@code Communicator.allocate}).
-     */
-    public static final int SMALL_MAX_BYTES_PAIR_SHM_DEFAULT = 1024 * 1024;
-
-    /**
-     * Switch point of a group of two over tcp: 256 KiB. Between two simulated hosts the small path took 0.86-0.98x
-     * the ring's p50 from 64 to 256 KiB, tied at 512 KiB and lost at 1 MiB (1.1x)
+     * Switch point of a group of two over tcp: 256 KiB. Between two simulated hosts the small path took 0.82-0.97x
+     * the ring's p50 from 64 to 256 KiB, 0.95-1.01x at 512 KiB and 1.06-1.34x at 1 MiB
      * (perf-results/2026-12-08-small-pairs).
      */
-    public static final int SMALL_MAX_BYTES_PAIR_TCP_DEFAULT = 256 * 1024;
+    public static final int SMALL_MAX_BYTES_TCP_PAIR_DEFAULT = 256 * 1024;
 
     /**
      * Upper bound of {@link #SMALL_MAX_BYTES_ENV}: beyond this the n/2 times larger traffic loses to the ring on

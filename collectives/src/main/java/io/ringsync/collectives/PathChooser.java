@@ -16,7 +16,8 @@ package io.ringsync.collectives;
  * From three ranks on, the small path and the ring sum in different orders, so the small-vector switch never
  * depends on the transport there and a call gives the same bits on every transport. In a group of two both
  * compute {@code x0 op x1} with the same kernels (the same bits, as a test checks), and the small path moves the
- * ring's bytes in one step instead of two: there the switch is set by what the transport measured.
+ * ring's bytes in one step instead of two: there the switch may follow the transport (tcp, where it measured
+ * faster).
  */
 final class PathChooser
 {
@@ -42,38 +43,21 @@ final class PathChooser
      * The small-vector switch of a communicator: the setting when one was made, else by the group (see
      * {@link Configuration#SMALL_MAX_BYTES_BY_GROUP}).
      *
-     * @param setting        {@link Context#smallMaxBytes()}.
-     * @param size           ranks of the communicator.
-     * @param transport      name of the communicator's transport.
-     * @param narrowWire     whether its float32 calls cross the links as bfloat16: the ring then moves half the
-     *                       bytes, so a pair keeps the general switch.
-     * @param directMinBytes smallest AllReduce of the direct mode, -1 for never: a pair's switch over shm stays
-     *                       at most this when it is lower (never below the general switch).
+     * @param setting    {@link Context#smallMaxBytes()}.
+     * @param size       ranks of the communicator.
+     * @param transport  name of the communicator's transport.
+     * @param narrowWire whether its float32 calls cross the links as bfloat16: the ring then moves half the bytes,
+     *                   so a pair keeps the general switch.
      * @return largest AllReduce of the small-vector path, 0 for never.
      */
-    static int smallMaxBytes(
-        final int setting, final int size, final String transport, final boolean narrowWire,
-        final long directMinBytes)
+    static int smallMaxBytes(final int setting, final int size, final String transport, final boolean narrowWire)
     {
         if (setting != Configuration.SMALL_MAX_BYTES_BY_GROUP)
         {
             return setting;
         }
-        if (size != 2 || narrowWire)
-        {
-            return Configuration.SMALL_MAX_BYTES_DEFAULT;
-        }
-        if ("tcp".equals(transport))
-        {
-            return Configuration.SMALL_MAX_BYTES_PAIR_TCP_DEFAULT;
-        }
-        if (!"shm".equals(transport))
-        {
-            return Configuration.SMALL_MAX_BYTES_DEFAULT;
-        }
-        final long pair = directMinBytes < 0 ? Configuration.SMALL_MAX_BYTES_PAIR_SHM_DEFAULT :
-            Math.min(directMinBytes, Configuration.SMALL_MAX_BYTES_PAIR_SHM_DEFAULT);
-        return (int)Math.max(pair, Configuration.SMALL_MAX_BYTES_DEFAULT);
+        return size == 2 && "tcp".equals(transport) && !narrowWire ? Configuration.SMALL_MAX_BYTES_TCP_PAIR_DEFAULT :
+            Configuration.SMALL_MAX_BYTES_DEFAULT;
     }
 
     /**

@@ -16,7 +16,7 @@ import java.util.Arrays;
  * (P pieces per vector, one chunk each; P is 1 up to the chunk size), and reduces (n-1) vectors. That is n/2
  * times the ring's bytes, a price worth paying only while a call is dominated by per-step latency, so the
  * communicator takes this path up to {@link Configuration#SMALL_MAX_BYTES_ENV} bytes; at two ranks it is the
- * ring's bytes in one step, and a pair takes it much further ({@link PathChooser#smallMaxBytes}).
+ * ring's bytes in one step, and a pair over tcp takes it further ({@link PathChooser#smallMaxBytes}).
  * <p>
  * Summation order: element i is {@code ((x0[i] op x1[i]) op x2[i]) ... op x(n-1)[i]}, AVG dividing by n in the
  * last operation, as the ring does. Every rank folds the same inputs in the same order with the same kernels,

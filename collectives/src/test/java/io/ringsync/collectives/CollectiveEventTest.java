@@ -38,7 +38,7 @@ class CollectiveEventTest
                 LocalCluster.runAll(2, (comm) ->
                 {
                     final float[] small = new float[256];
-                    final float[] big = new float[100_000]; // above a pair's small-path switch
+                    final float[] big = new float[50_000];
                     comm.allReduce(small, ReduceOp.SUM);
                     comm.allReduce(big, ReduceOp.SUM);
                     comm.broadcast(small, 1);
@@ -60,7 +60,7 @@ class CollectiveEventTest
             {
                 final List<RecordedEvent> own = calls.subList(3 * rank, 3 * rank + 3);
                 check(own.get(0), rank, 1, "allReduce", "small", 1024);
-                check(own.get(1), rank, 2, "allReduce", "ring", 400_000);
+                check(own.get(1), rank, 2, "allReduce", "ring", 200_000);
                 check(own.get(2), rank, 3, "broadcast", "chain-broadcast", 1024);
                 assertEquals(1 - rank, own.get(0).getInt("waitedOnRank"));
             }

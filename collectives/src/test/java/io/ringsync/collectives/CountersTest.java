@@ -33,7 +33,7 @@ class CountersTest
 {
     private static final long TIMEOUT_MS = 20_000;
     private static final int SMALL_COUNT = 1024;      // 4 KiB: the small-vector path
-    private static final int RING_COUNT = 100_000;    // 400 KB: the ring, with the general small-path switch
+    private static final int RING_COUNT = 100_000;    // 400 KB: the ring
     private static final int SMALL_CALLS = 7;
     private static final int RING_CALLS = 3;
 
@@ -60,8 +60,7 @@ class CountersTest
             Communicator.connect(ShmTransport.connect(new ShmTransport.Context()
                 .directory(dir).jobId(jobId).rank(rank).worldSize(n)
                 .connectTimeoutNs(TimeUnit.MILLISECONDS.toNanos(TIMEOUT_MS))), new Context()
-                .jobId(jobId).statusDirectory(dir).timeoutNs(TimeUnit.MILLISECONDS.toNanos(TIMEOUT_MS))
-                .smallMaxBytes(Configuration.SMALL_MAX_BYTES_DEFAULT)),
+                .jobId(jobId).statusDirectory(dir).timeoutNs(TimeUnit.MILLISECONDS.toNanos(TIMEOUT_MS))),
             (comm) ->
             {
                 final float[] small = new float[SMALL_COUNT];

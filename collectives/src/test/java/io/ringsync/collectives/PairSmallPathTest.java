@@ -12,8 +12,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
 /**
- * The small-vector switch of a group of two ({@link PathChooser#smallMaxBytes}): unset, a pair over shm or tcp takes
- * the small path far beyond the general 16 KiB, which is sound only because at two ranks the small path and the ring
+ * The small-vector switch of a group of two ({@link PathChooser#smallMaxBytes}): unset, a pair over tcp takes the
+ * small path up to 256 KiB instead of 16 KiB, which is sound only because at two ranks the small path and the ring
  * compute the same bits. Checked here for every op, both types and weighted averages, with signed zeros, NaNs,
  * infinities and subnormals meeting at the same index, by running each vector once on the small path and once on
  * the ring.
@@ -29,24 +29,19 @@ class PairSmallPathTest
     {
         final int general = Configuration.SMALL_MAX_BYTES_DEFAULT;
         final int byGroup = Configuration.SMALL_MAX_BYTES_BY_GROUP;
-        final long directDefault = Configuration.SHM_DIRECT_MIN_BYTES_DEFAULT;
-        assertEquals(1 << 20, PathChooser.smallMaxBytes(byGroup, 2, "shm", false, directDefault));
-        assertEquals(1 << 20, PathChooser.smallMaxBytes(byGroup, 2, "shm", false, -1));
-        assertEquals(256 << 10, PathChooser.smallMaxBytes(byGroup, 2, "shm", false, 256 << 10));
-        assertEquals(general, PathChooser.smallMaxBytes(byGroup, 2, "shm", false, 0), "direct mode forced on");
-        assertEquals(256 << 10, PathChooser.smallMaxBytes(byGroup, 2, "tcp", false, directDefault));
-        assertEquals(general, PathChooser.smallMaxBytes(byGroup, 2, "tcp", true, directDefault), "bfloat16 wire");
-        for (final String unmeasured : new String[]{ "udp", "ipc", "local" })
+        assertEquals(256 << 10, PathChooser.smallMaxBytes(byGroup, 2, "tcp", false));
+        assertEquals(general, PathChooser.smallMaxBytes(byGroup, 2, "tcp", true), "bfloat16 wire");
+        for (final String other : new String[]{ "shm", "udp", "ipc", "local" })
         {
-            assertEquals(general, PathChooser.smallMaxBytes(byGroup, 2, unmeasured, false, directDefault));
+            assertEquals(general, PathChooser.smallMaxBytes(byGroup, 2, other, false), other);
         }
         for (int n = 3; n <= 8; n++)
         {
-            assertEquals(general, PathChooser.smallMaxBytes(byGroup, n, "shm", false, directDefault));
-            assertEquals(general, PathChooser.smallMaxBytes(byGroup, n, "tcp", false, directDefault));
+            assertEquals(general, PathChooser.smallMaxBytes(byGroup, n, "tcp", false));
+            assertEquals(general, PathChooser.smallMaxBytes(byGroup, n, "shm", false));
         }
-        assertEquals(0, PathChooser.smallMaxBytes(0, 2, "shm", false, directDefault), "a setting wins");
-        assertEquals(4096, PathChooser.smallMaxBytes(4096, 2, "tcp", false, directDefault), "a setting wins");
+        assertEquals(0, PathChooser.smallMaxBytes(0, 2, "tcp", false), "a setting wins");
+        assertEquals(1 << 20, PathChooser.smallMaxBytes(1 << 20, 2, "shm", false), "a setting wins");
     }
 
     @Test

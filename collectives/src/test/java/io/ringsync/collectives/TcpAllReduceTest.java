@@ -95,7 +95,7 @@ class TcpAllReduceTest
             final int smallMaxBytes = (int)first.get(first.size() - 1)[0];
             // a pair takes the small path up to its own switch, so 4097 floats take it at np 2 and the ring above
             assertEquals(
-                np == 2 ? Configuration.SMALL_MAX_BYTES_PAIR_TCP_DEFAULT : Configuration.SMALL_MAX_BYTES_DEFAULT,
+                np == 2 ? Configuration.SMALL_MAX_BYTES_TCP_PAIR_DEFAULT : Configuration.SMALL_MAX_BYTES_DEFAULT,
                 smallMaxBytes);
             int index = 0;
             for (final int count : SIZES)
