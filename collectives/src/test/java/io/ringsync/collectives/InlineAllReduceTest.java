@@ -18,6 +18,7 @@ import java.util.SplittableRandom;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
+import static io.ringsync.collectives.BitwiseAssert.assertSameBits;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -103,7 +104,7 @@ class InlineAllReduceTest
                 final float[] expected = SmallAllReduceTest.rankOrder(in, op);
                 for (int r = 0; r < n; r++)
                 {
-                    assertFloatsBitwise(expected, (float[])results.get(r).get(i),
+                    assertSameBits(expected, (float[])results.get(r).get(i),
                         op + " " + count + " x float32, rank " + r);
                 }
                 i++;
@@ -118,7 +119,7 @@ class InlineAllReduceTest
                 final double[] expected = SmallAllReduceTest.rankOrder(in, op);
                 for (int r = 0; r < n; r++)
                 {
-                    assertDoublesBitwise(expected, (double[])results.get(r).get(i),
+                    assertSameBits(expected, (double[])results.get(r).get(i),
                         op + " " + count + " x float64, rank " + r);
                 }
                 i++;
@@ -170,11 +171,11 @@ class InlineAllReduceTest
                 final String what = "rank " + r + ", result " + i;
                 if (expected instanceof float[])
                 {
-                    assertFloatsBitwise((float[])expected, (float[])actual, what);
+                    assertSameBits((float[])expected, (float[])actual, what);
                 }
                 else if (expected instanceof double[])
                 {
-                    assertDoublesBitwise((double[])expected, (double[])actual, what);
+                    assertSameBits((double[])expected, (double[])actual, what);
                 }
                 else
                 {
@@ -330,26 +331,6 @@ class InlineAllReduceTest
             v[i] = (random.nextDouble() * 2 - 1) * Math.pow(10, random.nextInt(16));
         }
         return v;
-    }
-
-    private static void assertFloatsBitwise(final float[] expected, final float[] actual, final String what)
-    {
-        assertEquals(expected.length, actual.length, what);
-        for (int i = 0; i < expected.length; i++)
-        {
-            assertEquals(Float.floatToRawIntBits(expected[i]), Float.floatToRawIntBits(actual[i]),
-                () -> what + ": bits of element differ");
-        }
-    }
-
-    private static void assertDoublesBitwise(final double[] expected, final double[] actual, final String what)
-    {
-        assertEquals(expected.length, actual.length, what);
-        for (int i = 0; i < expected.length; i++)
-        {
-            assertEquals(Double.doubleToRawLongBits(expected[i]), Double.doubleToRawLongBits(actual[i]),
-                () -> what + ": bits of element differ");
-        }
     }
 
     private static <T> String messages(final List<RankThreads.Outcome<T>> outcomes)

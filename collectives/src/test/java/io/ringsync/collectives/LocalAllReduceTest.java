@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 
+import static io.ringsync.collectives.BitwiseAssert.assertSameBits;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -94,7 +95,7 @@ class LocalAllReduceTest
             });
             for (int r = 0; r < n; r++)
             {
-                assertBitwise(expected, results.get(r), op + " rank " + r);
+                assertSameBits(expected, results.get(r), op + " rank " + r);
             }
         }
     }
@@ -267,18 +268,6 @@ class LocalAllReduceTest
         {
             assertEquals(0, bytes % 64);
             assertEquals(true, bytes + Wire.CHUNK_HEADER_LENGTH + 8 <= LocalTransport.LINK_CAPACITY_DEFAULT / 10);
-        }
-    }
-
-    private static void assertBitwise(final float[] expected, final float[] actual, final String what)
-    {
-        assertEquals(expected.length, actual.length, what);
-        for (int i = 0; i < expected.length; i++)
-        {
-            if (Float.floatToRawIntBits(expected[i]) != Float.floatToRawIntBits(actual[i]))
-            {
-                throw new AssertionError(what + ": element " + i + " expected " + expected[i] + " got " + actual[i]);
-            }
         }
     }
 }

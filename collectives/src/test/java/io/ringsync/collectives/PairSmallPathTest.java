@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 
+import static io.ringsync.collectives.BitwiseAssert.assertSameBits;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
@@ -161,29 +162,5 @@ class PairSmallPathTest
             v[97 * k + 5] = awkward[k];
         }
         return v;
-    }
-
-    private static void assertSameBits(final float[] expected, final float[] actual, final String what)
-    {
-        assertEquals(expected.length, actual.length, what);
-        for (int i = 0; i < expected.length; i++)
-        {
-            if (Float.floatToRawIntBits(expected[i]) != Float.floatToRawIntBits(actual[i]))
-            {
-                throw new AssertionError(what + ", element " + i + ": " + expected[i] + " against " + actual[i]);
-            }
-        }
-    }
-
-    private static void assertSameBits(final double[] expected, final double[] actual, final String what)
-    {
-        assertEquals(expected.length, actual.length, what);
-        for (int i = 0; i < expected.length; i++)
-        {
-            if (Double.doubleToRawLongBits(expected[i]) != Double.doubleToRawLongBits(actual[i]))
-            {
-                throw new AssertionError(what + ", element " + i + ": " + expected[i] + " against " + actual[i]);
-            }
-        }
     }
 }

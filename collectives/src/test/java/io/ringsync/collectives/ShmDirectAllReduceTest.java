@@ -20,7 +20,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static io.ringsync.collectives.BitwiseAssert.assertSameBits;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -101,8 +101,8 @@ class ShmDirectAllReduceTest
             final double[] dexpected = RingReference.doubles(din, op);
             for (int r = 0; r < n; r++)
             {
-                assertFloatsBitwise(fexpected, (float[])results.get(r)[i], op + " float32 rank " + r);
-                assertDoublesBitwise(dexpected, (double[])results.get(r)[i + 1], op + " float64 rank " + r);
+                assertSameBits(fexpected, (float[])results.get(r)[i], op + " float32 rank " + r);
+                assertSameBits(dexpected, (double[])results.get(r)[i + 1], op + " float64 rank " + r);
             }
             i += 2;
         }
@@ -128,7 +128,7 @@ class ShmDirectAllReduceTest
         });
         for (int r = 0; r < n; r++)
         {
-            assertFloatsBitwise(ring.get(0), direct.get(r), "rank " + r + " direct vs ring");
+            assertSameBits(ring.get(0), direct.get(r), "rank " + r + " direct vs ring");
         }
     }
 
@@ -164,8 +164,8 @@ class ShmDirectAllReduceTest
         }
         for (int r = 0; r < n; r++)
         {
-            assertFloatsBitwise((float[])ring.get(0)[0], (float[])direct.get(r)[0], "rank " + r + " float32");
-            assertDoublesBitwise((double[])ring.get(0)[1], (double[])direct.get(r)[1], "rank " + r + " float64");
+            assertSameBits((float[])ring.get(0)[0], (float[])direct.get(r)[0], "rank " + r + " float32");
+            assertSameBits((double[])ring.get(0)[1], (double[])direct.get(r)[1], "rank " + r + " float64");
             assertEquals(expectedSum, (double)direct.get(r)[2], "rank " + r + " weight sum");
             assertEquals(expectedSum, (double)direct.get(r)[3], "rank " + r + " weight sum");
         }
@@ -256,7 +256,7 @@ class ShmDirectAllReduceTest
         final float[] expected = RingReference.floats(inputs, ReduceOp.SUM);
         for (int r = 0; r < n; r++)
         {
-            assertFloatsBitwise(expected, results.get(r), "rank " + r);
+            assertSameBits(expected, results.get(r), "rank " + r);
         }
     }
 
@@ -441,32 +441,6 @@ class ShmDirectAllReduceTest
             v[i] = (random.nextDouble() * 2 - 1) * (1 + (i % 7) * 1e9);
         }
         return v;
-    }
-
-    private static void assertFloatsBitwise(final float[] expected, final float[] actual, final String what)
-    {
-        assertEquals(expected.length, actual.length, what);
-        for (int i = 0; i < expected.length; i++)
-        {
-            if (Float.floatToRawIntBits(expected[i]) != Float.floatToRawIntBits(actual[i]))
-            {
-                assertEquals(expected[i], actual[i], what + " element " + i);
-                assertArrayEquals(expected, actual, what + " element " + i + " differs in its bits");
-            }
-        }
-    }
-
-    private static void assertDoublesBitwise(final double[] expected, final double[] actual, final String what)
-    {
-        assertEquals(expected.length, actual.length, what);
-        for (int i = 0; i < expected.length; i++)
-        {
-            if (Double.doubleToRawLongBits(expected[i]) != Double.doubleToRawLongBits(actual[i]))
-            {
-                assertEquals(expected[i], actual[i], what + " element " + i);
-                assertArrayEquals(expected, actual, what + " element " + i + " differs in its bits");
-            }
-        }
     }
 
     private static <T> String messages(final List<RankThreads.Outcome<T>> outcomes)
